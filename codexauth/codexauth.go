@@ -1,0 +1,175 @@
+// Package codexauth models the two ChatGPT credential files of this system: codex's nested
+// auth.json (what `codex login` writes, kept per account as auth-N.json) and LiteLLM's flat
+// token file. Standard library only: the rotator, which ships as source to its pod, uses
+// it, and so does the policy pack to recognise a credential file by name or content.
+package codexauth
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Names of credential files.
+const (
+	// AuthFileName is codex's credential file under CODEX_HOME, and also the default name
+	// of LiteLLM's flat token file under CHATGPT_TOKEN_DIR.
+	AuthFileName = "auth.json"
+	// CodexHomeDirName is codex's default home directory name (~/.codex).
+	CodexHomeDirName = ".codex"
+)
+
+var accountFileRE = regexp.MustCompile(`^auth-([0-9]+)\.json$`)
+
+// AccountFileName is the per-account codex auth file the device-auth station writes.
+func AccountFileName(n int) string { return fmt.Sprintf("auth-%d.json", n) }
+
+// IsCredentialFileName reports whether the last element of p names a codex credential
+// file: auth.json or auth-N.json.
+func IsCredentialFileName(p string) bool {
+	base := path.Base(strings.TrimRight(p, "/"))
+	return base == AuthFileName || accountFileRE.MatchString(base)
+}
+
+// CodexAuth is codex's nested auth.json.
+type CodexAuth struct {
+	AuthMode     string  `json:"auth_mode,omitempty"`
+	OpenAIAPIKey *string `json:"OPENAI_API_KEY"`
+	Tokens       *Tokens `json:"tokens"`
+	LastRefresh  string  `json:"last_refresh,omitempty"`
+}
+
+// Tokens is the token set inside a CodexAuth.
+type Tokens struct {
+	IDToken      string `json:"id_token"`
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	AccountID    string `json:"account_id,omitempty"`
+}
+
+// FlatToken is LiteLLM's flat token file ($CHATGPT_TOKEN_DIR/auth.json).
+type FlatToken struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	IDToken      string `json:"id_token"`
+	// ExpiresAt is unix seconds, always the access token's JWT exp.
+	ExpiresAt int64  `json:"expires_at"`
+	AccountID string `json:"account_id,omitempty"`
+}
+
+// ParseCodexAuth decodes and validates a nested codex auth file: it must carry ChatGPT
+// tokens whose access token is a JWT with an exp.
+func ParseCodexAuth(data []byte) (CodexAuth, error) {
+	var a CodexAuth
+	if err := json.Unmarshal(data, &a); err != nil {
+		return CodexAuth{}, fmt.Errorf("codex auth.json: %w", err)
+	}
+	if a.Tokens == nil {
+		return CodexAuth{}, errors.New("codex auth.json: no tokens (not a ChatGPT login)")
+	}
+	if err := validateTokens(a.Tokens.AccessToken, a.Tokens.RefreshToken); err != nil {
+		return CodexAuth{}, fmt.Errorf("codex auth.json: %w", err)
+	}
+	return a, nil
+}
+
+// ParseFlatToken decodes and validates LiteLLM's flat token file.
+func ParseFlatToken(data []byte) (FlatToken, error) {
+	var f FlatToken
+	if err := json.Unmarshal(data, &f); err != nil {
+		return FlatToken{}, fmt.Errorf("flat token file: %w", err)
+	}
+	if err := validateTokens(f.AccessToken, f.RefreshToken); err != nil {
+		return FlatToken{}, fmt.Errorf("flat token file: %w", err)
+	}
+	if f.ExpiresAt <= 0 {
+		return FlatToken{}, errors.New("flat token file: expires_at missing")
+	}
+	return f, nil
+}
+
+func validateTokens(access, refresh string) error {
+	if refresh == "" {
+		return errors.New("refresh_token missing")
+	}
+	if _, err := JWTExpiry(access); err != nil {
+		return fmt.Errorf("access_token: %w", err)
+	}
+	return nil
+}
+
+// Flat converts a codex auth file to LiteLLM's flat form; expires_at comes from the access
+// token's exp claim, never from the clock.
+func (a CodexAuth) Flat() (FlatToken, error) {
+	if a.Tokens == nil {
+		return FlatToken{}, errors.New("no tokens")
+	}
+	exp, err := JWTExpiry(a.Tokens.AccessToken)
+	if err != nil {
+		return FlatToken{}, fmt.Errorf("access_token: %w", err)
+	}
+	return FlatToken{
+		AccessToken:  a.Tokens.AccessToken,
+		RefreshToken: a.Tokens.RefreshToken,
+		IDToken:      a.Tokens.IDToken,
+		ExpiresAt:    exp.Unix(),
+		AccountID:    a.Tokens.AccountID,
+	}, nil
+}
+
+// JWTExpiry returns the exp claim of a JWT. The signature is not checked: the token is
+// only read to learn when it expires.
+func JWTExpiry(token string) (time.Time, error) {
+	claims, err := JWTClaims(token)
+	if err != nil {
+		return time.Time{}, err
+	}
+	exp, ok := claims["exp"].(float64)
+	if !ok || exp <= 0 {
+		return time.Time{}, errors.New("JWT has no numeric exp claim")
+	}
+	return time.Unix(int64(exp), 0), nil
+}
+
+// JWTClaims decodes the payload of a compact JWT.
+func JWTClaims(token string) (map[string]any, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
+		return nil, errors.New("not a JWT (want three dot-separated parts)")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return nil, fmt.Errorf("JWT payload: %w", err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, fmt.Errorf("JWT payload: %w", err)
+	}
+	return claims, nil
+}
+
+// LooksLikeJWT reports whether s is a decodable JWT (used to spot leaked tokens).
+func LooksLikeJWT(s string) bool {
+	_, err := JWTClaims(strings.TrimSpace(s))
+	return err == nil
+}
+
+// LooksLikeCredentialFile reports whether data is a codex auth file or a flat token file,
+// whatever its name.
+func LooksLikeCredentialFile(data []byte) bool {
+	var probe struct {
+		Tokens       *Tokens `json:"tokens"`
+		AccessToken  string  `json:"access_token"`
+		RefreshToken string  `json:"refresh_token"`
+	}
+	if json.Unmarshal(data, &probe) != nil {
+		return false
+	}
+	return (probe.Tokens != nil && (probe.Tokens.RefreshToken != "" || probe.Tokens.AccessToken != "")) ||
+		probe.RefreshToken != "" || probe.AccessToken != ""
+}

@@ -1,0 +1,33 @@
+# Sourced by every script and Makefile recipe: one place that says where things live and
+# which environment every Pulumi call gets.
+#
+#   CLOUD_CODEX_CACHE  built binaries, keyed by version; outside the checkout so a fresh
+#                      clone (and CI) reuses them. Default: ~/.cache/cloud-codex
+#   STATE_DIR          the project's gitignored state: Pulumi home, file backend, local
+#                      cluster data and kubeconfig, links to the toolchain. Default: <repo>/.state
+
+ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT_DIR
+export CLOUD_CODEX_CACHE="${CLOUD_CODEX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud-codex}"
+export STATE_DIR="${STATE_DIR:-$ROOT_DIR/.state}"
+export TOOLS_BIN="$STATE_DIR/bin"
+
+# Pinned versions: the only place they are written for the scripts (go.mod files pin the
+# Go modules; scripts/versions_test.go checks the two agree).
+export PULUMI_VERSION=v3.274.1
+export PULUMI_LANGUAGE_GO_VERSION=v3.66.0
+export KUBERNETES_PROVIDER_VERSION=4.25.0
+export RANDOM_PROVIDER_VERSION=4.21.1
+export KUBERNETES_VERSION=v1.37.2
+export ETCD_VERSION=v3.7.0
+
+export PULUMI_HOME="$STATE_DIR/pulumi-home"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# The dev stack's state lives in a file backend inside the state dir. A real stack sets its
+# own PULUMI_BACKEND_URL (and secrets provider) before calling make; see README.
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$STATE_DIR/backend}"
+# Dev-only passphrase for the dev stack's passphrase secrets provider. It protects nothing
+# but a throwaway local stack; real stacks use their own secrets provider.
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-cloud-codex-dev-only}"
+export PATH="$TOOLS_BIN:$PATH"

@@ -1,0 +1,5 @@
+package info
+
+import "github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+
+func tokenType(s string) tokens.Type { return tokens.Type(s) }

@@ -1,0 +1,12 @@
+// Package shim exposes terraform-provider-random's plugin-framework provider, which lives in
+// an internal package, to the Pulumi bridge.
+package shim
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+
+	upstream "github.com/terraform-providers/terraform-provider-random/internal/provider"
+)
+
+// NewProvider returns the upstream Terraform provider.
+func NewProvider() provider.Provider { return upstream.New() }
