@@ -1,0 +1,277 @@
+package components
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// MaxAgentNameLen keeps every derived name valid: "cloud-codex-<name>-litellm-key" and the
+// pod names Kubernetes derives from "cloud-codex-<name>" stay within DNS limits.
+const MaxAgentNameLen = 30
+
+// AgentIdentityName is the only agentName the agent platform knows codex agents by. It is
+// not configurable: an earlier system defaulted it to "cloud-codex", and the platform then
+// marked every agent stale.
+const AgentIdentityName = "codex"
+
+// CloudCodexAgentArgs is the public surface of CloudCodexAgent. Zero values take the
+// documented defaults (filled in withDefaults).
+type CloudCodexAgentArgs struct {
+	// Name of the agent: a DNS-1123 label of at most 30 characters. It is also the agent's
+	// instanceId in the platform registry.
+	Name string
+	// Namespace the agent's objects live in (it must exist).
+	Namespace string
+	// Replicas: 1 runs the agent, 0 parks it (its PVC and state stay). Default 1. More
+	// than 1 is refused: the state PVC is ReadWriteOnce, one writer.
+	Replicas *int
+	// Storage of the agent's state PVC mounted at /state.
+	Storage AgentStorageArgs
+	// Codex CLI settings.
+	Codex AgentCodexArgs
+	// LiteLLM connection: every model call goes there.
+	LiteLLM AgentLiteLLMArgs
+	// Registry is the agent platform the agent works for.
+	Registry AgentRegistryArgs
+	// Runner is what runs after boot.
+	Runner AgentRunnerArgs
+	// Image of the agent container, pinned by tag. Default node:22-bookworm-slim (codex
+	// is a Node.js package). It must provide sh, node and npm and a uid-1000 user.
+	Image string
+	// Resources of the agent container. Default requests 50m/256Mi, limits 500m/2Gi.
+	Resources ResourcesArgs
+	// Env is extra literal environment for the runner. Credentials do not belong here:
+	// names this program sets, and ChatGPT/OpenAI credential names, are refused.
+	Env map[string]string
+	// SkipAwait marks every object ready at once (API-only clusters). Default false.
+	SkipAwait bool
+}
+
+// AgentStorageArgs sizes the state PVC.
+type AgentStorageArgs struct {
+	// Size of the PVC. Default 1Gi. Growing it later expands in place where the storage
+	// class allows; the PVC is never replaced.
+	Size string
+	// StorageClass; empty uses the cluster default.
+	StorageClass string
+}
+
+// AgentCodexArgs configures the codex CLI.
+type AgentCodexArgs struct {
+	// Version of @openai/codex, pinned. Default 0.171.0.
+	Version string
+	// Model is the LiteLLM alias codex asks for. Default: LiteLLM.DefaultModel (the auth
+	// pool's responses-path alias).
+	Model string
+	// MCPServers codex may start, by id.
+	MCPServers map[string]MCPServerArgs
+}
+
+// MCPServerArgs is one MCP server. MCP children do not inherit codex's environment, so
+// everything they need is passed explicitly: Env for plain values, SecretEnv for values
+// from Secrets (they reach the pod env and are forwarded by name, never written to config).
+type MCPServerArgs struct {
+	Command   string
+	Args      []string
+	Env       map[string]string
+	SecretEnv map[string]SecretRef
+}
+
+// AgentLiteLLMArgs connects the agent to LiteLLM.
+type AgentLiteLLMArgs struct {
+	// BaseURL of LiteLLM's OpenAI-compatible API (".../v1"), normally LiteLLMAuthPool.BaseURL.
+	BaseURL pulumi.StringInput
+	// DefaultModel is used when Codex.Model is empty: the pool's responses-path alias.
+	DefaultModel string
+	// KeySecret holds the agent's LiteLLM virtual key. Default
+	// {cloud-codex-<name>-litellm-key, key}. Optional at boot: the pod starts without it
+	// and warns loudly that model calls fail until it exists.
+	KeySecret SecretRef
+	// ModelAllowlist is what the agent's key must allow. Default: [the agent's model].
+	ModelAllowlist []string
+}
+
+// AgentRegistryArgs is the agent platform registration.
+type AgentRegistryArgs struct {
+	// APIURL of the platform (required).
+	APIURL string
+	// PodID the agent belongs to (required).
+	PodID string
+	// TokenSecret holds the runtime token. Default {cloud-codex-<name>-token, token}.
+	// Required: the pod does not start without it.
+	TokenSecret SecretRef
+}
+
+// AgentRunnerArgs is what runs after boot.
+type AgentRunnerArgs struct {
+	// Command and its arguments. Default: an idle loop (agent-idle-runner.sh) that keeps
+	// codex installed and configured for `kubectl exec ... codex exec` until the platform's
+	// agent loop is configured.
+	Command []string
+	// Packages are extra npm packages the runner needs, each pinned ("name@1.2.3").
+	Packages []string
+}
+
+// ResourcesArgs are container requests and limits.
+type ResourcesArgs struct {
+	RequestsCPU, RequestsMemory, LimitsCPU, LimitsMemory string
+}
+
+// reservedAgentEnv are names the component sets itself, or credentials ADR-014 forbids.
+var reservedAgentEnv = map[string]bool{
+	"HOME": true, "CODEX_HOME": true, "LITELLM_API_KEY": true, "TOOLS_DIR": true, "CODEX_VERSION": true,
+	"RUNNER_PACKAGES": true, "LITELLM_KEY_SECRET": true, "OPENAI_API_KEY": true, "CODEX_API_KEY": true,
+	"COMMONLY_AGENT_NAME": true, "COMMONLY_INSTANCE_ID": true, "COMMONLY_POD_ID": true,
+	"COMMONLY_API_URL": true, "COMMONLY_RUNTIME_TOKEN": true,
+}
+
+// withDefaults returns a copy with every default filled in: the one place defaults live.
+func (a CloudCodexAgentArgs) withDefaults() CloudCodexAgentArgs {
+	if a.Replicas == nil {
+		one := 1
+		a.Replicas = &one
+	}
+	if a.Storage.Size == "" {
+		a.Storage.Size = "1Gi"
+	}
+	if a.Codex.Version == "" {
+		a.Codex.Version = DefaultCodexVersion
+	}
+	if a.Codex.Model == "" {
+		a.Codex.Model = a.LiteLLM.DefaultModel
+	}
+	if a.LiteLLM.KeySecret.Name == "" {
+		a.LiteLLM.KeySecret.Name = AgentLiteLLMKeySecretName(a.Name)
+	}
+	if a.LiteLLM.KeySecret.Key == "" {
+		a.LiteLLM.KeySecret.Key = "key"
+	}
+	if len(a.LiteLLM.ModelAllowlist) == 0 && a.Codex.Model != "" {
+		a.LiteLLM.ModelAllowlist = []string{a.Codex.Model}
+	}
+	if a.Registry.TokenSecret.Name == "" {
+		a.Registry.TokenSecret.Name = AgentTokenSecretName(a.Name)
+	}
+	if a.Registry.TokenSecret.Key == "" {
+		a.Registry.TokenSecret.Key = "token"
+	}
+	if len(a.Runner.Command) == 0 {
+		a.Runner.Command = []string{"/bin/sh", "/etc/cloud-codex/scripts/agent-idle-runner.sh"}
+	}
+	if a.Image == "" {
+		a.Image = DefaultAgentImage
+	}
+	r := &a.Resources
+	for _, d := range []struct {
+		v   *string
+		def string
+	}{{&r.RequestsCPU, "50m"}, {&r.RequestsMemory, "256Mi"}, {&r.LimitsCPU, "500m"}, {&r.LimitsMemory, "2Gi"}} {
+		if *d.v == "" {
+			*d.v = d.def
+		}
+	}
+	return a
+}
+
+// validate checks defaulted args; the first error names the field and the fix.
+func (a CloudCodexAgentArgs) validate() error {
+	checks := []error{
+		CheckDNSLabel("name", a.Name, MaxAgentNameLen),
+		CheckDNSLabel("namespace", a.Namespace, 63),
+	}
+	if *a.Replicas < 0 || *a.Replicas > 1 {
+		checks = append(checks, &FieldError{"replicas", *a.Replicas,
+			"must be 1 (run) or 0 (park, keeping the state PVC); more than 1 is impossible: /state is a ReadWriteOnce volume with one writer"})
+	}
+	checks = append(checks,
+		CheckQuantity("storage.size", a.Storage.Size),
+		CheckRequired("codex.version", a.Codex.Version, `set a pinned @openai/codex version such as "0.171.0"`),
+		CheckRequired("codex.model", a.Codex.Model, "set codex.model, or pass the auth pool's responses-path alias as litellm default model"),
+		CheckRequired("litellm.keySecret.name", a.LiteLLM.KeySecret.Name, "name the Secret holding the agent's LiteLLM key"),
+		CheckRequired("registry.apiUrl", a.Registry.APIURL, "set the agent platform's API URL, e.g. https://api.example.com"),
+	)
+	if a.Registry.APIURL != "" {
+		checks = append(checks, CheckHTTPURL("registry.apiUrl", a.Registry.APIURL))
+	}
+	checks = append(checks,
+		CheckRequired("registry.podId", a.Registry.PodID, "set the platform pod id this agent works for"),
+		CheckRequired("registry.tokenSecret.name", a.Registry.TokenSecret.Name, "name the Secret holding the runtime token"),
+		CheckRequired("registry.tokenSecret.key", a.Registry.TokenSecret.Key, `name the key inside the Secret, e.g. "token"`),
+		CheckRequired("image", a.Image, `set a pinned image such as "node:22-bookworm-slim"`),
+	)
+	for _, q := range []struct{ field, v string }{
+		{"resources.requests.cpu", a.Resources.RequestsCPU}, {"resources.requests.memory", a.Resources.RequestsMemory},
+		{"resources.limits.cpu", a.Resources.LimitsCPU}, {"resources.limits.memory", a.Resources.LimitsMemory},
+	} {
+		checks = append(checks, CheckQuantity(q.field, q.v))
+	}
+	for _, p := range a.Runner.Packages {
+		if !isPinnedNpmSpec(p) {
+			checks = append(checks, &FieldError{"runner.packages", fmt.Sprintf("%q", p),
+				`pin every package to an exact version, e.g. "left-pad@1.3.0" (unpinned installs broke agents before)`})
+		}
+	}
+	for _, name := range sortedKeys(a.Env) {
+		if reservedAgentEnv[name] || strings.HasPrefix(name, "OPENAI_CODEX_") {
+			checks = append(checks, &FieldError{"env." + name, "(set)",
+				"this name is set by the component or is a ChatGPT/OpenAI credential agents must not hold; remove it"})
+		}
+	}
+	for _, id := range sortedKeys(a.Codex.MCPServers) {
+		if a.Codex.MCPServers[id].Command == "" {
+			checks = append(checks, &FieldError{"codex.mcpServers." + id + ".command", `""`, "set the command that starts the MCP server"})
+		}
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isPinnedNpmSpec accepts name@x.y.z and @scope/name@x.y.z (exact versions only).
+func isPinnedNpmSpec(spec string) bool {
+	at := strings.LastIndex(spec, "@")
+	if at <= 0 {
+		return false
+	}
+	v := spec[at+1:]
+	parts := strings.Split(strings.SplitN(v, "-", 2)[0], ".")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Names derived from the agent name, exported for outputs and docs.
+
+// AgentResourceName is the Deployment, PVC and label-instance name of an agent.
+func AgentResourceName(name string) string { return "cloud-codex-" + name }
+
+// AgentLiteLLMKeySecretName is the default Secret holding an agent's LiteLLM key.
+func AgentLiteLLMKeySecretName(name string) string { return "cloud-codex-" + name + "-litellm-key" }
+
+// AgentTokenSecretName is the default Secret holding an agent's runtime token.
+func AgentTokenSecretName(name string) string { return "cloud-codex-" + name + "-token" }
+
+// Validate checks args as NewCloudCodexAgent would, without registering anything (stack
+// config validation runs it for every agent before the first resource).
+func (a CloudCodexAgentArgs) Validate() error { return a.withDefaults().validate() }

@@ -1,0 +1,117 @@
+package components
+
+import (
+	"strings"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"cloud-codex/codexconfig"
+)
+
+// agentUID is the node image's "node" user; fsGroup makes /state writable for it.
+const agentUID = 1000
+
+// Paths inside the agent pod.
+const (
+	agentStateDir   = "/state"
+	agentCodexHome  = "/state/.codex"
+	agentConfigDir  = "/etc/cloud-codex/config"
+	agentScriptsDir = "/etc/cloud-codex/scripts"
+)
+
+type agentVolumes struct{ pvc, config, scripts pulumi.StringOutput }
+
+func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes) *corev1.PodTemplateSpecArgs {
+	toolsDir := toolsDirName(args)
+	mounts := corev1.VolumeMountArray{
+		corev1.VolumeMountArgs{Name: pulumi.String("state"), MountPath: pulumi.String(agentStateDir)},
+		corev1.VolumeMountArgs{Name: pulumi.String("scripts"), MountPath: pulumi.String(agentScriptsDir), ReadOnly: pulumi.Bool(true)},
+	}
+	resources := resourceRequirements(args.Resources)
+	return &corev1.PodTemplateSpecArgs{
+		Metadata: &metav1.ObjectMetaArgs{Labels: labels.All()},
+		Spec: &corev1.PodSpecArgs{
+			SecurityContext:               RestrictedPod(agentUID),
+			AutomountServiceAccountToken:  pulumi.Bool(false),
+			TerminationGracePeriodSeconds: pulumi.Int(30),
+			InitContainers: corev1.ContainerArray{
+				corev1.ContainerArgs{
+					Name:    pulumi.String("install-tools"),
+					Image:   pulumi.String(args.Image),
+					Command: pulumi.ToStringArray([]string{"/bin/sh", agentScriptsDir + "/agent-install-tools.sh"}),
+					Env: corev1.EnvVarArray{
+						literalEnv("HOME", agentStateDir),
+						literalEnv("TOOLS_DIR", toolsDir),
+						literalEnv("CODEX_VERSION", args.Codex.Version),
+						literalEnv("RUNNER_PACKAGES", strings.Join(args.Runner.Packages, " ")),
+						literalEnv("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
+					},
+					VolumeMounts:    mounts,
+					Resources:       resources,
+					SecurityContext: RestrictedContainer(agentUID),
+				},
+			},
+			Containers: corev1.ContainerArray{
+				corev1.ContainerArgs{
+					Name:    pulumi.String("agent"),
+					Image:   pulumi.String(args.Image),
+					Command: pulumi.ToStringArray(append([]string{"/bin/sh", agentScriptsDir + "/agent-boot.sh"}, args.Runner.Command...)),
+					Env:     agentEnv(args, toolsDir),
+					VolumeMounts: append(mounts, corev1.VolumeMountArgs{
+						Name: pulumi.String("config"), MountPath: pulumi.String(agentConfigDir), ReadOnly: pulumi.Bool(true),
+					}),
+					Resources:       resources,
+					SecurityContext: RestrictedContainer(agentUID),
+				},
+			},
+			Volumes: corev1.VolumeArray{
+				corev1.VolumeArgs{Name: pulumi.String("state"), PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: vols.pvc}},
+				corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: vols.config}},
+				corev1.VolumeArgs{Name: pulumi.String("scripts"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+					Name: vols.scripts, DefaultMode: pulumi.Int(0o555),
+				}},
+			},
+		},
+	}
+}
+
+// agentEnv: identity is fixed (agentName codex, instanceId = name); secrets only by
+// reference. The LiteLLM key is optional so a missing Secret gives a loud warning at boot
+// instead of a pod stuck in CreateContainerConfigError; the runtime token is required.
+func agentEnv(args CloudCodexAgentArgs, toolsDir string) corev1.EnvVarArray {
+	env := corev1.EnvVarArray{
+		literalEnv("HOME", agentStateDir),
+		literalEnv("CODEX_HOME", agentCodexHome),
+		literalEnv("TOOLS_DIR", toolsDir),
+		literalEnv("LITELLM_KEY_SECRET", args.LiteLLM.KeySecret.Name),
+		args.LiteLLM.KeySecret.EnvFrom(codexconfig.EnvKeyLiteLLM, true),
+		literalEnv("COMMONLY_AGENT_NAME", AgentIdentityName),
+		literalEnv("COMMONLY_INSTANCE_ID", args.Name),
+		literalEnv("COMMONLY_POD_ID", args.Registry.PodID),
+		literalEnv("COMMONLY_API_URL", args.Registry.APIURL),
+		args.Registry.TokenSecret.EnvFrom("COMMONLY_RUNTIME_TOKEN", false),
+	}
+	for _, id := range sortedKeys(args.Codex.MCPServers) {
+		s := args.Codex.MCPServers[id]
+		for _, name := range sortedKeys(s.SecretEnv) {
+			env = append(env, s.SecretEnv[name].EnvFrom(name, false))
+		}
+	}
+	for _, name := range sortedKeys(args.Env) {
+		env = append(env, literalEnv(name, args.Env[name]))
+	}
+	return env
+}
+
+func literalEnv(name, value string) corev1.EnvVarArgs {
+	return corev1.EnvVarArgs{Name: pulumi.String(name), Value: pulumi.String(value)}
+}
+
+func resourceRequirements(r ResourcesArgs) *corev1.ResourceRequirementsArgs {
+	return &corev1.ResourceRequirementsArgs{
+		Requests: pulumi.StringMap{"cpu": pulumi.String(r.RequestsCPU), "memory": pulumi.String(r.RequestsMemory)},
+		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.LimitsCPU), "memory": pulumi.String(r.LimitsMemory)},
+	}
+}

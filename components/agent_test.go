@@ -1,0 +1,275 @@
+package components
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/require"
+
+	"cloud-codex/codexconfig"
+)
+
+const testLiteLLMURL = "http://litellm.agents.svc.cluster.local:4000/v1"
+
+func testAgentArgs() CloudCodexAgentArgs {
+	return CloudCodexAgentArgs{
+		Name:      "cody",
+		Namespace: "agents",
+		LiteLLM:   AgentLiteLLMArgs{BaseURL: pulumi.String(testLiteLLMURL), DefaultModel: DefaultResponsesAlias},
+		Registry:  AgentRegistryArgs{APIURL: "https://api.example.com", PodID: "pod-1"},
+	}
+}
+
+type agentRun struct {
+	mocks   *mockMonitor
+	urn     string
+	outputs map[string]any
+}
+
+func runAgent(t *testing.T, args CloudCodexAgentArgs) (*agentRun, error) {
+	t.Helper()
+	r := &agentRun{mocks: &mockMonitor{}, outputs: map[string]any{}}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		agent, err := NewCloudCodexAgent(ctx, args.Name, args)
+		if err != nil {
+			return err
+		}
+		for name, o := range map[string]pulumi.Output{
+			"urn": agent.URN(), "deploymentName": agent.DeploymentName, "pvcName": agent.PVCName,
+			"configMapName": agent.ConfigMapName, "model": agent.Model, "requiredSecrets": agent.RequiredSecrets,
+			"secretCommands": agent.SecretCommands, "modelAllowlist": agent.ModelAllowlist,
+		} {
+			res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
+			if err != nil {
+				return err
+			}
+			r.outputs[name] = res.Value
+		}
+		r.urn = string(r.outputs["urn"].(pulumi.URN))
+		return nil
+	}, pulumi.WithMocks("cloud-codex", "dev", r.mocks))
+	return r, err
+}
+
+func mustRunAgent(t *testing.T, args CloudCodexAgentArgs) *agentRun {
+	t.Helper()
+	r, err := runAgent(t, args)
+	require.NoError(t, err)
+	return r
+}
+
+func TestAgentRegistersItsObjectsUnderTheComponent(t *testing.T) {
+	r := mustRunAgent(t, testAgentArgs())
+	var kinds []string
+	for _, res := range r.mocks.resources() {
+		if res.Type == CloudCodexAgentType {
+			continue
+		}
+		require.Equal(t, r.urn, res.Parent, "%s %s must be a child of the agent", res.Type, res.Name)
+		kinds = append(kinds, res.Type+" "+at(t, res.Plain, "metadata", "name").(string))
+		labels := at(t, res.Plain, "metadata", "labels").(map[string]any)
+		for _, l := range []string{"name", "instance", "component", "part-of", "managed-by"} {
+			require.Contains(t, labels, "app.kubernetes.io/"+l, "%s %s", res.Type, res.Name)
+		}
+		require.Equal(t, "agents", at(t, res.Plain, "metadata", "namespace"))
+	}
+	require.ElementsMatch(t, []string{
+		"kubernetes:core/v1:PersistentVolumeClaim cloud-codex-cody",
+		"kubernetes:core/v1:ConfigMap cloud-codex-cody-config",
+		"kubernetes:core/v1:ConfigMap cloud-codex-cody-scripts",
+		"kubernetes:apps/v1:Deployment cloud-codex-cody",
+	}, kinds)
+}
+
+func TestAgentDeploymentIsASingleWriterWithRecreate(t *testing.T) {
+	r := mustRunAgent(t, testAgentArgs())
+	dep := r.mocks.k8s(t, "kubernetes:apps/v1:Deployment", "cloud-codex-cody")
+	require.Equal(t, "Recreate", at(t, dep.Plain, "spec", "strategy", "type"))
+	require.EqualValues(t, 1, at(t, dep.Plain, "spec", "replicas"))
+	selector := at(t, dep.Plain, "spec", "selector", "matchLabels").(map[string]any)
+	podLabels := at(t, dep.Plain, "spec", "template", "metadata", "labels").(map[string]any)
+	for k, v := range selector {
+		require.Equal(t, v, podLabels[k], "selector label %s must match the pod template", k)
+	}
+	require.Equal(t, "agent", podLabels["app.kubernetes.io/component"])
+
+	agent := containerNamed(t, dep, "containers", "agent")
+	env := envOf(t, agent)
+	require.Equal(t, "codex", env["COMMONLY_AGENT_NAME"].value)
+	require.Equal(t, "cody", env["COMMONLY_INSTANCE_ID"].value)
+	require.Equal(t, "/state", env["HOME"].value)
+	require.Equal(t, "/state/.codex", env["CODEX_HOME"].value)
+	require.Equal(t, envSource{secret: "cloud-codex-cody-litellm-key", key: "key", optional: true}, env["LITELLM_API_KEY"],
+		"the LiteLLM key is optional: the pod boots and warns")
+	require.Equal(t, envSource{secret: "cloud-codex-cody-token", key: "token", optional: false}, env["COMMONLY_RUNTIME_TOKEN"],
+		"the runtime token is required")
+	for name := range env {
+		require.NotContains(t, []string{"OPENAI_API_KEY", "CODEX_API_KEY"}, name)
+	}
+
+	mounts := mountsOf(t, agent)
+	require.Equal(t, "/state", mounts["state"])
+	require.Equal(t, "/etc/cloud-codex/config", mounts["config"], "config.toml is copied from here, never mounted into CODEX_HOME")
+	claim := at(t, dep.Plain, "spec", "template", "spec", "volumes", 0, "persistentVolumeClaim", "claimName")
+	require.Equal(t, "cloud-codex-cody", claim)
+
+	for _, c := range []map[string]any{agent, containerNamed(t, dep, "initContainers", "install-tools")} {
+		sc := at(t, c, "securityContext").(map[string]any)
+		require.Equal(t, true, sc["runAsNonRoot"])
+		require.Equal(t, false, sc["allowPrivilegeEscalation"])
+		require.Equal(t, []any{"ALL"}, at(t, sc, "capabilities", "drop"))
+		require.Equal(t, "RuntimeDefault", at(t, sc, "seccompProfile", "type"))
+		require.Contains(t, at(t, c, "resources", "limits"), "memory")
+	}
+	require.Equal(t, []any{"/bin/sh", "/etc/cloud-codex/scripts/agent-boot.sh", "/bin/sh", "/etc/cloud-codex/scripts/agent-idle-runner.sh"},
+		at(t, agent, "command"))
+}
+
+func TestAgentStatePVCIsRetainedAndNeverReplaced(t *testing.T) {
+	r := mustRunAgent(t, testAgentArgs())
+	pvc := r.mocks.k8s(t, "kubernetes:core/v1:PersistentVolumeClaim", "cloud-codex-cody")
+	require.True(t, pvc.Retain, "the state PVC survives destroy")
+	require.Subset(t, pvc.IgnoreChanges, []string{"spec.storageClassName", "spec.accessModes"},
+		"immutable fields are ignored so a change never replaces (deletes) the claim")
+	require.Equal(t, []any{"ReadWriteOnce"}, at(t, pvc.Plain, "spec", "accessModes"))
+	require.Equal(t, "1Gi", at(t, pvc.Plain, "spec", "resources", "requests", "storage"))
+}
+
+func TestParkedAgentKeepsItsPVC(t *testing.T) {
+	args := testAgentArgs()
+	zero := 0
+	args.Replicas = &zero
+	r := mustRunAgent(t, args)
+	dep := r.mocks.k8s(t, "kubernetes:apps/v1:Deployment", "cloud-codex-cody")
+	require.EqualValues(t, 0, at(t, dep.Plain, "spec", "replicas"))
+	r.mocks.k8s(t, "kubernetes:core/v1:PersistentVolumeClaim", "cloud-codex-cody")
+}
+
+func TestAgentConfigTOMLRoutesEverythingThroughLiteLLM(t *testing.T) {
+	r := mustRunAgent(t, testAgentArgs())
+	cm := r.mocks.k8s(t, "kubernetes:core/v1:ConfigMap", "cloud-codex-cody-config")
+	rendered := at(t, cm.Plain, "data", codexconfig.FileName).(string)
+	parsed, err := codexconfig.Parse(rendered)
+	require.NoError(t, err)
+	require.Equal(t, codexconfig.ForLiteLLM(DefaultResponsesAlias, testLiteLLMURL, nil), parsed, "round trip through go-toml")
+	provider, ok := parsed.ActiveProvider()
+	require.True(t, ok)
+	require.Equal(t, "responses", provider.WireAPI)
+	require.Equal(t, "LITELLM_API_KEY", provider.EnvKey)
+	require.False(t, provider.RequiresOpenAIAuth)
+	require.NotContains(t, rendered, "sk-")
+}
+
+func TestAgentMCPSecretsAreForwardedByNameNeverWritten(t *testing.T) {
+	args := testAgentArgs()
+	args.Codex.MCPServers = map[string]MCPServerArgs{"github": {
+		Command: "github-mcp", Env: map[string]string{"LOG_LEVEL": "info"},
+		SecretEnv: map[string]SecretRef{"GITHUB_TOKEN": {Name: "gh-pat", Key: "token"}},
+	}}
+	r := mustRunAgent(t, args)
+	cm := r.mocks.k8s(t, "kubernetes:core/v1:ConfigMap", "cloud-codex-cody-config")
+	parsed, err := codexconfig.Parse(at(t, cm.Plain, "data", codexconfig.FileName).(string))
+	require.NoError(t, err)
+	require.Equal(t, codexconfig.MCPServer{Command: "github-mcp", Env: map[string]string{"LOG_LEVEL": "info"}, EnvVars: []string{"GITHUB_TOKEN"}},
+		parsed.MCPServers["github"])
+	env := envOf(t, containerNamed(t, r.mocks.k8s(t, "kubernetes:apps/v1:Deployment", "cloud-codex-cody"), "containers", "agent"))
+	require.Equal(t, envSource{secret: "gh-pat", key: "token"}, env["GITHUB_TOKEN"])
+}
+
+func TestAgentOutputsTellTheOperatorWhatToCreate(t *testing.T) {
+	r := mustRunAgent(t, testAgentArgs())
+	require.Equal(t, "cloud-codex-cody", r.outputs["deploymentName"])
+	require.Equal(t, "cloud-codex-cody", r.outputs["pvcName"])
+	require.Equal(t, "cloud-codex-cody-config", r.outputs["configMapName"])
+	require.Equal(t, DefaultResponsesAlias, r.outputs["model"])
+	require.Equal(t, []string{DefaultResponsesAlias}, r.outputs["modelAllowlist"])
+	require.Equal(t, []string{"cloud-codex-cody-token", "cloud-codex-cody-litellm-key"}, r.outputs["requiredSecrets"])
+	cmds := r.outputs["secretCommands"].([]string)
+	require.Len(t, cmds, 2)
+	require.True(t, strings.HasPrefix(cmds[0], "kubectl create secret generic cloud-codex-cody-token -n agents --from-literal=token=<"), cmds[0])
+	require.True(t, strings.HasPrefix(cmds[1], "kubectl create secret generic cloud-codex-cody-litellm-key -n agents --from-literal=key=<"), cmds[1])
+}
+
+func TestAgentRejectsBadInputBeforeRegisteringAnything(t *testing.T) {
+	two, minus := 2, -1
+	cases := []struct {
+		name  string
+		edit  func(*CloudCodexAgentArgs)
+		field string
+	}{
+		{"uppercase name", func(a *CloudCodexAgentArgs) { a.Name = "Cody" }, "name"},
+		{"long name", func(a *CloudCodexAgentArgs) { a.Name = strings.Repeat("a", 31) }, "name"},
+		{"empty name", func(a *CloudCodexAgentArgs) { a.Name = "" }, "name"},
+		{"bad namespace", func(a *CloudCodexAgentArgs) { a.Namespace = "Agents_" }, "namespace"},
+		{"two replicas", func(a *CloudCodexAgentArgs) { a.Replicas = &two }, "replicas"},
+		{"negative replicas", func(a *CloudCodexAgentArgs) { a.Replicas = &minus }, "replicas"},
+		{"bad storage", func(a *CloudCodexAgentArgs) { a.Storage.Size = "2GB" }, "storage.size"},
+		{"bad memory limit", func(a *CloudCodexAgentArgs) { a.Resources.LimitsMemory = "lots" }, "resources.limits.memory"},
+		{"bad api url", func(a *CloudCodexAgentArgs) { a.Registry.APIURL = "api.example.com" }, "registry.apiUrl"},
+		{"missing api url", func(a *CloudCodexAgentArgs) { a.Registry.APIURL = "" }, "registry.apiUrl"},
+		{"missing pod id", func(a *CloudCodexAgentArgs) { a.Registry.PodID = "" }, "registry.podId"},
+		{"no model at all", func(a *CloudCodexAgentArgs) { a.LiteLLM.DefaultModel = "" }, "codex.model"},
+		{"unpinned runner package", func(a *CloudCodexAgentArgs) { a.Runner.Packages = []string{"left-pad@latest"} }, "runner.packages"},
+		{"credential in env", func(a *CloudCodexAgentArgs) { a.Env = map[string]string{"OPENAI_API_KEY": "x"} }, "env.OPENAI_API_KEY"},
+		{"identity override", func(a *CloudCodexAgentArgs) { a.Env = map[string]string{"COMMONLY_AGENT_NAME": "cloud-codex"} }, "env.COMMONLY_AGENT_NAME"},
+		{"mcp without command", func(a *CloudCodexAgentArgs) { a.Codex.MCPServers = map[string]MCPServerArgs{"x": {}} }, "codex.mcpServers.x.command"},
+		{"no base url", func(a *CloudCodexAgentArgs) { a.LiteLLM.BaseURL = nil }, "litellm.baseUrl"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := testAgentArgs()
+			tc.edit(&args)
+			r, err := runAgent(t, args)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.field+": invalid value")
+			require.Empty(t, r.mocks.resources(), "nothing may be registered before validation passes")
+		})
+	}
+}
+
+type envSource struct {
+	value, secret, key string
+	optional           bool
+}
+
+func envOf(t *testing.T, container map[string]any) map[string]envSource {
+	t.Helper()
+	out := map[string]envSource{}
+	for _, e := range at(t, container, "env").([]any) {
+		m := e.(map[string]any)
+		src := envSource{}
+		if v, ok := m["value"].(string); ok {
+			src.value = v
+		}
+		if vf, ok := m["valueFrom"].(map[string]any); ok {
+			ref := vf["secretKeyRef"].(map[string]any)
+			src.secret, src.key = ref["name"].(string), ref["key"].(string)
+			src.optional, _ = ref["optional"].(bool)
+		}
+		out[m["name"].(string)] = src
+	}
+	return out
+}
+
+func mountsOf(t *testing.T, container map[string]any) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, m := range at(t, container, "volumeMounts").([]any) {
+		mm := m.(map[string]any)
+		out[mm["name"].(string)] = mm["mountPath"].(string)
+	}
+	return out
+}
+
+func containerNamed(t *testing.T, workload recordedResource, list, name string) map[string]any {
+	t.Helper()
+	for _, c := range at(t, workload.Plain, "spec", "template", "spec", list).([]any) {
+		if c.(map[string]any)["name"] == name {
+			return c.(map[string]any)
+		}
+	}
+	require.Failf(t, "missing container", "%s %q", list, name)
+	return nil
+}

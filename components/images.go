@@ -1,0 +1,18 @@
+package components
+
+// Pinned stock images. Only public, pinned images are used: this project has no registry.
+const (
+	// DefaultAgentImage runs the codex CLI (a Node.js package) and the agent runner.
+	DefaultAgentImage = "node:22-bookworm-slim"
+	// DefaultLiteLLMImage is the non-root LiteLLM variant (runs as nobody, HOME=/app).
+	DefaultLiteLLMImage = "ghcr.io/berriai/litellm-non_root:main-v1.81.0-stable"
+	// GoBuildImage compiles the auth rotator from its shipped source at pod start.
+	GoBuildImage = "golang:1.26.8-bookworm"
+	// RotatorRunImage runs the compiled, static rotator binary.
+	RotatorRunImage = "gcr.io/distroless/static-debian12:nonroot"
+	// PostgresImage is the dev-only in-cluster database for LiteLLM's virtual keys.
+	PostgresImage = "postgres:17.6-bookworm"
+	// DefaultCodexVersion is the pinned @openai/codex npm version for agents and the
+	// auth pool's device-auth station.
+	DefaultCodexVersion = "0.171.0"
+)

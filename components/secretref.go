@@ -1,0 +1,30 @@
+package components
+
+import (
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// SecretRef points at one key of a Kubernetes Secret the operator (or another component)
+// creates. Values never pass through this program's config.
+type SecretRef struct {
+	// Name of the Secret in the component's namespace.
+	Name string `json:"name"`
+	// Key inside the Secret.
+	Key string `json:"key"`
+}
+
+// EnvFrom returns an env var whose value comes from the Secret. optional=true lets the pod
+// start without the Secret (the container must then handle an empty value loudly).
+func (r SecretRef) EnvFrom(envName string, optional bool) corev1.EnvVarArgs {
+	return corev1.EnvVarArgs{
+		Name: pulumi.String(envName),
+		ValueFrom: &corev1.EnvVarSourceArgs{
+			SecretKeyRef: &corev1.SecretKeySelectorArgs{
+				Name:     pulumi.String(r.Name),
+				Key:      pulumi.String(r.Key),
+				Optional: pulumi.Bool(optional),
+			},
+		},
+	}
+}

@@ -1,0 +1,116 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"cloud-codex/components"
+)
+
+// Load reads the stack configuration from values (full keys such as "cloud-codex:agents"
+// mapped to their raw values, as Pulumi passes them: structured values are JSON), fills
+// defaults and validates everything. Keys of other namespaces (kubernetes:, ...) are left
+// to their owners.
+func Load(values map[string]string) (Stack, error) {
+	var s Stack
+	known := jsonFields(reflect.TypeOf(s))
+	for _, full := range sortedStringKeys(values) {
+		key, ok := strings.CutPrefix(full, Namespace+":")
+		if !ok {
+			continue
+		}
+		t, known := known[key]
+		if !known {
+			return Stack{}, &KeyError{Path: full, Msg: "unknown key" + suggest(key, jsonFields(reflect.TypeOf(s)))}
+		}
+		raw := values[full]
+		if t.Kind() == reflect.String {
+			// Plain strings arrive unquoted.
+			b, _ := json.Marshal(raw)
+			raw = string(b)
+		}
+		target := reflect.ValueOf(&s).Elem().FieldByIndex(fieldIndex(reflect.TypeOf(s), key)).Addr().Interface()
+		if err := decodeStrict(full, raw, target); err != nil {
+			return Stack{}, err
+		}
+	}
+	s = s.withDefaults()
+	if err := s.validate(); err != nil {
+		return Stack{}, err
+	}
+	return s, nil
+}
+
+func fieldIndex(t reflect.Type, jsonName string) []int {
+	for i := 0; i < t.NumField(); i++ {
+		if strings.Split(t.Field(i).Tag.Get("json"), ",")[0] == jsonName {
+			return []int{i}
+		}
+	}
+	panic("config: no field " + jsonName)
+}
+
+func (s Stack) withDefaults() Stack {
+	if s.Namespace == "" {
+		s.Namespace = "cloud-codex"
+	}
+	ps := &s.Cluster.PodSecurity
+	if ps.Enforce == "" {
+		ps.Enforce = "baseline"
+	}
+	if ps.Warn == "" {
+		ps.Warn = "restricted"
+	}
+	if ps.Audit == "" {
+		ps.Audit = "restricted"
+	}
+	return s
+}
+
+var podSecurityLevels = map[string]bool{"privileged": true, "baseline": true, "restricted": true}
+
+func (s Stack) validate() error {
+	if err := components.CheckDNSLabel("namespace", s.Namespace, 63); err != nil {
+		return atPath(Namespace, err)
+	}
+	for _, l := range []struct{ key, v string }{
+		{"enforce", s.Cluster.PodSecurity.Enforce}, {"warn", s.Cluster.PodSecurity.Warn}, {"audit", s.Cluster.PodSecurity.Audit},
+	} {
+		if !podSecurityLevels[l.v] {
+			return &KeyError{Path: Namespace + ":cluster.podSecurity." + l.key,
+				Msg: fmt.Sprintf("invalid level %q: use privileged, baseline or restricted", l.v)}
+		}
+	}
+	if s.Cluster.Context != "" && s.Cluster.Kubeconfig == "" && s.Cluster.Local {
+		return &KeyError{Path: Namespace + ":cluster.context",
+			Msg: "a context needs a kubeconfig: set cluster.kubeconfig, or drop cluster.context to use the local cluster"}
+	}
+	if err := s.validatePool(); err != nil {
+		return err
+	}
+	seen := map[string]int{}
+	for i, a := range s.Agents {
+		prefix := fmt.Sprintf("%s:agents[%d]", Namespace, i)
+		if j, dup := seen[a.Name]; dup && a.Name != "" {
+			return &KeyError{Path: prefix + ".name",
+				Msg: fmt.Sprintf("duplicate agent name %q (also agents[%d]): every agent needs its own name, PVC and identity", a.Name, j)}
+		}
+		seen[a.Name] = i
+		if err := s.AgentArgs(i, nil).Validate(); err != nil {
+			return atPath(prefix, err)
+		}
+	}
+	return nil
+}
+
+func sortedStringKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,60 @@
+// Command cloud-codex is the Pulumi program: stack config → namespace → LiteLLMAuthPool →
+// one CloudCodexAgent per configured agent. Wiring only; see components/ and config/.
+package main
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"cloud-codex/components"
+	"cloud-codex/config"
+)
+
+func main() { pulumi.Run(program) }
+
+func program(ctx *pulumi.Context) error {
+	stack, err := config.Load(config.FromContext(ctx))
+	if err != nil {
+		return err
+	}
+	provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{
+		Kubeconfig:            optional(stack.Kubeconfig()),
+		Context:               optional(stack.Cluster.Context),
+		RenderYamlToDirectory: optional(stack.Cluster.RenderTo),
+	})
+	if err != nil {
+		return fmt.Errorf("kubernetes provider: %w", err)
+	}
+	k8s := pulumi.Provider(provider)
+	ps := stack.Cluster.PodSecurity
+	ns, err := components.NewNamespace(ctx, stack.Namespace,
+		components.PodSecurityLevels{Enforce: ps.Enforce, Warn: ps.Warn, Audit: ps.Audit}, stack.SkipAwait(), k8s)
+	if err != nil {
+		return fmt.Errorf("namespace: %w", err)
+	}
+	inNamespace := pulumi.DependsOn([]pulumi.Resource{ns})
+
+	pool, err := components.NewLiteLLMAuthPool(ctx, "litellm", stack.PoolArgs(), pulumi.Providers(provider), inNamespace)
+	if err != nil {
+		return err
+	}
+	agents := make([]*components.CloudCodexAgent, len(stack.Agents))
+	for i, a := range stack.Agents {
+		agents[i], err = components.NewCloudCodexAgent(ctx, a.Name, stack.AgentArgs(i, pool.BaseURL),
+			pulumi.Providers(provider), inNamespace)
+		if err != nil {
+			return err
+		}
+	}
+	exportOutputs(ctx, stack, pool, agents)
+	return nil
+}
+
+func optional(s string) pulumi.StringPtrInput {
+	if s == "" {
+		return nil
+	}
+	return pulumi.StringPtr(s)
+}
