@@ -5,7 +5,6 @@
 package codexauth
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,7 +77,10 @@ func ParseCodexAuth(data []byte) (CodexAuth, error) {
 	return a, nil
 }
 
-// ParseFlatToken decodes and validates LiteLLM's flat token file.
+// ParseFlatToken decodes LiteLLM's flat token file and checks that it carries usable
+// tokens. It is deliberately lenient about expires_at (only "present"): a file LiteLLM
+// wrote still holds the newest refresh token of its account even if expires_at were off,
+// and reading it must not lose that. Validate is the strict check used before writing.
 func ParseFlatToken(data []byte) (FlatToken, error) {
 	var f FlatToken
 	if err := json.Unmarshal(data, &f); err != nil {
@@ -91,6 +93,43 @@ func ParseFlatToken(data []byte) (FlatToken, error) {
 		return FlatToken{}, errors.New("flat token file: expires_at missing")
 	}
 	return f, nil
+}
+
+// Validate is the check every flat file must pass before it is written: usable tokens and
+// an expires_at that is exactly the access token's exp (a wrong future value makes
+// LiteLLM send an expired token and collect 401s instead of refreshing).
+func (f FlatToken) Validate() error {
+	if err := validateTokens(f.AccessToken, f.RefreshToken); err != nil {
+		return err
+	}
+	exp, err := JWTExpiry(f.AccessToken)
+	if err != nil {
+		return fmt.Errorf("access_token: %w", err)
+	}
+	if f.ExpiresAt != exp.Unix() {
+		return fmt.Errorf("expires_at %d is not the access token's exp %d", f.ExpiresAt, exp.Unix())
+	}
+	return nil
+}
+
+// Tokens returns the token set of a flat file, for writing it back into a codex auth file.
+func (f FlatToken) Tokens() Tokens {
+	return Tokens{
+		IDToken:      f.IDToken,
+		AccessToken:  f.AccessToken,
+		RefreshToken: f.RefreshToken,
+		AccountID:    f.AccountID,
+	}
+}
+
+// NewCodexAuth builds a nested codex auth file around a ChatGPT token set, the way
+// `codex login` writes it.
+func NewCodexAuth(t Tokens, lastRefresh time.Time) CodexAuth {
+	return CodexAuth{
+		AuthMode:    "chatgpt",
+		Tokens:      &t,
+		LastRefresh: lastRefresh.UTC().Format(time.RFC3339),
+	}
 }
 
 func validateTokens(access, refresh string) error {
@@ -113,50 +152,19 @@ func (a CodexAuth) Flat() (FlatToken, error) {
 	if err != nil {
 		return FlatToken{}, fmt.Errorf("access_token: %w", err)
 	}
+	accountID := a.Tokens.AccountID
+	if accountID == "" {
+		// LiteLLM derives a missing account_id from the JWTs and then rewrites the file in
+		// place (not atomically); providing it avoids that write.
+		accountID = ChatGPTAccountID(a.Tokens.IDToken, a.Tokens.AccessToken)
+	}
 	return FlatToken{
 		AccessToken:  a.Tokens.AccessToken,
 		RefreshToken: a.Tokens.RefreshToken,
 		IDToken:      a.Tokens.IDToken,
 		ExpiresAt:    exp.Unix(),
-		AccountID:    a.Tokens.AccountID,
+		AccountID:    accountID,
 	}, nil
-}
-
-// JWTExpiry returns the exp claim of a JWT. The signature is not checked: the token is
-// only read to learn when it expires.
-func JWTExpiry(token string) (time.Time, error) {
-	claims, err := JWTClaims(token)
-	if err != nil {
-		return time.Time{}, err
-	}
-	exp, ok := claims["exp"].(float64)
-	if !ok || exp <= 0 {
-		return time.Time{}, errors.New("JWT has no numeric exp claim")
-	}
-	return time.Unix(int64(exp), 0), nil
-}
-
-// JWTClaims decodes the payload of a compact JWT.
-func JWTClaims(token string) (map[string]any, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
-		return nil, errors.New("not a JWT (want three dot-separated parts)")
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return nil, fmt.Errorf("JWT payload: %w", err)
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		return nil, fmt.Errorf("JWT payload: %w", err)
-	}
-	return claims, nil
-}
-
-// LooksLikeJWT reports whether s is a decodable JWT (used to spot leaked tokens).
-func LooksLikeJWT(s string) bool {
-	_, err := JWTClaims(strings.TrimSpace(s))
-	return err == nil
 }
 
 // LooksLikeCredentialFile reports whether data is a codex auth file or a flat token file,

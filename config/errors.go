@@ -21,7 +21,11 @@ func (e *KeyError) Error() string { return fmt.Sprintf("config %s: %s", e.Path, 
 func atPath(prefix string, err error) error {
 	var fe *components.FieldError
 	if errors.As(err, &fe) {
-		return &KeyError{Path: prefix + "." + configKey(fe.Field), Msg: fmt.Sprintf("invalid value %v: %s", fe.Value, fe.Fix)}
+		sep := "."
+		if strings.HasSuffix(prefix, ":") {
+			sep = ""
+		}
+		return &KeyError{Path: prefix + sep + configKey(fe.Field), Msg: fmt.Sprintf("invalid value %v: %s", fe.Value, fe.Fix)}
 	}
 	return &KeyError{Path: prefix, Msg: err.Error()}
 }

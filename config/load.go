@@ -74,7 +74,7 @@ var podSecurityLevels = map[string]bool{"privileged": true, "baseline": true, "r
 
 func (s Stack) validate() error {
 	if err := components.CheckDNSLabel("namespace", s.Namespace, 63); err != nil {
-		return atPath(Namespace, err)
+		return atPath(Namespace+":", err)
 	}
 	for _, l := range []struct{ key, v string }{
 		{"enforce", s.Cluster.PodSecurity.Enforce}, {"warn", s.Cluster.PodSecurity.Warn}, {"audit", s.Cluster.PodSecurity.Audit},

@@ -19,6 +19,22 @@ func decodeStrict(path string, raw string, out any) error {
 	if err := checkKeys(path, generic, reflect.TypeOf(out).Elem()); err != nil {
 		return err
 	}
+	// Slices are decoded element by element: encoding/json's type errors name the field
+	// but not the element index, and "agents[3].replicas" is what the user needs.
+	if sv := reflect.ValueOf(out).Elem(); sv.Kind() == reflect.Slice {
+		var items []json.RawMessage
+		if err := json.Unmarshal([]byte(raw), &items); err != nil {
+			return &KeyError{Path: path, Msg: fmt.Sprintf("expected a list: %v", err)}
+		}
+		result := reflect.MakeSlice(sv.Type(), len(items), len(items))
+		for i, item := range items {
+			if err := decodeStrict(fmt.Sprintf("%s[%d]", path, i), string(item), result.Index(i).Addr().Interface()); err != nil {
+				return err
+			}
+		}
+		sv.Set(result)
+		return nil
+	}
 	if err := json.Unmarshal([]byte(raw), out); err != nil {
 		var te *json.UnmarshalTypeError
 		if ok := asTypeError(err, &te); ok {
@@ -108,7 +124,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 func suggest(k string, fields map[string]reflect.Type) string {
 	best, bestDist := "", 1<<30
 	for name := range fields {
-		if d := levenshtein(strings.ToLower(k), strings.ToLower(name)); d < bestDist || (d == bestDist && name < best) {
+		if d := editDistance(strings.ToLower(k), strings.ToLower(name)); d < bestDist || (d == bestDist && name < best) {
 			best, bestDist = name, d
 		}
 	}
@@ -123,24 +139,30 @@ func suggest(k string, fields map[string]reflect.Type) string {
 	return fmt.Sprintf("; known keys: %s", strings.Join(known, ", "))
 }
 
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+// editDistance is the optimal-string-alignment distance: Levenshtein plus adjacent
+// transpositions, the commonest typo ("nmae").
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev = cur
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 func sortedMapKeys(m map[string]any) []string {

@@ -53,6 +53,10 @@ type RouterSettings struct {
 // LiteLLMSettings are library-wide switches.
 type LiteLLMSettings struct {
 	DropParams bool `yaml:"drop_params"`
+	// Callbacks are logging callbacks, e.g. "generic_api" (POSTs every request's
+	// StandardLoggingPayload to $GENERIC_LOGGER_ENDPOINT; the auth rotator learns about
+	// 429s that way).
+	Callbacks []string `yaml:"callbacks,omitempty"`
 }
 
 // GeneralSettings are proxy settings; secrets appear only as os.environ/ references.

@@ -1,0 +1,153 @@
+package codexauth
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// mintJWT returns an unsigned compact JWT with these claims.
+func mintJWT(t testing.TB, claims map[string]any) string {
+	t.Helper()
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString([]byte(`{"alg":"none"}`)) + "." + enc.EncodeToString(payload) + ".sig"
+}
+
+func chatgptJWT(t testing.TB, user string, exp time.Time) string {
+	return mintJWT(t, map[string]any{
+		"sub": "auth0|" + user,
+		"exp": exp.Unix(),
+		authClaim: map[string]any{
+			"chatgpt_user_id":    "user-" + user,
+			"chatgpt_account_id": "acct-1",
+		},
+	})
+}
+
+var exp = time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC)
+
+func TestParseCodexAuthAndFlat(t *testing.T) {
+	access := chatgptJWT(t, "a", exp)
+	data := []byte(`{"auth_mode":"chatgpt","OPENAI_API_KEY":null,"tokens":{"id_token":"` + access +
+		`","access_token":"` + access + `","refresh_token":"rt","account_id":"acct-1"},"last_refresh":"2026-12-01T00:00:00Z","agent_identity":null}`)
+	a, err := ParseCodexAuth(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := a.Flat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.ExpiresAt != exp.Unix() || f.RefreshToken != "rt" || f.AccountID != "acct-1" {
+		t.Errorf("Flat = %+v", f)
+	}
+	if err := f.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	round, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err := ParseFlatToken(round); err != nil || g != f {
+		t.Errorf("ParseFlatToken(Marshal(f)) = %+v, %v", g, err)
+	}
+	if back := NewCodexAuth(f.Tokens(), exp); back.Tokens.RefreshToken != "rt" || back.AuthMode != "chatgpt" {
+		t.Errorf("NewCodexAuth = %+v", back)
+	}
+}
+
+func TestFlatDerivesAMissingAccountID(t *testing.T) {
+	access := chatgptJWT(t, "a", exp)
+	f, err := NewCodexAuth(Tokens{AccessToken: access, RefreshToken: "rt"}, exp).Flat()
+	if err != nil || f.AccountID != "acct-1" {
+		t.Errorf("Flat = %+v, %v; want account_id from the chatgpt_account_id claim", f, err)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	good := chatgptJWT(t, "a", exp)
+	for name, data := range map[string]string{
+		"not JSON":          `hello`,
+		"null":              `null`,
+		"API key only":      `{"OPENAI_API_KEY":"sk-x"}`,
+		"no refresh token":  `{"tokens":{"access_token":"` + good + `"}}`,
+		"opaque access":     `{"tokens":{"access_token":"abc","refresh_token":"rt"}}`,
+		"JWT without exp":   `{"tokens":{"access_token":"` + mintJWT(t, map[string]any{"sub": "x"}) + `","refresh_token":"rt"}}`,
+		"exp out of range":  `{"tokens":{"access_token":"` + mintJWT(t, map[string]any{"exp": 1e300}) + `","refresh_token":"rt"}}`,
+		"payload null":      `{"tokens":{"access_token":"eyJhIjoxfQ.bnVsbA.sig","refresh_token":"rt"}}`,
+		"exp is a string":   `{"tokens":{"access_token":"` + mintJWT(t, map[string]any{"exp": "tomorrow"}) + `","refresh_token":"rt"}}`,
+		"tokens is an list": `{"tokens":[]}`,
+	} {
+		if _, err := ParseCodexAuth([]byte(data)); err == nil {
+			t.Errorf("%s: ParseCodexAuth accepted %s", name, data)
+		}
+	}
+	if _, err := ParseFlatToken([]byte(`{"access_token":"` + good + `","refresh_token":"rt"}`)); err == nil {
+		t.Errorf("ParseFlatToken accepted a file without expires_at")
+	}
+	wrong := FlatToken{AccessToken: good, RefreshToken: "rt", ExpiresAt: exp.Unix() + 3600}
+	if err := wrong.Validate(); err == nil || !strings.Contains(err.Error(), "not the access token's exp") {
+		t.Errorf("Validate accepted expires_at != exp: %v", err)
+	}
+}
+
+func TestTokenIdentity(t *testing.T) {
+	a1 := chatgptJWT(t, "a", exp)
+	a2 := chatgptJWT(t, "a", exp.Add(240*time.Hour)) // the same login after a refresh
+	b := chatgptJWT(t, "b", exp)
+	if TokenIdentity(a1, "") == "" || TokenIdentity(a1, "") != TokenIdentity(a2, "") {
+		t.Errorf("a refresh changed the identity: %q vs %q", TokenIdentity(a1, ""), TokenIdentity(a2, ""))
+	}
+	if TokenIdentity(a1, "") == TokenIdentity(b, "") {
+		t.Errorf("two users share the identity %q", TokenIdentity(b, ""))
+	}
+	onlyAccount := mintJWT(t, map[string]any{authClaim: map[string]any{"chatgpt_account_id": "acct-1"}})
+	if id := TokenIdentity(onlyAccount, "garbage"); id != "" {
+		t.Errorf("an account id alone gave identity %q (team members share it)", id)
+	}
+	if id := TokenIdentity("opaque", a1); id != TokenIdentity(a1, "") {
+		t.Errorf("identity did not fall back to the id token: %q", id)
+	}
+}
+
+func TestNamesAndProbes(t *testing.T) {
+	if AccountFileName(3) != "auth-3.json" {
+		t.Error(AccountFileName(3))
+	}
+	for p, want := range map[string]bool{"/x/auth.json": true, "auth-12.json": true, "/x/auth-1.json/": true, "auth-x.json": false, "config.toml": false} {
+		if IsCredentialFileName(p) != want {
+			t.Errorf("IsCredentialFileName(%q) != %v", p, want)
+		}
+	}
+	if !LooksLikeJWT(" "+chatgptJWT(t, "a", exp)+"\n") || LooksLikeJWT("a.b.c") {
+		t.Error("LooksLikeJWT")
+	}
+	if !LooksLikeCredentialFile([]byte(`{"refresh_token":"x"}`)) || LooksLikeCredentialFile([]byte(`{"model":"x"}`)) {
+		t.Error("LooksLikeCredentialFile")
+	}
+}
+
+func TestSourceFiles(t *testing.T) {
+	files := SourceFiles()
+	names, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if !strings.HasSuffix(name, "_test.go") && files[name] == "" {
+			t.Errorf("%s is missing from the go:embed list in source.go", name)
+		}
+	}
+	for name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			t.Errorf("test file %s in SourceFiles", name)
+		}
+	}
+}

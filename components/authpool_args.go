@@ -1,0 +1,492 @@
+package components
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"cloud-codex/litellmconfig"
+)
+
+// Defaults of LiteLLMAuthPoolArgs. They are applied in one place, withDefaults.
+const (
+	// DefaultAuthPoolName is the Kubernetes name of the pool's objects and of the Service
+	// the agents call.
+	DefaultAuthPoolName = "litellm"
+	// DefaultResponsesAlias is the model name codex agents ask LiteLLM for.
+	DefaultResponsesAlias = "codex-cli/gpt-5.4"
+	// DefaultResponsesUpstream is what the default alias maps to: the unprefixed chatgpt/
+	// model, the only form that works on the Responses path.
+	DefaultResponsesUpstream = "chatgpt/gpt-5.4"
+	// DefaultRotationInterval is how often the rotator switches accounts.
+	DefaultRotationInterval = "30m"
+	// MinRotationInterval is the shortest rotation interval accepted.
+	MinRotationInterval = 30 * time.Minute
+	// DefaultAuthStorageSize is the size of the chatgpt-auth volume (token files plus the
+	// device-auth station's pinned codex install).
+	DefaultAuthStorageSize = "1Gi"
+	// DefaultDatabaseSecretKey is the key of an existing Secret holding DATABASE_URL.
+	DefaultDatabaseSecretKey = "DATABASE_URL"
+	// DefaultInClusterDatabaseSize is the size of the dev Postgres volume.
+	DefaultInClusterDatabaseSize = "2Gi"
+
+	// authPoolMaxNameLen keeps derived names (`<name>-chatgpt-auth`, the Postgres
+	// StatefulSet's `data-<name>-postgres-0` claim, pod names) within the 63-character limits.
+	authPoolMaxNameLen = 40
+	// authPoolMinLiteLLMMemory: LiteLLM (Python, Prisma migrations at boot) is OOM-killed
+	// during start-up below this limit.
+	authPoolMinLiteLLMMemory = "1Gi"
+)
+
+// authPoolRotationWhy is the reason a short rotation interval is refused.
+const authPoolRotationWhy = "switching ChatGPT accounts more often than every 30 minutes from one address got sessions invalidated"
+
+// DefaultAgentSelector returns the labels that identify this stack's agent pods (the
+// CloudCodexAgent component labels its pods app.kubernetes.io/part-of=cloud-codex and
+// app.kubernetes.io/component=agent). A NetworkPolicy pod selector only matches pods in
+// the policy's own namespace, so together with Namespace it selects this stack's agents.
+func DefaultAgentSelector() map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/part-of":   PartOf,
+		"app.kubernetes.io/component": "agent",
+	}
+}
+
+// AuthPoolModelPath is the API path a model alias is served on.
+type AuthPoolModelPath string
+
+const (
+	// AuthPoolResponsesPath is the OpenAI Responses API, which codex agents speak. Its
+	// upstream must be the unprefixed chatgpt/<model>.
+	AuthPoolResponsesPath AuthPoolModelPath = "responses"
+	// AuthPoolChatPath is the Chat Completions API (other clients). Its upstream must be
+	// chatgpt/responses/<model>: LiteLLM bridges chat to the ChatGPT backend's responses.
+	AuthPoolChatPath AuthPoolModelPath = "chat"
+)
+
+// AuthPoolModel maps an alias clients ask for to a ChatGPT-subscription model.
+type AuthPoolModel struct {
+	// Alias is the model_name clients request, e.g. "codex-cli/gpt-5.4". Required.
+	Alias string
+	// Upstream is LiteLLM's model: "chatgpt/<model>" on the responses path,
+	// "chatgpt/responses/<model>" on the chat path. Required.
+	Upstream string
+	// Path is the API path the alias serves. Default AuthPoolResponsesPath.
+	Path AuthPoolModelPath
+	// Fallbacks are aliases of other models in Models (same Path) LiteLLM tries, in order,
+	// when this one fails. Optional. Note that a fallback hides failures of the primary
+	// model from the agents: watch LiteLLM's logs when you use one.
+	Fallbacks []string
+}
+
+// DefaultAuthPoolModels is the default model list: the responses-path alias codex agents use.
+func DefaultAuthPoolModels() []AuthPoolModel {
+	return []AuthPoolModel{{Alias: DefaultResponsesAlias, Upstream: DefaultResponsesUpstream, Path: AuthPoolResponsesPath}}
+}
+
+// AuthPoolAccounts are the ChatGPT accounts (numbered from 1, stored as auth-N.json) the
+// pool may hold.
+type AuthPoolAccounts struct {
+	// InRotation are the accounts the rotator hands to LiteLLM, round-robin in this order.
+	// Default [1, 2].
+	InRotation []int
+	// Reserved are accounts that may be logged in (auth-login N) and stored, but are never
+	// read for use, refreshed or written by the rotator. Default none.
+	Reserved []int
+}
+
+// All returns the accounts in rotation followed by the reserved ones.
+func (a AuthPoolAccounts) All() []int {
+	return append(slices.Clone(a.InRotation), a.Reserved...)
+}
+
+// AuthPoolStorage is the chatgpt-auth volume.
+type AuthPoolStorage struct {
+	// Size of the claim. Default "1Gi".
+	Size string
+	// StorageClass of the claim. Default "" (the cluster's default class).
+	StorageClass string
+}
+
+// AuthPoolSecretRef names a key of an existing Secret in the pool's Namespace (the shared
+// SecretRef type, under the pool's name for its args).
+type AuthPoolSecretRef = SecretRef
+
+// AuthPoolInClusterDatabase is a single-replica Postgres StatefulSet for dev stacks, with a
+// generated password. Its claim is retained when the StatefulSet is deleted.
+type AuthPoolInClusterDatabase struct {
+	// StorageSize of the data volume. Default "2Gi".
+	StorageSize string
+	// StorageClass of the data volume. Default "" (the cluster's default class).
+	StorageClass string
+}
+
+// AuthPoolDatabase is LiteLLM's database (virtual keys). Set exactly one of the two.
+type AuthPoolDatabase struct {
+	// ExistingSecret is a Secret in Namespace whose Key (default "DATABASE_URL") holds a
+	// postgresql:// URL. Use it for anything that must survive the stack.
+	ExistingSecret *AuthPoolSecretRef
+	// InCluster deploys a dev Postgres next to LiteLLM.
+	InCluster *AuthPoolInClusterDatabase
+}
+
+// AuthPoolResources are a container's requests and limits (Kubernetes quantities).
+type AuthPoolResources struct {
+	CPURequest    string
+	MemoryRequest string
+	CPULimit      string
+	MemoryLimit   string
+}
+
+// DefaultLiteLLMResources are the LiteLLM container's defaults: 1Gi request, 2Gi limit.
+func DefaultLiteLLMResources() AuthPoolResources {
+	return AuthPoolResources{CPURequest: "250m", MemoryRequest: "1Gi", CPULimit: "2", MemoryLimit: "2Gi"}
+}
+
+// LiteLLMAuthPoolArgs configures NewLiteLLMAuthPool. Zero values mean "the default".
+type LiteLLMAuthPoolArgs struct {
+	// Namespace all objects go to. It must already exist (main creates it). Required.
+	Namespace string
+	// Name of the Kubernetes objects (Deployment, Service, ...). The Service name is part
+	// of the agents' base URL. Default "litellm".
+	Name string
+	// SkipAwait adds the pulumi.com/skipAwait annotation to every object (API-only
+	// clusters, where nothing ever becomes ready). Default false.
+	SkipAwait bool
+
+	// Image is the LiteLLM image, pinned by tag. Default DefaultLiteLLMImage (non-root).
+	Image string
+	// Resources of the LiteLLM container. Default DefaultLiteLLMResources(); the memory
+	// limit must be at least 1Gi.
+	Resources *AuthPoolResources
+
+	// Models served. Default DefaultAuthPoolModels() (codex-cli/gpt-5.4 → chatgpt/gpt-5.4).
+	Models []AuthPoolModel
+	// ResponsesAlias is the alias codex agents use (output ResponsesAlias). It must be a
+	// responses-path model of Models. Default: the first responses-path model.
+	ResponsesAlias string
+
+	// Accounts in rotation and reserved. Default InRotation [1, 2], Reserved none.
+	Accounts AuthPoolAccounts
+	// RotationInterval is how often the rotator switches accounts, a Go duration.
+	// Default "30m"; shorter is refused (sessions got invalidated).
+	RotationInterval string
+
+	// AuthStorage is the chatgpt-auth volume. Default 1Gi, default storage class.
+	AuthStorage AuthPoolStorage
+
+	// Database for LiteLLM's virtual keys: exactly one of ExistingSecret or InCluster.
+	// Required.
+	Database AuthPoolDatabase
+
+	// CodexVersion is the @openai/codex version of the device-auth station.
+	// Default DefaultCodexVersion (the agents' default).
+	CodexVersion string
+
+	// AgentSelector are the pod labels the NetworkPolicy admits to port 4000, in Namespace.
+	// Default DefaultAgentSelector(). Must not be empty (that would admit every pod).
+	AgentSelector map[string]string
+}
+
+// withDefaults returns a copy of a with every default filled in. It is the only place
+// defaults are applied.
+func (a LiteLLMAuthPoolArgs) withDefaults() LiteLLMAuthPoolArgs {
+	if a.Name == "" {
+		a.Name = DefaultAuthPoolName
+	}
+	if a.Image == "" {
+		a.Image = DefaultLiteLLMImage
+	}
+	res := DefaultLiteLLMResources()
+	if a.Resources != nil {
+		r := *a.Resources
+		res = AuthPoolResources{
+			CPURequest: cmp.Or(r.CPURequest, res.CPURequest), MemoryRequest: cmp.Or(r.MemoryRequest, res.MemoryRequest),
+			CPULimit: cmp.Or(r.CPULimit, res.CPULimit), MemoryLimit: cmp.Or(r.MemoryLimit, res.MemoryLimit),
+		}
+	}
+	a.Resources = &res
+
+	if len(a.Models) == 0 {
+		a.Models = DefaultAuthPoolModels()
+	} else {
+		models := make([]AuthPoolModel, len(a.Models))
+		for i, m := range a.Models {
+			if m.Path == "" {
+				m.Path = AuthPoolResponsesPath
+			}
+			m.Fallbacks = slices.Clone(m.Fallbacks)
+			models[i] = m
+		}
+		a.Models = models
+	}
+	if a.ResponsesAlias == "" {
+		for _, m := range a.Models {
+			if m.Path == AuthPoolResponsesPath {
+				a.ResponsesAlias = m.Alias
+				break
+			}
+		}
+	}
+
+	if a.Accounts.InRotation == nil {
+		a.Accounts.InRotation = []int{1, 2}
+	} else {
+		a.Accounts.InRotation = slices.Clone(a.Accounts.InRotation)
+	}
+	a.Accounts.Reserved = slices.Clone(a.Accounts.Reserved)
+	if a.RotationInterval == "" {
+		a.RotationInterval = DefaultRotationInterval
+	}
+	if a.AuthStorage.Size == "" {
+		a.AuthStorage.Size = DefaultAuthStorageSize
+	}
+	if s := a.Database.ExistingSecret; s != nil {
+		c := *s
+		if c.Key == "" {
+			c.Key = DefaultDatabaseSecretKey
+		}
+		a.Database.ExistingSecret = &c
+	}
+	if d := a.Database.InCluster; d != nil {
+		c := *d
+		if c.StorageSize == "" {
+			c.StorageSize = DefaultInClusterDatabaseSize
+		}
+		a.Database.InCluster = &c
+	}
+	if a.CodexVersion == "" {
+		a.CodexVersion = DefaultCodexVersion
+	}
+	if a.AgentSelector == nil {
+		a.AgentSelector = DefaultAgentSelector()
+	} else {
+		a.AgentSelector = maps.Clone(a.AgentSelector)
+	}
+	return a
+}
+
+var (
+	authPoolVersionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
+	authPoolAliasRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`)
+	authPoolModelRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
+)
+
+// validate checks defaulted args (call withDefaults first). It reports every problem at
+// once; each error is a *FieldError naming the field and the fix.
+func (a LiteLLMAuthPoolArgs) validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	add(CheckDNSLabel("Namespace", a.Namespace, 63))
+	add(CheckDNSLabel("Name", a.Name, authPoolMaxNameLen))
+	if a.Image == "" || strings.ContainsAny(a.Image, " \t\n") {
+		add(&FieldError{"Image", fmt.Sprintf("%q", a.Image), "must be an image reference pinned by tag or digest, e.g. " + DefaultLiteLLMImage})
+	} else if !strings.Contains(a.Image[strings.LastIndex(a.Image, "/")+1:], ":") && !strings.Contains(a.Image, "@") {
+		add(&FieldError{"Image", fmt.Sprintf("%q", a.Image), "pin the image by tag or digest (e.g. " + DefaultLiteLLMImage + "); an unpinned image changes under you"})
+	}
+	add(a.Resources.validate("Resources", authPoolMinLiteLLMMemory))
+
+	errs = append(errs, a.validateModels()...)
+	errs = append(errs, a.validateAccounts()...)
+
+	_, err := CheckMinDuration("RotationInterval", a.RotationInterval, MinRotationInterval, authPoolRotationWhy)
+	add(err)
+
+	add(CheckQuantity("AuthStorage.Size", a.AuthStorage.Size))
+	add(authPoolCheckStorageClass("AuthStorage.StorageClass", a.AuthStorage.StorageClass))
+
+	errs = append(errs, a.validateDatabase()...)
+
+	if !authPoolVersionRE.MatchString(a.CodexVersion) {
+		add(&FieldError{"CodexVersion", fmt.Sprintf("%q", a.CodexVersion), fmt.Sprintf("must be an exact @openai/codex version such as %q (no ranges, no \"latest\")", DefaultCodexVersion)})
+	}
+
+	if len(a.AgentSelector) == 0 {
+		add(&FieldError{"AgentSelector", "{}", "must name at least one label: an empty selector would admit every pod of the namespace to LiteLLM; leave it nil for the default " + fmt.Sprint(DefaultAgentSelector())})
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.AgentSelector)) {
+		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
+			add(&FieldError{"AgentSelector", fmt.Sprintf("key %q", k), "must be a label key: " + strings.Join(msgs, "; ")})
+		}
+		if v := a.AgentSelector[k]; v == "" {
+			add(&FieldError{"AgentSelector", fmt.Sprintf("%s=%q", k, v), "label values must not be empty"})
+		} else if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 {
+			add(&FieldError{"AgentSelector", fmt.Sprintf("%s=%q", k, v), "must be a label value: " + strings.Join(msgs, "; ")})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r AuthPoolResources) validate(field, minMemoryLimit string) error {
+	var errs []error
+	q := map[string]resource.Quantity{}
+	for _, f := range []struct{ name, v string }{
+		{"CPURequest", r.CPURequest}, {"MemoryRequest", r.MemoryRequest},
+		{"CPULimit", r.CPULimit}, {"MemoryLimit", r.MemoryLimit},
+	} {
+		name := field + "." + f.name
+		if err := CheckQuantity(name, f.v); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		q[f.name] = resource.MustParse(f.v)
+	}
+	if ml, ok := q["MemoryLimit"]; ok {
+		if min := resource.MustParse(minMemoryLimit); ml.Cmp(min) < 0 {
+			errs = append(errs, &FieldError{field + ".MemoryLimit", fmt.Sprintf("%q", r.MemoryLimit), "must be at least " + minMemoryLimit + ": LiteLLM is OOM-killed at boot below that"})
+		}
+		if mr, ok := q["MemoryRequest"]; ok && mr.Cmp(ml) > 0 {
+			errs = append(errs, &FieldError{field + ".MemoryRequest", fmt.Sprintf("%q", r.MemoryRequest), "must not exceed MemoryLimit " + r.MemoryLimit})
+		}
+	}
+	if cl, ok := q["CPULimit"]; ok {
+		if cr, ok := q["CPURequest"]; ok && cr.Cmp(cl) > 0 {
+			errs = append(errs, &FieldError{field + ".CPURequest", fmt.Sprintf("%q", r.CPURequest), "must not exceed CPULimit " + r.CPULimit})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a LiteLLMAuthPoolArgs) validateModels() []error {
+	var errs []error
+	byAlias := map[string]AuthPoolModel{}
+	for i, m := range a.Models {
+		f := fmt.Sprintf("Models[%d]", i)
+		switch {
+		case m.Alias == "":
+			errs = append(errs, &FieldError{f + ".Alias", `""`, "required: the model name clients ask for, e.g. " + DefaultResponsesAlias})
+		case !authPoolAliasRE.MatchString(m.Alias):
+			errs = append(errs, &FieldError{f + ".Alias", fmt.Sprintf("%q", m.Alias), "use letters, digits and . _ : / - only"})
+		default:
+			if _, dup := byAlias[m.Alias]; dup {
+				errs = append(errs, &FieldError{f + ".Alias", fmt.Sprintf("%q", m.Alias), "is listed twice; every alias must be unique"})
+			}
+			byAlias[m.Alias] = m
+		}
+		switch m.Path {
+		case AuthPoolResponsesPath:
+			model, ok := strings.CutPrefix(m.Upstream, litellmconfig.ChatGPTPrefix)
+			switch {
+			case strings.HasPrefix(m.Upstream, litellmconfig.ChatGPTResponsesPrefix):
+				errs = append(errs, &FieldError{f + ".Upstream", fmt.Sprintf("%q", m.Upstream), fmt.Sprintf(
+					"a responses-path alias must map to the unprefixed %s<model> (e.g. %q): %s<model> leaks \"responses/\" upstream on the Responses path and fails with 400; use Path %q for chat-path aliases",
+					litellmconfig.ChatGPTPrefix, DefaultResponsesUpstream, litellmconfig.ChatGPTResponsesPrefix, AuthPoolChatPath)})
+			case !ok || !authPoolModelRE.MatchString(model) || !litellmconfig.IsResponsesPathModel(m.Upstream):
+				errs = append(errs, &FieldError{f + ".Upstream", fmt.Sprintf("%q", m.Upstream), fmt.Sprintf("a responses-path alias must map to %s<model>, e.g. %q", litellmconfig.ChatGPTPrefix, DefaultResponsesUpstream)})
+			}
+		case AuthPoolChatPath:
+			model, ok := strings.CutPrefix(m.Upstream, litellmconfig.ChatGPTResponsesPrefix)
+			if !ok || !authPoolModelRE.MatchString(model) {
+				errs = append(errs, &FieldError{f + ".Upstream", fmt.Sprintf("%q", m.Upstream), fmt.Sprintf("a chat-path alias must map to %s<model>, e.g. %q", litellmconfig.ChatGPTResponsesPrefix, litellmconfig.ChatGPTResponsesPrefix+"gpt-5.4")})
+			}
+		default:
+			errs = append(errs, &FieldError{f + ".Path", fmt.Sprintf("%q", m.Path), fmt.Sprintf("must be %q (codex agents) or %q", AuthPoolResponsesPath, AuthPoolChatPath)})
+		}
+	}
+	for i, m := range a.Models {
+		seen := map[string]bool{}
+		for j, fb := range m.Fallbacks {
+			f := fmt.Sprintf("Models[%d].Fallbacks[%d]", i, j)
+			target, ok := byAlias[fb]
+			switch {
+			case fb == m.Alias:
+				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), "a model cannot fall back to itself"})
+			case !ok:
+				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), "must be the Alias of another entry of Models"})
+			case target.Path != m.Path:
+				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), fmt.Sprintf("is a %s-path alias but %q is %s-path: a fallback must serve the same API path", target.Path, m.Alias, m.Path)})
+			case seen[fb]:
+				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), "is listed twice"})
+			}
+			seen[fb] = true
+		}
+	}
+	if m, ok := byAlias[a.ResponsesAlias]; !ok || m.Path != AuthPoolResponsesPath {
+		errs = append(errs, &FieldError{"ResponsesAlias", fmt.Sprintf("%q", a.ResponsesAlias), fmt.Sprintf(
+			"must be the Alias of a responses-path entry of Models (mapped to %s<model>): codex agents use it", litellmconfig.ChatGPTPrefix)})
+	}
+	return errs
+}
+
+func (a LiteLLMAuthPoolArgs) validateAccounts() []error {
+	var errs []error
+	if len(a.Accounts.InRotation) == 0 {
+		errs = append(errs, &FieldError{"Accounts.InRotation", "[]", "needs at least one account number (default [1, 2]); leave it nil for the default"})
+	}
+	seen := map[int]string{}
+	for _, set := range []struct {
+		field string
+		ns    []int
+	}{{"Accounts.InRotation", a.Accounts.InRotation}, {"Accounts.Reserved", a.Accounts.Reserved}} {
+		for i, n := range set.ns {
+			f := fmt.Sprintf("%s[%d]", set.field, i)
+			if n <= 0 {
+				errs = append(errs, &FieldError{f, n, "account numbers start at 1 (the account's token file is auth-N.json)"})
+				continue
+			}
+			if prev, dup := seen[n]; dup {
+				fix := "is listed twice; list every account once"
+				if prev != set.field {
+					fix = fmt.Sprintf("is already in %s: an account is either in rotation or reserved, not both", prev)
+				}
+				errs = append(errs, &FieldError{f, n, fix})
+				continue
+			}
+			seen[n] = set.field
+		}
+	}
+	return errs
+}
+
+func (a LiteLLMAuthPoolArgs) validateDatabase() []error {
+	d := a.Database
+	switch {
+	case d.ExistingSecret == nil && d.InCluster == nil:
+		return []error{&FieldError{"Database", "{}", "set Database.ExistingSecret (a Secret holding DATABASE_URL; production) or Database.InCluster (a dev Postgres in the cluster)"}}
+	case d.ExistingSecret != nil && d.InCluster != nil:
+		return []error{&FieldError{"Database", "both ExistingSecret and InCluster", "set exactly one of Database.ExistingSecret and Database.InCluster"}}
+	}
+	var errs []error
+	if s := d.ExistingSecret; s != nil {
+		if s.Name == "" {
+			errs = append(errs, &FieldError{"Database.ExistingSecret.Name", `""`, "required: the name of a Secret in Namespace whose key holds DATABASE_URL"})
+		} else if msgs := validation.IsDNS1123Subdomain(s.Name); len(msgs) > 0 {
+			errs = append(errs, &FieldError{"Database.ExistingSecret.Name", fmt.Sprintf("%q", s.Name), "must be a Secret name: " + strings.Join(msgs, "; ")})
+		}
+		if msgs := validation.IsConfigMapKey(s.Key); len(msgs) > 0 {
+			errs = append(errs, &FieldError{"Database.ExistingSecret.Key", fmt.Sprintf("%q", s.Key), "must be a Secret key (default DATABASE_URL): " + strings.Join(msgs, "; ")})
+		}
+	}
+	if c := d.InCluster; c != nil {
+		if err := CheckQuantity("Database.InCluster.StorageSize", c.StorageSize); err != nil {
+			errs = append(errs, err)
+		}
+		if err := authPoolCheckStorageClass("Database.InCluster.StorageClass", c.StorageClass); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+func authPoolCheckStorageClass(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	if msgs := validation.IsDNS1123Subdomain(v); len(msgs) > 0 {
+		return &FieldError{field, fmt.Sprintf("%q", v), "must be a StorageClass name, or empty for the cluster default: " + strings.Join(msgs, "; ")}
+	}
+	return nil
+}

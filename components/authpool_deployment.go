@@ -1,0 +1,329 @@
+package components
+
+import (
+	"strings"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"cloud-codex/litellmconfig"
+	"cloud-codex/rotator"
+)
+
+// authPoolTimeoutAnnotation tunes how long pulumi-kubernetes waits for an object to
+// become ready; authPoolDeploymentTimeout is the Deployment's (seconds).
+const (
+	authPoolTimeoutAnnotation = "pulumi.com/timeoutSeconds"
+	authPoolDeploymentTimeout = "1800"
+)
+
+// Volume names of the pool's pod.
+const (
+	authPoolVolAuth    = "chatgpt-auth"
+	authPoolVolConfig  = "litellm-config"
+	authPoolVolSource  = "rotator-src"
+	authPoolVolBin     = "rotator-bin"
+	authPoolVolScripts = "auth-pool-scripts"
+)
+
+// The container images' default PATH (Debian), extended for the codex-cli station.
+const authPoolDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// authPoolSleepForever keeps the codex-cli station up and exits at once on SIGTERM (a bare
+// `sleep` as PID 1 would ignore it and hold the pod for the whole grace period).
+const authPoolSleepForever = `trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done`
+
+// authPoolResources converts requests and limits.
+func authPoolResources(r AuthPoolResources) *corev1.ResourceRequirementsArgs {
+	return &corev1.ResourceRequirementsArgs{
+		Requests: pulumi.StringMap{"cpu": pulumi.String(r.CPURequest), "memory": pulumi.String(r.MemoryRequest)},
+		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.CPULimit), "memory": pulumi.String(r.MemoryLimit)},
+	}
+}
+
+// Resources of the pool's helper containers (not configurable: they are small and fixed).
+var (
+	authPoolBuildResources   = AuthPoolResources{CPURequest: "250m", MemoryRequest: "256Mi", CPULimit: "2", MemoryLimit: "1Gi"}
+	authPoolInstallResources = AuthPoolResources{CPURequest: "100m", MemoryRequest: "256Mi", CPULimit: "1", MemoryLimit: "1Gi"}
+	authPoolStationResources = AuthPoolResources{CPURequest: "10m", MemoryRequest: "64Mi", CPULimit: "500m", MemoryLimit: "512Mi"}
+	authPoolRotatorResources = AuthPoolResources{CPURequest: "10m", MemoryRequest: "32Mi", CPULimit: "200m", MemoryLimit: "128Mi"}
+)
+
+func authPoolEnv(kv ...string) corev1.EnvVarArray {
+	env := corev1.EnvVarArray{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(kv[i]), Value: pulumi.String(kv[i+1])})
+	}
+	return env
+}
+
+func authPoolSecretEnv(name, secret, key string) *corev1.EnvVarArgs {
+	return &corev1.EnvVarArgs{
+		Name: pulumi.String(name),
+		ValueFrom: &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{
+			Name: pulumi.String(secret),
+			Key:  pulumi.String(key),
+		}},
+	}
+}
+
+func authPoolMount(volume, path string, readOnly bool) *corev1.VolumeMountArgs {
+	return &corev1.VolumeMountArgs{Name: pulumi.String(volume), MountPath: pulumi.String(path), ReadOnly: pulumi.Bool(readOnly)}
+}
+
+func authPoolHTTPProbe(path string, period, failures int) *corev1.ProbeArgs {
+	return &corev1.ProbeArgs{
+		HttpGet:          &corev1.HTTPGetActionArgs{Path: pulumi.String(path), Port: pulumi.String("http")},
+		PeriodSeconds:    pulumi.Int(period),
+		TimeoutSeconds:   pulumi.Int(5),
+		FailureThreshold: pulumi.Int(failures),
+	}
+}
+
+// authPoolAccountFlags are the flags seed and run share: the auth directory, the accounts
+// (--reserved only when there are any), and the namespace and Deployment that the
+// rotator's messages use in the auth-login command they tell operators to run.
+func authPoolAccountFlags(a LiteLLMAuthPoolArgs, deployment string) []string {
+	flags := []string{"--dir", authPoolAuthDir, "--accounts", rotator.FormatAccountList(a.Accounts.InRotation)}
+	if len(a.Accounts.Reserved) > 0 {
+		flags = append(flags, "--reserved", rotator.FormatAccountList(a.Accounts.Reserved))
+	}
+	return append(flags, "--namespace", a.Namespace, "--deployment", deployment)
+}
+
+func authPoolCodexDir(version string) string { return authPoolToolsDir + "/codex-" + version }
+
+// authPoolPodSpec is the pool's pod. Init containers run in this order:
+//  1. build-rotator compiles the rotator from the source ConfigMap into an emptyDir;
+//  2. install-codex installs the pinned codex CLI onto the auth volume, once per version;
+//  3. codex-cli, a native sidecar (restartPolicy Always): the device-auth station, up
+//     from here on so an operator can log an account in while seed waits;
+//  4. seed writes a valid flat auth.json, or waits (pod not ready, with a clear log
+//     message) until an account is imported: LiteLLM never starts without a token file,
+//     so it never falls into its in-request device login.
+//
+// Then litellm and the rotator sidecar run.
+func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
+	a, names := b.args, b.names
+	accountFlags := authPoolAccountFlags(a, names.deployment)
+	codexBin := authPoolCodexDir(a.CodexVersion) + "/node_modules/.bin/codex"
+
+	sourceItems := corev1.KeyToPathArray{}
+	for _, f := range b.sources {
+		sourceItems = append(sourceItems, &corev1.KeyToPathArgs{Key: pulumi.String(f.Key), Path: pulumi.String(f.Path)})
+	}
+
+	buildRotator := &corev1.ContainerArgs{
+		Name:       pulumi.String("build-rotator"),
+		Image:      pulumi.String(GoBuildImage),
+		WorkingDir: pulumi.String(authPoolSrcDir),
+		Command: pulumi.ToStringArray([]string{
+			"go", "build", "-o", authPoolRotatorBin, rotator.BuildPackage,
+		}),
+		// Standard library only: no module downloads (GOPROXY=off), no toolchain switch.
+		Env: authPoolEnv(
+			"CGO_ENABLED", "0",
+			"GOCACHE", "/tmp/gocache",
+			"GOPATH", "/tmp/gopath",
+			"GOFLAGS", "-mod=mod",
+			"GOTOOLCHAIN", "local",
+			"GOPROXY", "off",
+			"GOWORK", "off",
+			"HOME", "/tmp",
+		),
+		Resources:       authPoolResources(authPoolBuildResources),
+		SecurityContext: RestrictedContainer(authPoolUID),
+		VolumeMounts: corev1.VolumeMountArray{
+			authPoolMount(authPoolVolSource, authPoolSrcDir, true),
+			authPoolMount(authPoolVolBin, authPoolBinDir, false),
+		},
+	}
+
+	installCodex := &corev1.ContainerArgs{
+		Name:    pulumi.String("install-codex"),
+		Image:   pulumi.String(DefaultAgentImage),
+		Command: pulumi.ToStringArray([]string{"/bin/sh", authPoolScriptsDir + "/install-codex"}),
+		Env: authPoolEnv(
+			"CODEX_VERSION", a.CodexVersion,
+			"TOOLS_DIR", authPoolToolsDir,
+			"HOME", "/tmp",
+			"npm_config_cache", "/tmp/npm-cache",
+			"NPM_CONFIG_UPDATE_NOTIFIER", "false",
+		),
+		Resources:       authPoolResources(authPoolInstallResources),
+		SecurityContext: RestrictedContainer(authPoolUID),
+		VolumeMounts: corev1.VolumeMountArray{
+			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
+			authPoolMount(authPoolVolScripts, authPoolScriptsDir, true),
+		},
+	}
+
+	codexCLI := &corev1.ContainerArgs{
+		Name:          pulumi.String("codex-cli"),
+		Image:         pulumi.String(DefaultAgentImage),
+		RestartPolicy: pulumi.String("Always"),
+		Command:       pulumi.ToStringArray([]string{"/bin/sh", "-c", authPoolSleepForever}),
+		Env: authPoolEnv(
+			"PATH", strings.Join([]string{authPoolScriptsDir, authPoolCodexDir(a.CodexVersion) + "/node_modules/.bin", authPoolBinDir, authPoolDefaultPath}, ":"),
+			"HOME", "/tmp",
+			"AUTH_POOL_DIR", authPoolAuthDir,
+			"AUTH_POOL_ACCOUNTS", rotator.FormatAccountList(a.Accounts.InRotation),
+			"AUTH_POOL_RESERVED", rotator.FormatAccountList(a.Accounts.Reserved),
+			"AUTH_POOL_INTERVAL", a.RotationInterval,
+			"AUTH_POOL_NAMESPACE", a.Namespace,
+			"AUTH_POOL_DEPLOYMENT", names.deployment,
+			"CODEX_BIN", codexBin,
+			"ROTATOR_BIN", authPoolRotatorBin,
+		),
+		Resources:       authPoolResources(authPoolStationResources),
+		SecurityContext: RestrictedContainer(authPoolUID),
+		VolumeMounts: corev1.VolumeMountArray{
+			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
+			authPoolMount(authPoolVolBin, authPoolBinDir, true),
+			authPoolMount(authPoolVolScripts, authPoolScriptsDir, true),
+		},
+	}
+
+	seed := &corev1.ContainerArgs{
+		Name:            pulumi.String("seed"),
+		Image:           pulumi.String(RotatorRunImage),
+		Command:         pulumi.ToStringArray(append([]string{authPoolRotatorBin, "seed"}, accountFlags...)),
+		Resources:       authPoolResources(authPoolRotatorResources),
+		SecurityContext: RestrictedContainer(authPoolUID),
+		VolumeMounts: corev1.VolumeMountArray{
+			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
+			authPoolMount(authPoolVolBin, authPoolBinDir, true),
+		},
+	}
+
+	env := authPoolEnv(
+		"CHATGPT_TOKEN_DIR", authPoolAuthDir,
+		"CHATGPT_AUTH_FILE", "auth.json",
+		// LiteLLM's generic_api callback posts every request's outcome to the rotator.
+		"GENERIC_LOGGER_ENDPOINT", "http://"+authPoolEventListen+rotator.EventsPath,
+	)
+	env = append(env,
+		authPoolSecretEnv("LITELLM_MASTER_KEY", names.masterKey, AuthPoolMasterKeySecretKey),
+		authPoolSecretEnv("LITELLM_SALT_KEY", names.saltKey, AuthPoolSaltKeySecretKey),
+		authPoolSecretEnv("DATABASE_URL", names.databaseSecret, names.databaseKey),
+	)
+	litellm := &corev1.ContainerArgs{
+		Name:  pulumi.String("litellm"),
+		Image: pulumi.String(a.Image),
+		Args: pulumi.ToStringArray([]string{
+			"--config", authPoolConfigDir + "/" + litellmconfig.FileName,
+			"--port", "4000",
+			"--num_workers", "1", // one process per token file
+		}),
+		Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{
+			Name: pulumi.String("http"), ContainerPort: pulumi.Int(AuthPoolPort), Protocol: pulumi.String("TCP"),
+		}},
+		Env: env,
+		// Never /health: it needs a key and calls every model (burns quota).
+		LivenessProbe:  authPoolHTTPProbe("/health/liveliness", 15, 4),
+		ReadinessProbe: authPoolHTTPProbe("/health/readiness", 10, 3),
+		// 30 × 10 s = 5 minutes for Prisma's database migrations at first start.
+		StartupProbe:    authPoolHTTPProbe("/health/readiness", 10, 30),
+		Resources:       authPoolResources(*a.Resources),
+		SecurityContext: RestrictedContainer(authPoolUID),
+		VolumeMounts: corev1.VolumeMountArray{
+			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
+			authPoolMount(authPoolVolConfig, authPoolConfigDir, true),
+		},
+	}
+
+	rotatorC := &corev1.ContainerArgs{
+		Name:  pulumi.String("rotator"),
+		Image: pulumi.String(RotatorRunImage),
+		Command: pulumi.ToStringArray(append(append([]string{authPoolRotatorBin, "run"}, accountFlags...),
+			"--interval", a.RotationInterval, "--listen", authPoolEventListen)),
+		Resources:       authPoolResources(authPoolRotatorResources),
+		SecurityContext: RestrictedContainer(authPoolUID),
+		VolumeMounts: corev1.VolumeMountArray{
+			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
+			authPoolMount(authPoolVolBin, authPoolBinDir, true),
+		},
+	}
+
+	podSecurity := RestrictedPod(authPoolUID)
+	podSecurity.RunAsUser = pulumi.Int(authPoolUID)
+	podSecurity.RunAsGroup = pulumi.Int(authPoolUID)
+
+	return &corev1.PodSpecArgs{
+		// None of the containers talks to the Kubernetes API.
+		AutomountServiceAccountToken: pulumi.Bool(false),
+		// A Service named "litellm" would otherwise inject LITELLM_PORT=tcp://... and
+		// friends into the LiteLLM container's environment.
+		EnableServiceLinks: pulumi.Bool(false),
+		SecurityContext:    podSecurity,
+		InitContainers:     corev1.ContainerArray{buildRotator, installCodex, codexCLI, seed},
+		Containers:         corev1.ContainerArray{litellm, rotatorC},
+		Volumes: corev1.VolumeArray{
+			&corev1.VolumeArgs{
+				Name:                  pulumi.String(authPoolVolAuth),
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: pulumi.String(names.authClaim)},
+			},
+			&corev1.VolumeArgs{
+				Name: pulumi.String(authPoolVolConfig),
+				ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+					Name:  pulumi.String(names.config),
+					Items: corev1.KeyToPathArray{&corev1.KeyToPathArgs{Key: pulumi.String(litellmconfig.FileName), Path: pulumi.String(litellmconfig.FileName)}},
+				},
+			},
+			&corev1.VolumeArgs{
+				Name:      pulumi.String(authPoolVolSource),
+				ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(names.source), Items: sourceItems},
+			},
+			&corev1.VolumeArgs{
+				Name:     pulumi.String(authPoolVolBin),
+				EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("128Mi")},
+			},
+			&corev1.VolumeArgs{
+				Name: pulumi.String(authPoolVolScripts),
+				ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+					Name:        pulumi.String(names.scripts),
+					DefaultMode: pulumi.Int(0o555),
+					Items: corev1.KeyToPathArray{
+						&corev1.KeyToPathArgs{Key: pulumi.String("auth-login"), Path: pulumi.String("auth-login")},
+						&corev1.KeyToPathArgs{Key: pulumi.String("install-codex"), Path: pulumi.String("install-codex")},
+					},
+				},
+			},
+		},
+	}
+}
+
+// authPoolDeployment declares the pool's Deployment: exactly one replica (one process per
+// token file) and Recreate (the RWO auth volume cannot be shared by two pods, and two
+// LiteLLMs would both refresh the same single-use refresh token).
+func authPoolDeployment(ctx *pulumi.Context, name string, b *authPoolBuild, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
+	a := b.args
+	meta := Meta(b.names.deployment, a.Namespace, b.labels, a.SkipAwait)
+	if !a.SkipAwait {
+		// On the first deployment no account exists yet: seed keeps the pod not ready until
+		// an operator runs auth-login (a device code is valid 15 minutes). Give that time
+		// instead of pulumi-kubernetes' default 10 minutes.
+		meta.Annotations = pulumi.StringMap{authPoolTimeoutAnnotation: pulumi.String(authPoolDeploymentTimeout)}
+	}
+	return appsv1.NewDeployment(ctx, name+"-deployment", &appsv1.DeploymentArgs{
+		Metadata: meta,
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas:             pulumi.Int(1),
+			RevisionHistoryLimit: pulumi.Int(3),
+			Strategy:             &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")},
+			Selector:             &metav1.LabelSelectorArgs{MatchLabels: b.labels.Selector()},
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{
+					Labels: b.labels.All(),
+					Annotations: pulumi.StringMap{
+						authPoolTemplateChecksum:                  pulumi.String(b.checksum),
+						"kubectl.kubernetes.io/default-container": pulumi.String("litellm"),
+					},
+				},
+				Spec: authPoolPodSpec(b),
+			},
+		},
+	}, opts...)
+}

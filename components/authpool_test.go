@@ -1,0 +1,983 @@
+package components
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/require"
+
+	"cloud-codex/litellmconfig"
+	"cloud-codex/rotator"
+)
+
+// ---- mocks ---------------------------------------------------------------------------
+
+const (
+	authPoolTestNS       = "agents"
+	authPoolRandomType   = "random:index/randomPassword:RandomPassword"
+	authPoolSecretType   = "kubernetes:core/v1:Secret"
+	authPoolCMType       = "kubernetes:core/v1:ConfigMap"
+	authPoolPVCType      = "kubernetes:core/v1:PersistentVolumeClaim"
+	authPoolServiceType  = "kubernetes:core/v1:Service"
+	authPoolDeployType   = "kubernetes:apps/v1:Deployment"
+	authPoolStsType      = "kubernetes:apps/v1:StatefulSet"
+	authPoolNetpolType   = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+	authPoolTestPassword = "AbCdEf0123456789"
+)
+
+// authPoolRes is one registered resource as the mock monitor saw it.
+type authPoolRes struct {
+	Type, Name    string
+	Custom        bool
+	Inputs        resource.PropertyMap
+	Parent        string
+	Protect       bool
+	Retain        bool
+	IgnoreChanges []string
+	Deps          []string
+	Plain         map[string]any // Inputs with secrets and outputs unwrapped
+}
+
+type authPoolMocks struct {
+	mu  sync.Mutex
+	res []authPoolRes
+}
+
+func (m *authPoolMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r := authPoolRes{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.Parent = rpc.GetParent()
+		r.Protect = rpc.GetProtect()
+		r.Retain = rpc.GetRetainOnDelete()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.Deps = rpc.GetDependencies()
+	}
+	r.Plain, _ = authPoolPlain(resource.NewObjectProperty(args.Inputs)).(map[string]any)
+	m.mu.Lock()
+	m.res = append(m.res, r)
+	m.mu.Unlock()
+
+	outputs := args.Inputs.Copy()
+	if args.TypeToken == authPoolRandomType {
+		outputs["result"] = resource.MakeSecret(resource.NewStringProperty(authPoolTestPassword))
+	}
+	return args.Name + "-id", outputs, nil
+}
+
+func (m *authPoolMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return args.Args, nil
+}
+
+// authPoolPlain turns a property value into plain Go values (secrets and outputs unwrapped).
+func authPoolPlain(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return authPoolPlain(v.SecretValue().Element)
+	case v.IsOutput():
+		return authPoolPlain(v.OutputValue().Element)
+	case v.IsComputed():
+		return "<computed>"
+	case v.IsObject():
+		out := map[string]any{}
+		for k, e := range v.ObjectValue() {
+			out[string(k)] = authPoolPlain(e)
+		}
+		return out
+	case v.IsArray():
+		out := []any{}
+		for _, e := range v.ArrayValue() {
+			out = append(out, authPoolPlain(e))
+		}
+		return out
+	case v.IsString():
+		return v.StringValue()
+	case v.IsNumber():
+		return v.NumberValue()
+	case v.IsBool():
+		return v.BoolValue()
+	}
+	return nil
+}
+
+// authPoolDig walks maps (string keys) and slices (int indices); it fails the test on a miss.
+func authPoolDig(t *testing.T, v any, path ...any) any {
+	t.Helper()
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			require.Truef(t, ok, "want an object at %v, got %T", p, v)
+			v, ok = m[k]
+			require.Truef(t, ok, "no key %q in %v", k, authPoolKeys(m))
+		case int:
+			s, ok := v.([]any)
+			require.Truef(t, ok, "want an array at %v, got %T", p, v)
+			require.Less(t, k, len(s))
+			v = s[k]
+		}
+	}
+	return v
+}
+
+func authPoolKeys(m map[string]any) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+type authPoolRun struct {
+	mocks *authPoolMocks
+	pool  *LiteLLMAuthPool
+	urn   string
+	out   map[string]internals.UnsafeAwaitOutputResult
+}
+
+func runAuthPool(t *testing.T, args LiteLLMAuthPoolArgs) (*authPoolRun, error) {
+	t.Helper()
+	r := &authPoolRun{mocks: &authPoolMocks{}, out: map[string]internals.UnsafeAwaitOutputResult{}}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		pool, err := NewLiteLLMAuthPool(ctx, "pool", args)
+		if err != nil {
+			return err
+		}
+		r.pool = pool
+		for name, o := range map[string]pulumi.Output{
+			"urn": pool.URN(), "baseUrl": pool.BaseURL, "serviceName": pool.ServiceName,
+			"masterKeySecretName": pool.MasterKeySecretName, "deviceAuthCommands": pool.DeviceAuthCommands,
+		} {
+			res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
+			if err != nil {
+				return err
+			}
+			r.out[name] = res
+		}
+		r.urn = string(r.out["urn"].Value.(pulumi.URN))
+		return nil
+	}, pulumi.WithMocks("cloud-codex", "dev", r.mocks))
+	return r, err
+}
+
+func mustRunAuthPool(t *testing.T, args LiteLLMAuthPoolArgs) *authPoolRun {
+	t.Helper()
+	r, err := runAuthPool(t, args)
+	require.NoError(t, err)
+	return r
+}
+
+// k8s returns the Kubernetes object of a type with metadata.name name.
+func (r *authPoolRun) k8s(t *testing.T, typ, name string) authPoolRes {
+	t.Helper()
+	for _, res := range r.mocks.res {
+		if res.Type != typ {
+			continue
+		}
+		if authPoolDig(t, res.Plain, "metadata", "name") == name {
+			return res
+		}
+	}
+	require.Failf(t, "missing object", "%s %q not registered", typ, name)
+	return authPoolRes{}
+}
+
+func (r *authPoolRun) byName(t *testing.T, typ, pulumiName string) authPoolRes {
+	t.Helper()
+	for _, res := range r.mocks.res {
+		if res.Type == typ && res.Name == pulumiName {
+			return res
+		}
+	}
+	require.Failf(t, "missing resource", "%s %q not registered", typ, pulumiName)
+	return authPoolRes{}
+}
+
+func (r *authPoolRun) count(typ string) int {
+	n := 0
+	for _, res := range r.mocks.res {
+		if res.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+func authPoolDevArgs() LiteLLMAuthPoolArgs {
+	return LiteLLMAuthPoolArgs{
+		Namespace: authPoolTestNS,
+		Accounts:  AuthPoolAccounts{Reserved: []int{3}},
+		Database:  AuthPoolDatabase{InCluster: &AuthPoolInClusterDatabase{}},
+	}
+}
+
+func authPoolContainers(t *testing.T, dep authPoolRes, kind string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, c := range authPoolDig(t, dep.Plain, "spec", "template", "spec", kind).([]any) {
+		out = append(out, c.(map[string]any))
+	}
+	return out
+}
+
+func authPoolContainer(t *testing.T, dep authPoolRes, name string) map[string]any {
+	t.Helper()
+	for _, kind := range []string{"initContainers", "containers"} {
+		for _, c := range authPoolContainers(t, dep, kind) {
+			if c["name"] == name {
+				return c
+			}
+		}
+	}
+	require.Failf(t, "missing container", "%q", name)
+	return nil
+}
+
+func authPoolStrings(t *testing.T, v any) []string {
+	t.Helper()
+	var out []string
+	for _, e := range v.([]any) {
+		out = append(out, e.(string))
+	}
+	return out
+}
+
+// ---- tests ---------------------------------------------------------------------------
+
+func TestAuthPoolRegistersEveryObjectUnderTheComponent(t *testing.T) {
+	r := mustRunAuthPool(t, authPoolDevArgs())
+
+	comp := r.mocks.res[0]
+	require.Equal(t, LiteLLMAuthPoolType, comp.Type)
+	require.Equal(t, "pool", comp.Name)
+	require.False(t, comp.Custom)
+
+	want := map[string][]string{
+		authPoolSecretType:  {"litellm-master-key", "litellm-salt-key", "litellm-database-url", "litellm-postgres"},
+		authPoolCMType:      {"litellm-config", "litellm-rotator-src", "litellm-scripts"},
+		authPoolPVCType:     {"litellm-chatgpt-auth"},
+		authPoolDeployType:  {"litellm"},
+		authPoolServiceType: {"litellm", "litellm-postgres"},
+		authPoolNetpolType:  {"litellm", "litellm-postgres"},
+		authPoolStsType:     {"litellm-postgres"},
+	}
+	for typ, names := range want {
+		require.Equal(t, len(names), r.count(typ), typ)
+		for _, n := range names {
+			obj := r.k8s(t, typ, n)
+			require.Equal(t, authPoolTestNS, authPoolDig(t, obj.Plain, "metadata", "namespace"), n)
+			labels := authPoolDig(t, obj.Plain, "metadata", "labels").(map[string]any)
+			require.Equal(t, PartOf, labels["app.kubernetes.io/part-of"], n)
+			require.Equal(t, ManagedBy, labels["app.kubernetes.io/managed-by"], n)
+			require.Equal(t, "litellm", labels["app.kubernetes.io/instance"], n)
+			annotations, _ := authPoolDig(t, obj.Plain, "metadata").(map[string]any)["annotations"].(map[string]any)
+			switch {
+			case typ == authPoolServiceType && n == "litellm":
+				require.Equal(t, map[string]any{SkipAwaitAnnotation: "true"}, annotations, "the LiteLLM Service is never awaited")
+			case typ == authPoolDeployType:
+				require.Equal(t, map[string]any{authPoolTimeoutAnnotation: "1800"}, annotations, "time for the first device-auth")
+			default:
+				require.Nil(t, annotations, "%s %s: no skipAwait unless asked", typ, n)
+			}
+		}
+	}
+	require.Equal(t, 3, r.count(authPoolRandomType))
+
+	for _, res := range r.mocks.res[1:] {
+		require.Equalf(t, r.urn, res.Parent, "%s %s must be a child of the component", res.Type, res.Name)
+	}
+	require.Equal(t, 1+3+4+3+1+1+2+2+1, len(r.mocks.res))
+}
+
+func TestAuthPoolSkipAwaitAnnotatesEveryObject(t *testing.T) {
+	args := authPoolDevArgs()
+	args.SkipAwait = true
+	r := mustRunAuthPool(t, args)
+	n := 0
+	for _, res := range r.mocks.res {
+		if !strings.HasPrefix(res.Type, "kubernetes:") {
+			continue
+		}
+		n++
+		require.Equal(t, "true", authPoolDig(t, res.Plain, "metadata", "annotations", SkipAwaitAnnotation), res.Type+" "+res.Name)
+	}
+	require.Equal(t, 14, n)
+}
+
+func TestAuthPoolDeployment(t *testing.T) {
+	r := mustRunAuthPool(t, authPoolDevArgs())
+	dep := r.k8s(t, authPoolDeployType, "litellm")
+	spec := authPoolDig(t, dep.Plain, "spec")
+
+	require.EqualValues(t, 1, authPoolDig(t, spec, "replicas"))
+	require.Equal(t, "Recreate", authPoolDig(t, spec, "strategy", "type"))
+	require.Equal(t, map[string]any{"app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": "litellm"},
+		authPoolDig(t, spec, "selector", "matchLabels"))
+	require.NotEmpty(t, authPoolDig(t, spec, "template", "metadata", "annotations", authPoolTemplateChecksum))
+
+	pod := authPoolDig(t, spec, "template", "spec")
+	require.EqualValues(t, authPoolUID, authPoolDig(t, pod, "securityContext", "fsGroup"))
+	require.Equal(t, true, authPoolDig(t, pod, "securityContext", "runAsNonRoot"))
+	require.Equal(t, false, authPoolDig(t, pod, "automountServiceAccountToken"))
+	require.Equal(t, false, authPoolDig(t, pod, "enableServiceLinks"))
+
+	var inits, mains []string
+	for _, c := range authPoolContainers(t, dep, "initContainers") {
+		inits = append(inits, c["name"].(string))
+	}
+	for _, c := range authPoolContainers(t, dep, "containers") {
+		mains = append(mains, c["name"].(string))
+	}
+	require.Equal(t, []string{"build-rotator", "install-codex", "codex-cli", "seed"}, inits)
+	require.Equal(t, []string{"litellm", "rotator"}, mains)
+
+	// Only codex-cli is a native sidecar; the others must run to completion, in order.
+	for _, c := range authPoolContainers(t, dep, "initContainers") {
+		if c["name"] == "codex-cli" {
+			require.Equal(t, "Always", c["restartPolicy"])
+		} else {
+			require.NotContains(t, c, "restartPolicy", c["name"])
+		}
+	}
+
+	// Every container: resources with limits, restricted security context, one uid.
+	for _, kind := range []string{"initContainers", "containers"} {
+		for _, c := range authPoolContainers(t, dep, kind) {
+			name := c["name"].(string)
+			require.NotEmpty(t, authPoolDig(t, c, "resources", "limits", "memory"), name)
+			require.NotEmpty(t, authPoolDig(t, c, "resources", "limits", "cpu"), name)
+			require.NotEmpty(t, authPoolDig(t, c, "resources", "requests", "memory"), name)
+			sc := authPoolDig(t, c, "securityContext")
+			require.Equal(t, true, authPoolDig(t, sc, "runAsNonRoot"), name)
+			require.EqualValues(t, authPoolUID, authPoolDig(t, sc, "runAsUser"), name)
+			require.Equal(t, false, authPoolDig(t, sc, "allowPrivilegeEscalation"), name)
+			require.Equal(t, []any{"ALL"}, authPoolDig(t, sc, "capabilities", "drop"), name)
+			require.Equal(t, "RuntimeDefault", authPoolDig(t, sc, "seccompProfile", "type"), name)
+		}
+	}
+
+	// build-rotator: stdlib-only build from the source ConfigMap into the emptyDir.
+	build := authPoolContainer(t, dep, "build-rotator")
+	require.Equal(t, GoBuildImage, build["image"])
+	require.Equal(t, "/src", build["workingDir"])
+	require.Equal(t, []string{"go", "build", "-o", "/rotator-bin/codex-auth-rotator", "./rotator/cmd/codex-auth-rotator"}, authPoolStrings(t, build["command"]))
+	env := authPoolEnvMap(t, build)
+	for k, v := range map[string]string{"CGO_ENABLED": "0", "GOCACHE": "/tmp/gocache", "GOPATH": "/tmp/gopath", "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local", "GOPROXY": "off", "HOME": "/tmp"} {
+		require.Equal(t, v, env[k], k)
+	}
+
+	install := authPoolContainer(t, dep, "install-codex")
+	require.Equal(t, DefaultAgentImage, install["image"])
+	require.Equal(t, DefaultCodexVersion, authPoolEnvMap(t, install)["CODEX_VERSION"])
+	require.Equal(t, "/chatgpt-auth/.tools", authPoolEnvMap(t, install)["TOOLS_DIR"])
+
+	station := authPoolContainer(t, dep, "codex-cli")
+	require.Equal(t, DefaultAgentImage, station["image"])
+	senv := authPoolEnvMap(t, station)
+	require.Equal(t, "1,2", senv["AUTH_POOL_ACCOUNTS"])
+	require.Equal(t, "3", senv["AUTH_POOL_RESERVED"])
+	require.True(t, strings.HasPrefix(senv["PATH"], authPoolScriptsDir+":"), senv["PATH"])
+	require.Contains(t, senv["PATH"], "/chatgpt-auth/.tools/codex-"+DefaultCodexVersion+"/node_modules/.bin")
+	require.Equal(t, "/chatgpt-auth/.tools/codex-"+DefaultCodexVersion+"/node_modules/.bin/codex", senv["CODEX_BIN"])
+
+	seed := authPoolContainer(t, dep, "seed")
+	require.Equal(t, RotatorRunImage, seed["image"])
+	require.Equal(t, []string{"/rotator-bin/codex-auth-rotator", "seed", "--dir", "/chatgpt-auth", "--accounts", "1,2", "--reserved", "3",
+		"--namespace", authPoolTestNS, "--deployment", "litellm"}, authPoolStrings(t, seed["command"]))
+
+	rot := authPoolContainer(t, dep, "rotator")
+	require.Equal(t, RotatorRunImage, rot["image"])
+	require.Equal(t, []string{"/rotator-bin/codex-auth-rotator", "run", "--dir", "/chatgpt-auth", "--accounts", "1,2", "--reserved", "3",
+		"--namespace", authPoolTestNS, "--deployment", "litellm", "--interval", "30m", "--listen", "127.0.0.1:4099"}, authPoolStrings(t, rot["command"]))
+
+	// litellm
+	ll := authPoolContainer(t, dep, "litellm")
+	require.Equal(t, DefaultLiteLLMImage, ll["image"])
+	require.Equal(t, []string{"--config", "/etc/litellm/config.yaml", "--port", "4000", "--num_workers", "1"}, authPoolStrings(t, ll["args"]))
+	lenv := authPoolEnvMap(t, ll)
+	require.Equal(t, "/chatgpt-auth", lenv["CHATGPT_TOKEN_DIR"])
+	require.Equal(t, "http://127.0.0.1:4099"+rotator.EventsPath, lenv["GENERIC_LOGGER_ENDPOINT"])
+	refs := authPoolSecretRefs(t, ll)
+	require.Equal(t, [2]string{"litellm-master-key", AuthPoolMasterKeySecretKey}, refs["LITELLM_MASTER_KEY"])
+	require.Equal(t, [2]string{"litellm-salt-key", AuthPoolSaltKeySecretKey}, refs["LITELLM_SALT_KEY"])
+	require.Equal(t, [2]string{"litellm-database-url", "DATABASE_URL"}, refs["DATABASE_URL"])
+	require.Equal(t, "/health/liveliness", authPoolDig(t, ll, "livenessProbe", "httpGet", "path"))
+	require.Equal(t, "/health/readiness", authPoolDig(t, ll, "readinessProbe", "httpGet", "path"))
+	require.Equal(t, "/health/readiness", authPoolDig(t, ll, "startupProbe", "httpGet", "path"))
+	budget := authPoolDig(t, ll, "startupProbe", "periodSeconds").(float64) * authPoolDig(t, ll, "startupProbe", "failureThreshold").(float64)
+	require.GreaterOrEqual(t, budget, 300.0, "startup budget must cover database migrations")
+	require.Equal(t, "2Gi", authPoolDig(t, ll, "resources", "limits", "memory"))
+	require.EqualValues(t, AuthPoolPort, authPoolDig(t, ll, "ports", 0, "containerPort"))
+
+	// No probe anywhere uses /health (it needs a key and burns quota).
+	for _, kind := range []string{"initContainers", "containers"} {
+		for _, c := range authPoolContainers(t, dep, kind) {
+			for _, p := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
+				if probe, ok := c[p]; ok {
+					require.NotEqual(t, "/health", authPoolDig(t, probe, "httpGet", "path"))
+				}
+			}
+		}
+	}
+
+	// Volumes: the auth PVC everywhere it is needed, the source restored to its layout.
+	vols := map[string]map[string]any{}
+	for _, v := range authPoolDig(t, pod, "volumes").([]any) {
+		vols[v.(map[string]any)["name"].(string)] = v.(map[string]any)
+	}
+	require.Equal(t, "litellm-chatgpt-auth", authPoolDig(t, vols[authPoolVolAuth], "persistentVolumeClaim", "claimName"))
+	require.Contains(t, vols[authPoolVolBin], "emptyDir")
+	items := map[string]string{}
+	for _, it := range authPoolDig(t, vols[authPoolVolSource], "configMap", "items").([]any) {
+		items[it.(map[string]any)["key"].(string)] = it.(map[string]any)["path"].(string)
+	}
+	srcs := rotator.SourceFiles()
+	require.Len(t, items, len(srcs))
+	for _, f := range srcs {
+		require.Equal(t, f.Path, items[f.Key])
+	}
+	require.Equal(t, "go.mod", items["go.mod"])
+	for _, name := range []string{"seed", "rotator", "litellm", "codex-cli", "install-codex"} {
+		require.Equal(t, "/chatgpt-auth", authPoolMounts(t, authPoolContainer(t, dep, name))[authPoolVolAuth], name)
+	}
+	require.NotContains(t, authPoolMounts(t, build), authPoolVolAuth, "build-rotator needs no tokens")
+
+	// The Deployment waits for what the pod mounts and reads.
+	for _, name := range []string{"pool-master-key", "pool-salt-key", "pool-database-url", "pool-postgres-statefulset",
+		"pool-config", "pool-rotator-src", "pool-scripts", "pool-chatgpt-auth"} {
+		found := false
+		for _, d := range dep.Deps {
+			found = found || strings.HasSuffix(d, "::"+name)
+		}
+		require.Truef(t, found, "Deployment must depend on %s; deps %v", name, dep.Deps)
+	}
+}
+
+func authPoolEnvMap(t *testing.T, c map[string]any) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, e := range c["env"].([]any) {
+		m := e.(map[string]any)
+		if v, ok := m["value"]; ok {
+			out[m["name"].(string)] = v.(string)
+		}
+	}
+	return out
+}
+
+func authPoolSecretRefs(t *testing.T, c map[string]any) map[string][2]string {
+	t.Helper()
+	out := map[string][2]string{}
+	for _, e := range c["env"].([]any) {
+		m := e.(map[string]any)
+		if vf, ok := m["valueFrom"]; ok {
+			ref := authPoolDig(t, vf, "secretKeyRef")
+			out[m["name"].(string)] = [2]string{authPoolDig(t, ref, "name").(string), authPoolDig(t, ref, "key").(string)}
+		}
+	}
+	return out
+}
+
+func authPoolMounts(t *testing.T, c map[string]any) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, m := range c["volumeMounts"].([]any) {
+		out[m.(map[string]any)["name"].(string)] = m.(map[string]any)["mountPath"].(string)
+	}
+	return out
+}
+
+func TestAuthPoolAuthClaimIsRetainedAndNeverReplaced(t *testing.T) {
+	args := authPoolDevArgs()
+	args.AuthStorage.StorageClass = "fast"
+	r := mustRunAuthPool(t, args)
+	pvc := r.k8s(t, authPoolPVCType, "litellm-chatgpt-auth")
+	require.Equal(t, []any{"ReadWriteOnce"}, authPoolDig(t, pvc.Plain, "spec", "accessModes"))
+	require.Equal(t, "1Gi", authPoolDig(t, pvc.Plain, "spec", "resources", "requests", "storage"))
+	require.Equal(t, "fast", authPoolDig(t, pvc.Plain, "spec", "storageClassName"))
+	require.True(t, pvc.Retain, "retainOnDelete")
+	require.False(t, pvc.Protect)
+	for _, f := range []string{"spec.storageClassName", "spec.accessModes"} {
+		require.Contains(t, pvc.IgnoreChanges, f)
+	}
+}
+
+func TestAuthPoolConfigYAMLRoundTrips(t *testing.T) {
+	args := authPoolDevArgs()
+	args.Models = []AuthPoolModel{
+		{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/gpt-5.4", Fallbacks: []string{"codex-cli/gpt-5.4-mini"}},
+		{Alias: "codex-cli/gpt-5.4-mini", Upstream: "chatgpt/gpt-5.4-mini"},
+		{Alias: "chat/gpt-5.4", Upstream: "chatgpt/responses/gpt-5.4", Path: AuthPoolChatPath},
+	}
+	for _, tc := range []struct {
+		name string
+		args LiteLLMAuthPoolArgs
+	}{{"default", authPoolDevArgs()}, {"custom models", args}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRunAuthPool(t, tc.args)
+			cm := r.k8s(t, authPoolCMType, "litellm-config")
+			text := authPoolDig(t, cm.Plain, "data", litellmconfig.FileName).(string)
+			got, err := litellmconfig.Parse(text)
+			require.NoError(t, err)
+			require.Equal(t, authPoolLiteLLMConfig(tc.args.withDefaults()), got)
+
+			up, ok := got.Upstream(r.pool.ResponsesAlias)
+			require.True(t, ok)
+			require.True(t, litellmconfig.IsResponsesPathModel(up), up)
+			require.True(t, strings.HasPrefix(up, "chatgpt/") && !strings.HasPrefix(up, "chatgpt/responses/"), up)
+			require.Equal(t, "codex-cli/gpt-5.4", r.pool.ResponsesAlias)
+			require.Equal(t, "chatgpt/gpt-5.4", up)
+
+			require.Equal(t, "os.environ/LITELLM_MASTER_KEY", got.GeneralSettings.MasterKey)
+			require.Equal(t, "os.environ/DATABASE_URL", got.GeneralSettings.DatabaseURL)
+			require.Contains(t, got.LiteLLMSettings.Callbacks, "generic_api")
+			require.NotContains(t, text, "sk-", "no secret in the ConfigMap")
+		})
+	}
+	r := mustRunAuthPool(t, args)
+	got, err := litellmconfig.Parse(authPoolDig(t, r.k8s(t, authPoolCMType, "litellm-config").Plain, "data", litellmconfig.FileName).(string))
+	require.NoError(t, err)
+	require.Equal(t, []map[string][]string{{"codex-cli/gpt-5.4": {"codex-cli/gpt-5.4-mini"}}}, got.RouterSettings.Fallbacks)
+	up, _ := got.Upstream("chat/gpt-5.4")
+	require.Equal(t, "chatgpt/responses/gpt-5.4", up)
+}
+
+func TestAuthPoolSecrets(t *testing.T) {
+	r := mustRunAuthPool(t, authPoolDevArgs())
+
+	salt := r.k8s(t, authPoolSecretType, "litellm-salt-key")
+	require.Contains(t, salt.IgnoreChanges, "data")
+	require.Contains(t, salt.IgnoreChanges, "stringData")
+	require.True(t, salt.Retain, "the salt key outlives a destroy")
+
+	master := r.k8s(t, authPoolSecretType, "litellm-master-key")
+	require.Empty(t, master.IgnoreChanges)
+
+	for _, tc := range []struct{ secret, key, want string }{
+		{"litellm-master-key", AuthPoolMasterKeySecretKey, "sk-" + authPoolTestPassword},
+		{"litellm-salt-key", AuthPoolSaltKeySecretKey, "sk-" + authPoolTestPassword},
+		{"litellm-postgres", "POSTGRES_PASSWORD", authPoolTestPassword},
+		{"litellm-database-url", "DATABASE_URL", "postgresql://litellm:" + authPoolTestPassword + "@litellm-postgres." + authPoolTestNS + ".svc.cluster.local:5432/litellm"},
+	} {
+		s := r.k8s(t, authPoolSecretType, tc.secret)
+		require.Equal(t, tc.want, authPoolDig(t, s.Plain, "stringData", tc.key), tc.secret)
+		require.True(t, s.Inputs["stringData"].ContainsSecrets(), "%s must stay a Pulumi secret", tc.secret)
+	}
+	for _, name := range []string{"pool-master-key", "pool-salt-key", "pool-postgres-password"} {
+		pw := r.byName(t, authPoolRandomType, name)
+		require.Equal(t, false, pw.Plain["special"], name)
+		require.GreaterOrEqual(t, pw.Plain["length"].(float64), 32.0, name)
+	}
+}
+
+func TestAuthPoolServiceAndNetworkPolicy(t *testing.T) {
+	args := authPoolDevArgs()
+	r := mustRunAuthPool(t, args)
+
+	svc := r.k8s(t, authPoolServiceType, "litellm")
+	require.Equal(t, "ClusterIP", authPoolDig(t, svc.Plain, "spec", "type"))
+	require.EqualValues(t, 4000, authPoolDig(t, svc.Plain, "spec", "ports", 0, "port"))
+	require.Equal(t, "http", authPoolDig(t, svc.Plain, "spec", "ports", 0, "targetPort"))
+	require.Equal(t, map[string]any{"app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": "litellm"}, authPoolDig(t, svc.Plain, "spec", "selector"))
+
+	np := r.k8s(t, authPoolNetpolType, "litellm")
+	require.Equal(t, authPoolDig(t, svc.Plain, "spec", "selector"), authPoolDig(t, np.Plain, "spec", "podSelector", "matchLabels"))
+	require.Equal(t, []any{"Ingress"}, authPoolDig(t, np.Plain, "spec", "policyTypes"))
+	ingress := authPoolDig(t, np.Plain, "spec", "ingress").([]any)
+	require.Len(t, ingress, 1)
+	require.Equal(t, map[string]any{"app.kubernetes.io/part-of": "cloud-codex", "app.kubernetes.io/component": "agent"},
+		authPoolDig(t, ingress[0], "from", 0, "podSelector", "matchLabels"))
+	require.Len(t, authPoolDig(t, ingress[0], "from").([]any), 1)
+	require.NotContains(t, authPoolDig(t, ingress[0], "from", 0), "namespaceSelector")
+	require.EqualValues(t, 4000, authPoolDig(t, ingress[0], "ports", 0, "port"))
+	require.Len(t, authPoolDig(t, ingress[0], "ports").([]any), 1)
+
+	pg := r.k8s(t, authPoolNetpolType, "litellm-postgres")
+	require.Equal(t, authPoolDig(t, svc.Plain, "spec", "selector"), authPoolDig(t, pg.Plain, "spec", "ingress", 0, "from", 0, "podSelector", "matchLabels"))
+
+	// A custom agent selector is used as given.
+	args.AgentSelector = map[string]string{"team": "codex"}
+	r = mustRunAuthPool(t, args)
+	np = r.k8s(t, authPoolNetpolType, "litellm")
+	require.Equal(t, map[string]any{"team": "codex"}, authPoolDig(t, np.Plain, "spec", "ingress", 0, "from", 0, "podSelector", "matchLabels"))
+}
+
+func TestAuthPoolInClusterDatabase(t *testing.T) {
+	r := mustRunAuthPool(t, authPoolDevArgs())
+	sts := r.k8s(t, authPoolStsType, "litellm-postgres")
+	spec := authPoolDig(t, sts.Plain, "spec")
+	require.EqualValues(t, 1, authPoolDig(t, spec, "replicas"))
+	require.Equal(t, "litellm-postgres", authPoolDig(t, spec, "serviceName"))
+	require.Equal(t, "Retain", authPoolDig(t, spec, "persistentVolumeClaimRetentionPolicy", "whenDeleted"))
+	require.Equal(t, "2Gi", authPoolDig(t, spec, "volumeClaimTemplates", 0, "spec", "resources", "requests", "storage"))
+	require.Equal(t, []any{"ReadWriteOnce"}, authPoolDig(t, spec, "volumeClaimTemplates", 0, "spec", "accessModes"))
+	c := authPoolDig(t, spec, "template", "spec", "containers", 0).(map[string]any)
+	require.Equal(t, PostgresImage, c["image"])
+	require.Equal(t, [2]string{"litellm-postgres", "POSTGRES_PASSWORD"}, authPoolSecretRefs(t, c)["POSTGRES_PASSWORD"])
+	require.EqualValues(t, authPoolPostgresUID, authPoolDig(t, c, "securityContext", "runAsUser"))
+	require.NotEmpty(t, authPoolDig(t, c, "resources", "limits", "memory"))
+	require.EqualValues(t, authPoolPostgresUID, authPoolDig(t, spec, "template", "spec", "securityContext", "fsGroup"))
+}
+
+func TestAuthPoolExistingDatabaseSecret(t *testing.T) {
+	args := authPoolDevArgs()
+	args.Database = AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "litellm-db"}}
+	r := mustRunAuthPool(t, args)
+	require.Zero(t, r.count(authPoolStsType))
+	require.Equal(t, 2, r.count(authPoolRandomType), "master and salt key only")
+	require.Equal(t, 2, r.count(authPoolSecretType))
+	require.Equal(t, 1, r.count(authPoolServiceType))
+	dep := r.k8s(t, authPoolDeployType, "litellm")
+	require.Equal(t, [2]string{"litellm-db", "DATABASE_URL"}, authPoolSecretRefs(t, authPoolContainer(t, dep, "litellm"))["DATABASE_URL"])
+
+	args.Database.ExistingSecret.Key = "url"
+	r = mustRunAuthPool(t, args)
+	dep = r.k8s(t, authPoolDeployType, "litellm")
+	require.Equal(t, [2]string{"litellm-db", "url"}, authPoolSecretRefs(t, authPoolContainer(t, dep, "litellm"))["DATABASE_URL"])
+}
+
+func TestAuthPoolOutputs(t *testing.T) {
+	args := authPoolDevArgs()
+	args.Name = "llm"
+	r := mustRunAuthPool(t, args)
+
+	require.Equal(t, "http://llm.agents.svc.cluster.local:4000/v1", r.out["baseUrl"].Value)
+	require.Equal(t, "llm", r.out["serviceName"].Value)
+	require.Equal(t, "llm-master-key", r.out["masterKeySecretName"].Value)
+	require.Equal(t, AuthPoolMasterKeySecretKey, r.pool.MasterKeySecretKey)
+	require.Equal(t, DefaultResponsesAlias, r.pool.ResponsesAlias)
+	require.Equal(t, map[int]string{
+		1: "kubectl exec -n agents -it deploy/llm -c codex-cli -- auth-login 1",
+		2: "kubectl exec -n agents -it deploy/llm -c codex-cli -- auth-login 2",
+		3: "kubectl exec -n agents -it deploy/llm -c codex-cli -- auth-login 3",
+	}, r.pool.DeviceAuthCommandByAccount)
+	require.Equal(t, []string{
+		"kubectl exec -n agents -it deploy/llm -c codex-cli -- auth-login 1",
+		"kubectl exec -n agents -it deploy/llm -c codex-cli -- auth-login 2",
+		"kubectl exec -n agents -it deploy/llm -c codex-cli -- auth-login 3",
+	}, r.out["deviceAuthCommands"].Value)
+	require.NotEmpty(t, r.out["baseUrl"].Dependencies, "BaseURL depends on the Service")
+
+	// The rotator's own login hint says the same as the output.
+	cfg := rotator.Config{Namespace: "agents", Deployment: "llm"}
+	require.Equal(t, r.pool.DeviceAuthCommandByAccount[1], cfg.LoginCommand(1))
+}
+
+func TestAuthPoolDefaults(t *testing.T) {
+	a := LiteLLMAuthPoolArgs{Namespace: "x", Database: AuthPoolDatabase{InCluster: &AuthPoolInClusterDatabase{}}}.withDefaults()
+	require.NoError(t, a.validate())
+	require.Equal(t, "litellm", a.Name)
+	require.Equal(t, DefaultLiteLLMImage, a.Image)
+	require.Equal(t, []int{1, 2}, a.Accounts.InRotation)
+	require.Empty(t, a.Accounts.Reserved)
+	require.Equal(t, "30m", a.RotationInterval)
+	require.Equal(t, "1Gi", a.AuthStorage.Size)
+	require.Equal(t, DefaultCodexVersion, a.CodexVersion)
+	require.Equal(t, DefaultAgentSelector(), a.AgentSelector)
+	require.Equal(t, DefaultAuthPoolModels(), a.Models)
+	require.Equal(t, "codex-cli/gpt-5.4", a.ResponsesAlias)
+	require.Equal(t, "2Gi", a.Database.InCluster.StorageSize)
+	require.Equal(t, DefaultLiteLLMResources(), *a.Resources)
+
+	// Partial resources keep the other defaults; the caller's values are not mutated.
+	in := LiteLLMAuthPoolArgs{Resources: &AuthPoolResources{MemoryLimit: "4Gi"}, Database: AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "db"}}}
+	a = in.withDefaults()
+	require.Equal(t, "4Gi", a.Resources.MemoryLimit)
+	require.Equal(t, "250m", a.Resources.CPURequest)
+	require.Equal(t, "DATABASE_URL", a.Database.ExistingSecret.Key)
+	require.Equal(t, "", in.Database.ExistingSecret.Key)
+	require.Equal(t, "", in.Resources.CPURequest)
+}
+
+func TestAuthPoolInvalidArgsFailBeforeAnyResource(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*LiteLLMAuthPoolArgs)
+		field  string
+	}{
+		{"bad name", func(a *LiteLLMAuthPoolArgs) { a.Name = "LiteLLM_1" }, "Name"},
+		{"name too long", func(a *LiteLLMAuthPoolArgs) { a.Name = strings.Repeat("a", 41) }, "Name"},
+		{"missing namespace", func(a *LiteLLMAuthPoolArgs) { a.Namespace = "" }, "Namespace"},
+		{"bad namespace", func(a *LiteLLMAuthPoolArgs) { a.Namespace = "Agents" }, "Namespace"},
+		{"interval below 30m", func(a *LiteLLMAuthPoolArgs) { a.RotationInterval = "10m" }, "RotationInterval"},
+		{"interval garbled", func(a *LiteLLMAuthPoolArgs) { a.RotationInterval = "half an hour" }, "RotationInterval"},
+		{"account zero", func(a *LiteLLMAuthPoolArgs) { a.Accounts.InRotation = []int{0, 1} }, "Accounts.InRotation[0]"},
+		{"negative reserved", func(a *LiteLLMAuthPoolArgs) { a.Accounts.Reserved = []int{-3} }, "Accounts.Reserved[0]"},
+		{"duplicate in rotation", func(a *LiteLLMAuthPoolArgs) { a.Accounts.InRotation = []int{1, 1} }, "Accounts.InRotation[1]"},
+		{"rotation overlaps reserved", func(a *LiteLLMAuthPoolArgs) { a.Accounts.Reserved = []int{2} }, "Accounts.Reserved[0]"},
+		{"empty rotation", func(a *LiteLLMAuthPoolArgs) { a.Accounts.InRotation = []int{} }, "Accounts.InRotation"},
+		{"bad auth size", func(a *LiteLLMAuthPoolArgs) { a.AuthStorage.Size = "1GB" }, "AuthStorage.Size"},
+		{"bad storage class", func(a *LiteLLMAuthPoolArgs) { a.AuthStorage.StorageClass = "Fast_SSD" }, "AuthStorage.StorageClass"},
+		{"bad memory", func(a *LiteLLMAuthPoolArgs) { a.Resources = &AuthPoolResources{MemoryLimit: "lots"} }, "Resources.MemoryLimit"},
+		{"memory limit below 1Gi", func(a *LiteLLMAuthPoolArgs) {
+			a.Resources = &AuthPoolResources{MemoryRequest: "256Mi", MemoryLimit: "512Mi"}
+		}, "Resources.MemoryLimit"},
+		{"responses alias on chatgpt/responses/", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/responses/gpt-5.4"}}
+		}, "Models[0].Upstream"},
+		{"responses alias to another provider", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "openai/gpt-5.4"}}
+		}, "Models[0].Upstream"},
+		{"chat alias unprefixed", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "chat", Upstream: "chatgpt/gpt-5.4", Path: AuthPoolChatPath})
+		}, "Models[1].Upstream"},
+		{"no responses-path model", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = []AuthPoolModel{{Alias: "chat", Upstream: "chatgpt/responses/gpt-5.4", Path: AuthPoolChatPath}}
+		}, "ResponsesAlias"},
+		{"responses alias names a chat model", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "chat", Upstream: "chatgpt/responses/gpt-5.4", Path: AuthPoolChatPath})
+			a.ResponsesAlias = "chat"
+		}, "ResponsesAlias"},
+		{"duplicate alias", func(a *LiteLLMAuthPoolArgs) { a.Models = append(DefaultAuthPoolModels(), DefaultAuthPoolModels()...) }, "Models[1].Alias"},
+		{"unknown fallback", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/gpt-5.4", Fallbacks: []string{"free/model"}}}
+		}, "Models[0].Fallbacks[0]"},
+		{"fallback across paths", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = []AuthPoolModel{
+				{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/gpt-5.4", Fallbacks: []string{"chat"}},
+				{Alias: "chat", Upstream: "chatgpt/responses/gpt-5.4", Path: AuthPoolChatPath},
+			}
+		}, "Models[0].Fallbacks[0]"},
+		{"bad path", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = []AuthPoolModel{{Alias: "x", Upstream: "chatgpt/x", Path: "completions"}}
+		}, "Models[0].Path"},
+		{"no database", func(a *LiteLLMAuthPoolArgs) { a.Database = AuthPoolDatabase{} }, "Database"},
+		{"both databases", func(a *LiteLLMAuthPoolArgs) { a.Database.ExistingSecret = &SecretRef{Name: "db"} }, "Database"},
+		{"empty existing secret name", func(a *LiteLLMAuthPoolArgs) {
+			a.Database = AuthPoolDatabase{ExistingSecret: &SecretRef{Key: "DATABASE_URL"}}
+		}, "Database.ExistingSecret.Name"},
+		{"bad existing secret key", func(a *LiteLLMAuthPoolArgs) {
+			a.Database = AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "db", Key: "a/b"}}
+		}, "Database.ExistingSecret.Key"},
+		{"bad db size", func(a *LiteLLMAuthPoolArgs) { a.Database.InCluster.StorageSize = "2 GiB" }, "Database.InCluster.StorageSize"},
+		{"codex version range", func(a *LiteLLMAuthPoolArgs) { a.CodexVersion = "^0.171.0" }, "CodexVersion"},
+		{"codex latest", func(a *LiteLLMAuthPoolArgs) { a.CodexVersion = "latest" }, "CodexVersion"},
+		{"empty agent selector", func(a *LiteLLMAuthPoolArgs) { a.AgentSelector = map[string]string{} }, "AgentSelector"},
+		{"bad agent selector", func(a *LiteLLMAuthPoolArgs) { a.AgentSelector = map[string]string{"app": "a b"} }, "AgentSelector"},
+		{"unpinned image", func(a *LiteLLMAuthPoolArgs) { a.Image = "ghcr.io/berriai/litellm-non_root" }, "Image"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := authPoolDevArgs()
+			args.Database = AuthPoolDatabase{InCluster: &AuthPoolInClusterDatabase{}}
+			tc.mutate(&args)
+			r, err := runAuthPool(t, args)
+			require.Error(t, err)
+			require.Empty(t, r.mocks.res, "nothing may be registered before validation passes")
+
+			var fe *FieldError
+			require.True(t, errors.As(err, &fe), "want a FieldError, got %v", err)
+			var fields []string
+			for _, e := range authPoolUnjoin(err) {
+				if errors.As(e, &fe) {
+					fields = append(fields, fe.Field)
+					require.NotEmpty(t, fe.Fix, fe.Field)
+				}
+			}
+			require.Contains(t, fields, tc.field, err.Error())
+			require.Contains(t, err.Error(), tc.field)
+		})
+	}
+}
+
+// authPoolUnjoin flattens wrapped and joined errors.
+func authPoolUnjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, authPoolUnjoin(e)...)
+		}
+		return out
+	}
+	if u := errors.Unwrap(err); u != nil {
+		return authPoolUnjoin(u)
+	}
+	return []error{err}
+}
+
+func TestAuthPoolShortIntervalSaysWhy(t *testing.T) {
+	args := authPoolDevArgs()
+	args.RotationInterval = "29m"
+	_, err := runAuthPool(t, args)
+	require.ErrorContains(t, err, "sessions invalidated")
+}
+
+func TestAuthPoolEmptyPulumiName(t *testing.T) {
+	mocks := &authPoolMocks{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := NewLiteLLMAuthPool(ctx, "", authPoolDevArgs())
+		return err
+	}, pulumi.WithMocks("cloud-codex", "dev", mocks))
+	require.ErrorContains(t, err, "name")
+	require.Empty(t, mocks.res)
+}
+
+func TestAuthPoolScriptsConfigMap(t *testing.T) {
+	r := mustRunAuthPool(t, authPoolDevArgs())
+	cm := r.k8s(t, authPoolCMType, "litellm-scripts")
+	require.Equal(t, authPoolAuthLoginScript, authPoolDig(t, cm.Plain, "data", "auth-login"))
+	require.Equal(t, authPoolInstallCodexScript, authPoolDig(t, cm.Plain, "data", "install-codex"))
+	src := r.k8s(t, authPoolCMType, "litellm-rotator-src")
+	for _, f := range rotator.SourceFiles() {
+		require.Equal(t, f.Content, authPoolDig(t, src.Plain, "data", f.Key), f.Key)
+	}
+	require.Contains(t, authPoolInstallCodexScript, "set -eu")
+	require.NotContains(t, authPoolInstallCodexScript, "|| true")
+	require.Contains(t, authPoolAuthLoginScript, "set -eu")
+}
+
+// ---- the scripts, run for real with stand-ins for codex, npm and the rotator -----------
+
+func authPoolWriteExe(t *testing.T, path, body string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, []byte("#!/bin/sh\n"+body), 0o755))
+}
+
+func authPoolScript(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "script")
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o755))
+	return p
+}
+
+func TestAuthPoolAuthLoginScript(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not installed")
+	}
+	dir := t.TempDir()
+	authDir := filepath.Join(dir, "chatgpt-auth")
+	require.NoError(t, os.MkdirAll(authDir, 0o755))
+	codex := filepath.Join(dir, "bin", "codex")
+	rot := filepath.Join(dir, "bin", "codex-auth-rotator")
+	// The fake codex writes a login into $HOME/.codex and records its HOME.
+	authPoolWriteExe(t, codex, `set -eu
+[ "$1 $2" = "login --device-auth" ] || exit 9
+[ -z "${CODEX_HOME:-}" ] || exit 8
+grep -q 'cli_auth_credentials_store = "file"' "$HOME/.codex/config.toml"
+echo "$HOME" > "`+dir+`/home"
+printf '{"auth_mode":"chatgpt","tokens":{"id_token":"i","access_token":"a","refresh_token":"r","account_id":"x"}}' > "$HOME/.codex/auth.json"
+`)
+	// The fake rotator records its arguments and the imported file's content.
+	authPoolWriteExe(t, rot, `set -eu
+echo "$@" > "`+dir+`/rotator-args"
+while [ $# -gt 0 ]; do [ "$1" = --from ] && cp "$2" "`+dir+`/imported"; shift; done
+`)
+	script := authPoolScript(t, authPoolAuthLoginScript)
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command("/bin/sh", append([]string{script}, args...)...)
+		cmd.Env = append(os.Environ(),
+			"AUTH_POOL_DIR="+authDir, "AUTH_POOL_ACCOUNTS=1,2", "AUTH_POOL_RESERVED=3", "AUTH_POOL_INTERVAL=30m",
+			"AUTH_POOL_NAMESPACE=agents", "AUTH_POOL_DEPLOYMENT=litellm", "CODEX_BIN="+codex, "ROTATOR_BIN="+rot,
+			"CODEX_HOME=/nonexistent")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+
+	for _, bad := range []string{"4", "0", "01", "-1", "x", "12"} {
+		out, err := run(bad)
+		require.Error(t, err, bad)
+		require.Contains(t, out, "auth-login:", bad)
+		_, statErr := os.Stat(filepath.Join(dir, "rotator-args"))
+		require.True(t, os.IsNotExist(statErr), "nothing imported for %q", bad)
+	}
+	out, err := run()
+	require.Error(t, err)
+	require.Contains(t, out, "usage")
+
+	out, err = run("2")
+	require.NoError(t, err, out)
+	args, err := os.ReadFile(filepath.Join(dir, "rotator-args"))
+	require.NoError(t, err)
+	require.Equal(t, "import --dir "+authDir+" --accounts 1,2 --namespace agents --deployment litellm --reserved 3 2 --from", strings.Join(strings.Fields(string(args))[:13], " "))
+	imported, err := os.ReadFile(filepath.Join(dir, "imported"))
+	require.NoError(t, err)
+	require.Contains(t, string(imported), `"refresh_token":"r"`)
+	home, err := os.ReadFile(filepath.Join(dir, "home"))
+	require.NoError(t, err)
+	_, statErr := os.Stat(strings.TrimSpace(string(home)))
+	require.True(t, os.IsNotExist(statErr), "the throwaway HOME is removed")
+	require.Contains(t, out, "What happens next")
+	require.Contains(t, out, "seed")
+
+	out, err = run("3")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "reserved")
+
+	// A login without tokens is refused before the rotator sees it.
+	require.NoError(t, os.Remove(filepath.Join(dir, "rotator-args")))
+	authPoolWriteExe(t, codex, `printf '{"auth_mode":"apikey","OPENAI_API_KEY":"sk-x"}' > "$HOME/.codex/auth.json"`)
+	out, err = run("1")
+	require.Error(t, err)
+	require.Contains(t, out, "unusable")
+	_, statErr = os.Stat(filepath.Join(dir, "rotator-args"))
+	require.True(t, os.IsNotExist(statErr))
+
+	// A failed login fails loudly.
+	authPoolWriteExe(t, codex, `exit 1`)
+	out, err = run("1")
+	require.Error(t, err)
+	require.Contains(t, out, "device-auth failed")
+}
+
+func TestAuthPoolInstallCodexScript(t *testing.T) {
+	dir := t.TempDir()
+	tools := filepath.Join(dir, "tools")
+	bin := filepath.Join(dir, "bin")
+	// The fake npm installs a codex that prints the version it was asked for, and counts calls.
+	authPoolWriteExe(t, filepath.Join(bin, "npm"), `set -eu
+echo x >> "`+dir+`/npm-calls"
+prefix=""; spec=""
+while [ $# -gt 0 ]; do case "$1" in --prefix) prefix=$2; shift ;; @openai/*) spec=$1 ;; esac; shift; done
+[ -n "${NPM_FAIL:-}" ] && exit 1
+v=${spec#@openai/codex@}
+mkdir -p "$prefix/node_modules/.bin"
+printf '#!/bin/sh\necho "codex-cli %s"\n' "${NPM_REPORT:-$v}" > "$prefix/node_modules/.bin/codex"
+chmod +x "$prefix/node_modules/.bin/codex"
+`)
+	script := authPoolScript(t, authPoolInstallCodexScript)
+	run := func(version string, env ...string) (string, error) {
+		cmd := exec.Command("/bin/sh", script)
+		cmd.Env = append(append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "TOOLS_DIR="+tools, "CODEX_VERSION="+version), env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	calls := func() int {
+		b, _ := os.ReadFile(filepath.Join(dir, "npm-calls"))
+		return strings.Count(string(b), "x")
+	}
+
+	out, err := run("0.171.0")
+	require.NoError(t, err, out)
+	require.Equal(t, 1, calls())
+	require.FileExists(t, filepath.Join(tools, "codex-0.171.0", "node_modules", ".bin", "codex"))
+
+	out, err = run("0.171.0")
+	require.NoError(t, err, out)
+	require.Equal(t, 1, calls(), "an install of the same version is reused")
+	require.Contains(t, out, "reusing")
+
+	// A new version is installed and the old one removed.
+	out, err = run("0.172.0")
+	require.NoError(t, err, out)
+	require.Equal(t, 2, calls())
+	require.NoDirExists(t, filepath.Join(tools, "codex-0.171.0"))
+
+	// npm failing fails the container, and leaves no half install under the final name.
+	out, err = run("0.173.0", "NPM_FAIL=1")
+	require.Error(t, err, out)
+	require.NoDirExists(t, filepath.Join(tools, "codex-0.173.0"))
+
+	// An install that reports another version fails loudly.
+	out, err = run("0.174.0", "NPM_REPORT=0.1.0")
+	require.Error(t, err, out)
+	require.Contains(t, out, "expected version 0.174.0")
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func login(t *testing.T, user, rt string) []byte {
+	t.Helper()
+	claims, _ := json.Marshal(map[string]any{"sub": user, "exp": time.Now().Add(48 * time.Hour).Unix()})
+	jwt := "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString(claims) + ".sig"
+	data, _ := json.Marshal(map[string]any{
+		"auth_mode": "chatgpt", "OPENAI_API_KEY": nil,
+		"tokens": map[string]string{"id_token": jwt, "access_token": jwt, "refresh_token": rt},
+	})
+	return data
+}
+
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut strings.Builder
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCLI(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"--dir", dir, "--accounts", "1,2", "--reserved", "3", "--namespace", "agents", "--deployment", "litellm-pool"}
+	with := func(cmd string, extra ...string) []string {
+		return append(append([]string{cmd}, common...), extra...)
+	}
+
+	// Nothing imported yet: seed --no-wait exits 3 naming the command to run.
+	code, _, stderr := runCLI(t, "", with("seed", "--no-wait")...)
+	if code != exitNoAccount || !strings.Contains(stderr, "kubectl exec -n agents -it deploy/litellm-pool -c codex-cli -- auth-login 1") {
+		t.Fatalf("seed --no-wait = %d:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "auth.json")); err == nil {
+		t.Fatal("seed wrote a flat file without an account")
+	}
+
+	// Import from stdin, and from a file with the flag after the account number.
+	if code, _, stderr := runCLI(t, string(login(t, "u1", "rt-1")), with("import", "1")...); code != exitOK {
+		t.Fatalf("import 1 = %d: %s", code, stderr)
+	}
+	file := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(file, login(t, "u3", "rt-3"), 0o600)
+	code, _, stderr = runCLI(t, "", append(append([]string{"import"}, common...), "3", "--from", file)...)
+	if code != exitOK || !strings.Contains(stderr, "reserved") {
+		t.Fatalf("import 3 --from = %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, string(login(t, "u7", "rt-7")), with("import", "7")...); code != exitError || !strings.Contains(stderr, "not configured") {
+		t.Errorf("import 7 = %d: %s", code, stderr)
+	}
+	if code, _, _ := runCLI(t, "", with("import")...); code != exitUsage {
+		t.Errorf("import without N = %d, want usage error", code)
+	}
+
+	if code, _, stderr := runCLI(t, "", with("seed", "--no-wait")...); code != exitOK {
+		t.Fatalf("seed after import = %d: %s", code, stderr)
+	}
+	code, stdout, _ := runCLI(t, "", "status", "--dir", dir)
+	if code != exitOK || !strings.Contains(stdout, "LiteLLM uses account 1") || !strings.Contains(stdout, "3        reserved  reserved") {
+		t.Errorf("status = %d:\n%s", code, stdout)
+	}
+	code, stdout, _ = runCLI(t, "", "status", "--dir", dir, "--json")
+	if code != exitOK || !strings.Contains(stdout, `"active": 1`) {
+		t.Errorf("status --json = %d:\n%s", code, stdout)
+	}
+
+	code, _, stderr = runCLI(t, "", with("run", "--interval", "10m", "--listen", "127.0.0.1:0")...)
+	if code != exitError || !strings.Contains(stderr, "below the 30m0s minimum") {
+		t.Errorf("run --interval 10m = %d: %s", code, stderr)
+	}
+	if code, _, _ := runCLI(t, "", "frobnicate"); code != exitUsage {
+		t.Errorf("unknown command = %d", code)
+	}
+	if code, _, stderr := runCLI(t, "", "seed", "--dir", dir, "--no-wait"); code != exitUsage || !strings.Contains(stderr, "--accounts is required") {
+		t.Errorf("seed without --accounts = %d: %s", code, stderr)
+	}
+}
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "auth-1.json"), login(t, "u1", "rt-1"), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var errOut strings.Builder
+	go func() {
+		done <- run(ctx, []string{"run", "--dir", dir, "--accounts", "1", "--interval", "30m", "--listen", "127.0.0.1:0"},
+			strings.NewReader(""), &strings.Builder{}, &errOut)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("run exited %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop on cancel")
+	}
+}

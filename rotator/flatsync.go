@@ -1,0 +1,174 @@
+package rotator
+
+import (
+	"errors"
+	"io/fs"
+	"strconv"
+	"time"
+
+	"cloud-codex/codexauth"
+)
+
+// newerTokens reports whether token set a is a later generation than b of the same login.
+// A refresh issues an access token with a later exp, so exp orders generations; a set
+// whose access token cannot be read loses to one whose can.
+func newerTokens(a, b codexauth.Tokens) bool {
+	if a.RefreshToken == b.RefreshToken && a.AccessToken == b.AccessToken {
+		return false
+	}
+	ae, aerr := codexauth.JWTExpiry(a.AccessToken)
+	be, berr := codexauth.JWTExpiry(b.AccessToken)
+	switch {
+	case aerr != nil:
+		return false
+	case berr != nil:
+		return true
+	}
+	return ae.After(be)
+}
+
+// ownerOf returns the account in rotation whose tokens the flat file holds, or 0. The
+// refresh token matches while nobody refreshed since the rotator wrote the file; after
+// LiteLLM refreshed, the login's identity (user and account claims) still matches.
+func (r *Rotator) ownerOf(f codexauth.FlatToken) int {
+	auths := map[int]codexauth.CodexAuth{}
+	for _, n := range r.cfg.Accounts {
+		a, err := r.store.readAccount(n)
+		if err != nil {
+			continue
+		}
+		if a.Tokens.RefreshToken == f.RefreshToken {
+			return n
+		}
+		auths[n] = a
+	}
+	id := f.Identity()
+	if id == "" {
+		return 0
+	}
+	var matches []int
+	for _, n := range r.cfg.Accounts {
+		if a, ok := auths[n]; ok && a.Tokens.Identity() == id {
+			matches = append(matches, n)
+		}
+	}
+	switch {
+	case len(matches) == 1:
+		return matches[0]
+	case len(matches) > 1:
+		// One login imported into two slots (Import refuses this, a hand-copied file may
+		// not). The active account is the best guess; otherwise nobody is sure.
+		for _, n := range matches {
+			if n == r.status.Active {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// copyBack writes the flat file's tokens into auth-N.json of their owner when they are
+// newer (LiteLLM refreshed them). It reports whether it wrote.
+func (r *Rotator) copyBack(owner int, f codexauth.FlatToken, now time.Time) (bool, error) {
+	cur, err := r.store.readAccount(owner)
+	if err != nil {
+		return false, err
+	}
+	if !newerTokens(f.Tokens(), *cur.Tokens) {
+		return false, nil
+	}
+	next := cur
+	toks := f.Tokens()
+	if toks.AccountID == "" {
+		toks.AccountID = cur.Tokens.AccountID
+	}
+	if toks.IDToken == "" {
+		toks.IDToken = cur.Tokens.IDToken
+	}
+	next.Tokens = &toks
+	next.LastRefresh = now.UTC().Format(time.RFC3339)
+	if err := r.store.writeAccount(owner, next); err != nil {
+		return false, err
+	}
+	a := r.acct(owner)
+	a.LastCopyBack = timePtr(now)
+	a.TokenFingerprint = fingerprint(toks.RefreshToken)
+	if exp, err := codexauth.JWTExpiry(toks.AccessToken); err == nil {
+		a.AccessTokenExpiresAt = timePtr(exp)
+	}
+	r.cfg.Logger.Printf("account %d: LiteLLM had refreshed its tokens; copied the new pair back to %s", owner, codexauth.AccountFileName(owner))
+	return true, nil
+}
+
+// keepFlatTokens makes sure the tokens in the flat file are stored somewhere before the
+// flat file is replaced: in their account's file if they are newer, or, when they belong
+// to no account in rotation, in a rescue file. A flat file that is missing or does not
+// parse holds nothing that could be kept.
+func (r *Rotator) keepFlatTokens(now time.Time) (note string, err error) {
+	f, err := r.store.readFlat()
+	if err != nil {
+		return "", nil
+	}
+	owner := r.ownerOf(f)
+	if owner == 0 {
+		fp := fingerprint(f.RefreshToken)
+		if name, done := r.rescued[fp]; done {
+			return "; its previous tokens belonged to no account in rotation and were saved to " + name, nil
+		}
+		name, err := r.store.writeRescue(f)
+		if err != nil {
+			return "", err
+		}
+		r.rescued[fp] = name
+		r.cfg.Logger.Printf("the flat token file held tokens of no account in rotation; saved them to %s (import them with `import N --from %s` if they are wanted)", name, name)
+		return "; its previous tokens belonged to no account in rotation and were saved to " + name, nil
+	}
+	wrote, err := r.copyBack(owner, f, now)
+	if err != nil {
+		return "", err
+	}
+	if wrote {
+		return "; account " + strconv.Itoa(owner) + "'s tokens, refreshed by LiteLLM, were copied back first", nil
+	}
+	return "", nil
+}
+
+// syncFlat reconciles the rotator's idea of the active account with the flat file, every
+// tick: it adopts the file's owner as active (after a crash between writing the flat file
+// and the status file, or when LiteLLM wrote an old account's refreshed tokens over a
+// switch), copies refreshed tokens back at once rather than only at the next switch, and
+// repairs a flat file that is missing or stays unparsable.
+func (r *Rotator) syncFlat(now time.Time) {
+	r.forceSwitch = "" // decided afresh from the file every time
+	f, err := r.store.readFlat()
+	if err != nil {
+		what := "does not parse"
+		if errors.Is(err, fs.ErrNotExist) {
+			what = "is missing"
+		}
+		r.status.Active = 0
+		r.forceSwitch = "the flat token file " + what + " (" + err.Error() + ")"
+		return
+	}
+	owner := r.ownerOf(f)
+	if owner == 0 {
+		r.status.Active = 0
+		r.forceSwitch = "the flat token file holds tokens of no account in rotation"
+		return
+	}
+	if owner != r.status.Active {
+		prev := r.status.Active
+		r.activate(owner, now)
+		r.decide("the flat token file holds account %d (the rotator had recorded %s); adopting it as the active account", owner, accountOrNone(prev))
+	}
+	if _, err := r.copyBack(owner, f, now); err != nil {
+		r.setError(owner, "copying LiteLLM's refreshed tokens back failed: "+err.Error())
+	}
+}
+
+func accountOrNone(n int) string {
+	if n == 0 {
+		return "none"
+	}
+	return "account " + strconv.Itoa(n)
+}

@@ -1,0 +1,62 @@
+package rotator
+
+import (
+	"errors"
+	"io/fs"
+	"time"
+
+	"cloud-codex/codexauth"
+)
+
+// observe reads every auth-N.json in rotation (never a reserved one) and brings the
+// status up to date: expiry, missing or invalid files, parks that ended, and permanent
+// parks lifted by a newly imported login. It first retries writing refreshed token sets
+// that could not be written before.
+func (r *Rotator) observe(now time.Time) {
+	r.writePending()
+	for _, n := range r.cfg.Accounts {
+		a := r.acct(n)
+		auth, err := r.store.readAccount(n)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if a.State != StateMissing {
+				r.setError(n, codexauth.AccountFileName(n)+" does not exist: no login imported")
+			}
+			a.State = StateMissing
+			a.AccessTokenExpiresAt = nil
+			continue
+		case err != nil:
+			r.setError(n, err.Error())
+			a.State = StateInvalid
+			a.AccessTokenExpiresAt = nil
+			continue
+		}
+		if a.State == StateMissing || a.State == StateInvalid {
+			a.State = "" // readable again; deriveStates decides what it is now
+		}
+		exp, _ := codexauth.JWTExpiry(auth.Tokens.AccessToken) // ParseCodexAuth checked it
+		a.AccessTokenExpiresAt = timePtr(exp)
+		fp := fingerprint(auth.Tokens.RefreshToken)
+		if a.ParkedPermanently && a.TokenFingerprint != "" && a.TokenFingerprint != fp {
+			a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason = false, false, ""
+			r.cfg.Logger.Printf("account %d: a new login was imported; back in rotation", n)
+		}
+		a.TokenFingerprint = fp
+		if a.ParkedUntil != nil && !a.ParkedUntil.After(now) {
+			r.cfg.Logger.Printf("account %d: park ended (%s)", n, a.ParkReason)
+			a.ParkedUntil, a.ParkReason = nil, ""
+		}
+	}
+}
+
+// writePending retries writing refreshed token sets whose write-back failed.
+func (r *Rotator) writePending() {
+	for n, auth := range r.pending {
+		if err := r.store.writeAccount(n, auth); err != nil {
+			r.setError(n, "refreshed tokens still not written back (account not used until they are): "+err.Error())
+			continue
+		}
+		delete(r.pending, n)
+		r.cfg.Logger.Printf("account %d: refreshed tokens written back to %s", n, codexauth.AccountFileName(n))
+	}
+}

@@ -1,0 +1,207 @@
+package rotator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"cloud-codex/codexauth"
+)
+
+// Tick is one round of the run loop: read the account files, reconcile with the flat
+// file, rotate if the interval elapsed or the active account became unusable, and write
+// the status file.
+func (r *Rotator) Tick(ctx context.Context) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.cfg.Clock.Now()
+	r.observe(now)
+	r.syncFlat(now)
+	if reason := r.due(now); reason != "" {
+		r.rotate(ctx, now, reason)
+	}
+	r.saveStatus()
+}
+
+// due returns why the active account has to be replaced now, or "".
+func (r *Rotator) due(now time.Time) string {
+	active := r.status.Active
+	switch {
+	case r.forceSwitch != "":
+		return r.forceSwitch
+	case active == 0:
+		return "no account is active"
+	}
+	if parked, why := r.parkedNow(active, now); parked {
+		return fmt.Sprintf("account %d %s", active, why)
+	}
+	if r.cfg.Interval > 0 && (r.status.ActiveSince == nil || !now.Before(r.status.ActiveSince.Add(r.cfg.Interval))) {
+		return fmt.Sprintf("rotation interval %s elapsed", r.cfg.Interval)
+	}
+	return ""
+}
+
+// rotate hands LiteLLM the next usable account after the active one, in round-robin
+// order. The active account itself is never a candidate: LiteLLM is its refresher.
+func (r *Rotator) rotate(ctx context.Context, now time.Time, reason string) {
+	active := r.status.Active
+	var skipped []string
+	for _, n := range r.nextAfter(active) {
+		auth, why := r.prepare(ctx, n, now, prepareOpts{refresh: true})
+		if why != "" {
+			skipped = append(skipped, fmt.Sprintf("account %d: %s", n, why))
+			continue
+		}
+		if err := r.switchTo(n, auth, now, reason); err != nil {
+			// Whatever failed (saving the held tokens, writing the flat file) would fail
+			// the same way for the next candidate: stay, and try again next tick.
+			r.decide("%s, but not switching to account %d: %v; LiteLLM keeps %s", reason, n, err, accountOrNone(active))
+			return
+		}
+		return
+	}
+	if active != 0 {
+		r.decide("%s, but no other account is usable (%s); staying on account %d", reason, joinOrNone(skipped), active)
+		return
+	}
+	r.decide("%s, and no account in rotation is usable (%s); the flat token file is left as it is", reason, joinOrNone(skipped))
+}
+
+// nextAfter lists the accounts in rotation in round-robin order after active, without it.
+func (r *Rotator) nextAfter(active int) []int {
+	accts := r.cfg.Accounts
+	start := 0
+	for i, n := range accts {
+		if n == active {
+			start = i + 1
+		}
+	}
+	var out []int
+	for i := range accts {
+		n := accts[(start+i)%len(accts)]
+		if n != active {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func joinOrNone(s []string) string {
+	if len(s) == 0 {
+		return "no other account in rotation"
+	}
+	return strings.Join(s, "; ")
+}
+
+type prepareOpts struct {
+	refresh     bool // refresh the account if its access token is (nearly) expired
+	allowParked bool // accept a temporarily parked account (seed's last resort)
+}
+
+// prepare returns account n's auth file ready to hand to LiteLLM, refreshing it first if
+// its access token expires within MinValidity, or why it cannot be used.
+func (r *Rotator) prepare(ctx context.Context, n int, now time.Time, o prepareOpts) (codexauth.CodexAuth, string) {
+	if _, ok := r.pending[n]; ok {
+		return codexauth.CodexAuth{}, "refreshed tokens not yet written back to " + codexauth.AccountFileName(n)
+	}
+	a := r.acct(n)
+	if parked, why := r.parkedNow(n, now); parked && (a.ParkedPermanently || !o.allowParked) {
+		return codexauth.CodexAuth{}, why
+	}
+	auth, err := r.store.readAccount(n)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return codexauth.CodexAuth{}, codexauth.AccountFileName(n) + " does not exist (no login imported)"
+	case err != nil:
+		return codexauth.CodexAuth{}, err.Error()
+	}
+	exp, _ := codexauth.JWTExpiry(auth.Tokens.AccessToken)
+	if exp.Sub(now) >= r.cfg.MinValidity {
+		return auth, ""
+	}
+	if !o.refresh {
+		return codexauth.CodexAuth{}, "access token expires " + exp.UTC().Format(time.RFC3339) + "; needs a refresh"
+	}
+	return r.refreshAccount(ctx, n, auth, now)
+}
+
+// refreshAccount refreshes an inactive account and writes the new pair back to its file
+// before anything uses it. A failure parks the account according to what it means.
+func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.CodexAuth, now time.Time) (codexauth.CodexAuth, string) {
+	toks, err := r.ref.refresh(ctx, *auth.Tokens)
+	if err != nil {
+		var re *refreshError
+		if !errors.As(err, &re) {
+			re = &refreshError{Kind: failTransient, Detail: err.Error()}
+		}
+		if re.NewRefreshToken != "" {
+			r.keepNewRefreshToken(n, auth, re.NewRefreshToken)
+		}
+		msg := re.Error()
+		r.setError(n, msg)
+		switch re.Kind {
+		case failNeedsLogin:
+			r.acct(n).TokenFingerprint = fingerprint(auth.Tokens.RefreshToken)
+			r.parkForLogin(n, "refresh token rejected: "+msg)
+		case failUsageLimit:
+			until, _ := r.cfg.limitPark(re.Code+" "+re.Detail, now)
+			r.park(n, until, "usage limit reached (HTTP 429 from the token endpoint)")
+		case failRateLimited:
+			r.park(n, now.Add(r.cfg.TransientPark), "rate limited (HTTP 429 from the token endpoint)")
+		default:
+			r.park(n, now.Add(r.cfg.TransientPark), "refresh failed, will retry: "+msg)
+		}
+		return codexauth.CodexAuth{}, msg
+	}
+	next := auth
+	next.Tokens = &toks
+	next.LastRefresh = now.UTC().Format(time.RFC3339)
+	a := r.acct(n)
+	a.LastRefresh = timePtr(now)
+	exp, _ := codexauth.JWTExpiry(toks.AccessToken)
+	if err := r.store.writeAccount(n, next); err != nil {
+		r.pending[n] = next
+		msg := "refreshed, but writing the new pair back failed (retried every tick; not used until written): " + err.Error()
+		r.setError(n, msg)
+		return codexauth.CodexAuth{}, msg
+	}
+	a.TokenFingerprint = fingerprint(toks.RefreshToken)
+	a.AccessTokenExpiresAt = timePtr(exp)
+	r.cfg.Logger.Printf("account %d: refreshed (access token valid until %s); new pair written back to %s",
+		n, exp.UTC().Format(time.RFC3339), codexauth.AccountFileName(n))
+	return next, ""
+}
+
+// keepNewRefreshToken stores a refresh token from an otherwise unusable refresh answer:
+// the old one may already be spent.
+func (r *Rotator) keepNewRefreshToken(n int, auth codexauth.CodexAuth, rt string) {
+	keep := auth
+	toks := *auth.Tokens
+	toks.RefreshToken = rt
+	keep.Tokens = &toks
+	if err := r.store.writeAccount(n, keep); err != nil {
+		r.pending[n] = keep
+		return
+	}
+	r.acct(n).TokenFingerprint = fingerprint(rt)
+}
+
+// switchTo makes LiteLLM use account n: the tokens the flat file holds now are stored
+// first (copied back to their account, or rescued), then the flat file is replaced.
+func (r *Rotator) switchTo(n int, auth codexauth.CodexAuth, now time.Time, reason string) error {
+	note, err := r.keepFlatTokens(now)
+	if err != nil {
+		return fmt.Errorf("saving the tokens LiteLLM holds: %w", err)
+	}
+	if _, err := r.store.writeFlat(auth); err != nil {
+		return err
+	}
+	prev := r.status.Active
+	r.activate(n, now)
+	r.forceSwitch = ""
+	r.decide("switched from %s to account %d: %s%s", accountOrNone(prev), n, reason, note)
+	return nil
+}

@@ -1,0 +1,258 @@
+package rotator
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"cloud-codex/codexauth"
+)
+
+// Rotator owns the auth directory's state for seed and run: which account LiteLLM holds,
+// which accounts are parked and why. Its methods are safe for concurrent use (the run
+// loop and LiteLLM's event listener share one Rotator).
+type Rotator struct {
+	cfg   Config
+	store store
+	ref   refresher
+
+	mu     sync.Mutex
+	status Status
+	// pending holds refreshed token sets whose write-back to auth-N.json failed. The old
+	// refresh token on disk may already be spent, so these are retried every tick and the
+	// account is not handed to LiteLLM until its file is written.
+	pending map[int]codexauth.CodexAuth
+	// history records when each account became active, so a 429 event (which carries the
+	// request's start time) is charged to the account that served the request.
+	history []activation
+	// forceSwitch, when set, is why the active account must be replaced now.
+	forceSwitch string
+	// rescued maps the fingerprints of flat-file tokens already saved to a rescue file to
+	// that file, so a waiting seed does not write one every poll.
+	rescued map[string]string
+	// lastDecision avoids logging the same "nothing to do" decision every tick.
+	lastDecision string
+}
+
+type activation struct {
+	at      time.Time
+	account int
+}
+
+// maxHistory bounds the activation history: events arrive within seconds (LiteLLM's
+// logger flushes every few seconds), so only the last few switches matter.
+const maxHistory = 16
+
+// New validates cfg and returns a Rotator that has loaded the status file (if any).
+func New(cfg Config) (*Rotator, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.tornReadDelay == 0 {
+		cfg.tornReadDelay = 200 * time.Millisecond
+	}
+	if cfg.writer.logf == nil {
+		cfg.writer.logf = cfg.Logger.Printf
+	}
+	r := &Rotator{
+		cfg:     cfg,
+		store:   store{cfg: cfg},
+		ref:     refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient},
+		pending: map[int]codexauth.CodexAuth{},
+		rescued: map[string]string{},
+	}
+	r.loadStatus()
+	return r, nil
+}
+
+// loadStatus restores what the previous run knew (parks, refresh times, the active
+// account) and lines the account list up with the current configuration.
+func (r *Rotator) loadStatus() {
+	old, err := ReadStatus(r.cfg.Dir)
+	if err != nil {
+		old = Status{} // first start, or a damaged file: start from what the files say
+	}
+	byNum := map[int]AccountStatus{}
+	for _, a := range old.Accounts {
+		byNum[a.Account] = a
+	}
+	st := Status{
+		Dir: r.cfg.Dir, ActiveSince: old.ActiveSince, LastDecision: old.LastDecision, LastDecisionAt: old.LastDecisionAt,
+		EventsReceived: old.EventsReceived, LastEventAt: old.LastEventAt,
+	}
+	if r.cfg.inRotation(old.Active) {
+		st.Active = old.Active
+	}
+	for _, n := range r.cfg.Accounts {
+		a, ok := byNum[n]
+		if !ok || a.Role != RoleRotation {
+			a = AccountStatus{}
+		}
+		a.Account, a.Role, a.File = n, RoleRotation, codexauth.AccountFileName(n)
+		st.Accounts = append(st.Accounts, a)
+	}
+	for _, n := range r.cfg.Reserved {
+		// Nothing is carried over for a reserved account: the rotator knows nothing about it.
+		st.Accounts = append(st.Accounts, AccountStatus{
+			Account: n, Role: RoleReserved, File: codexauth.AccountFileName(n), State: StateReserved,
+		})
+	}
+	r.status = st
+	if st.Active != 0 {
+		since := r.cfg.Clock.Now()
+		if st.ActiveSince != nil {
+			since = *st.ActiveSince
+		}
+		r.history = []activation{{at: since, account: st.Active}}
+	}
+}
+
+// acct returns the status entry of an account in rotation.
+func (r *Rotator) acct(n int) *AccountStatus {
+	for i := range r.status.Accounts {
+		if r.status.Accounts[i].Account == n && r.status.Accounts[i].Role == RoleRotation {
+			return &r.status.Accounts[i]
+		}
+	}
+	panic(fmt.Sprintf("rotator: account %d is not in rotation", n)) // callers only pass cfg.Accounts
+}
+
+// Status returns a copy of the current status.
+func (r *Rotator) Status() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.snapshot()
+}
+
+func (r *Rotator) snapshot() Status {
+	st := r.status
+	st.Accounts = append([]AccountStatus(nil), r.status.Accounts...)
+	return st
+}
+
+// saveStatus derives the per-account states and writes the status file. A failure is
+// logged, not returned: the status file informs, it never decides what LiteLLM gets.
+func (r *Rotator) saveStatus() {
+	now := r.cfg.Clock.Now()
+	r.deriveStates(now)
+	r.status.UpdatedAt = now
+	data, err := json.MarshalIndent(r.status, "", "  ")
+	if err == nil {
+		err = r.cfg.writer.write(r.store.path(StatusFileName), append(data, '\n'), 0o644)
+	}
+	if err != nil {
+		r.cfg.Logger.Printf("status file not written: %v", err)
+	}
+}
+
+// deriveStates fills State, Active, Action and NextRotation from what is known.
+func (r *Rotator) deriveStates(now time.Time) {
+	r.status.NextRotation = nil
+	if r.status.Active != 0 && r.status.ActiveSince != nil && r.cfg.Interval > 0 {
+		r.status.NextRotation = timePtr(r.status.ActiveSince.Add(r.cfg.Interval))
+	}
+	for i := range r.status.Accounts {
+		a := &r.status.Accounts[i]
+		if a.Role == RoleReserved {
+			continue
+		}
+		a.Active = a.Account == r.status.Active
+		if a.ParkedUntil != nil && !a.ParkedUntil.After(now) {
+			a.ParkedUntil, a.ParkReason = nil, ""
+		}
+		switch {
+		case a.State == StateMissing || a.State == StateInvalid:
+			a.Action = "import a login: " + r.cfg.LoginCommand(a.Account)
+		case a.ParkedPermanently:
+			a.State = StateNeedsDeviceAuth
+			a.Action = "run a new device-auth login: " + r.cfg.LoginCommand(a.Account)
+		case a.Active:
+			a.State, a.Action = StateActive, ""
+		case a.ParkedUntil != nil:
+			a.State, a.Action = StateParked, ""
+		default:
+			a.State, a.Action = StateReady, ""
+		}
+	}
+}
+
+// decide records and logs a decision: one log line per decision, and the same "nothing
+// changes" decision is not logged again every tick.
+func (r *Rotator) decide(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.record(msg)
+	if msg != r.lastDecision {
+		r.cfg.Logger.Print(msg)
+		r.lastDecision = msg
+	}
+}
+
+// record puts a decision in the status file without logging it.
+func (r *Rotator) record(msg string) {
+	r.status.LastDecision = msg
+	r.status.LastDecisionAt = timePtr(r.cfg.Clock.Now())
+}
+
+// setError records an account's last error (and logs it once).
+func (r *Rotator) setError(n int, msg string) {
+	a := r.acct(n)
+	if a.LastError != msg {
+		r.cfg.Logger.Printf("account %d: %s", n, msg)
+	}
+	a.LastError = msg
+	a.LastErrorAt = timePtr(r.cfg.Clock.Now())
+}
+
+// park leaves account n out until until (a park is only ever extended, never shortened).
+func (r *Rotator) park(n int, until time.Time, reason string) {
+	a := r.acct(n)
+	if a.ParkedUntil != nil && a.ParkedUntil.After(until) {
+		return
+	}
+	a.ParkedUntil = timePtr(until)
+	a.ParkReason = reason
+	r.cfg.Logger.Printf("account %d: parked until %s: %s", n, until.UTC().Format(time.RFC3339), reason)
+}
+
+// parkForLogin leaves account n out until someone imports a new login for it.
+func (r *Rotator) parkForLogin(n int, reason string) {
+	a := r.acct(n)
+	a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason = true, true, reason
+	r.cfg.Logger.Printf("account %d: %s; parked until a new device-auth login: %s", n, reason, r.cfg.LoginCommand(n))
+}
+
+// parkedNow reports whether account n is parked at now, and why.
+func (r *Rotator) parkedNow(n int, now time.Time) (bool, string) {
+	a := r.acct(n)
+	switch {
+	case a.ParkedPermanently:
+		return true, "needs a new device-auth login (" + a.ParkReason + ")"
+	case a.ParkedUntil != nil && a.ParkedUntil.After(now):
+		return true, fmt.Sprintf("parked until %s (%s)", a.ParkedUntil.UTC().Format(time.RFC3339), a.ParkReason)
+	}
+	return false, ""
+}
+
+// activate records that LiteLLM now holds account n.
+func (r *Rotator) activate(n int, now time.Time) {
+	r.status.Active = n
+	r.status.ActiveSince = timePtr(now)
+	r.history = append(r.history, activation{at: now, account: n})
+	if len(r.history) > maxHistory {
+		r.history = r.history[len(r.history)-maxHistory:]
+	}
+}
+
+// accountAt returns the account LiteLLM held at t (0 if unknown).
+func (r *Rotator) accountAt(t time.Time) int {
+	acct := 0
+	for _, h := range r.history {
+		if h.at.After(t) {
+			break
+		}
+		acct = h.account
+	}
+	return acct
+}

@@ -1,0 +1,73 @@
+package rotator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// checkEvery is how often the run loop looks at the files: often enough to copy LiteLLM's
+// refreshed tokens back soon and to notice an import, cheap because nothing else happens
+// until the interval elapses.
+const checkEvery = time.Minute
+
+// Start prepares a run: it finishes interrupted writes and does a first Tick.
+func (r *Rotator) Start(ctx context.Context) {
+	r.mu.Lock()
+	r.recoverTemps()
+	r.mu.Unlock()
+	r.Tick(ctx)
+}
+
+// Run is the sidecar: it rotates the account in LiteLLM's flat file every cfg.Interval
+// (at least MinInterval), listens on listen for LiteLLM's logging callback (a 429 parks
+// the account and switches at once), and stops when ctx ends.
+func Run(ctx context.Context, cfg Config, listen string) error {
+	if err := cfg.validateInterval(); err != nil {
+		return err
+	}
+	r, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listening for LiteLLM events: %w", err)
+	}
+	r.cfg.Logger.Printf("run: accounts %s in rotation every %s, reserved %s; LiteLLM events on http://%s%s",
+		FormatAccountList(r.cfg.Accounts), r.cfg.Interval, orNone(FormatAccountList(r.cfg.Reserved)), ln.Addr(), EventsPath)
+	r.Start(ctx)
+
+	srv := &http.Server{Handler: r.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	ticker := time.NewTicker(checkEvery)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Shutdown(shutdownCtx)
+			return nil
+		case err := <-serveErr:
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return fmt.Errorf("event listener: %w", err)
+		case <-ticker.C:
+			r.Tick(ctx)
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

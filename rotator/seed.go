@@ -1,0 +1,162 @@
+package rotator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"cloud-codex/codexauth"
+)
+
+// NoUsableAccountError is seed's answer when no account in rotation can be given to
+// LiteLLM. Nothing was written to the flat file.
+type NoUsableAccountError struct {
+	Accounts []int
+	Reasons  []string // one per account
+	// Login is the account an operator should log in first, and Command how.
+	Login   int
+	Command string
+}
+
+func (e *NoUsableAccountError) Error() string {
+	return fmt.Sprintf("no usable ChatGPT account among accounts %s in rotation (%s)",
+		FormatAccountList(e.Accounts), strings.Join(e.Reasons, "; "))
+}
+
+// Seed writes a valid flat token file from the best account in rotation, or returns a
+// *NoUsableAccountError and writes nothing. It runs in an init container, before
+// LiteLLM starts: nothing else refreshes any account meanwhile, so unlike the run loop it
+// may refresh even the account the flat file already holds.
+//
+// Preference: the account the flat file already holds (a pod restart keeps its account),
+// then the accounts in rotation order; an account whose access token is valid for
+// MinValidity first, then one that can be refreshed (its new pair is written back to its
+// auth-N.json before the flat file), then, as a last resort, an account that is parked
+// only temporarily (a usage-limited account still keeps LiteLLM out of device login).
+func (r *Rotator) Seed(ctx context.Context) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.cfg.Clock.Now()
+	r.recoverTemps()
+	r.observe(now)
+	defer r.saveStatus()
+
+	// Whatever the flat file holds is stored before anything else happens.
+	if _, err := r.keepFlatTokens(now); err != nil {
+		r.decide("seed: cannot save the tokens in the existing flat token file: %v", err)
+		return 0, fmt.Errorf("seed: saving the flat token file's tokens: %w", err)
+	}
+	order := slices.Clone(r.cfg.Accounts)
+	if f, err := r.store.readFlat(); err == nil {
+		if owner := r.ownerOf(f); owner != 0 {
+			order = append([]int{owner}, slices.DeleteFunc(order, func(n int) bool { return n == owner })...)
+		}
+	}
+
+	// The last-resort pass only takes accounts that were parked before this call: an
+	// account whose refresh just failed in the second pass is not tried again at once.
+	var parkedBefore []int
+	for _, n := range order {
+		if parked, _ := r.parkedNow(n, now); parked {
+			parkedBefore = append(parkedBefore, n)
+		}
+	}
+	reasons := map[int]string{}
+	passes := []struct {
+		opts  prepareOpts
+		accts []int
+	}{
+		{prepareOpts{}, order},
+		{prepareOpts{refresh: true}, order},
+		{prepareOpts{refresh: true, allowParked: true}, parkedBefore},
+	}
+	for _, p := range passes {
+		for _, n := range p.accts {
+			o := p.opts
+			auth, why := r.prepare(ctx, n, now, o)
+			if why != "" {
+				reasons[n] = why
+				continue
+			}
+			if err := r.seedWith(n, auth, now); err != nil {
+				return 0, err
+			}
+			return n, nil
+		}
+	}
+
+	e := r.noUsableAccount(reasons)
+	r.status.Active = 0
+	// SeedWait logs the one line per attempt; the status file says the same.
+	r.record(fmt.Sprintf("seed: %v; LiteLLM cannot start until a login is imported: %s", e, e.Command))
+	return 0, e
+}
+
+func (r *Rotator) seedWith(n int, auth codexauth.CodexAuth, now time.Time) error {
+	// Account n may already be in the flat file (then this rewrites the same or a freshly
+	// refreshed pair): keepFlatTokens above has stored whatever was there.
+	if _, err := r.store.writeFlat(auth); err != nil {
+		r.decide("seed: writing the flat token file for account %d failed: %v", n, err)
+		return fmt.Errorf("seed: account %d: %w", n, err)
+	}
+	exp, _ := codexauth.JWTExpiry(auth.Tokens.AccessToken)
+	r.activate(n, now)
+	r.forceSwitch = ""
+	r.decide("seed: LiteLLM gets account %d (access token valid until %s)", n, exp.UTC().Format(time.RFC3339))
+	return nil
+}
+
+func (r *Rotator) noUsableAccount(reasons map[int]string) *NoUsableAccountError {
+	e := &NoUsableAccountError{Accounts: r.cfg.Accounts}
+	for _, n := range r.cfg.Accounts {
+		why := reasons[n]
+		if why == "" {
+			why = "not usable"
+		}
+		e.Reasons = append(e.Reasons, fmt.Sprintf("account %d: %s", n, why))
+		a := r.acct(n)
+		if e.Login == 0 && (a.State == StateMissing || a.State == StateInvalid || a.ParkedPermanently) {
+			e.Login = n
+		}
+	}
+	if e.Login == 0 {
+		e.Login = r.cfg.Accounts[0]
+	}
+	e.Command = r.cfg.LoginCommand(e.Login)
+	return e
+}
+
+// SeedWait runs Seed until it succeeds. While no account is usable it logs one line per
+// attempt naming the command that imports a login, and polls every waitInterval: the
+// init container, and with it the pod, stays in Init (LiteLLM never starts without a
+// valid token file, so it never falls into its in-request device login). The device-auth
+// station runs as a native sidecar, started before seed, so the import can happen while
+// seed waits. With wait false it returns the *NoUsableAccountError instead.
+func SeedWait(ctx context.Context, cfg Config, waitInterval time.Duration, wait bool) (int, error) {
+	r, err := New(cfg)
+	if err != nil {
+		return 0, err
+	}
+	if waitInterval <= 0 {
+		waitInterval = 30 * time.Second
+	}
+	for {
+		n, err := r.Seed(ctx)
+		var none *NoUsableAccountError
+		if err == nil || !errors.As(err, &none) || !wait {
+			return n, err
+		}
+		r.cfg.Logger.Printf("WAITING: %v. LiteLLM will not start until a login is imported; run: %s (checking again in %s)",
+			none, none.Command, waitInterval)
+		t := time.NewTimer(waitInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, ctx.Err()
+		case <-t.C:
+		}
+	}
+}

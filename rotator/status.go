@@ -1,0 +1,185 @@
+package rotator
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Status is the rotator's status file: what operators read (through the status command)
+// to learn which account LiteLLM uses and why every other one is or is not usable. It is
+// also the rotator's memory across restarts (parks, last refresh), so it holds no secret:
+// a refresh token appears only as a short fingerprint.
+type Status struct {
+	UpdatedAt      time.Time  `json:"updated_at"`
+	Dir            string     `json:"dir"`
+	Active         int        `json:"active,omitempty"` // account in LiteLLM's flat file; 0: none known
+	ActiveSince    *time.Time `json:"active_since,omitempty"`
+	NextRotation   *time.Time `json:"next_rotation,omitempty"`
+	LastDecision   string     `json:"last_decision,omitempty"`
+	LastDecisionAt *time.Time `json:"last_decision_at,omitempty"`
+	// LiteLLM's logging callback: how many payloads arrived and when the last did, so an
+	// operator can see that the 429 signal reaches the rotator at all.
+	EventsReceived int64           `json:"litellm_events_received"`
+	LastEventAt    *time.Time      `json:"last_litellm_event_at,omitempty"`
+	Accounts       []AccountStatus `json:"accounts"`
+}
+
+// Account states.
+const (
+	StateActive          = "active"            // LiteLLM's flat file holds this account
+	StateReady           = "ready"             // usable at the next rotation
+	StateParked          = "parked"            // left out until ParkedUntil
+	StateNeedsDeviceAuth = "needs-device-auth" // refresh token dead: only a new login helps
+	StateMissing         = "missing"           // no auth-N.json: import a login
+	StateInvalid         = "invalid"           // auth-N.json unreadable or not a ChatGPT login
+	StateReserved        = "reserved"          // a spare: never read, refreshed or written
+)
+
+// AccountStatus is one account's line of the status file.
+type AccountStatus struct {
+	Account              int        `json:"account"`
+	Role                 string     `json:"role"` // "rotation" or "reserved"
+	File                 string     `json:"file"`
+	Active               bool       `json:"active"`
+	State                string     `json:"state"`
+	AccessTokenExpiresAt *time.Time `json:"access_token_expires_at,omitempty"`
+	ParkedUntil          *time.Time `json:"parked_until,omitempty"`
+	ParkedPermanently    bool       `json:"parked_permanently,omitempty"`
+	ParkReason           string     `json:"park_reason,omitempty"`
+	NeedsDeviceAuth      bool       `json:"needs_device_auth,omitempty"`
+	Action               string     `json:"action,omitempty"` // what an operator should run
+	LastError            string     `json:"last_error,omitempty"`
+	LastErrorAt          *time.Time `json:"last_error_at,omitempty"`
+	LastRefresh          *time.Time `json:"last_refresh,omitempty"`   // last refresh by the rotator
+	LastCopyBack         *time.Time `json:"last_copy_back,omitempty"` // last time tokens LiteLLM refreshed were saved to File
+	// TokenFingerprint identifies the refresh token last seen in File (a prefix of its
+	// SHA-256), so a restarted rotator can tell a newly imported login from the dead token
+	// an account was parked for.
+	TokenFingerprint string `json:"token_fingerprint,omitempty"`
+}
+
+// Roles.
+const (
+	RoleRotation = "rotation"
+	RoleReserved = "reserved"
+)
+
+func fingerprint(refreshToken string) string {
+	sum := sha256.Sum256([]byte(refreshToken))
+	return hex.EncodeToString(sum[:6])
+}
+
+func timePtr(t time.Time) *time.Time { return &t }
+
+// ReadStatus reads the status file in dir.
+func ReadStatus(dir string) (Status, error) {
+	data, err := os.ReadFile(filepath.Join(dir, StatusFileName))
+	if err != nil {
+		return Status{}, fmt.Errorf("status file: %w", err)
+	}
+	var st Status
+	if err := json.Unmarshal(data, &st); err != nil {
+		return Status{}, fmt.Errorf("status file %s: %w", StatusFileName, err)
+	}
+	return st, nil
+}
+
+// FormatStatus writes st for humans: the operator's view of the auth pool.
+func FormatStatus(w io.Writer, st Status, now time.Time) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ChatGPT auth pool in %s (status written %s)\n", st.Dir, when(&st.UpdatedAt, now))
+	if st.Active != 0 {
+		fmt.Fprintf(&b, "LiteLLM uses account %d", st.Active)
+		if st.ActiveSince != nil {
+			fmt.Fprintf(&b, " since %s", when(st.ActiveSince, now))
+		}
+		if st.NextRotation != nil {
+			fmt.Fprintf(&b, "; next rotation %s", when(st.NextRotation, now))
+		}
+		b.WriteString("\n")
+	} else {
+		b.WriteString("LiteLLM has no account from the rotator (no valid token file written yet)\n")
+	}
+	if st.LastDecision != "" {
+		fmt.Fprintf(&b, "Last decision (%s): %s\n", when(st.LastDecisionAt, now), st.LastDecision)
+	}
+	if st.EventsReceived > 0 {
+		fmt.Fprintf(&b, "LiteLLM events received: %d, the last %s\n", st.EventsReceived, when(st.LastEventAt, now))
+	} else {
+		b.WriteString("LiteLLM events received: none yet (after traffic, none means LiteLLM's generic_api callback is not reaching the rotator: 429s then go unnoticed)\n")
+	}
+	b.WriteString("\n")
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tROLE\tSTATE\tACCESS TOKEN EXPIRES\tLAST REFRESH\tPARKED UNTIL\tLAST ERROR")
+	for _, a := range st.Accounts {
+		parked := "-"
+		switch {
+		case a.ParkedPermanently:
+			parked = "until a new login"
+		case a.ParkedUntil != nil && a.ParkedUntil.After(now):
+			parked = when(a.ParkedUntil, now)
+		}
+		lastErr := "-"
+		if a.LastError != "" {
+			lastErr = a.LastError
+			if a.LastErrorAt != nil {
+				lastErr = when(a.LastErrorAt, now) + ": " + lastErr
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Account, a.Role, a.State,
+			when(a.AccessTokenExpiresAt, now), when(a.LastRefresh, now), parked, lastErr)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var actions strings.Builder
+	for _, a := range st.Accounts {
+		if a.Action != "" {
+			fmt.Fprintf(&actions, "account %d (%s): %s\n", a.Account, a.State, a.Action)
+		}
+	}
+	if actions.Len() > 0 {
+		_, err := io.WriteString(w, "\nTo fix:\n"+actions.String())
+		return err
+	}
+	return nil
+}
+
+// when renders a time as RFC 3339 with a relative hint ("in 3h", "5m ago").
+func when(t *time.Time, now time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	d := t.Sub(now)
+	rel := "now"
+	switch {
+	case d >= time.Minute:
+		rel = "in " + roughDuration(d)
+	case d <= -time.Minute:
+		rel = roughDuration(-d) + " ago"
+	}
+	return t.UTC().Format(time.RFC3339) + " (" + rel + ")"
+}
+
+func roughDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+}

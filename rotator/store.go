@@ -1,0 +1,146 @@
+package rotator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"cloud-codex/codexauth"
+)
+
+// tokenFileMode: every file holding tokens is readable by its owner only. All containers
+// that share the auth volume (seed, rotator, LiteLLM, the device-auth station) therefore
+// have to run as the same UID.
+const tokenFileMode = 0o600
+
+// errReserved guards the rule that reserved accounts are never read for use, refreshed or
+// written: every account-file access of the rotator goes through store, and store refuses
+// them. Only Import (an operator stocking a spare) may write one.
+var errReserved = errors.New("reserved account: the rotator never reads or writes it")
+
+// store is the rotator's view of the auth directory.
+type store struct {
+	cfg Config
+}
+
+func (s store) path(name string) string { return filepath.Join(s.cfg.Dir, name) }
+
+// readFile is the only way the rotator reads a file of the auth directory.
+func (s store) readFile(path string) ([]byte, error) {
+	if s.cfg.onRead != nil {
+		s.cfg.onRead(path)
+	}
+	return os.ReadFile(path)
+}
+
+func (s store) accountPath(n int) string { return s.path(codexauth.AccountFileName(n)) }
+
+// readAccount reads and validates auth-N.json of an account in rotation. A missing file
+// is reported as an error wrapping fs.ErrNotExist.
+func (s store) readAccount(n int) (codexauth.CodexAuth, error) {
+	if s.cfg.isReserved(n) {
+		return codexauth.CodexAuth{}, fmt.Errorf("account %d: %w", n, errReserved)
+	}
+	data, err := s.readFile(s.accountPath(n))
+	if err != nil {
+		return codexauth.CodexAuth{}, fmt.Errorf("account %d: %w", n, err)
+	}
+	a, err := codexauth.ParseCodexAuth(data)
+	if err != nil {
+		return codexauth.CodexAuth{}, fmt.Errorf("account %d: %s: %w", n, codexauth.AccountFileName(n), err)
+	}
+	return a, nil
+}
+
+// writeAccount atomically replaces auth-N.json of an account in rotation, after checking
+// that what it writes parses back.
+func (s store) writeAccount(n int, a codexauth.CodexAuth) error {
+	if s.cfg.isReserved(n) {
+		return fmt.Errorf("account %d: %w", n, errReserved)
+	}
+	data, err := marshalCodexAuth(a)
+	if err != nil {
+		return fmt.Errorf("account %d: %w", n, err)
+	}
+	if err := s.cfg.writer.write(s.accountPath(n), data, tokenFileMode); err != nil {
+		return fmt.Errorf("account %d: %w", n, err)
+	}
+	return nil
+}
+
+func marshalCodexAuth(a codexauth.CodexAuth) ([]byte, error) {
+	data, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := codexauth.ParseCodexAuth(data); err != nil {
+		return nil, fmt.Errorf("refusing to write an invalid codex auth file: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
+// flatPath is LiteLLM's token file.
+func (s store) flatPath() string { return s.path(codexauth.AuthFileName) }
+
+// readFlat reads LiteLLM's flat file. LiteLLM rewrites the file in place (truncate, then
+// write) when it refreshes, so a read can catch it half-written: a file that does not
+// parse is read again a few times before it counts as invalid. A missing file is an error
+// wrapping fs.ErrNotExist.
+func (s store) readFlat() (codexauth.FlatToken, error) {
+	const attempts = 4
+	var lastErr error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			time.Sleep(s.cfg.tornReadDelay)
+		}
+		data, err := s.readFile(s.flatPath())
+		if err != nil {
+			return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
+		}
+		f, err := codexauth.ParseFlatToken(data)
+		if err == nil {
+			return f, nil
+		}
+		lastErr = err
+	}
+	return codexauth.FlatToken{}, lastErr
+}
+
+// writeFlat atomically gives LiteLLM account a's tokens. It never writes a file that
+// fails FlatToken.Validate (an invalid file sends LiteLLM into its in-request device login).
+func (s store) writeFlat(a codexauth.CodexAuth) (codexauth.FlatToken, error) {
+	f, err := a.Flat()
+	if err != nil {
+		return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
+	}
+	if err := f.Validate(); err != nil {
+		return codexauth.FlatToken{}, fmt.Errorf("refusing to write an invalid flat token file: %w", err)
+	}
+	data, err := json.Marshal(f)
+	if err != nil {
+		return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
+	}
+	if err := s.cfg.writer.write(s.flatPath(), append(data, '\n'), tokenFileMode); err != nil {
+		return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
+	}
+	return f, nil
+}
+
+// writeRescue saves flat-file tokens that belong to no account in rotation (for example an
+// account moved to --reserved while LiteLLM held it) before the flat file is replaced, so
+// their refresh token is not lost. The file is a codex auth file: `import N --from` takes it.
+func (s store) writeRescue(f codexauth.FlatToken) (string, error) {
+	now := s.cfg.Clock.Now()
+	name := fmt.Sprintf("rescued-auth-%d.json", now.UnixNano())
+	data, err := marshalCodexAuth(codexauth.NewCodexAuth(f.Tokens(), now))
+	if err != nil {
+		return "", err
+	}
+	if err := s.cfg.writer.write(s.path(name), data, tokenFileMode); err != nil {
+		return "", err
+	}
+	return name, nil
+}
