@@ -57,18 +57,19 @@ func agentCommands(agents []*components.CloudCodexAgent, resolved []any) []agent
 
 func nextSteps(stack config.Stack, url string, deviceAuth []string, agents []agentSteps) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "LiteLLM (the cluster's only ChatGPT-OAuth holder): %s\n\n", url)
-	b.WriteString("1. Device-auth each ChatGPT account, inside the cluster (the pod waits until one exists):\n")
+	// No "key: value" lines: the CLI would display the text as a YAML map.
+	fmt.Fprintf(&b, "LiteLLM, the cluster's only ChatGPT-OAuth holder, is at %s\n\n", url)
+	b.WriteString("1. Device-auth each ChatGPT account inside the cluster (LiteLLM waits until one exists)\n")
 	for _, c := range deviceAuth {
 		fmt.Fprintf(&b, "   %s\n", c)
 	}
-	b.WriteString("\n2. Create each agent's Secrets (replace the <placeholders>):\n")
+	b.WriteString("\n2. Create each agent's Secrets, replacing the <placeholders>\n")
 	for _, a := range agents {
-		fmt.Fprintf(&b, "   agent %s:\n", a.name)
+		fmt.Fprintf(&b, "   agent %s\n", a.name)
 		for _, c := range a.commands {
 			fmt.Fprintf(&b, "     %s\n", c)
 		}
 	}
-	fmt.Fprintf(&b, "\n3. Watch it come up: kubectl get pods -n %s\n", stack.Namespace)
+	fmt.Fprintf(&b, "\n3. Watch it come up with kubectl get pods -n %s\n", stack.Namespace)
 	return b.String()
 }

@@ -51,7 +51,9 @@ func (m *mockMonitor) NewResource(args pulumi.MockResourceArgs) (string, resourc
 	return args.Name + "-id", outputs, nil
 }
 
-func (m *mockMonitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) { return args.Args, nil }
+func (m *mockMonitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return args.Args, nil
+}
 
 func (m *mockMonitor) resources() []recordedResource {
 	m.mu.Lock()
