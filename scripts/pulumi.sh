@@ -36,7 +36,9 @@ policy=(--policy-pack "$TOOLS_BIN/cloud-codex-policy")
 [ -n "${POLICY_PACK_CONFIG:-}" ] && policy+=(--policy-pack-config "$POLICY_PACK_CONFIG")
 case "$op" in
   preview) exec pulumi preview --stack "$stack" "${policy[@]}" --diff "$@" ;;
-  up) exec pulumi up --stack "$stack" "${policy[@]}" --yes --skip-preview "$@" ;;
+  # No --skip-preview: stack-level policies run in the preview phase, before anything
+  # exists; skipping it would let them run only after the resources were created.
+  up) exec pulumi up --stack "$stack" "${policy[@]}" --yes "$@" ;;
   refresh) exec pulumi refresh --stack "$stack" --yes "$@" ;;
   destroy) exec pulumi destroy --stack "$stack" --yes "$@" ;;
   *) echo "scripts/pulumi.sh: unknown operation '$op' (preview|up|destroy|refresh)" >&2; exit 2 ;;

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"testing"
+
+	"cloud-codex/codexconfig"
+	"cloud-codex/litellmconfig"
+)
+
+var aliceConfigURN = childURN(agentChain, kubeCM, "alice-codex-config")
+
+// withAliceConfig replaces alice's config.toml.
+func withAliceConfig(t *testing.T, s *Stack, text string) *Stack {
+	return replaceRes(s, aliceConfigURN, configMapRes(agentChain, agentURN("alice"), "alice-codex-config",
+		map[string]string{codexconfig.FileName: text}))
+}
+
+func TestAgentsRouteThroughLiteLLM(t *testing.T) {
+	cfg := func(t *testing.T, f func(c *codexconfig.Config)) string { return codexConfigTOML(t, f) }
+	provider := func(f func(p *codexconfig.ModelProvider)) func(c *codexconfig.Config) {
+		return func(c *codexconfig.Config) {
+			p := c.ModelProviders[codexconfig.ProviderID]
+			f(&p)
+			c.ModelProviders[codexconfig.ProviderID] = p
+		}
+	}
+	poolConfigURN := childURN(poolChain, kubeCM, "litellm-config")
+	withModels := func(t *testing.T, s *Stack, models ...litellmconfig.Model) *Stack {
+		return replaceRes(s, poolConfigURN, configMapRes(poolChain, poolURN, "litellm-config",
+			map[string]string{litellmconfig.FileName: litellmConfigYAML(t, models...)}))
+	}
+	model := func(alias, upstream string) litellmconfig.Model {
+		return litellmconfig.Model{ModelName: alias, LiteLLMParams: litellmconfig.LiteLLMParams{Model: upstream}}
+	}
+
+	for _, tc := range []struct {
+		name  string
+		stack func(t *testing.T) *Stack
+		want  []string // substrings of the single violation on alice's ConfigMap; nil = compliant
+		other map[string][]string
+	}{
+		{name: "dev stack", stack: func(t *testing.T) *Stack { return devStack(t) }},
+		{name: "base_url with a trailing slash", stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) { p.BaseURL = testBaseURL + "/" })))
+		}},
+		{name: "provider openai", want: []string{`model_provider "openai" is one of codex's built-in providers`}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, func(c *codexconfig.Config) { c.ModelProvider = "openai" }))
+		}},
+		{name: "provider unset", want: []string{"model_provider is not set"}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, func(c *codexconfig.Config) { c.ModelProvider = "" }))
+		}},
+		{name: "provider without a table", want: []string{`model_provider "proxy" has no [model_providers.proxy] table`}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, func(c *codexconfig.Config) { c.ModelProvider = "proxy" }))
+		}},
+		{name: "base_url elsewhere", want: []string{`base_url "https://api.openai.com/v1" is not this stack's LiteLLM Service (want ` + testBaseURL + `)`},
+			stack: func(t *testing.T) *Stack {
+				return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) { p.BaseURL = "https://api.openai.com/v1" })))
+			}},
+		{name: "base_url short service name", want: []string{"is not this stack's LiteLLM Service"}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) { p.BaseURL = "http://litellm:4000/v1" })))
+		}},
+		{name: "base_url at the pool's database Service", want: []string{"is not this stack's LiteLLM Service (want " + testBaseURL + ")"},
+			stack: func(t *testing.T) *Stack {
+				return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) {
+					p.BaseURL = "http://litellm-postgres.cloud-codex.svc.cluster.local:5432/v1"
+				})))
+			}},
+		{name: "base_url wrong port", want: []string{"is not this stack's LiteLLM Service"}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) {
+				p.BaseURL = "http://litellm.cloud-codex.svc.cluster.local:8080/v1"
+			})))
+		}},
+		{name: "base_url wrong namespace", want: []string{"is not this stack's LiteLLM Service"}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) {
+				p.BaseURL = "http://litellm.other.svc.cluster.local:4000/v1"
+			})))
+		}},
+		{name: "base_url missing", want: []string{"[model_providers.litellm] has no base_url"}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) { p.BaseURL = "" })))
+		}},
+		{name: "wire_api chat", want: []string{`wire_api is "chat", want "responses"`}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) { p.WireAPI = "chat" })))
+		}},
+		{name: "env_key OPENAI_API_KEY", want: []string{`env_key is "OPENAI_API_KEY", want "LITELLM_API_KEY"`}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) { p.EnvKey = "OPENAI_API_KEY" })))
+		}},
+		{name: "requires_openai_auth", want: []string{"sets requires_openai_auth = true"}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) { p.RequiresOpenAIAuth = true })))
+		}},
+		{name: "model mapped to the chat path", other: map[string][]string{
+			aliceConfigURN: {`model "codex-cli/gpt-5.4" maps to "chatgpt/responses/gpt-5.4"`},
+			childURN(agentChain, kubeCM, "bob-codex-config"): {`maps to "chatgpt/responses/gpt-5.4"`},
+		}, stack: func(t *testing.T) *Stack {
+			return withModels(t, devStack(t), model(testModel, "chatgpt/responses/gpt-5.4"))
+		}},
+		{name: "model mapped to another provider", other: map[string][]string{
+			aliceConfigURN: {`maps to "openai/gpt-4o-mini"`},
+			childURN(agentChain, kubeCM, "bob-codex-config"): {`maps to "openai/gpt-4o-mini"`},
+		}, stack: func(t *testing.T) *Stack {
+			return withModels(t, devStack(t), model(testModel, "openai/gpt-4o-mini"))
+		}},
+		{name: "model not in the model_list", want: []string{`model "gpt-5" is not in the auth pool's LiteLLM model_list`}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, func(c *codexconfig.Config) { c.Model = "gpt-5" }))
+		}},
+		{name: "model unset", want: []string{"model is not set"}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), cfg(t, func(c *codexconfig.Config) { c.Model = "" }))
+		}},
+		{name: "config.toml does not parse", want: []string{"does not parse as a codex config.toml"}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), "model = \"x\"\nmodel_provider = litellm\n")
+		}},
+		{name: "agent config.toml without codex keys", want: []string{"model_provider is not set"}, stack: func(t *testing.T) *Stack {
+			return withAliceConfig(t, devStack(t), "# rendered by a broken heredoc\n")
+		}},
+		{name: "codex config outside any agent", other: map[string][]string{
+			childURN(nil, kubeCM, "stray"): {`ConfigMap "stray" key "codex.toml"`, `"openai"`},
+		}, stack: func(t *testing.T) *Stack {
+			return devStack(t, configMapRes(nil, "", "stray", map[string]string{
+				"codex.toml": cfg(t, func(c *codexconfig.Config) { c.ModelProvider = "openai" }),
+			}))
+		}},
+		{name: "an unrelated config.toml outside agents", stack: func(t *testing.T) *Stack {
+			return devStack(t, configMapRes(nil, "", "web", map[string]string{
+				codexconfig.FileName: "[server]\nport = 8080\n", "app.toml": "title = \"x\"\n",
+			}))
+		}},
+		{name: "LiteLLM config.yaml does not parse", other: map[string][]string{
+			childURN(poolChain, kubeCM, "litellm-config"): {"the auth pool's LiteLLM config.yaml does not parse"},
+		}, stack: func(t *testing.T) *Stack {
+			return replaceRes(devStack(t), poolConfigURN, configMapRes(poolChain, poolURN, "litellm-config",
+				map[string]string{litellmconfig.FileName: "model_list: [unclosed"}))
+		}},
+		{name: "no auth pool: any base_url, but never openai", want: []string{`"openai"`}, stack: func(t *testing.T) *Stack {
+			var rs []*Resource
+			rs = append(rs, agentResources(t, "alice")...)
+			s := NewStack(rs)
+			s = withAliceConfig(t, s, cfg(t, func(c *codexconfig.Config) { c.ModelProvider = "openai" }))
+			return s
+		}},
+		{name: "no auth pool: an external LiteLLM", stack: func(t *testing.T) *Stack {
+			s := NewStack(agentResources(t, "alice"))
+			return withAliceConfig(t, s, cfg(t, provider(func(p *codexconfig.ModelProvider) { p.BaseURL = "http://litellm.shared:4000/v1" })))
+		}},
+		{name: "Service without a namespace matches any", stack: func(t *testing.T) *Stack {
+			return mutate(t, devStack(t), childURN(poolChain, kubeService, "litellm"), func(p map[string]any) {
+				delete(p["metadata"].(map[string]any), "namespace")
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := tc.other
+			if tc.want != nil {
+				want = map[string][]string{aliceConfigURN: append([]string{`ConfigMap "alice-codex-config" key "config.toml"`}, tc.want...)}
+			}
+			assertViolations(t, CheckAgentsRouteThroughLiteLLM(tc.stack(t)), want)
+		})
+	}
+}
+
+func TestLiteLLMEndpointMatches(t *testing.T) {
+	e := LiteLLMEndpoint{Name: "litellm", Namespace: "ns", Port: 4000}
+	for url, want := range map[string]bool{
+		"http://litellm.ns.svc.cluster.local:4000/v1":          true,
+		"http://litellm.ns.svc.cluster.local:4000/v1/":         true,
+		"https://litellm.ns.svc.cluster.local:4000/v1":         false,
+		"http://litellm.ns.svc.cluster.local/v1":               false,
+		"http://litellm.ns.svc.cluster.local:4000":             false,
+		"http://litellm.ns.svc.cluster.local:4000/v2":          false,
+		"http://evil.litellm.ns.svc.cluster.local:4000/v1":     false,
+		"http://litellm.ns.svc.cluster.local.evil.com:4000/v1": false,
+	} {
+		if got := e.Matches(url); got != want {
+			t.Errorf("Matches(%q) = %v, want %v", url, got, want)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"cloud-codex/codexconfig"
+)
+
+// RuleLiteLLMAPIKeyFromSecret guards the agents' LiteLLM virtual key: LITELLM_API_KEY
+// (the env var codex's provider reads, codexconfig.EnvKeyLiteLLM) must come from a
+// Secret (valueFrom.secretKeyRef) in every container of every pod-bearing kind, never a
+// literal value or a ConfigMap: a literal lands in the manifest, in Pulumi's state and in
+// every `kubectl get -o yaml`. Operators can name more variables with the
+// additionalEnvNames config (e.g. LITELLM_MASTER_KEY, LITELLM_SALT_KEY).
+const RuleLiteLLMAPIKeyFromSecret = "litellm-api-key-from-secret"
+
+// configAdditionalEnvNames is the config key of further variables held to the same rule.
+const configAdditionalEnvNames = "additionalEnvNames"
+
+func liteLLMAPIKeyFromSecretPolicy() policyx.Policy {
+	return policyx.NewResourceValidationPolicy(RuleLiteLLMAPIKeyFromSecret, policyx.ResourceValidationPolicyArgs{
+		Description:      "LITELLM_API_KEY comes only from a Secret (valueFrom.secretKeyRef), never a literal.",
+		EnforcementLevel: policyx.EnforcementLevelMandatory,
+		ConfigSchema: &policyx.ConfigSchema{
+			Properties: map[string]map[string]any{
+				configAdditionalEnvNames: stringListSchema(
+					"More environment variables that must come from a Secret, e.g. LITELLM_MASTER_KEY.",
+					"", `^[A-Za-z_][A-Za-z0-9_]*$`),
+			},
+		},
+		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
+			names, err := stringListConfig(RuleLiteLLMAPIKeyFromSecret, args.Config, configAdditionalEnvNames)
+			if err != nil {
+				return err
+			}
+			for i, n := range names {
+				if !envNameRE.MatchString(n) {
+					return configError(RuleLiteLLMAPIKeyFromSecret, configAdditionalEnvNames,
+						"item %d (%q) is not an environment variable name", i, n)
+				}
+			}
+			w, ok := WorkloadOf(resourceFromAnalyzer(args.Resource))
+			if !ok {
+				return nil
+			}
+			if problems := CheckSecretOnlyEnv(w, append([]string{codexconfig.EnvKeyLiteLLM}, names...)); len(problems) > 0 {
+				args.Manager.ReportViolation(fmt.Sprintf("%s %s:\n  - %s",
+					w.Kind, quote(w.Meta.Name), strings.Join(problems, "\n  - ")), "")
+			}
+			return nil
+		},
+	})
+}
+
+// CheckSecretOnlyEnv lists the containers that set one of names other than from a Secret.
+func CheckSecretOnlyEnv(w Workload, names []string) []string {
+	var problems []string
+	for _, c := range w.Pod.AllContainers() {
+		for _, e := range c.C.Env {
+			if !contains(names, e.Name) {
+				continue
+			}
+			switch {
+			case e.ValueFrom == nil:
+				problems = append(problems, fmt.Sprintf("%s sets %s as a literal value; take it from a Secret (valueFrom.secretKeyRef)", c, e.Name))
+			case e.ValueFrom.SecretKeyRef == nil:
+				problems = append(problems, fmt.Sprintf("%s takes %s %s; take it from a Secret (valueFrom.secretKeyRef)", c, e.Name, envSource(e)))
+			}
+		}
+	}
+	return problems
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// envNameRE is what additionalEnvNames accepts.
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -1,0 +1,58 @@
+// Command cloud-codex-policy is the policy pack of this project: the invariants the
+// components are built to keep (ADR-014 first: the runtime is not the auth surface), checked
+// on every `pulumi preview`/`up` so that a hand-written resource, a copied manifest or a
+// component bug cannot break them silently.
+//
+// Build it and pass the binary with --policy-pack (CLI >= 3.255), or pass this directory
+// (PulumiPolicy.yaml, runtime: go). Every rule is mandatory unless --policy-pack-config
+// says otherwise; see README.md.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/blang/semver"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+// PackName and PackVersion identify the pack in Pulumi's output and in policy config.
+const (
+	PackName    = "cloud-codex-policy"
+	PackVersion = "0.1.0"
+)
+
+// Policies returns every rule of the pack. Each sets its own enforcement level
+// (mandatory): policyx ignores the pack-level default and an unset level means advisory.
+func Policies() []policyx.Policy {
+	return []policyx.Policy{
+		noCodexCredentialsPolicy(),
+		oneAuthHolderPolicy(),
+		rwoVolumeRecreateSingleReplicaPolicy(),
+		agentsRouteThroughLiteLLMPolicy(),
+		noCredentialsInConfigMapsPolicy(),
+		agentIdentityPolicy(),
+		liteLLMAPIKeyFromSecretPolicy(),
+		agentModelInKeyAllowlistPolicy(),
+	}
+}
+
+// NewPack assembles the pack. It needs nothing from the stack's context.
+func NewPack(*pulumi.Context) (policyx.PolicyPack, error) {
+	return policyx.NewPolicyPack(PackName, semver.MustParse(PackVersion), policyx.EnforcementLevelMandatory, Policies())
+}
+
+func main() {
+	if err := policyx.Main(NewPack); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// report sends a rule's findings to the policy manager.
+func report(m policyx.PolicyManager, vs []Violation) {
+	for _, v := range vs {
+		m.ReportViolation(v.Message, v.URN)
+	}
+}
