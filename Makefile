@@ -6,7 +6,7 @@ SHELL := /usr/bin/env bash
 STACK ?= dev
 export STACK
 
-.PHONY: help up test preview destroy refresh tools cluster-up cluster-down cluster-status lint unit e2e bench
+.PHONY: help up test preview destroy refresh tools cluster-up cluster-down cluster-status lint bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'

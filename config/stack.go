@@ -33,7 +33,7 @@ type Cluster struct {
 	// RenderTo writes manifests to this directory instead of applying them (GitOps).
 	RenderTo string `json:"renderTo"`
 	// SkipAwait marks objects ready at once. Default: true on the embedded local cluster
-	// (it has no kubelet), false elsewhere.
+	// (it has no kubelet), false elsewhere (render mode never waits anyway).
 	SkipAwait *bool `json:"skipAwait"`
 	// PodSecurity levels for the namespace labels.
 	PodSecurity PodSecurity `json:"podSecurity"`

@@ -12,8 +12,8 @@ export CLOUD_CODEX_CACHE="${CLOUD_CODEX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/c
 export STATE_DIR="${STATE_DIR:-$ROOT_DIR/.state}"
 export TOOLS_BIN="$STATE_DIR/bin"
 
-# Pinned versions: the only place they are written for the scripts (go.mod files pin the
-# Go modules; scripts/versions_test.go checks the two agree).
+# Pinned versions: the only place they are written for the scripts. The wrapper modules'
+# go.mod files pin the same releases; tools.sh checks the built binaries report these.
 export PULUMI_VERSION=v3.274.1
 export PULUMI_LANGUAGE_GO_VERSION=v3.66.0
 export KUBERNETES_PROVIDER_VERSION=4.25.0

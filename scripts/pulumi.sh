@@ -18,18 +18,24 @@ stack="${STACK:-dev}"
 case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
 
 if ! pulumi stack select "$stack" 2>/dev/null; then
-  echo "==> creating stack $stack (secrets provider: passphrase)"
+  # Only the throwaway dev stack is created on the fly (with the dev-only passphrase); a
+  # mistyped STACK=prod must not silently get a new stack encrypted with it.
+  if [ "$stack" != "dev" ]; then
+    echo "scripts/pulumi.sh: stack '$stack' does not exist in $PULUMI_BACKEND_URL; create it with" >&2
+    echo "  pulumi stack init $stack --secrets-provider <your provider>   (see docs/runbooks/real-cluster-and-backend.md)" >&2
+    exit 1
+  fi
+  echo "==> creating stack $stack (secrets provider: passphrase, dev-only passphrase)"
   pulumi stack init "$stack" --secrets-provider passphrase
 fi
 
-# The stack targets the embedded cluster when it asks for it and names no other one.
-if [ "$op" != "preview" ] || [ -f "$STATE_DIR/kubeconfig" ]; then
-  local_cluster=$(pulumi config get --path cluster.local --stack "$stack" 2>/dev/null || true)
-  kubeconfig=$(pulumi config get --path cluster.kubeconfig --stack "$stack" 2>/dev/null || true)
-  render_to=$(pulumi config get --path cluster.renderTo --stack "$stack" 2>/dev/null || true)
-  if [ "$local_cluster" = "true" ] && [ -z "$kubeconfig" ] && [ -z "${KUBECONFIG:-}" ] && [ -z "$render_to" ]; then
-    "$ROOT_DIR/scripts/cluster.sh" up
-  fi
+# The stack targets the embedded cluster when it asks for it and names no other one; then
+# the cluster is started (or reused) first, for preview too (the provider talks to it).
+local_cluster=$(pulumi config get --path cluster.local --stack "$stack" 2>/dev/null || true)
+kubeconfig=$(pulumi config get --path cluster.kubeconfig --stack "$stack" 2>/dev/null || true)
+render_to=$(pulumi config get --path cluster.renderTo --stack "$stack" 2>/dev/null || true)
+if [ "$local_cluster" = "true" ] && [ -z "$kubeconfig" ] && [ -z "${KUBECONFIG:-}" ] && [ -z "$render_to" ]; then
+  "$ROOT_DIR/scripts/cluster.sh" up
 fi
 
 policy=(--policy-pack "$TOOLS_BIN/cloud-codex-policy")
