@@ -19,126 +19,22 @@ import (
 	"cloud-codex/rotator"
 )
 
-// ---- mocks ---------------------------------------------------------------------------
+// Type tokens and fixtures of the auth pool tests; the mock monitor is in mocks_test.go.
 
 const (
-	authPoolTestNS       = "agents"
-	authPoolRandomType   = "random:index/randomPassword:RandomPassword"
-	authPoolSecretType   = "kubernetes:core/v1:Secret"
-	authPoolCMType       = "kubernetes:core/v1:ConfigMap"
-	authPoolPVCType      = "kubernetes:core/v1:PersistentVolumeClaim"
-	authPoolServiceType  = "kubernetes:core/v1:Service"
-	authPoolDeployType   = "kubernetes:apps/v1:Deployment"
-	authPoolStsType      = "kubernetes:apps/v1:StatefulSet"
-	authPoolNetpolType   = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-	authPoolTestPassword = "AbCdEf0123456789"
+	authPoolTestNS      = "agents"
+	authPoolRandomType  = "random:index/randomPassword:RandomPassword"
+	authPoolSecretType  = "kubernetes:core/v1:Secret"
+	authPoolCMType      = "kubernetes:core/v1:ConfigMap"
+	authPoolPVCType     = "kubernetes:core/v1:PersistentVolumeClaim"
+	authPoolServiceType = "kubernetes:core/v1:Service"
+	authPoolDeployType  = "kubernetes:apps/v1:Deployment"
+	authPoolStsType     = "kubernetes:apps/v1:StatefulSet"
+	authPoolNetpolType  = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 )
 
-// authPoolRes is one registered resource as the mock monitor saw it.
-type authPoolRes struct {
-	Type, Name    string
-	Custom        bool
-	Inputs        resource.PropertyMap
-	Parent        string
-	Protect       bool
-	Retain        bool
-	IgnoreChanges []string
-	Deps          []string
-	Plain         map[string]any // Inputs with secrets and outputs unwrapped
-}
-
-type authPoolMocks struct {
-	mu  sync.Mutex
-	res []authPoolRes
-}
-
-func (m *authPoolMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r := authPoolRes{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs}
-	if rpc := args.RegisterRPC; rpc != nil {
-		r.Parent = rpc.GetParent()
-		r.Protect = rpc.GetProtect()
-		r.Retain = rpc.GetRetainOnDelete()
-		r.IgnoreChanges = rpc.GetIgnoreChanges()
-		r.Deps = rpc.GetDependencies()
-	}
-	r.Plain, _ = authPoolPlain(resource.NewObjectProperty(args.Inputs)).(map[string]any)
-	m.mu.Lock()
-	m.res = append(m.res, r)
-	m.mu.Unlock()
-
-	outputs := args.Inputs.Copy()
-	if args.TypeToken == authPoolRandomType {
-		outputs["result"] = resource.MakeSecret(resource.NewStringProperty(authPoolTestPassword))
-	}
-	return args.Name + "-id", outputs, nil
-}
-
-func (m *authPoolMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return args.Args, nil
-}
-
-// authPoolPlain turns a property value into plain Go values (secrets and outputs unwrapped).
-func authPoolPlain(v resource.PropertyValue) any {
-	switch {
-	case v.IsSecret():
-		return authPoolPlain(v.SecretValue().Element)
-	case v.IsOutput():
-		return authPoolPlain(v.OutputValue().Element)
-	case v.IsComputed():
-		return "<computed>"
-	case v.IsObject():
-		out := map[string]any{}
-		for k, e := range v.ObjectValue() {
-			out[string(k)] = authPoolPlain(e)
-		}
-		return out
-	case v.IsArray():
-		out := []any{}
-		for _, e := range v.ArrayValue() {
-			out = append(out, authPoolPlain(e))
-		}
-		return out
-	case v.IsString():
-		return v.StringValue()
-	case v.IsNumber():
-		return v.NumberValue()
-	case v.IsBool():
-		return v.BoolValue()
-	}
-	return nil
-}
-
-// authPoolDig walks maps (string keys) and slices (int indices); it fails the test on a miss.
-func authPoolDig(t *testing.T, v any, path ...any) any {
-	t.Helper()
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			require.Truef(t, ok, "want an object at %v, got %T", p, v)
-			v, ok = m[k]
-			require.Truef(t, ok, "no key %q in %v", k, authPoolKeys(m))
-		case int:
-			s, ok := v.([]any)
-			require.Truef(t, ok, "want an array at %v, got %T", p, v)
-			require.Less(t, k, len(s))
-			v = s[k]
-		}
-	}
-	return v
-}
-
-func authPoolKeys(m map[string]any) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
-}
-
 type authPoolRun struct {
-	mocks *authPoolMocks
+	mocks *mockMonitor
 	pool  *LiteLLMAuthPool
 	urn   string
 	out   map[string]internals.UnsafeAwaitOutputResult
@@ -146,7 +42,7 @@ type authPoolRun struct {
 
 func runAuthPool(t *testing.T, args LiteLLMAuthPoolArgs) (*authPoolRun, error) {
 	t.Helper()
-	r := &authPoolRun{mocks: &authPoolMocks{}, out: map[string]internals.UnsafeAwaitOutputResult{}}
+	r := &authPoolRun{mocks: &mockMonitor{}, out: map[string]internals.UnsafeAwaitOutputResult{}}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		pool, err := NewLiteLLMAuthPool(ctx, "pool", args)
 		if err != nil {
@@ -177,7 +73,7 @@ func mustRunAuthPool(t *testing.T, args LiteLLMAuthPoolArgs) *authPoolRun {
 }
 
 // k8s returns the Kubernetes object of a type with metadata.name name.
-func (r *authPoolRun) k8s(t *testing.T, typ, name string) authPoolRes {
+func (r *authPoolRun) k8s(t *testing.T, typ, name string) recordedResource {
 	t.Helper()
 	for _, res := range r.mocks.res {
 		if res.Type != typ {
@@ -188,10 +84,10 @@ func (r *authPoolRun) k8s(t *testing.T, typ, name string) authPoolRes {
 		}
 	}
 	require.Failf(t, "missing object", "%s %q not registered", typ, name)
-	return authPoolRes{}
+	return recordedResource{}
 }
 
-func (r *authPoolRun) byName(t *testing.T, typ, pulumiName string) authPoolRes {
+func (r *authPoolRun) byName(t *testing.T, typ, pulumiName string) recordedResource {
 	t.Helper()
 	for _, res := range r.mocks.res {
 		if res.Type == typ && res.Name == pulumiName {
@@ -199,7 +95,7 @@ func (r *authPoolRun) byName(t *testing.T, typ, pulumiName string) authPoolRes {
 		}
 	}
 	require.Failf(t, "missing resource", "%s %q not registered", typ, pulumiName)
-	return authPoolRes{}
+	return recordedResource{}
 }
 
 func (r *authPoolRun) count(typ string) int {
@@ -220,7 +116,7 @@ func authPoolDevArgs() LiteLLMAuthPoolArgs {
 	}
 }
 
-func authPoolContainers(t *testing.T, dep authPoolRes, kind string) []map[string]any {
+func authPoolContainers(t *testing.T, dep recordedResource, kind string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, c := range authPoolDig(t, dep.Plain, "spec", "template", "spec", kind).([]any) {
@@ -229,7 +125,7 @@ func authPoolContainers(t *testing.T, dep authPoolRes, kind string) []map[string
 	return out
 }
 
-func authPoolContainer(t *testing.T, dep authPoolRes, name string) map[string]any {
+func authPoolContainer(t *testing.T, dep recordedResource, name string) map[string]any {
 	t.Helper()
 	for _, kind := range []string{"initContainers", "containers"} {
 		for _, c := range authPoolContainers(t, dep, kind) {
@@ -563,10 +459,10 @@ func TestAuthPoolSecrets(t *testing.T) {
 	require.Empty(t, master.IgnoreChanges)
 
 	for _, tc := range []struct{ secret, key, want string }{
-		{"litellm-master-key", AuthPoolMasterKeySecretKey, "sk-" + authPoolTestPassword},
-		{"litellm-salt-key", AuthPoolSaltKeySecretKey, "sk-" + authPoolTestPassword},
-		{"litellm-postgres", "POSTGRES_PASSWORD", authPoolTestPassword},
-		{"litellm-database-url", "DATABASE_URL", "postgresql://litellm:" + authPoolTestPassword + "@litellm-postgres." + authPoolTestNS + ".svc.cluster.local:5432/litellm"},
+		{"litellm-master-key", AuthPoolMasterKeySecretKey, "sk-" + mockRandomPassword},
+		{"litellm-salt-key", AuthPoolSaltKeySecretKey, "sk-" + mockRandomPassword},
+		{"litellm-postgres", "POSTGRES_PASSWORD", mockRandomPassword},
+		{"litellm-database-url", "DATABASE_URL", "postgresql://litellm:" + mockRandomPassword + "@litellm-postgres." + authPoolTestNS + ".svc.cluster.local:5432/litellm"},
 	} {
 		s := r.k8s(t, authPoolSecretType, tc.secret)
 		require.Equal(t, tc.want, authPoolDig(t, s.Plain, "stringData", tc.key), tc.secret)
@@ -811,7 +707,7 @@ func TestAuthPoolShortIntervalSaysWhy(t *testing.T) {
 }
 
 func TestAuthPoolEmptyPulumiName(t *testing.T) {
-	mocks := &authPoolMocks{}
+	mocks := &mockMonitor{}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		_, err := NewLiteLLMAuthPool(ctx, "", authPoolDevArgs())
 		return err
