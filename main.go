@@ -1,5 +1,6 @@
 // Command cloud-codex is the Pulumi program: stack config → namespace → LiteLLMAuthPool →
-// one CloudCodexAgent per configured agent. Wiring only; see components/ and config/.
+// (LiteLLMKeyRegistrar, when an agent's key is Pulumi-managed) → one CloudCodexAgent per
+// configured agent. Wiring only; see components/ and config/.
 package main
 
 import (
@@ -40,9 +41,20 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	wiring := config.AgentWiring{
+		BaseURL:         pool.BaseURL,
+		MasterKeySecret: components.SecretKeyInput{Name: pool.MasterKeySecretName, Key: pool.MasterKeySecretKey},
+	}
+	if args, ok := stack.KeyRegistrarArgs(); ok {
+		registrar, err := components.NewLiteLLMKeyRegistrar(ctx, "key-registrar", args, pulumi.Providers(provider), inNamespace)
+		if err != nil {
+			return err
+		}
+		wiring.RegistrarSource = registrar.SourceConfigMapName
+	}
 	agents := make([]*components.CloudCodexAgent, len(stack.Agents))
 	for i, a := range stack.Agents {
-		agents[i], err = components.NewCloudCodexAgent(ctx, a.Name, stack.AgentArgs(i, pool.BaseURL),
+		agents[i], err = components.NewCloudCodexAgent(ctx, a.Name, stack.WiredAgentArgs(i, wiring),
 			pulumi.Providers(provider), inNamespace)
 		if err != nil {
 			return err

@@ -32,10 +32,24 @@ type CloudCodexAgent struct {
 	// ModelAllowlist is what the agent's LiteLLM key must allow.
 	ModelAllowlist pulumi.StringArrayOutput `pulumi:"modelAllowlist"`
 	// RequiredSecrets are the Secrets the operator must create, and SecretCommands the
-	// exact `kubectl create secret` commands (values as placeholders).
+	// exact `kubectl create secret` commands (values as placeholders). A Pulumi-managed
+	// LiteLLM key is not among them.
 	RequiredSecrets pulumi.StringArrayOutput `pulumi:"requiredSecrets"`
 	SecretCommands  pulumi.StringArrayOutput `pulumi:"secretCommands"`
+	// KeySecretName is the Secret holding the agent's LiteLLM key; KeyManagedBy says who
+	// makes it: "pulumi" (generated and registered by this component) or "operator".
+	KeySecretName pulumi.StringOutput `pulumi:"keySecretName"`
+	KeyManagedBy  pulumi.StringOutput `pulumi:"keyManagedBy"`
+	// KeyRegistrationJob is the Job that registers a Pulumi-managed key in LiteLLM (its
+	// name changes with what it registers); empty for an operator-managed key.
+	KeyRegistrationJob pulumi.StringOutput `pulumi:"keyRegistrationJob"`
 }
+
+// Values of CloudCodexAgent.KeyManagedBy.
+const (
+	KeyManagedByPulumi   = "pulumi"
+	KeyManagedByOperator = "operator"
+)
 
 // NewCloudCodexAgent validates args (before registering anything) and declares the agent.
 func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentArgs, opts ...pulumi.ResourceOption) (*CloudCodexAgent, error) {
@@ -45,6 +59,16 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 	}
 	if args.LiteLLM.BaseURL == nil {
 		return nil, fmt.Errorf("agent %q: %w", args.Name, &FieldError{"litellm.baseUrl", "<nil>", "pass the LiteLLMAuthPool's BaseURL output"})
+	}
+	if args.LiteLLM.KeyManaged() {
+		if m := args.LiteLLM.MasterKeySecret; m.Name == nil || m.Key == "" {
+			return nil, fmt.Errorf("agent %q: %w", args.Name, &FieldError{"litellm.masterKeySecret", "<unset>",
+				"pass the LiteLLMAuthPool's MasterKeySecretName and MasterKeySecretKey (the key registration Job needs the master key), or set litellm.manageKey to false"})
+		}
+		if args.LiteLLM.RegistrarSource == nil {
+			return nil, fmt.Errorf("agent %q: %w", args.Name, &FieldError{"litellm.registrarSource", "<nil>",
+				"pass a LiteLLMKeyRegistrar's SourceConfigMapName (the key registration Job compiles the registrar from it), or set litellm.manageKey to false"})
+		}
 	}
 	agent := &CloudCodexAgent{AgentName: args.Name}
 	if err := ctx.RegisterComponentResource(CloudCodexAgentType, name, agent, opts...); err != nil {
@@ -89,19 +113,40 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		return nil, fmt.Errorf("agent %q: scripts ConfigMap: %w", args.Name, err)
 	}
 
+	template := agentPodTemplate(args, labels, agentVolumes{
+		pvc: pvc.Metadata.Name().Elem(), config: config.Metadata.Name().Elem(), scripts: scripts.Metadata.Name().Elem(),
+	})
+	depOpts := []pulumi.ResourceOption{child}
+	var key *agentKey
+	if args.LiteLLM.KeyManaged() {
+		if key, err = newAgentKey(ctx, args, child); err != nil {
+			return nil, fmt.Errorf("agent %q: %w", args.Name, err)
+		}
+		// The pod reads the key at start: a rotated key restarts it.
+		podMeta, ok := template.Metadata.(*metav1.ObjectMetaArgs)
+		if !ok {
+			return nil, fmt.Errorf("agent %q: pod template metadata is a %T", args.Name, template.Metadata)
+		}
+		podMeta.Annotations = pulumi.StringMap{AnnotationKeySHA256: key.keySHA.ApplyT(func(h string) string { return h[:16] }).(pulumi.StringOutput)}
+		depOpts = append(depOpts, pulumi.DependsOn([]pulumi.Resource{key.secret}))
+	}
+	depMeta := Meta(base, args.Namespace, labels, args.SkipAwait)
+	if depMeta.Annotations == nil {
+		depMeta.Annotations = pulumi.StringMap{}
+	}
+	depMeta.Annotations.(pulumi.StringMap)[AnnotationModel] = pulumi.String(args.Codex.Model)
+	depMeta.Annotations.(pulumi.StringMap)[AnnotationModelAllowlist] = pulumi.String(modelAllowlistJSON(args.LiteLLM.ModelAllowlist))
 	deployment, err := appsv1.NewDeployment(ctx, base, &appsv1.DeploymentArgs{
-		Metadata: Meta(base, args.Namespace, labels, args.SkipAwait),
+		Metadata: depMeta,
 		Spec: &appsv1.DeploymentSpecArgs{
 			Replicas: pulumi.Int(*args.Replicas),
 			// One writer per ReadWriteOnce volume: the old pod must be gone before the new
 			// one mounts /state.
 			Strategy: &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")},
 			Selector: &metav1.LabelSelectorArgs{MatchLabels: labels.Selector()},
-			Template: agentPodTemplate(args, labels, agentVolumes{
-				pvc: pvc.Metadata.Name().Elem(), config: config.Metadata.Name().Elem(), scripts: scripts.Metadata.Name().Elem(),
-			}),
+			Template: template,
 		},
-	}, child)
+	}, depOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("agent %q: Deployment: %w", args.Name, err)
 	}
@@ -114,14 +159,26 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 	secrets, commands := agentRequiredSecrets(args)
 	agent.RequiredSecrets = pulumi.ToStringArray(secrets).ToStringArrayOutput()
 	agent.SecretCommands = pulumi.ToStringArray(commands).ToStringArrayOutput()
+	if key != nil {
+		agent.KeySecretName = key.secret.Metadata.Name().Elem()
+		agent.KeyManagedBy = pulumi.String(KeyManagedByPulumi).ToStringOutput()
+		agent.KeyRegistrationJob = key.jobName
+	} else {
+		agent.KeySecretName = pulumi.String(args.LiteLLM.KeySecret.Name).ToStringOutput()
+		agent.KeyManagedBy = pulumi.String(KeyManagedByOperator).ToStringOutput()
+		agent.KeyRegistrationJob = pulumi.String("").ToStringOutput()
+	}
 	if err := ctx.RegisterResourceOutputs(agent, pulumi.Map{
-		"deploymentName":  agent.DeploymentName,
-		"pvcName":         agent.PVCName,
-		"configMapName":   agent.ConfigMapName,
-		"model":           agent.Model,
-		"modelAllowlist":  agent.ModelAllowlist,
-		"requiredSecrets": agent.RequiredSecrets,
-		"secretCommands":  agent.SecretCommands,
+		"deploymentName":     agent.DeploymentName,
+		"pvcName":            agent.PVCName,
+		"configMapName":      agent.ConfigMapName,
+		"model":              agent.Model,
+		"modelAllowlist":     agent.ModelAllowlist,
+		"requiredSecrets":    agent.RequiredSecrets,
+		"secretCommands":     agent.SecretCommands,
+		"keySecretName":      agent.KeySecretName,
+		"keyManagedBy":       agent.KeyManagedBy,
+		"keyRegistrationJob": agent.KeyRegistrationJob,
 	}); err != nil {
 		return nil, err
 	}
@@ -152,15 +209,19 @@ func agentCodexConfig(args CloudCodexAgentArgs, baseURL string) codexconfig.Conf
 	return codexconfig.ForLiteLLM(args.Codex.Model, baseURL, mcp)
 }
 
-// agentRequiredSecrets lists the Secrets the operator creates and how.
+// agentRequiredSecrets lists the Secrets the operator creates and how. A Pulumi-managed
+// LiteLLM key is generated and registered here, so only an operator-managed one is listed.
 func agentRequiredSecrets(args CloudCodexAgentArgs) ([]string, []string) {
 	ns := args.Namespace
-	return []string{args.Registry.TokenSecret.Name, args.LiteLLM.KeySecret.Name}, []string{
-		fmt.Sprintf("kubectl create secret generic %s -n %s --from-literal=%s=<runtime token from the agent platform>",
-			args.Registry.TokenSecret.Name, ns, args.Registry.TokenSecret.Key),
-		fmt.Sprintf("kubectl create secret generic %s -n %s --from-literal=%s=<LiteLLM virtual key for %s>",
-			args.LiteLLM.KeySecret.Name, ns, args.LiteLLM.KeySecret.Key, args.Name),
+	secrets := []string{args.Registry.TokenSecret.Name}
+	commands := []string{fmt.Sprintf("kubectl create secret generic %s -n %s --from-literal=%s=<runtime token from the agent platform>",
+		args.Registry.TokenSecret.Name, ns, args.Registry.TokenSecret.Key)}
+	if !args.LiteLLM.KeyManaged() {
+		secrets = append(secrets, args.LiteLLM.KeySecret.Name)
+		commands = append(commands, fmt.Sprintf("kubectl create secret generic %s -n %s --from-literal=%s=<LiteLLM virtual key for %s, allowing %s>",
+			args.LiteLLM.KeySecret.Name, ns, args.LiteLLM.KeySecret.Key, args.Name, strings.Join(args.LiteLLM.ModelAllowlist, ", ")))
 	}
+	return secrets, commands
 }
 
 // toolsDirName keys the tools install on the PVC by codex version and runner packages, so a

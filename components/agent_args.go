@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -88,11 +89,32 @@ type AgentLiteLLMArgs struct {
 	DefaultModel string
 	// KeySecret holds the agent's LiteLLM virtual key. Default
 	// {cloud-codex-<name>-litellm-key, key}. Optional at boot: the pod starts without it
-	// and warns loudly that model calls fail until it exists.
+	// and warns loudly that model calls fail until it exists. A Pulumi-managed key (see
+	// ManageKey) always lives under the default; another name needs ManageKey false.
 	KeySecret SecretRef
-	// ModelAllowlist is what the agent's key must allow. Default: [the agent's model].
+	// ModelAllowlist is what the agent's key must allow. Default: [the agent's model]. It
+	// must contain the agent's model (or LiteLLM's "all-proxy-models").
 	ModelAllowlist []string
+	// ManageKey: true (the default) makes Pulumi own the agent's key: it generates the
+	// value ("sk-" and 48 random alphanumerics, kept as a Pulumi secret), writes it to the
+	// KeySecret Secret (a child of the agent) and registers it in LiteLLM with
+	// ModelAllowlist from a Job (docs/virtual-keys.md). false: the key is operator-managed:
+	// the operator creates the Secret and the key in LiteLLM, the outputs keep the
+	// `kubectl create secret` command, and nothing is registered.
+	ManageKey *bool
+	// AdminURL is where the registration Job reaches LiteLLM's key API, with or without
+	// the "/v1" suffix. Default: BaseURL.
+	AdminURL pulumi.StringInput
+	// MasterKeySecret is the auth pool's master-key Secret (LiteLLMAuthPool.MasterKeySecretName
+	// and MasterKeySecretKey): the registration Job's credential. Required for a managed key.
+	MasterKeySecret SecretKeyInput
+	// RegistrarSource is the ConfigMap holding the key registrar's source
+	// (LiteLLMKeyRegistrar.SourceConfigMapName). Required for a managed key.
+	RegistrarSource pulumi.StringInput
 }
+
+// KeyManaged reports whether Pulumi manages the agent's LiteLLM key (ManageKey, default true).
+func (l AgentLiteLLMArgs) KeyManaged() bool { return l.ManageKey == nil || *l.ManageKey }
 
 // AgentRegistryArgs is the agent platform registration.
 type AgentRegistryArgs struct {
@@ -152,6 +174,13 @@ func (a CloudCodexAgentArgs) withDefaults() CloudCodexAgentArgs {
 	if len(a.LiteLLM.ModelAllowlist) == 0 && a.Codex.Model != "" {
 		a.LiteLLM.ModelAllowlist = []string{a.Codex.Model}
 	}
+	if a.LiteLLM.ManageKey == nil {
+		managed := true
+		a.LiteLLM.ManageKey = &managed
+	}
+	if a.LiteLLM.AdminURL == nil {
+		a.LiteLLM.AdminURL = a.LiteLLM.BaseURL
+	}
 	if a.Registry.TokenSecret.Name == "" {
 		a.Registry.TokenSecret.Name = AgentTokenSecretName(a.Name)
 	}
@@ -191,6 +220,8 @@ func (a CloudCodexAgentArgs) validate() error {
 		CheckRequired("codex.version", a.Codex.Version, `set a pinned @openai/codex version such as "0.171.0"`),
 		CheckRequired("codex.model", a.Codex.Model, "set codex.model, or pass the auth pool's responses-path alias as litellm default model"),
 		CheckRequired("litellm.keySecret.name", a.LiteLLM.KeySecret.Name, "name the Secret holding the agent's LiteLLM key"),
+		checkKeySecret(a),
+		checkModelAllowlist(a),
 		CheckRequired("registry.apiUrl", a.Registry.APIURL, "set the agent platform's API URL, e.g. https://api.example.com"),
 	)
 	if a.Registry.APIURL != "" {
@@ -231,6 +262,33 @@ func (a CloudCodexAgentArgs) validate() error {
 		}
 	}
 	return nil
+}
+
+// checkKeySecret: a Pulumi-managed key lives in the default Secret; pointing KeySecret at
+// another one (most likely a Secret made by hand) must be an explicit operator-managed key.
+func checkKeySecret(a CloudCodexAgentArgs) error {
+	want := SecretRef{Name: AgentLiteLLMKeySecretName(a.Name), Key: "key"}
+	if !a.LiteLLM.KeyManaged() || a.LiteLLM.KeySecret == want {
+		return nil
+	}
+	return &FieldError{"litellm.keySecret", fmt.Sprintf("%s/%s", a.LiteLLM.KeySecret.Name, a.LiteLLM.KeySecret.Key), fmt.Sprintf(
+		"a Pulumi-managed key lives in Secret %s under key %q; to use your own Secret set litellm.manageKey to false (operator-managed key)",
+		want.Name, want.Key)}
+}
+
+// checkModelAllowlist: LiteLLM refuses every request for a model the key does not allow.
+func checkModelAllowlist(a CloudCodexAgentArgs) error {
+	list := a.LiteLLM.ModelAllowlist
+	for _, m := range list {
+		if strings.TrimSpace(m) == "" {
+			return &FieldError{"litellm.modelAllowlist", fmt.Sprintf("%q", list), "model names must not be empty"}
+		}
+	}
+	if a.Codex.Model == "" || len(list) == 0 || slices.Contains(list, a.Codex.Model) || slices.Contains(list, allProxyModels) {
+		return nil
+	}
+	return &FieldError{"litellm.modelAllowlist", fmt.Sprintf("%q", list), fmt.Sprintf(
+		"must contain the agent's model %q (LiteLLM refuses every request for a model its key does not allow)", a.Codex.Model)}
 }
 
 // isPinnedNpmSpec accepts name@x.y.z and @scope/name@x.y.z (exact versions only).

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -13,13 +14,30 @@ import (
 
 const testLiteLLMURL = "http://litellm.agents.svc.cluster.local:4000/v1"
 
+// Wiring from the auth pool and the key registrar, as main.go passes it.
+const (
+	testMasterKeySecret = "litellm-master-key"
+	testRegistrarSource = "cloud-codex-key-registrar-src"
+)
+
 func testAgentArgs() CloudCodexAgentArgs {
 	return CloudCodexAgentArgs{
 		Name:      "cody",
 		Namespace: "agents",
-		LiteLLM:   AgentLiteLLMArgs{BaseURL: pulumi.String(testLiteLLMURL), DefaultModel: DefaultResponsesAlias},
-		Registry:  AgentRegistryArgs{APIURL: "https://api.example.com", PodID: "pod-1"},
+		LiteLLM: AgentLiteLLMArgs{
+			BaseURL: pulumi.String(testLiteLLMURL), DefaultModel: DefaultResponsesAlias,
+			MasterKeySecret: SecretKeyInput{Name: pulumi.String(testMasterKeySecret), Key: AuthPoolMasterKeySecretKey},
+			RegistrarSource: pulumi.String(testRegistrarSource),
+		},
+		Registry: AgentRegistryArgs{APIURL: "https://api.example.com", PodID: "pod-1"},
 	}
+}
+
+// operatorManaged turns args into an agent whose LiteLLM key the operator manages.
+func operatorManaged(args CloudCodexAgentArgs) CloudCodexAgentArgs {
+	managed := false
+	args.LiteLLM.ManageKey = &managed
+	return args
 }
 
 type agentRun struct {
@@ -40,6 +58,7 @@ func runAgent(t *testing.T, args CloudCodexAgentArgs) (*agentRun, error) {
 			"urn": agent.URN(), "deploymentName": agent.DeploymentName, "pvcName": agent.PVCName,
 			"configMapName": agent.ConfigMapName, "model": agent.Model, "requiredSecrets": agent.RequiredSecrets,
 			"secretCommands": agent.SecretCommands, "modelAllowlist": agent.ModelAllowlist,
+			"keySecretName": agent.KeySecretName, "keyManagedBy": agent.KeyManagedBy, "keyRegistrationJob": agent.KeyRegistrationJob,
 		} {
 			res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
 			if err != nil {
@@ -63,17 +82,46 @@ func mustRunAgent(t *testing.T, args CloudCodexAgentArgs) *agentRun {
 func TestAgentRegistersItsObjectsUnderTheComponent(t *testing.T) {
 	r := mustRunAgent(t, testAgentArgs())
 	var kinds []string
+	jobName := regexp.MustCompile(`^cloud-codex-cody-key-[0-9a-f]{10}$`)
 	for _, res := range r.mocks.resources() {
 		if res.Type == CloudCodexAgentType {
 			continue
 		}
 		require.Equal(t, r.urn, res.Parent, "%s %s must be a child of the agent", res.Type, res.Name)
-		kinds = append(kinds, res.Type+" "+at(t, res.Plain, "metadata", "name").(string))
+		if res.Type == agentRandomPasswordType {
+			kinds = append(kinds, res.Type+" "+res.Name)
+			continue
+		}
+		name := at(t, res.Plain, "metadata", "name").(string)
+		if res.Type == agentJobType {
+			require.Regexp(t, jobName, name)
+			name = "cloud-codex-cody-key-<hash>"
+		}
+		kinds = append(kinds, res.Type+" "+name)
 		labels := at(t, res.Plain, "metadata", "labels").(map[string]any)
 		for _, l := range []string{"name", "instance", "component", "part-of", "managed-by"} {
 			require.Contains(t, labels, "app.kubernetes.io/"+l, "%s %s", res.Type, res.Name)
 		}
 		require.Equal(t, "agents", at(t, res.Plain, "metadata", "namespace"))
+	}
+	require.ElementsMatch(t, []string{
+		"kubernetes:core/v1:PersistentVolumeClaim cloud-codex-cody",
+		"kubernetes:core/v1:ConfigMap cloud-codex-cody-config",
+		"kubernetes:core/v1:ConfigMap cloud-codex-cody-scripts",
+		"kubernetes:apps/v1:Deployment cloud-codex-cody",
+		"random:index/randomPassword:RandomPassword cloud-codex-cody-litellm-key",
+		"kubernetes:core/v1:Secret cloud-codex-cody-litellm-key",
+		"kubernetes:batch/v1:Job cloud-codex-cody-key-<hash>",
+	}, kinds)
+
+	// An operator-managed key adds nothing: no generator, no Secret, no Job.
+	r = mustRunAgent(t, operatorManaged(testAgentArgs()))
+	kinds = nil
+	for _, res := range r.mocks.resources() {
+		if res.Type != CloudCodexAgentType {
+			require.Equal(t, r.urn, res.Parent)
+			kinds = append(kinds, res.Type+" "+at(t, res.Plain, "metadata", "name").(string))
+		}
 	}
 	require.ElementsMatch(t, []string{
 		"kubernetes:core/v1:PersistentVolumeClaim cloud-codex-cody",
@@ -185,11 +233,26 @@ func TestAgentOutputsTellTheOperatorWhatToCreate(t *testing.T) {
 	require.Equal(t, "cloud-codex-cody-config", r.outputs["configMapName"])
 	require.Equal(t, DefaultResponsesAlias, r.outputs["model"])
 	require.Equal(t, []string{DefaultResponsesAlias}, r.outputs["modelAllowlist"])
-	require.Equal(t, []string{"cloud-codex-cody-token", "cloud-codex-cody-litellm-key"}, r.outputs["requiredSecrets"])
+	// The LiteLLM key is Pulumi-managed by default: only the runtime token is left to create.
+	require.Equal(t, []string{"cloud-codex-cody-token"}, r.outputs["requiredSecrets"])
 	cmds := r.outputs["secretCommands"].([]string)
+	require.Len(t, cmds, 1)
+	require.True(t, strings.HasPrefix(cmds[0], "kubectl create secret generic cloud-codex-cody-token -n agents --from-literal=token=<"), cmds[0])
+	require.Equal(t, "cloud-codex-cody-litellm-key", r.outputs["keySecretName"])
+	require.Equal(t, KeyManagedByPulumi, r.outputs["keyManagedBy"])
+	require.Regexp(t, `^cloud-codex-cody-key-[0-9a-f]{10}$`, r.outputs["keyRegistrationJob"])
+
+	// Operator-managed: the outputs keep the command that creates the key Secret.
+	r = mustRunAgent(t, operatorManaged(testAgentArgs()))
+	require.Equal(t, []string{"cloud-codex-cody-token", "cloud-codex-cody-litellm-key"}, r.outputs["requiredSecrets"])
+	cmds = r.outputs["secretCommands"].([]string)
 	require.Len(t, cmds, 2)
 	require.True(t, strings.HasPrefix(cmds[0], "kubectl create secret generic cloud-codex-cody-token -n agents --from-literal=token=<"), cmds[0])
 	require.True(t, strings.HasPrefix(cmds[1], "kubectl create secret generic cloud-codex-cody-litellm-key -n agents --from-literal=key=<"), cmds[1])
+	require.Contains(t, cmds[1], DefaultResponsesAlias, "the command says what the key must allow")
+	require.Equal(t, "cloud-codex-cody-litellm-key", r.outputs["keySecretName"])
+	require.Equal(t, KeyManagedByOperator, r.outputs["keyManagedBy"])
+	require.Equal(t, "", r.outputs["keyRegistrationJob"])
 }
 
 func TestAgentRejectsBadInputBeforeRegisteringAnything(t *testing.T) {
@@ -216,6 +279,13 @@ func TestAgentRejectsBadInputBeforeRegisteringAnything(t *testing.T) {
 		{"identity override", func(a *CloudCodexAgentArgs) { a.Env = map[string]string{"COMMONLY_AGENT_NAME": "cloud-codex"} }, "env.COMMONLY_AGENT_NAME"},
 		{"mcp without command", func(a *CloudCodexAgentArgs) { a.Codex.MCPServers = map[string]MCPServerArgs{"x": {}} }, "codex.mcpServers.x.command"},
 		{"no base url", func(a *CloudCodexAgentArgs) { a.LiteLLM.BaseURL = nil }, "litellm.baseUrl"},
+		{"model not in the allowlist", func(a *CloudCodexAgentArgs) { a.LiteLLM.ModelAllowlist = []string{"codex-cli/gpt-5.3"} }, "litellm.modelAllowlist"},
+		{"empty allowlist entry", func(a *CloudCodexAgentArgs) { a.LiteLLM.ModelAllowlist = []string{DefaultResponsesAlias, ""} }, "litellm.modelAllowlist"},
+		{"managed key in a custom Secret", func(a *CloudCodexAgentArgs) { a.LiteLLM.KeySecret = SecretRef{Name: "hand-made", Key: "key"} }, "litellm.keySecret"},
+		{"managed key under a custom Secret key", func(a *CloudCodexAgentArgs) { a.LiteLLM.KeySecret.Key = "token" }, "litellm.keySecret"},
+		{"managed key without the master key", func(a *CloudCodexAgentArgs) { a.LiteLLM.MasterKeySecret = SecretKeyInput{} }, "litellm.masterKeySecret"},
+		{"managed key without the master key's key", func(a *CloudCodexAgentArgs) { a.LiteLLM.MasterKeySecret.Key = "" }, "litellm.masterKeySecret"},
+		{"managed key without the registrar source", func(a *CloudCodexAgentArgs) { a.LiteLLM.RegistrarSource = nil }, "litellm.registrarSource"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,12 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/require"
@@ -79,7 +76,7 @@ func (r *authPoolRun) k8s(t *testing.T, typ, name string) recordedResource {
 		if res.Type != typ {
 			continue
 		}
-		if authPoolDig(t, res.Plain, "metadata", "name") == name {
+		if at(t, res.Plain, "metadata", "name") == name {
 			return res
 		}
 	}
@@ -119,7 +116,7 @@ func authPoolDevArgs() LiteLLMAuthPoolArgs {
 func authPoolContainers(t *testing.T, dep recordedResource, kind string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, c := range authPoolDig(t, dep.Plain, "spec", "template", "spec", kind).([]any) {
+	for _, c := range at(t, dep.Plain, "spec", "template", "spec", kind).([]any) {
 		out = append(out, c.(map[string]any))
 	}
 	return out
@@ -170,12 +167,12 @@ func TestAuthPoolRegistersEveryObjectUnderTheComponent(t *testing.T) {
 		require.Equal(t, len(names), r.count(typ), typ)
 		for _, n := range names {
 			obj := r.k8s(t, typ, n)
-			require.Equal(t, authPoolTestNS, authPoolDig(t, obj.Plain, "metadata", "namespace"), n)
-			labels := authPoolDig(t, obj.Plain, "metadata", "labels").(map[string]any)
+			require.Equal(t, authPoolTestNS, at(t, obj.Plain, "metadata", "namespace"), n)
+			labels := at(t, obj.Plain, "metadata", "labels").(map[string]any)
 			require.Equal(t, PartOf, labels["app.kubernetes.io/part-of"], n)
 			require.Equal(t, ManagedBy, labels["app.kubernetes.io/managed-by"], n)
 			require.Equal(t, "litellm", labels["app.kubernetes.io/instance"], n)
-			annotations, _ := authPoolDig(t, obj.Plain, "metadata").(map[string]any)["annotations"].(map[string]any)
+			annotations, _ := at(t, obj.Plain, "metadata").(map[string]any)["annotations"].(map[string]any)
 			switch {
 			case typ == authPoolServiceType && n == "litellm":
 				require.Equal(t, map[string]any{SkipAwaitAnnotation: "true"}, annotations, "the LiteLLM Service is never awaited")
@@ -204,7 +201,7 @@ func TestAuthPoolSkipAwaitAnnotatesEveryObject(t *testing.T) {
 			continue
 		}
 		n++
-		require.Equal(t, "true", authPoolDig(t, res.Plain, "metadata", "annotations", SkipAwaitAnnotation), res.Type+" "+res.Name)
+		require.Equal(t, "true", at(t, res.Plain, "metadata", "annotations", SkipAwaitAnnotation), res.Type+" "+res.Name)
 	}
 	require.Equal(t, 14, n)
 }
@@ -212,19 +209,19 @@ func TestAuthPoolSkipAwaitAnnotatesEveryObject(t *testing.T) {
 func TestAuthPoolDeployment(t *testing.T) {
 	r := mustRunAuthPool(t, authPoolDevArgs())
 	dep := r.k8s(t, authPoolDeployType, "litellm")
-	spec := authPoolDig(t, dep.Plain, "spec")
+	spec := at(t, dep.Plain, "spec")
 
-	require.EqualValues(t, 1, authPoolDig(t, spec, "replicas"))
-	require.Equal(t, "Recreate", authPoolDig(t, spec, "strategy", "type"))
+	require.EqualValues(t, 1, at(t, spec, "replicas"))
+	require.Equal(t, "Recreate", at(t, spec, "strategy", "type"))
 	require.Equal(t, map[string]any{"app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": "litellm"},
-		authPoolDig(t, spec, "selector", "matchLabels"))
-	require.NotEmpty(t, authPoolDig(t, spec, "template", "metadata", "annotations", authPoolTemplateChecksum))
+		at(t, spec, "selector", "matchLabels"))
+	require.NotEmpty(t, at(t, spec, "template", "metadata", "annotations", authPoolTemplateChecksum))
 
-	pod := authPoolDig(t, spec, "template", "spec")
-	require.EqualValues(t, authPoolUID, authPoolDig(t, pod, "securityContext", "fsGroup"))
-	require.Equal(t, true, authPoolDig(t, pod, "securityContext", "runAsNonRoot"))
-	require.Equal(t, false, authPoolDig(t, pod, "automountServiceAccountToken"))
-	require.Equal(t, false, authPoolDig(t, pod, "enableServiceLinks"))
+	pod := at(t, spec, "template", "spec")
+	require.EqualValues(t, authPoolUID, at(t, pod, "securityContext", "fsGroup"))
+	require.Equal(t, true, at(t, pod, "securityContext", "runAsNonRoot"))
+	require.Equal(t, false, at(t, pod, "automountServiceAccountToken"))
+	require.Equal(t, false, at(t, pod, "enableServiceLinks"))
 
 	var inits, mains []string
 	for _, c := range authPoolContainers(t, dep, "initContainers") {
@@ -249,15 +246,15 @@ func TestAuthPoolDeployment(t *testing.T) {
 	for _, kind := range []string{"initContainers", "containers"} {
 		for _, c := range authPoolContainers(t, dep, kind) {
 			name := c["name"].(string)
-			require.NotEmpty(t, authPoolDig(t, c, "resources", "limits", "memory"), name)
-			require.NotEmpty(t, authPoolDig(t, c, "resources", "limits", "cpu"), name)
-			require.NotEmpty(t, authPoolDig(t, c, "resources", "requests", "memory"), name)
-			sc := authPoolDig(t, c, "securityContext")
-			require.Equal(t, true, authPoolDig(t, sc, "runAsNonRoot"), name)
-			require.EqualValues(t, authPoolUID, authPoolDig(t, sc, "runAsUser"), name)
-			require.Equal(t, false, authPoolDig(t, sc, "allowPrivilegeEscalation"), name)
-			require.Equal(t, []any{"ALL"}, authPoolDig(t, sc, "capabilities", "drop"), name)
-			require.Equal(t, "RuntimeDefault", authPoolDig(t, sc, "seccompProfile", "type"), name)
+			require.NotEmpty(t, at(t, c, "resources", "limits", "memory"), name)
+			require.NotEmpty(t, at(t, c, "resources", "limits", "cpu"), name)
+			require.NotEmpty(t, at(t, c, "resources", "requests", "memory"), name)
+			sc := at(t, c, "securityContext")
+			require.Equal(t, true, at(t, sc, "runAsNonRoot"), name)
+			require.EqualValues(t, authPoolUID, at(t, sc, "runAsUser"), name)
+			require.Equal(t, false, at(t, sc, "allowPrivilegeEscalation"), name)
+			require.Equal(t, []any{"ALL"}, at(t, sc, "capabilities", "drop"), name)
+			require.Equal(t, "RuntimeDefault", at(t, sc, "seccompProfile", "type"), name)
 		}
 	}
 
@@ -306,20 +303,20 @@ func TestAuthPoolDeployment(t *testing.T) {
 	require.Equal(t, [2]string{"litellm-master-key", AuthPoolMasterKeySecretKey}, refs["LITELLM_MASTER_KEY"])
 	require.Equal(t, [2]string{"litellm-salt-key", AuthPoolSaltKeySecretKey}, refs["LITELLM_SALT_KEY"])
 	require.Equal(t, [2]string{"litellm-database-url", "DATABASE_URL"}, refs["DATABASE_URL"])
-	require.Equal(t, "/health/liveliness", authPoolDig(t, ll, "livenessProbe", "httpGet", "path"))
-	require.Equal(t, "/health/readiness", authPoolDig(t, ll, "readinessProbe", "httpGet", "path"))
-	require.Equal(t, "/health/readiness", authPoolDig(t, ll, "startupProbe", "httpGet", "path"))
-	budget := authPoolDig(t, ll, "startupProbe", "periodSeconds").(float64) * authPoolDig(t, ll, "startupProbe", "failureThreshold").(float64)
+	require.Equal(t, "/health/liveliness", at(t, ll, "livenessProbe", "httpGet", "path"))
+	require.Equal(t, "/health/readiness", at(t, ll, "readinessProbe", "httpGet", "path"))
+	require.Equal(t, "/health/readiness", at(t, ll, "startupProbe", "httpGet", "path"))
+	budget := at(t, ll, "startupProbe", "periodSeconds").(float64) * at(t, ll, "startupProbe", "failureThreshold").(float64)
 	require.GreaterOrEqual(t, budget, 300.0, "startup budget must cover database migrations")
-	require.Equal(t, "2Gi", authPoolDig(t, ll, "resources", "limits", "memory"))
-	require.EqualValues(t, AuthPoolPort, authPoolDig(t, ll, "ports", 0, "containerPort"))
+	require.Equal(t, "2Gi", at(t, ll, "resources", "limits", "memory"))
+	require.EqualValues(t, AuthPoolPort, at(t, ll, "ports", 0, "containerPort"))
 
 	// No probe anywhere uses /health (it needs a key and burns quota).
 	for _, kind := range []string{"initContainers", "containers"} {
 		for _, c := range authPoolContainers(t, dep, kind) {
 			for _, p := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
 				if probe, ok := c[p]; ok {
-					require.NotEqual(t, "/health", authPoolDig(t, probe, "httpGet", "path"))
+					require.NotEqual(t, "/health", at(t, probe, "httpGet", "path"))
 				}
 			}
 		}
@@ -327,13 +324,13 @@ func TestAuthPoolDeployment(t *testing.T) {
 
 	// Volumes: the auth PVC everywhere it is needed, the source restored to its layout.
 	vols := map[string]map[string]any{}
-	for _, v := range authPoolDig(t, pod, "volumes").([]any) {
+	for _, v := range at(t, pod, "volumes").([]any) {
 		vols[v.(map[string]any)["name"].(string)] = v.(map[string]any)
 	}
-	require.Equal(t, "litellm-chatgpt-auth", authPoolDig(t, vols[authPoolVolAuth], "persistentVolumeClaim", "claimName"))
+	require.Equal(t, "litellm-chatgpt-auth", at(t, vols[authPoolVolAuth], "persistentVolumeClaim", "claimName"))
 	require.Contains(t, vols[authPoolVolBin], "emptyDir")
 	items := map[string]string{}
-	for _, it := range authPoolDig(t, vols[authPoolVolSource], "configMap", "items").([]any) {
+	for _, it := range at(t, vols[authPoolVolSource], "configMap", "items").([]any) {
 		items[it.(map[string]any)["key"].(string)] = it.(map[string]any)["path"].(string)
 	}
 	srcs := rotator.SourceFiles()
@@ -376,8 +373,8 @@ func authPoolSecretRefs(t *testing.T, c map[string]any) map[string][2]string {
 	for _, e := range c["env"].([]any) {
 		m := e.(map[string]any)
 		if vf, ok := m["valueFrom"]; ok {
-			ref := authPoolDig(t, vf, "secretKeyRef")
-			out[m["name"].(string)] = [2]string{authPoolDig(t, ref, "name").(string), authPoolDig(t, ref, "key").(string)}
+			ref := at(t, vf, "secretKeyRef")
+			out[m["name"].(string)] = [2]string{at(t, ref, "name").(string), at(t, ref, "key").(string)}
 		}
 	}
 	return out
@@ -397,9 +394,9 @@ func TestAuthPoolAuthClaimIsRetainedAndNeverReplaced(t *testing.T) {
 	args.AuthStorage.StorageClass = "fast"
 	r := mustRunAuthPool(t, args)
 	pvc := r.k8s(t, authPoolPVCType, "litellm-chatgpt-auth")
-	require.Equal(t, []any{"ReadWriteOnce"}, authPoolDig(t, pvc.Plain, "spec", "accessModes"))
-	require.Equal(t, "1Gi", authPoolDig(t, pvc.Plain, "spec", "resources", "requests", "storage"))
-	require.Equal(t, "fast", authPoolDig(t, pvc.Plain, "spec", "storageClassName"))
+	require.Equal(t, []any{"ReadWriteOnce"}, at(t, pvc.Plain, "spec", "accessModes"))
+	require.Equal(t, "1Gi", at(t, pvc.Plain, "spec", "resources", "requests", "storage"))
+	require.Equal(t, "fast", at(t, pvc.Plain, "spec", "storageClassName"))
 	require.True(t, pvc.Retain, "retainOnDelete")
 	require.False(t, pvc.Protect)
 	for _, f := range []string{"spec.storageClassName", "spec.accessModes"} {
@@ -421,7 +418,7 @@ func TestAuthPoolConfigYAMLRoundTrips(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRunAuthPool(t, tc.args)
 			cm := r.k8s(t, authPoolCMType, "litellm-config")
-			text := authPoolDig(t, cm.Plain, "data", litellmconfig.FileName).(string)
+			text := at(t, cm.Plain, "data", litellmconfig.FileName).(string)
 			got, err := litellmconfig.Parse(text)
 			require.NoError(t, err)
 			require.Equal(t, authPoolLiteLLMConfig(tc.args.withDefaults()), got)
@@ -440,7 +437,7 @@ func TestAuthPoolConfigYAMLRoundTrips(t *testing.T) {
 		})
 	}
 	r := mustRunAuthPool(t, args)
-	got, err := litellmconfig.Parse(authPoolDig(t, r.k8s(t, authPoolCMType, "litellm-config").Plain, "data", litellmconfig.FileName).(string))
+	got, err := litellmconfig.Parse(at(t, r.k8s(t, authPoolCMType, "litellm-config").Plain, "data", litellmconfig.FileName).(string))
 	require.NoError(t, err)
 	require.Equal(t, []map[string][]string{{"codex-cli/gpt-5.4": {"codex-cli/gpt-5.4-mini"}}}, got.RouterSettings.Fallbacks)
 	up, _ := got.Upstream("chat/gpt-5.4")
@@ -465,7 +462,7 @@ func TestAuthPoolSecrets(t *testing.T) {
 		{"litellm-database-url", "DATABASE_URL", "postgresql://litellm:" + mockRandomPassword + "@litellm-postgres." + authPoolTestNS + ".svc.cluster.local:5432/litellm"},
 	} {
 		s := r.k8s(t, authPoolSecretType, tc.secret)
-		require.Equal(t, tc.want, authPoolDig(t, s.Plain, "stringData", tc.key), tc.secret)
+		require.Equal(t, tc.want, at(t, s.Plain, "stringData", tc.key), tc.secret)
 		require.True(t, s.Inputs["stringData"].ContainsSecrets(), "%s must stay a Pulumi secret", tc.secret)
 	}
 	for _, name := range []string{"pool-master-key", "pool-salt-key", "pool-postgres-password"} {
@@ -480,48 +477,48 @@ func TestAuthPoolServiceAndNetworkPolicy(t *testing.T) {
 	r := mustRunAuthPool(t, args)
 
 	svc := r.k8s(t, authPoolServiceType, "litellm")
-	require.Equal(t, "ClusterIP", authPoolDig(t, svc.Plain, "spec", "type"))
-	require.EqualValues(t, 4000, authPoolDig(t, svc.Plain, "spec", "ports", 0, "port"))
-	require.Equal(t, "http", authPoolDig(t, svc.Plain, "spec", "ports", 0, "targetPort"))
-	require.Equal(t, map[string]any{"app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": "litellm"}, authPoolDig(t, svc.Plain, "spec", "selector"))
+	require.Equal(t, "ClusterIP", at(t, svc.Plain, "spec", "type"))
+	require.EqualValues(t, 4000, at(t, svc.Plain, "spec", "ports", 0, "port"))
+	require.Equal(t, "http", at(t, svc.Plain, "spec", "ports", 0, "targetPort"))
+	require.Equal(t, map[string]any{"app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": "litellm"}, at(t, svc.Plain, "spec", "selector"))
 
 	np := r.k8s(t, authPoolNetpolType, "litellm")
-	require.Equal(t, authPoolDig(t, svc.Plain, "spec", "selector"), authPoolDig(t, np.Plain, "spec", "podSelector", "matchLabels"))
-	require.Equal(t, []any{"Ingress"}, authPoolDig(t, np.Plain, "spec", "policyTypes"))
-	ingress := authPoolDig(t, np.Plain, "spec", "ingress").([]any)
+	require.Equal(t, at(t, svc.Plain, "spec", "selector"), at(t, np.Plain, "spec", "podSelector", "matchLabels"))
+	require.Equal(t, []any{"Ingress"}, at(t, np.Plain, "spec", "policyTypes"))
+	ingress := at(t, np.Plain, "spec", "ingress").([]any)
 	require.Len(t, ingress, 1)
 	require.Equal(t, map[string]any{"app.kubernetes.io/part-of": "cloud-codex", "app.kubernetes.io/component": "agent"},
-		authPoolDig(t, ingress[0], "from", 0, "podSelector", "matchLabels"))
-	require.Len(t, authPoolDig(t, ingress[0], "from").([]any), 1)
-	require.NotContains(t, authPoolDig(t, ingress[0], "from", 0), "namespaceSelector")
-	require.EqualValues(t, 4000, authPoolDig(t, ingress[0], "ports", 0, "port"))
-	require.Len(t, authPoolDig(t, ingress[0], "ports").([]any), 1)
+		at(t, ingress[0], "from", 0, "podSelector", "matchLabels"))
+	require.Len(t, at(t, ingress[0], "from").([]any), 1)
+	require.NotContains(t, at(t, ingress[0], "from", 0), "namespaceSelector")
+	require.EqualValues(t, 4000, at(t, ingress[0], "ports", 0, "port"))
+	require.Len(t, at(t, ingress[0], "ports").([]any), 1)
 
 	pg := r.k8s(t, authPoolNetpolType, "litellm-postgres")
-	require.Equal(t, authPoolDig(t, svc.Plain, "spec", "selector"), authPoolDig(t, pg.Plain, "spec", "ingress", 0, "from", 0, "podSelector", "matchLabels"))
+	require.Equal(t, at(t, svc.Plain, "spec", "selector"), at(t, pg.Plain, "spec", "ingress", 0, "from", 0, "podSelector", "matchLabels"))
 
 	// A custom agent selector is used as given.
 	args.AgentSelector = map[string]string{"team": "codex"}
 	r = mustRunAuthPool(t, args)
 	np = r.k8s(t, authPoolNetpolType, "litellm")
-	require.Equal(t, map[string]any{"team": "codex"}, authPoolDig(t, np.Plain, "spec", "ingress", 0, "from", 0, "podSelector", "matchLabels"))
+	require.Equal(t, map[string]any{"team": "codex"}, at(t, np.Plain, "spec", "ingress", 0, "from", 0, "podSelector", "matchLabels"))
 }
 
 func TestAuthPoolInClusterDatabase(t *testing.T) {
 	r := mustRunAuthPool(t, authPoolDevArgs())
 	sts := r.k8s(t, authPoolStsType, "litellm-postgres")
-	spec := authPoolDig(t, sts.Plain, "spec")
-	require.EqualValues(t, 1, authPoolDig(t, spec, "replicas"))
-	require.Equal(t, "litellm-postgres", authPoolDig(t, spec, "serviceName"))
-	require.Equal(t, "Retain", authPoolDig(t, spec, "persistentVolumeClaimRetentionPolicy", "whenDeleted"))
-	require.Equal(t, "2Gi", authPoolDig(t, spec, "volumeClaimTemplates", 0, "spec", "resources", "requests", "storage"))
-	require.Equal(t, []any{"ReadWriteOnce"}, authPoolDig(t, spec, "volumeClaimTemplates", 0, "spec", "accessModes"))
-	c := authPoolDig(t, spec, "template", "spec", "containers", 0).(map[string]any)
+	spec := at(t, sts.Plain, "spec")
+	require.EqualValues(t, 1, at(t, spec, "replicas"))
+	require.Equal(t, "litellm-postgres", at(t, spec, "serviceName"))
+	require.Equal(t, "Retain", at(t, spec, "persistentVolumeClaimRetentionPolicy", "whenDeleted"))
+	require.Equal(t, "2Gi", at(t, spec, "volumeClaimTemplates", 0, "spec", "resources", "requests", "storage"))
+	require.Equal(t, []any{"ReadWriteOnce"}, at(t, spec, "volumeClaimTemplates", 0, "spec", "accessModes"))
+	c := at(t, spec, "template", "spec", "containers", 0).(map[string]any)
 	require.Equal(t, PostgresImage, c["image"])
 	require.Equal(t, [2]string{"litellm-postgres", "POSTGRES_PASSWORD"}, authPoolSecretRefs(t, c)["POSTGRES_PASSWORD"])
-	require.EqualValues(t, authPoolPostgresUID, authPoolDig(t, c, "securityContext", "runAsUser"))
-	require.NotEmpty(t, authPoolDig(t, c, "resources", "limits", "memory"))
-	require.EqualValues(t, authPoolPostgresUID, authPoolDig(t, spec, "template", "spec", "securityContext", "fsGroup"))
+	require.EqualValues(t, authPoolPostgresUID, at(t, c, "securityContext", "runAsUser"))
+	require.NotEmpty(t, at(t, c, "resources", "limits", "memory"))
+	require.EqualValues(t, authPoolPostgresUID, at(t, spec, "template", "spec", "securityContext", "fsGroup"))
 }
 
 func TestAuthPoolExistingDatabaseSecret(t *testing.T) {
@@ -719,11 +716,11 @@ func TestAuthPoolEmptyPulumiName(t *testing.T) {
 func TestAuthPoolScriptsConfigMap(t *testing.T) {
 	r := mustRunAuthPool(t, authPoolDevArgs())
 	cm := r.k8s(t, authPoolCMType, "litellm-scripts")
-	require.Equal(t, authPoolAuthLoginScript, authPoolDig(t, cm.Plain, "data", "auth-login"))
-	require.Equal(t, authPoolInstallCodexScript, authPoolDig(t, cm.Plain, "data", "install-codex"))
+	require.Equal(t, authPoolAuthLoginScript, at(t, cm.Plain, "data", "auth-login"))
+	require.Equal(t, authPoolInstallCodexScript, at(t, cm.Plain, "data", "install-codex"))
 	src := r.k8s(t, authPoolCMType, "litellm-rotator-src")
 	for _, f := range rotator.SourceFiles() {
-		require.Equal(t, f.Content, authPoolDig(t, src.Plain, "data", f.Key), f.Key)
+		require.Equal(t, f.Content, at(t, src.Plain, "data", f.Key), f.Key)
 	}
 	require.Contains(t, authPoolInstallCodexScript, "set -eu")
 	require.NotContains(t, authPoolInstallCodexScript, "|| true")

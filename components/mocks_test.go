@@ -22,6 +22,7 @@ type recordedResource struct {
 	Protect       bool
 	Retain        bool
 	IgnoreChanges []string
+	Deps          []string       // URNs of explicit dependencies (DependsOn)
 	Plain         map[string]any // Inputs with secrets and outputs unwrapped
 }
 
@@ -39,6 +40,7 @@ func (m *mockMonitor) NewResource(args pulumi.MockResourceArgs) (string, resourc
 		r.Protect = rpc.GetProtect()
 		r.Retain = rpc.GetRetainOnDelete()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.Deps = rpc.GetDependencies()
 	}
 	r.Plain, _ = plainValue(resource.NewObjectProperty(args.Inputs)).(map[string]any)
 	m.mu.Lock()

@@ -26,6 +26,7 @@ func (s Stack) AgentArgs(i int, baseURL pulumi.StringInput) components.CloudCode
 			DefaultModel:   s.PoolArgs().EffectiveResponsesAlias(),
 			KeySecret:      a.LiteLLM.KeySecret,
 			ModelAllowlist: a.LiteLLM.ModelAllowlist,
+			ManageKey:      a.LiteLLM.ManageKey,
 		},
 		Registry: components.AgentRegistryArgs{APIURL: a.Registry.APIURL, PodID: a.Registry.PodID, TokenSecret: a.Registry.TokenSecret},
 		Runner:   components.AgentRunnerArgs{Command: a.Runner.Command, Packages: a.Runner.Packages},
@@ -37,4 +38,34 @@ func (s Stack) AgentArgs(i int, baseURL pulumi.StringInput) components.CloudCode
 		Env:       a.Env,
 		SkipAwait: s.SkipAwait(),
 	}
+}
+
+// AgentWiring is what agents take from the auth pool and the key registrar.
+type AgentWiring struct {
+	// BaseURL is the pool's BaseURL (also where key registration reaches LiteLLM).
+	BaseURL pulumi.StringInput
+	// MasterKeySecret is the pool's MasterKeySecretName and MasterKeySecretKey.
+	MasterKeySecret components.SecretKeyInput
+	// RegistrarSource is the LiteLLMKeyRegistrar's SourceConfigMapName (nil when no agent
+	// has a Pulumi-managed key).
+	RegistrarSource pulumi.StringInput
+}
+
+// WiredAgentArgs is AgentArgs with everything an agent needs from the other components.
+func (s Stack) WiredAgentArgs(i int, w AgentWiring) components.CloudCodexAgentArgs {
+	args := s.AgentArgs(i, w.BaseURL)
+	args.LiteLLM.MasterKeySecret = w.MasterKeySecret
+	args.LiteLLM.RegistrarSource = w.RegistrarSource
+	return args
+}
+
+// KeyRegistrarArgs are the LiteLLMKeyRegistrar's args; ok is false when no agent has a
+// Pulumi-managed LiteLLM key (nothing needs the registrar).
+func (s Stack) KeyRegistrarArgs() (args components.LiteLLMKeyRegistrarArgs, ok bool) {
+	for i := range s.Agents {
+		if s.AgentArgs(i, nil).LiteLLM.KeyManaged() {
+			ok = true
+		}
+	}
+	return components.LiteLLMKeyRegistrarArgs{Namespace: s.Namespace, SkipAwait: s.SkipAwait()}, ok
 }

@@ -84,10 +84,12 @@ type MCPServer struct {
 	SecretEnv map[string]SecretRef `json:"secretEnv"`
 }
 
-// AgentLiteLLM is the agent's LiteLLM key.
+// AgentLiteLLM is the agent's LiteLLM key. ManageKey (default true) has Pulumi generate
+// the key and register it with ModelAllowlist; false leaves both to the operator.
 type AgentLiteLLM struct {
 	KeySecret      SecretRef `json:"keySecret"`
 	ModelAllowlist []string  `json:"modelAllowlist"`
+	ManageKey      *bool     `json:"manageKey"`
 }
 
 // AgentRegistry is the agent platform registration.

@@ -30,4 +30,4 @@ export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$STATE_DIR/backend}"
 # Dev-only passphrase for the dev stack's passphrase secrets provider. It protects nothing
 # but a throwaway local stack; real stacks use their own secrets provider.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-cloud-codex-dev-only}"
-export PATH="$TOOLS_BIN:$PATH"
+case ":$PATH:" in *":$TOOLS_BIN:"*) ;; *) export PATH="$TOOLS_BIN:$PATH" ;; esac

@@ -42,10 +42,13 @@ go_build() { # DIR OUT PKG [ldflags...]
 link() { mkdir -p "$TOOLS_BIN"; ln -sfn "$1" "$TOOLS_BIN/$(basename "$1")"; }
 
 build_pulumi() {
-  local existing
+  local existing outside_path
   # An installed pulumi is honoured only at the pinned version; its own bundled language
-  # host comes with it.
-  if existing=$(PATH="${PATH#"$TOOLS_BIN:"}" command -v pulumi 2>/dev/null) \
+  # host comes with it. Our own link in $TOOLS_BIN (possibly on PATH more than once) is not
+  # an installed pulumi.
+  outside_path=$(tr ':' '\n' <<<"$PATH" | grep -vxF "$TOOLS_BIN" | paste -sd: -)
+  if existing=$(PATH="$outside_path" command -v pulumi 2>/dev/null) \
+     && [[ "$(readlink -f "$existing")" != "$CLOUD_CODEX_CACHE"/* ]] \
      && [ "$("$existing" version 2>/dev/null)" = "$PULUMI_VERSION" ]; then
     echo "    using installed $existing ($PULUMI_VERSION)"
     link "$existing"
