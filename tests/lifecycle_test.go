@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
@@ -14,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cloud-codex/codexconfig"
+	"cloud-codex/keyregistrar"
 	"cloud-codex/litellmconfig"
 )
 
@@ -57,6 +60,7 @@ func TestStackLifecycleOnTheLocalAPIServer(t *testing.T) {
 		require.Positive(t, res.ChangeSummary["create"])
 	})
 
+	var outputs auto.OutputMap
 	t.Run("up deploys", func(t *testing.T) {
 		out := &logWriter{t: t}
 		res, err := stack.Up(ctx, optup.PolicyPacks(policyPack), optup.ProgressStreams(out))
@@ -66,9 +70,11 @@ func TestStackLifecycleOnTheLocalAPIServer(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "http://litellm."+e2eNamespace+".svc.cluster.local:4000/v1", res.Outputs["litellmUrl"].Value)
 		require.Contains(t, res.Outputs["nextSteps"].Value, "auth-login 1")
+		outputs = res.Outputs
 	})
 
 	t.Run("the API server holds what we declared", func(t *testing.T) { assertDeclaredObjects(t) })
+	t.Run("each agent's LiteLLM key is generated and registered by a Job", func(t *testing.T) { assertKeyRegistration(t, outputs) })
 
 	t.Run("a second up changes nothing", func(t *testing.T) {
 		res, err := stack.Up(ctx, optup.PolicyPacks(policyPack), optup.ExpectNoChanges())
@@ -208,6 +214,47 @@ func assertDeclaredObjects(t *testing.T) {
 	out, err := kubectl(t, "get", "replicasets", "-n", e2eNamespace, "-l", "app.kubernetes.io/instance=cody", "-o", "name")
 	require.NoError(t, err)
 	require.NotEmpty(t, strings.TrimSpace(string(out)), "kube-controller-manager creates the ReplicaSet")
+}
+
+func assertKeyRegistration(t *testing.T, outputs auto.OutputMap) {
+	require.NotNil(t, outputs, "up must have run")
+	for _, agent := range []string{"cody", "ada"} {
+		key := dig(outputs["agents"].Value, agent, "litellmKey").(map[string]any)
+		require.Equal(t, "pulumi", key["managedBy"])
+		secret := getJSON(t, e2eNamespace, "secret", key["secret"].(string))
+		value, err := base64.StdEncoding.DecodeString(dig(secret, "data", "key").(string))
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(string(value), "sk-"), "a LiteLLM virtual key value")
+
+		job := getJSON(t, e2eNamespace, "job", key["registrationJob"].(string))
+		spec := dig(job, "spec", "template", "spec").(map[string]any)
+		require.Equal(t, "Never", spec["restartPolicy"])
+		require.Equal(t, "build-registrar", dig(spec, "initContainers", 0, "name"))
+		register := dig(spec, "containers", 0).(map[string]any)
+		refs := map[string]string{}
+		for _, e := range register["env"].([]any) {
+			e := e.(map[string]any)
+			if ref := dig(e, "valueFrom", "secretKeyRef"); ref != nil {
+				refs[e["name"].(string)] = dig(ref, "name").(string) + "/" + dig(ref, "key").(string)
+			}
+		}
+		require.Contains(t, refs, keyregistrar.EnvMasterKey)
+		require.Equal(t, "litellm-master-key", strings.Split(refs[keyregistrar.EnvMasterKey], "/")[0])
+		require.Equal(t, key["secret"].(string)+"/key", refs[keyregistrar.EnvKey])
+		require.Contains(t, strings.Join(toStrings(register["command"]), " ")+" "+strings.Join(toStrings(register["args"]), " "),
+			"codex-cli/gpt-5.4", "the allowlist is the pool's responses-path alias")
+		dep := getJSON(t, e2eNamespace, "deployment", "cloud-codex-"+agent)
+		require.Equal(t, `["codex-cli/gpt-5.4"]`, dig(dep, "metadata", "annotations", "cloud-codex.dev/model-allowlist"))
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	list, _ := v.([]any)
+	for _, s := range list {
+		out = append(out, fmt.Sprint(s))
+	}
+	return out
 }
 
 // dig walks decoded JSON by keys and indices; a miss is nil.
