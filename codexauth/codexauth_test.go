@@ -1,9 +1,10 @@
 package codexauth
 
 import (
+	"cloud-codex/internal/gosource/gosourcetest"
+
 	"encoding/base64"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -134,20 +135,4 @@ func TestNamesAndProbes(t *testing.T) {
 	}
 }
 
-func TestSourceFiles(t *testing.T) {
-	files := SourceFiles()
-	names, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range names {
-		if !strings.HasSuffix(name, "_test.go") && files[name] == "" {
-			t.Errorf("%s is missing from the go:embed list in source.go", name)
-		}
-	}
-	for name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			t.Errorf("test file %s in SourceFiles", name)
-		}
-	}
-}
+func TestSourcesEmbedEveryFile(t *testing.T) { gosourcetest.CheckEmbedsEveryFile(t, Sources) }
