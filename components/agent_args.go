@@ -333,3 +333,6 @@ func AgentTokenSecretName(name string) string { return "cloud-codex-" + name + "
 // Validate checks args as NewCloudCodexAgent would, without registering anything (stack
 // config validation runs it for every agent before the first resource).
 func (a CloudCodexAgentArgs) Validate() error { return a.withDefaults().validate() }
+
+// EffectiveModel is the model the agent asks for once defaults apply.
+func (a CloudCodexAgentArgs) EffectiveModel() string { return a.withDefaults().Codex.Model }

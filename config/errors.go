@@ -41,3 +41,16 @@ func configKey(field string) string {
 	}
 	return strings.Join(parts, ".")
 }
+
+// renameFields rewrites a component field error's field (in config spelling) through keys.
+func renameFields(err error, keys map[string]string) error {
+	var fe *components.FieldError
+	if errors.As(err, &fe) {
+		if key, ok := keys[configKey(fe.Field)]; ok {
+			renamed := *fe
+			renamed.Field = key
+			return &renamed
+		}
+	}
+	return err
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -99,8 +100,16 @@ func (s Stack) validate() error {
 				Msg: fmt.Sprintf("duplicate agent name %q (also agents[%d]): every agent needs its own name, PVC and identity", a.Name, j)}
 		}
 		seen[a.Name] = i
-		if err := s.AgentArgs(i, nil).Validate(); err != nil {
+		args := s.AgentArgs(i, nil)
+		if err := args.Validate(); err != nil {
 			return atPath(prefix, err)
+		}
+		// The agent's model must be a responses-path alias the pool serves; otherwise every
+		// call fails (or, with a fallback, silently goes elsewhere).
+		if model := args.EffectiveModel(); !slices.Contains(s.servedModels(), model) {
+			return &KeyError{Path: prefix + ".codex.model", Msg: fmt.Sprintf(
+				"model %q is not a responses-path alias of litellm.models (served: %s); use one of those or add it there",
+				model, strings.Join(s.servedModels(), ", "))}
 		}
 	}
 	return nil

@@ -60,6 +60,12 @@ func TestBadStackConfigsNameTheKeyPath(t *testing.T) {
 		{"short rotation", "cloud-codex:litellm", `{"rotationInterval": "5m", "database": {"inCluster": {}}}`,
 			"cloud-codex:litellm.rotationInterval", "30m"},
 		{"no database", "cloud-codex:litellm", `{}`, "cloud-codex:litellm.database", ""},
+		{"pool memory below LiteLLM's boot needs", "cloud-codex:litellm",
+			`{"database": {"inCluster": {}}, "resources": {"requests": {"memory": "256Mi"}, "limits": {"memory": "512Mi"}}}`,
+			"cloud-codex:litellm.resources.limits.memory", ""},
+		{"agent model the pool does not serve", "cloud-codex:agents",
+			`[{"name": "cody", "codex": {"model": "gpt-5.4"}, "registry": {"apiUrl": "https://x", "podId": "p"}}]`,
+			"cloud-codex:agents[0].codex.model", "served: codex-cli/gpt-5.4"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,7 +43,30 @@ func (s Stack) PoolArgs() components.LiteLLMAuthPoolArgs {
 
 func (s Stack) validatePool() error {
 	if err := s.PoolArgs().Validate(); err != nil {
-		return atPath(Namespace+":litellm", err)
+		return atPath(Namespace+":litellm", renameFields(err, poolFieldKeys))
 	}
 	return nil
+}
+
+// poolFieldKeys maps the pool's field names where the config key is spelt differently.
+var poolFieldKeys = map[string]string{
+	"resources.cpuRequest":    "resources.requests.cpu",
+	"resources.memoryRequest": "resources.requests.memory",
+	"resources.cpuLimit":      "resources.limits.cpu",
+	"resources.memoryLimit":   "resources.limits.memory",
+}
+
+// servedModels are the responses-path aliases the pool serves: what an agent's model may be.
+func (s Stack) servedModels() []string {
+	args := s.PoolArgs()
+	if len(args.Models) == 0 {
+		args.Models = components.DefaultAuthPoolModels()
+	}
+	var out []string
+	for _, m := range args.Models {
+		if m.Path == "" || m.Path == components.AuthPoolResponsesPath {
+			out = append(out, m.Alias)
+		}
+	}
+	return out
 }
