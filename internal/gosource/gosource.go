@@ -38,8 +38,8 @@ type File struct {
 }
 
 // Package is one package's embedded non-test sources and its directory in the module.
-// go:embed cannot exclude *_test.go from a glob, so each package lists its files; the
-// tests (gosourcetest.CheckEmbedsEveryFile) catch a forgotten one.
+// An embed glob cannot exclude *_test.go, so each package lists its files; the tests
+// (gosourcetest.CheckLayout, CheckEmbedsEveryFile) catch a forgotten one.
 type Package struct {
 	Dir   string
 	Files fs.FS
