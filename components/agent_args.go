@@ -137,11 +137,6 @@ type AgentRunnerArgs struct {
 	Packages []string
 }
 
-// ResourcesArgs are container requests and limits.
-type ResourcesArgs struct {
-	RequestsCPU, RequestsMemory, LimitsCPU, LimitsMemory string
-}
-
 // reservedAgentEnv are names the component sets itself, or credentials ADR-014 forbids.
 var reservedAgentEnv = map[string]bool{
 	"HOME": true, "CODEX_HOME": true, "LITELLM_API_KEY": true, "TOOLS_DIR": true, "CODEX_VERSION": true,
@@ -197,7 +192,7 @@ func (a CloudCodexAgentArgs) withDefaults() CloudCodexAgentArgs {
 	for _, d := range []struct {
 		v   *string
 		def string
-	}{{&r.RequestsCPU, "50m"}, {&r.RequestsMemory, "256Mi"}, {&r.LimitsCPU, "500m"}, {&r.LimitsMemory, "2Gi"}} {
+	}{{&r.CPURequest, "50m"}, {&r.MemoryRequest, "256Mi"}, {&r.CPULimit, "500m"}, {&r.MemoryLimit, "2Gi"}} {
 		if *d.v == "" {
 			*d.v = d.def
 		}
@@ -234,8 +229,8 @@ func (a CloudCodexAgentArgs) validate() error {
 		CheckRequired("image", a.Image, `set a pinned image such as "node:22-bookworm-slim"`),
 	)
 	for _, q := range []struct{ field, v string }{
-		{"resources.requests.cpu", a.Resources.RequestsCPU}, {"resources.requests.memory", a.Resources.RequestsMemory},
-		{"resources.limits.cpu", a.Resources.LimitsCPU}, {"resources.limits.memory", a.Resources.LimitsMemory},
+		{"resources.requests.cpu", a.Resources.CPURequest}, {"resources.requests.memory", a.Resources.MemoryRequest},
+		{"resources.limits.cpu", a.Resources.CPULimit}, {"resources.limits.memory", a.Resources.MemoryLimit},
 	} {
 		checks = append(checks, CheckQuantity(q.field, q.v))
 	}

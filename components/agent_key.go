@@ -61,8 +61,8 @@ const (
 // Resources of the Job's containers: compiling needs a core and some memory for a minute,
 // the registrar itself almost nothing.
 var (
-	keyRegistrarBuildResources = ResourcesArgs{RequestsCPU: "250m", RequestsMemory: "256Mi", LimitsCPU: "2", LimitsMemory: "1Gi"}
-	keyRegistrarRunResources   = ResourcesArgs{RequestsCPU: "10m", RequestsMemory: "32Mi", LimitsCPU: "200m", LimitsMemory: "64Mi"}
+	keyRegistrarBuildResources = ResourcesArgs{CPURequest: "250m", MemoryRequest: "256Mi", CPULimit: "2", MemoryLimit: "1Gi"}
+	keyRegistrarRunResources   = ResourcesArgs{CPURequest: "10m", MemoryRequest: "32Mi", CPULimit: "200m", MemoryLimit: "64Mi"}
 )
 
 // SecretKeyInput points at one key of a Secret whose name may be another resource's output

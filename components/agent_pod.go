@@ -108,10 +108,3 @@ func agentEnv(args CloudCodexAgentArgs, toolsDir string) corev1.EnvVarArray {
 func literalEnv(name, value string) corev1.EnvVarArgs {
 	return corev1.EnvVarArgs{Name: pulumi.String(name), Value: pulumi.String(value)}
 }
-
-func resourceRequirements(r ResourcesArgs) *corev1.ResourceRequirementsArgs {
-	return &corev1.ResourceRequirementsArgs{
-		Requests: pulumi.StringMap{"cpu": pulumi.String(r.RequestsCPU), "memory": pulumi.String(r.RequestsMemory)},
-		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.LimitsCPU), "memory": pulumi.String(r.LimitsMemory)},
-	}
-}

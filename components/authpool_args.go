@@ -138,17 +138,9 @@ type AuthPoolDatabase struct {
 	InCluster *AuthPoolInClusterDatabase
 }
 
-// AuthPoolResources are a container's requests and limits (Kubernetes quantities).
-type AuthPoolResources struct {
-	CPURequest    string
-	MemoryRequest string
-	CPULimit      string
-	MemoryLimit   string
-}
-
 // DefaultLiteLLMResources are the LiteLLM container's defaults: 1Gi request, 2Gi limit.
-func DefaultLiteLLMResources() AuthPoolResources {
-	return AuthPoolResources{CPURequest: "250m", MemoryRequest: "1Gi", CPULimit: "2", MemoryLimit: "2Gi"}
+func DefaultLiteLLMResources() ResourcesArgs {
+	return ResourcesArgs{CPURequest: "250m", MemoryRequest: "1Gi", CPULimit: "2", MemoryLimit: "2Gi"}
 }
 
 // LiteLLMAuthPoolArgs configures NewLiteLLMAuthPool. Zero values mean "the default".
@@ -166,7 +158,7 @@ type LiteLLMAuthPoolArgs struct {
 	Image string
 	// Resources of the LiteLLM container. Default DefaultLiteLLMResources(); the memory
 	// limit must be at least 1Gi.
-	Resources *AuthPoolResources
+	Resources *ResourcesArgs
 
 	// Models served. Default DefaultAuthPoolModels() (codex-cli/gpt-5.4 → chatgpt/gpt-5.4).
 	Models []AuthPoolModel
@@ -208,7 +200,7 @@ func (a LiteLLMAuthPoolArgs) withDefaults() LiteLLMAuthPoolArgs {
 	res := DefaultLiteLLMResources()
 	if a.Resources != nil {
 		r := *a.Resources
-		res = AuthPoolResources{
+		res = ResourcesArgs{
 			CPURequest: cmp.Or(r.CPURequest, res.CPURequest), MemoryRequest: cmp.Or(r.MemoryRequest, res.MemoryRequest),
 			CPULimit: cmp.Or(r.CPULimit, res.CPULimit), MemoryLimit: cmp.Or(r.MemoryLimit, res.MemoryLimit),
 		}
@@ -330,7 +322,7 @@ func (a LiteLLMAuthPoolArgs) validate() error {
 	return errors.Join(errs...)
 }
 
-func (r AuthPoolResources) validate(field, minMemoryLimit string) error {
+func (r ResourcesArgs) validate(field, minMemoryLimit string) error {
 	var errs []error
 	q := map[string]resource.Quantity{}
 	for _, f := range []struct{ name, v string }{

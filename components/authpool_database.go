@@ -19,7 +19,7 @@ const (
 	authPoolPostgresPasswordKey = "POSTGRES_PASSWORD"
 )
 
-var authPoolPostgresResources = AuthPoolResources{CPURequest: "100m", MemoryRequest: "256Mi", CPULimit: "1", MemoryLimit: "1Gi"}
+var authPoolPostgresResources = ResourcesArgs{CPURequest: "100m", MemoryRequest: "256Mi", CPULimit: "1", MemoryLimit: "1Gi"}
 
 func authPoolPostgresLabels(a LiteLLMAuthPoolArgs) Labels {
 	return Labels{Name: "postgres", Instance: a.Name, Component: "database"}
@@ -139,7 +139,7 @@ func authPoolInClusterDatabase(ctx *pulumi.Context, name string, b *authPoolBuil
 							PeriodSeconds: pulumi.Int(20), TimeoutSeconds: pulumi.Int(5), FailureThreshold: pulumi.Int(6),
 							InitialDelaySeconds: pulumi.Int(30),
 						},
-						Resources:       authPoolResources(authPoolPostgresResources),
+						Resources:       resourceRequirements(authPoolPostgresResources),
 						SecurityContext: RestrictedContainer(authPoolPostgresUID),
 						VolumeMounts: corev1.VolumeMountArray{
 							authPoolMount("data", "/var/lib/postgresql/data", false),

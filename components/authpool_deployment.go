@@ -35,20 +35,12 @@ const authPoolDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 // `sleep` as PID 1 would ignore it and hold the pod for the whole grace period).
 const authPoolSleepForever = `trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done`
 
-// authPoolResources converts requests and limits.
-func authPoolResources(r AuthPoolResources) *corev1.ResourceRequirementsArgs {
-	return &corev1.ResourceRequirementsArgs{
-		Requests: pulumi.StringMap{"cpu": pulumi.String(r.CPURequest), "memory": pulumi.String(r.MemoryRequest)},
-		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.CPULimit), "memory": pulumi.String(r.MemoryLimit)},
-	}
-}
-
 // Resources of the pool's helper containers (not configurable: they are small and fixed).
 var (
-	authPoolBuildResources   = AuthPoolResources{CPURequest: "250m", MemoryRequest: "256Mi", CPULimit: "2", MemoryLimit: "1Gi"}
-	authPoolInstallResources = AuthPoolResources{CPURequest: "100m", MemoryRequest: "256Mi", CPULimit: "1", MemoryLimit: "1Gi"}
-	authPoolStationResources = AuthPoolResources{CPURequest: "10m", MemoryRequest: "64Mi", CPULimit: "500m", MemoryLimit: "512Mi"}
-	authPoolRotatorResources = AuthPoolResources{CPURequest: "10m", MemoryRequest: "32Mi", CPULimit: "200m", MemoryLimit: "128Mi"}
+	authPoolBuildResources   = ResourcesArgs{CPURequest: "250m", MemoryRequest: "256Mi", CPULimit: "2", MemoryLimit: "1Gi"}
+	authPoolInstallResources = ResourcesArgs{CPURequest: "100m", MemoryRequest: "256Mi", CPULimit: "1", MemoryLimit: "1Gi"}
+	authPoolStationResources = ResourcesArgs{CPURequest: "10m", MemoryRequest: "64Mi", CPULimit: "500m", MemoryLimit: "512Mi"}
+	authPoolRotatorResources = ResourcesArgs{CPURequest: "10m", MemoryRequest: "32Mi", CPULimit: "200m", MemoryLimit: "128Mi"}
 )
 
 func authPoolEnv(kv ...string) corev1.EnvVarArray {
@@ -133,7 +125,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 			"GOWORK", "off",
 			"HOME", "/tmp",
 		),
-		Resources:       authPoolResources(authPoolBuildResources),
+		Resources:       resourceRequirements(authPoolBuildResources),
 		SecurityContext: RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
 			authPoolMount(authPoolVolSource, authPoolSrcDir, true),
@@ -152,7 +144,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 			"npm_config_cache", "/tmp/npm-cache",
 			"NPM_CONFIG_UPDATE_NOTIFIER", "false",
 		),
-		Resources:       authPoolResources(authPoolInstallResources),
+		Resources:       resourceRequirements(authPoolInstallResources),
 		SecurityContext: RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
 			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
@@ -177,7 +169,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 			"CODEX_BIN", codexBin,
 			"ROTATOR_BIN", authPoolRotatorBin,
 		),
-		Resources:       authPoolResources(authPoolStationResources),
+		Resources:       resourceRequirements(authPoolStationResources),
 		SecurityContext: RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
 			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
@@ -190,7 +182,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		Name:            pulumi.String("seed"),
 		Image:           pulumi.String(RotatorRunImage),
 		Command:         pulumi.ToStringArray(append([]string{authPoolRotatorBin, "seed"}, accountFlags...)),
-		Resources:       authPoolResources(authPoolRotatorResources),
+		Resources:       resourceRequirements(authPoolRotatorResources),
 		SecurityContext: RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
 			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
@@ -226,7 +218,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		ReadinessProbe: authPoolHTTPProbe("/health/readiness", 10, 3),
 		// 30 × 10 s = 5 minutes for Prisma's database migrations at first start.
 		StartupProbe:    authPoolHTTPProbe("/health/readiness", 10, 30),
-		Resources:       authPoolResources(*a.Resources),
+		Resources:       resourceRequirements(*a.Resources),
 		SecurityContext: RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
 			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
@@ -239,7 +231,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		Image: pulumi.String(RotatorRunImage),
 		Command: pulumi.ToStringArray(append(append([]string{authPoolRotatorBin, "run"}, accountFlags...),
 			"--interval", a.RotationInterval, "--listen", authPoolEventListen)),
-		Resources:       authPoolResources(authPoolRotatorResources),
+		Resources:       resourceRequirements(authPoolRotatorResources),
 		SecurityContext: RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
 			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),

@@ -582,7 +582,7 @@ func TestAuthPoolDefaults(t *testing.T) {
 	require.Equal(t, DefaultLiteLLMResources(), *a.Resources)
 
 	// Partial resources keep the other defaults; the caller's values are not mutated.
-	in := LiteLLMAuthPoolArgs{Resources: &AuthPoolResources{MemoryLimit: "4Gi"}, Database: AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "db"}}}
+	in := LiteLLMAuthPoolArgs{Resources: &ResourcesArgs{MemoryLimit: "4Gi"}, Database: AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "db"}}}
 	a = in.withDefaults()
 	require.Equal(t, "4Gi", a.Resources.MemoryLimit)
 	require.Equal(t, "250m", a.Resources.CPURequest)
@@ -610,9 +610,9 @@ func TestAuthPoolInvalidArgsFailBeforeAnyResource(t *testing.T) {
 		{"empty rotation", func(a *LiteLLMAuthPoolArgs) { a.Accounts.InRotation = []int{} }, "Accounts.InRotation"},
 		{"bad auth size", func(a *LiteLLMAuthPoolArgs) { a.AuthStorage.Size = "1GB" }, "AuthStorage.Size"},
 		{"bad storage class", func(a *LiteLLMAuthPoolArgs) { a.AuthStorage.StorageClass = "Fast_SSD" }, "AuthStorage.StorageClass"},
-		{"bad memory", func(a *LiteLLMAuthPoolArgs) { a.Resources = &AuthPoolResources{MemoryLimit: "lots"} }, "Resources.MemoryLimit"},
+		{"bad memory", func(a *LiteLLMAuthPoolArgs) { a.Resources = &ResourcesArgs{MemoryLimit: "lots"} }, "Resources.MemoryLimit"},
 		{"memory limit below 1Gi", func(a *LiteLLMAuthPoolArgs) {
-			a.Resources = &AuthPoolResources{MemoryRequest: "256Mi", MemoryLimit: "512Mi"}
+			a.Resources = &ResourcesArgs{MemoryRequest: "256Mi", MemoryLimit: "512Mi"}
 		}, "Resources.MemoryLimit"},
 		{"responses alias on chatgpt/responses/", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/responses/gpt-5.4"}}

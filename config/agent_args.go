@@ -32,8 +32,8 @@ func (s Stack) AgentArgs(i int, baseURL pulumi.StringInput) components.CloudCode
 		Runner:   components.AgentRunnerArgs{Command: a.Runner.Command, Packages: a.Runner.Packages},
 		Image:    a.Image,
 		Resources: components.ResourcesArgs{
-			RequestsCPU: a.Resources.Requests.CPU, RequestsMemory: a.Resources.Requests.Memory,
-			LimitsCPU: a.Resources.Limits.CPU, LimitsMemory: a.Resources.Limits.Memory,
+			CPURequest: a.Resources.Requests.CPU, MemoryRequest: a.Resources.Requests.Memory,
+			CPULimit: a.Resources.Limits.CPU, MemoryLimit: a.Resources.Limits.Memory,
 		},
 		Env:       a.Env,
 		SkipAwait: s.SkipAwait(),

@@ -27,7 +27,7 @@ func (s Stack) PoolArgs() components.LiteLLMAuthPoolArgs {
 		CodexVersion:     l.CodexVersion,
 	}
 	if l.Resources != nil {
-		args.Resources = &components.AuthPoolResources{
+		args.Resources = &components.ResourcesArgs{
 			CPURequest: l.Resources.Requests.CPU, MemoryRequest: l.Resources.Requests.Memory,
 			CPULimit: l.Resources.Limits.CPU, MemoryLimit: l.Resources.Limits.Memory,
 		}
