@@ -34,9 +34,10 @@ key() {
 }
 
 go_build() { # DIR OUT PKG [ldflags...]
-  local dir=$1 out=$2 pkg=$3; shift 3
+  local dir=$1 out=$2 pkg=$3 start=$SECONDS; shift 3
   (cd "$ROOT_DIR/$dir" && go build -trimpath -ldflags "-s -w $*" -o "$out.tmp" "$pkg") || fail "go build $pkg"
   mv "$out.tmp" "$out"
+  echo "    built $(basename "$out") in $((SECONDS - start))s"
 }
 
 link() { mkdir -p "$TOOLS_BIN"; ln -sfn "$1" "$TOOLS_BIN/$(basename "$1")"; }
