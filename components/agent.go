@@ -40,6 +40,9 @@ type CloudCodexAgent struct {
 	// makes it: "pulumi" (generated and registered by this component) or "operator".
 	KeySecretName pulumi.StringOutput `pulumi:"keySecretName"`
 	KeyManagedBy  pulumi.StringOutput `pulumi:"keyManagedBy"`
+	// RegistryInstall says what to install in the agent platform, with the exact identity
+	// (agentName codex, instanceId, podId): that install issues the runtime token.
+	RegistryInstall pulumi.StringOutput `pulumi:"registryInstall"`
 	// KeyRegistrationJob is the Job that registers a Pulumi-managed key in LiteLLM (its
 	// name changes with what it registers); empty for an operator-managed key.
 	KeyRegistrationJob pulumi.StringOutput `pulumi:"keyRegistrationJob"`
@@ -159,6 +162,7 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 	secrets, commands := agentRequiredSecrets(args)
 	agent.RequiredSecrets = pulumi.ToStringArray(secrets).ToStringArrayOutput()
 	agent.SecretCommands = pulumi.ToStringArray(commands).ToStringArrayOutput()
+	agent.RegistryInstall = pulumi.String(agentRegistryInstall(args)).ToStringOutput()
 	if key != nil {
 		agent.KeySecretName = key.secret.Metadata.Name().Elem()
 		agent.KeyManagedBy = pulumi.String(KeyManagedByPulumi).ToStringOutput()
@@ -179,6 +183,7 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		"keySecretName":      agent.KeySecretName,
 		"keyManagedBy":       agent.KeyManagedBy,
 		"keyRegistrationJob": agent.KeyRegistrationJob,
+		"registryInstall":    agent.RegistryInstall,
 	}); err != nil {
 		return nil, err
 	}
@@ -222,6 +227,12 @@ func agentRequiredSecrets(args CloudCodexAgentArgs) ([]string, []string) {
 			args.LiteLLM.KeySecret.Name, ns, args.LiteLLM.KeySecret.Key, args.Name, strings.Join(args.LiteLLM.ModelAllowlist, ", ")))
 	}
 	return secrets, commands
+}
+
+// agentRegistryInstall is the platform-side step that precedes the runtime-token Secret.
+func agentRegistryInstall(args CloudCodexAgentArgs) string {
+	return fmt.Sprintf("install agent %s as instance %s in pod %s on %s; put the runtime token it issues in Secret %s",
+		AgentIdentityName, args.Name, args.Registry.PodID, args.Registry.APIURL, args.Registry.TokenSecret.Name)
 }
 
 // toolsDirName keys the tools install on the PVC by codex version and runner packages, so a

@@ -57,7 +57,7 @@ func runAgent(t *testing.T, args CloudCodexAgentArgs) (*agentRun, error) {
 		for name, o := range map[string]pulumi.Output{
 			"urn": agent.URN(), "deploymentName": agent.DeploymentName, "pvcName": agent.PVCName,
 			"configMapName": agent.ConfigMapName, "model": agent.Model, "requiredSecrets": agent.RequiredSecrets,
-			"secretCommands": agent.SecretCommands, "modelAllowlist": agent.ModelAllowlist,
+			"secretCommands": agent.SecretCommands, "registryInstall": agent.RegistryInstall, "modelAllowlist": agent.ModelAllowlist,
 			"keySecretName": agent.KeySecretName, "keyManagedBy": agent.KeyManagedBy, "keyRegistrationJob": agent.KeyRegistrationJob,
 		} {
 			res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
@@ -253,6 +253,8 @@ func TestAgentOutputsTellTheOperatorWhatToCreate(t *testing.T) {
 	require.Equal(t, "cloud-codex-cody-litellm-key", r.outputs["keySecretName"])
 	require.Equal(t, KeyManagedByOperator, r.outputs["keyManagedBy"])
 	require.Equal(t, "", r.outputs["keyRegistrationJob"])
+	require.Equal(t, "install agent codex as instance cody in pod pod-1 on https://api.example.com; put the runtime token it issues in Secret cloud-codex-cody-token",
+		r.outputs["registryInstall"])
 }
 
 func TestAgentRejectsBadInputBeforeRegisteringAnything(t *testing.T) {
