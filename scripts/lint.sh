@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# go vet and staticcheck over every Go module of the repo, actionlint over the workflows.
+# go vet and staticcheck over the project module (the tools/ wrapper modules only build
+# upstream code), actionlint over the workflows.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 "$ROOT_DIR/scripts/tools.sh" staticcheck actionlint >/dev/null

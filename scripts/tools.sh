@@ -58,13 +58,13 @@ build_pulumi() {
   local dir="$CLOUD_CODEX_CACHE/pulumi/$(key tools/pulumi "$PULUMI_VERSION")-$(key tools/language-go "$PULUMI_LANGUAGE_GO_VERSION")"
   mkdir -p "$dir"
   if [ ! -x "$dir/pulumi" ]; then
-    echo "    building pulumi $PULUMI_VERSION (cold: ~10 min)"
+    echo "    building pulumi $PULUMI_VERSION (cold: ~4-12 min)"
     go_build tools/pulumi "$dir/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
       "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
   fi
   # Next to the CLI is where the CLI looks for a bundled language host.
   if [ ! -x "$dir/pulumi-language-go" ]; then
-    echo "    building pulumi-language-go $PULUMI_LANGUAGE_GO_VERSION (cold: ~2 min)"
+    echo "    building pulumi-language-go $PULUMI_LANGUAGE_GO_VERSION (cold: under 1 min)"
     go_build tools/language-go "$dir/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go
   fi
   [ "$("$dir/pulumi" version)" = "$PULUMI_VERSION" ] || fail "pulumi version is '$("$dir/pulumi" version)', want $PULUMI_VERSION"
@@ -75,7 +75,7 @@ build_kubernetes_provider() {
   local dir="$CLOUD_CODEX_CACHE/plugins/kubernetes-$(key tools/kubernetes-provider "$KUBERNETES_PROVIDER_VERSION")"
   local bin="$dir/pulumi-resource-kubernetes"
   if [ ! -x "$bin" ]; then
-    echo "    building pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION (cold: ~15-20 min)"
+    echo "    building pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION (cold: ~8-14 min)"
     mkdir -p "$dir"
     local moddir
     moddir=$(cd "$ROOT_DIR/tools/kubernetes-provider" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4) \
@@ -92,7 +92,7 @@ build_random_provider() {
   local dir="$CLOUD_CODEX_CACHE/plugins/random-$(key tools/random-provider "$RANDOM_PROVIDER_VERSION")"
   local bin="$dir/pulumi-resource-random"
   if [ ! -x "$bin" ]; then
-    echo "    building pulumi-resource-random $RANDOM_PROVIDER_VERSION (cold: ~5-8 min)"
+    echo "    building pulumi-resource-random $RANDOM_PROVIDER_VERSION (cold: ~2-8 min)"
     mkdir -p "$dir"
     local w="$ROOT_DIR/tools/random-provider" ld="-X cloud-codex/tools/random-provider/info.Version=$RANDOM_PROVIDER_VERSION"
     # tfgen needs the embedded files to exist to compile the provider package; it is a
@@ -140,13 +140,13 @@ build_kube() {
   done
   for cmd in kube-apiserver kube-controller-manager kubectl; do
     if [ ! -x "$dir/$cmd" ]; then
-      echo "    building $cmd $KUBERNETES_VERSION (cold: 5-16 min)"
+      echo "    building $cmd $KUBERNETES_VERSION (cold: 1-16 min)"
       go_build tools/kube "$dir/$cmd" "k8s.io/kubernetes/cmd/$cmd" "$ver"
     fi
     link "$dir/$cmd"
   done
   if [ ! -x "$dir/etcd" ]; then
-    echo "    building etcd $ETCD_VERSION (cold: ~2 min)"
+    echo "    building etcd $ETCD_VERSION (cold: under 1 min)"
     go_build tools/kube "$dir/etcd" ./cmd/etcd
   fi
   link "$dir/etcd"
