@@ -1,6 +1,7 @@
 // Command cloud-codex is the Pulumi program: stack config → namespace → LiteLLMAuthPool →
-// (LiteLLMKeyRegistrar, when an agent's key is Pulumi-managed) → one CloudCodexAgent per
-// configured agent. Wiring only; see components/ and config/.
+// (LiteLLMKeyRegistrar, when an agent's key is Pulumi-managed) → CloudCodexAgentScripts
+// (shared by the agents) → one CloudCodexAgent per configured agent. Wiring only; see
+// components/ and config/.
 package main
 
 import (
@@ -51,6 +52,15 @@ func program(ctx *pulumi.Context) error {
 			return err
 		}
 		wiring.RegistrarSource = registrar.SourceConfigMapName
+	}
+	if len(stack.Agents) > 0 {
+		// One scripts ConfigMap for every agent (the scripts are the same), not one each.
+		scripts, err := components.NewCloudCodexAgentScripts(ctx, "agent-scripts", stack.AgentScriptsArgs(),
+			pulumi.Providers(provider), inNamespace)
+		if err != nil {
+			return err
+		}
+		wiring.Scripts = scripts.ConfigMapName
 	}
 	agents := make([]*components.CloudCodexAgent, len(stack.Agents))
 	for i, a := range stack.Agents {

@@ -102,22 +102,24 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		return nil, fmt.Errorf("agent %q: config ConfigMap: %w", args.Name, err)
 	}
 
-	scriptsName := base + "-scripts"
-	scripts, err := corev1.NewConfigMap(ctx, scriptsName, &corev1.ConfigMapArgs{
-		Metadata: Meta(scriptsName, args.Namespace, labels, args.SkipAwait),
-		Data: pulumi.StringMap{
-			"agent-install-tools.sh": pulumi.String(agentInstallToolsScript),
-			"agent-boot.sh":          pulumi.String(agentBootScript),
-			"agent-identity.js":      pulumi.String(agentIdentityScript),
-			"agent-idle-runner.sh":   pulumi.String(agentIdleRunnerScript),
-		},
-	}, child)
-	if err != nil {
-		return nil, fmt.Errorf("agent %q: scripts ConfigMap: %w", args.Name, err)
+	// The scripts: the stack's shared ConfigMap (CloudCodexAgentScripts), or the agent's own.
+	var scripts pulumi.StringOutput
+	if args.Scripts != nil {
+		scripts = args.Scripts.ToStringOutput()
+	} else {
+		scriptsName := base + "-scripts"
+		own, err := corev1.NewConfigMap(ctx, scriptsName, &corev1.ConfigMapArgs{
+			Metadata: Meta(scriptsName, args.Namespace, labels, args.SkipAwait),
+			Data:     agentScriptsData(),
+		}, child)
+		if err != nil {
+			return nil, fmt.Errorf("agent %q: scripts ConfigMap: %w", args.Name, err)
+		}
+		scripts = own.Metadata.Name().Elem()
 	}
 
 	template := agentPodTemplate(args, labels, agentVolumes{
-		pvc: pvc.Metadata.Name().Elem(), config: config.Metadata.Name().Elem(), scripts: scripts.Metadata.Name().Elem(),
+		pvc: pvc.Metadata.Name().Elem(), config: config.Metadata.Name().Elem(), scripts: scripts,
 	})
 	depOpts := []pulumi.ResourceOption{child}
 	var key *agentKey

@@ -49,6 +49,10 @@ type CloudCodexAgentArgs struct {
 	Env map[string]string
 	// SkipAwait marks every object ready at once (API-only clusters). Default false.
 	SkipAwait bool
+	// Scripts is the ConfigMap of the agent pod's scripts shared by the stack's agents
+	// (CloudCodexAgentScripts.ConfigMapName; it carries the dependency). nil: the agent
+	// declares its own ConfigMap cloud-codex-<name>-scripts (a standalone agent).
+	Scripts pulumi.StringInput
 }
 
 // AgentStorageArgs sizes the state PVC.

@@ -165,7 +165,7 @@ func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.Res
 		Models:       slices.Clone(args.LiteLLM.ModelAllowlist),
 		Metadata:     agentKeyMetadata(args),
 		KeySecret:    ref,
-		SourceSHA256: keyregistrar.SourceChecksum(),
+		SourceSHA256: keyRegistrarChecksum(),
 		BuildImage:   GoBuildImage,
 		RunImage:     RotatorRunImage,
 	}
@@ -219,7 +219,7 @@ func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.Res
 func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) *corev1.PodSpecArgs {
 	bin := keyRegistrarBin + "/" + keyregistrar.BinaryName
 	items := corev1.KeyToPathArray{}
-	for _, f := range keyregistrar.SourceFiles() {
+	for _, f := range keyRegistrarSourceFiles() {
 		items = append(items, &corev1.KeyToPathArgs{Key: pulumi.String(f.Key), Path: pulumi.String(f.Path)})
 	}
 	command := pulumi.StringArray{pulumi.String(bin), pulumi.String("--url"), args.LiteLLM.AdminURL, pulumi.String("--alias"), pulumi.String(spec.Alias)}

@@ -5,8 +5,6 @@ import (
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"cloud-codex/keyregistrar"
 )
 
 // LiteLLMKeyRegistrarType is the type token of the LiteLLMKeyRegistrar component.
@@ -58,7 +56,7 @@ func NewLiteLLMKeyRegistrar(ctx *pulumi.Context, name string, args LiteLLMKeyReg
 		return nil, err
 	}
 	data := pulumi.StringMap{}
-	for _, f := range keyregistrar.SourceFiles() {
+	for _, f := range keyRegistrarSourceFiles() {
 		data[f.Key] = pulumi.String(f.Content)
 	}
 	cmName := KeyRegistrarSourceName(args.Name)

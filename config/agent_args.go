@@ -49,6 +49,8 @@ type AgentWiring struct {
 	// RegistrarSource is the LiteLLMKeyRegistrar's SourceConfigMapName (nil when no agent
 	// has a Pulumi-managed key).
 	RegistrarSource pulumi.StringInput
+	// Scripts is the CloudCodexAgentScripts' ConfigMapName, shared by every agent.
+	Scripts pulumi.StringInput
 }
 
 // WiredAgentArgs is AgentArgs with everything an agent needs from the other components.
@@ -56,7 +58,13 @@ func (s Stack) WiredAgentArgs(i int, w AgentWiring) components.CloudCodexAgentAr
 	args := s.AgentArgs(i, w.BaseURL)
 	args.LiteLLM.MasterKeySecret = w.MasterKeySecret
 	args.LiteLLM.RegistrarSource = w.RegistrarSource
+	args.Scripts = w.Scripts
 	return args
+}
+
+// AgentScriptsArgs are the args of the scripts ConfigMap every agent of the stack shares.
+func (s Stack) AgentScriptsArgs() components.CloudCodexAgentScriptsArgs {
+	return components.CloudCodexAgentScriptsArgs{Namespace: s.Namespace, SkipAwait: s.SkipAwait()}
 }
 
 // KeyRegistrarArgs are the LiteLLMKeyRegistrar's args; ok is false when no agent has a

@@ -19,9 +19,10 @@ import (
 // model names) or, without it, from the CloudCodexAgent component's modelAllowlist output;
 // the model from the codex config.toml of the same CloudCodexAgent.
 //
-// Provisional: the allowlist's final home (the key-registration Job of issue 10) is not
-// designed yet. Until then an agent that declares neither is not checked. As in LiteLLM,
-// an empty list or the entry "all-proxy-models" allows every model.
+// The CloudCodexAgent writes that annotation from the same allowlist its key-registration
+// Job registers in LiteLLM, so the rule checks what LiteLLM will enforce. An agent that
+// declares neither is not checked. As in LiteLLM, an empty list or the entry
+// "all-proxy-models" allows every model.
 const RuleAgentModelInKeyAllowlist = "agent-model-in-key-allowlist"
 
 // AnnotationModelAllowlist is the annotation that declares an agent key's model allowlist.
@@ -54,11 +55,11 @@ func CheckAgentModelInKeyAllowlist(s *Stack) []Violation {
 		if role != RoleAgent || owner == "" {
 			continue
 		}
-		text, ok := stringData(r)[codexconfig.FileName]
+		text, ok := s.dataOf(r)[codexconfig.FileName]
 		if !ok || isUnknown(text) {
 			continue
 		}
-		if cfg, err := codexconfig.Parse(text); err == nil && cfg.Model != "" && !contains(models[owner], cfg.Model) {
+		if cfg, err := s.codexConfig(text); err == nil && cfg.Model != "" && !contains(models[owner], cfg.Model) {
 			models[owner] = append(models[owner], cfg.Model)
 		}
 	}

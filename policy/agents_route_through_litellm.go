@@ -62,19 +62,20 @@ func CheckAgentsRouteThroughLiteLLM(s *Stack) []Violation {
 		if role == RoleAuthPool {
 			continue
 		}
-		data := stringData(r)
+		data := s.dataOf(r)
 		for _, key := range sortedKeys(data) {
 			text := data[key]
 			if isUnknown(text) || (key != codexconfig.FileName && !strings.HasSuffix(key, ".toml")) {
 				continue
 			}
-			problems, isCodex := CheckCodexConfig(text, key, role == RoleAgent && key == codexconfig.FileName, target)
+			cfg, err := s.codexConfig(text)
+			problems, isCodex := checkCodexConfig(cfg, err, key, role == RoleAgent && key == codexconfig.FileName, target)
 			if !isCodex || len(problems) == 0 {
 				continue
 			}
 			out = append(out, Violation{URN: r.URN, Message: fmt.Sprintf(
 				"ConfigMap %s key %s is a codex config that does not route through this stack's LiteLLM:\n  - %s",
-				quote(r.meta().Name), quote(key), strings.Join(problems, "\n  - "))})
+				quote(s.metaOf(r).Name), quote(key), strings.Join(problems, "\n  - "))})
 		}
 	}
 	return out
@@ -94,6 +95,11 @@ type liteLLMTarget struct {
 // false for other TOML documents.
 func CheckCodexConfig(text, key string, known bool, t liteLLMTarget) (problems []string, isCodex bool) {
 	cfg, err := codexconfig.Parse(text)
+	return checkCodexConfig(cfg, err, key, known, t)
+}
+
+// checkCodexConfig is CheckCodexConfig on an already parsed text (cfg and the parse error).
+func checkCodexConfig(cfg codexconfig.Config, err error, key string, known bool, t liteLLMTarget) (problems []string, isCodex bool) {
 	if err != nil {
 		if known || key == codexconfig.FileName {
 			return []string{fmt.Sprintf("it does not parse as a codex %s: %v", codexconfig.FileName, err)}, true

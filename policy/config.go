@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"strings"
+	"sync"
 )
 
 // Helpers for rule config (--policy-pack-config). The CLI validates the config against each
@@ -58,6 +60,27 @@ func regexListConfig(rule string, cfg map[string]any, key string) ([]*regexp.Reg
 	}
 	return out, nil
 }
+
+// cachedRegexListConfig is regexListConfig, compiled once per distinct list: a resource
+// rule reads its config for every resource of the stack.
+func cachedRegexListConfig(rule string, cfg map[string]any, key string) ([]*regexp.Regexp, error) {
+	ss, err := stringListConfig(rule, cfg, key)
+	if err != nil || len(ss) == 0 {
+		return nil, err
+	}
+	cacheKey := rule + "\x00" + key + "\x00" + strings.Join(ss, "\x00")
+	if v, ok := compiledLists.Load(cacheKey); ok {
+		return v.([]*regexp.Regexp), nil
+	}
+	out, err := regexListConfig(rule, cfg, key)
+	if err != nil {
+		return nil, err
+	}
+	compiledLists.Store(cacheKey, out)
+	return out, nil
+}
+
+var compiledLists sync.Map // string -> []*regexp.Regexp
 
 // stringListSchema is the JSON schema of a list of strings; pattern and format constrain
 // each item when non-empty.

@@ -79,20 +79,6 @@ func roleFromURN(resourceURN, parentURN string) Role {
 	return RoleNone
 }
 
-// owner returns the role of r and the URN of the component it belongs to (the nearest
-// LiteLLMAuthPool or CloudCodexAgent ancestor, r included). The URN is "" when the
-// component itself is not among the stack's resources (the role still comes from the URN).
-func (s *Stack) owner(r *Resource) (Role, string) {
-	seen := map[string]bool{}
-	for p := r; p != nil && !seen[p.URN]; p = s.Get(p.Parent) {
-		seen[p.URN] = true
-		if role := roleOfType(p.Type); role != RoleNone {
-			return role, p.URN
-		}
-	}
-	return roleFromURN(r.URN, r.Parent), ""
-}
-
 // dependsOn reports whether r depends on the resource with the given URN.
 func (r *Resource) dependsOn(u string) bool { return slices.Contains(r.Dependencies, u) }
 
@@ -114,20 +100,6 @@ func (sw StackWorkload) String() string {
 	return s
 }
 
-// workloads returns every pod-bearing resource of the stack.
-func (s *Stack) workloads() []StackWorkload {
-	var out []StackWorkload
-	for _, r := range s.Resources {
-		w, ok := WorkloadOf(r)
-		if !ok {
-			continue
-		}
-		role, owner := s.owner(r)
-		out = append(out, StackWorkload{Res: r, W: w, Role: role, Owner: owner})
-	}
-	return out
-}
-
 // PVC is a PersistentVolumeClaim of the stack.
 type PVC struct {
 	Res         *Resource
@@ -135,29 +107,6 @@ type PVC struct {
 	AccessModes []string
 	Role        Role
 	Owner       string
-}
-
-// pvcs returns every PersistentVolumeClaim of the stack.
-func (s *Stack) pvcs() []PVC {
-	var out []PVC
-	for _, r := range s.Resources {
-		if r.kindOf() != "PersistentVolumeClaim" {
-			continue
-		}
-		var spec struct {
-			AccessModes []string `json:"accessModes"`
-		}
-		if v, ok := r.Props["spec"]; ok {
-			decode(v, &spec)
-		}
-		m := r.meta()
-		role, owner := s.owner(r)
-		out = append(out, PVC{
-			Res: r, Key: objectKey{Namespace: m.Namespace, Name: m.Name},
-			AccessModes: spec.AccessModes, Role: role, Owner: owner,
-		})
-	}
-	return out
 }
 
 // mountsPVC reports whether the workload declares a volume backed by the claim. A claim
@@ -184,7 +133,13 @@ func claimRefers(v Volume, ns string, res *Resource, p PVC) bool {
 // authPVCs returns the PVCs that hold the auth pool's ChatGPT credentials: the
 // PersistentVolumeClaims that are children of a LiteLLMAuthPool and that a workload of the
 // same pool mounts. Recognised by the graph, not by the default name litellm-chatgpt-auth.
+// Shared: read it only.
 func (s *Stack) authPVCs() []PVC {
+	s.memo.authOnce.Do(func() { s.memo.authPVCs = s.findAuthPVCs() })
+	return s.memo.authPVCs
+}
+
+func (s *Stack) findAuthPVCs() []PVC {
 	workloads := s.workloads()
 	var out []PVC
 	for _, p := range s.pvcs() {
@@ -250,8 +205,13 @@ func (e LiteLLMEndpoint) Matches(baseURL string) bool {
 // Services that are children of a LiteLLMAuthPool and select the pods of the pool's auth
 // holder (the pool workload that mounts its credential PVC). A pool's other Services (its
 // database) are not LiteLLM. If no pool Service can be matched that way (a selector not
-// known yet), every Service of the pools counts.
+// known yet), every Service of the pools counts. Shared: read it only.
 func (s *Stack) litellmEndpoints() []LiteLLMEndpoint {
+	s.memo.endpointsOnce.Do(func() { s.memo.endpoints = s.findLiteLLMEndpoints() })
+	return s.memo.endpoints
+}
+
+func (s *Stack) findLiteLLMEndpoints() []LiteLLMEndpoint {
 	type svc struct {
 		res   *Resource
 		owner string
@@ -267,7 +227,7 @@ func (s *Stack) litellmEndpoints() []LiteLLMEndpoint {
 		if role != RoleAuthPool {
 			continue
 		}
-		v := svc{res: r, owner: owner, meta: r.meta()}
+		v := svc{res: r, owner: owner, meta: s.metaOf(r)}
 		if sp, ok := r.Props["spec"]; ok {
 			decode(sp, &v.spec)
 		}
@@ -342,8 +302,13 @@ type PoolLiteLLMConfig struct {
 }
 
 // litellmConfigs returns the LiteLLM configs of the stack's auth pools (ConfigMaps that
-// are children of a LiteLLMAuthPool and carry config.yaml).
+// are children of a LiteLLMAuthPool and carry config.yaml). Shared: read it only.
 func (s *Stack) litellmConfigs() []PoolLiteLLMConfig {
+	s.memo.configsOnce.Do(func() { s.memo.configs = s.findLiteLLMConfigs() })
+	return s.memo.configs
+}
+
+func (s *Stack) findLiteLLMConfigs() []PoolLiteLLMConfig {
 	var out []PoolLiteLLMConfig
 	for _, r := range s.Resources {
 		if r.kindOf() != "ConfigMap" {
@@ -353,7 +318,7 @@ func (s *Stack) litellmConfigs() []PoolLiteLLMConfig {
 		if role != RoleAuthPool {
 			continue
 		}
-		data, ok := stringData(r)[litellmconfig.FileName]
+		data, ok := s.dataOf(r)[litellmconfig.FileName]
 		if !ok || isUnknown(data) {
 			continue
 		}

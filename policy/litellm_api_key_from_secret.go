@@ -44,6 +44,10 @@ func liteLLMAPIKeyFromSecretPolicy() policyx.Policy {
 						"item %d (%q) is not an environment variable name", i, n)
 				}
 			}
+			// The kind first: only pod-bearing kinds are converted and decoded.
+			if t, ok := parseKubeType(args.Resource.Type); !ok || podSpecPaths[t.Kind] == nil {
+				return nil
+			}
 			w, ok := WorkloadOf(resourceFromAnalyzer(args.Resource))
 			if !ok {
 				return nil

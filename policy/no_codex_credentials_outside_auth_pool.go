@@ -59,7 +59,7 @@ func noCodexCredentialsPolicy() policyx.Policy {
 // CheckNoCodexCredentials returns one violation per workload outside the auth pool that
 // codex credentials can reach, listing every route found.
 func CheckNoCodexCredentials(s *Stack) []Violation {
-	src := newCredentialSources(s)
+	src := s.credentialSources()
 	var out []Violation
 	for _, sw := range s.workloads() {
 		if sw.Role == RoleAuthPool {
@@ -78,11 +78,12 @@ func CheckNoCodexCredentials(s *Stack) []Violation {
 	return out
 }
 
-// credentialSources is what the stack tells about where credentials may live.
+// credentialSources is what the stack tells about where credentials may live (built once
+// per Stack by Stack.credentialSources).
 type credentialSources struct {
 	authPVCs []PVC
-	// objects holds the data of the stack's Secrets and ConfigMaps, by kind.
-	objects map[string][]dataObject
+	// objects holds the data of the stack's Secrets and ConfigMaps, by kind and name.
+	objects map[string]map[string][]dataObject
 }
 
 type dataObject struct {
@@ -90,26 +91,11 @@ type dataObject struct {
 	Data map[string]string
 }
 
-func newCredentialSources(s *Stack) credentialSources {
-	src := credentialSources{authPVCs: s.authPVCs(), objects: map[string][]dataObject{}}
-	for _, r := range s.Resources {
-		kind := r.kindOf()
-		if kind != "Secret" && kind != "ConfigMap" {
-			continue
-		}
-		m := r.meta()
-		src.objects[kind] = append(src.objects[kind], dataObject{
-			Key: objectKey{Namespace: m.Namespace, Name: m.Name}, Data: stringData(r),
-		})
-	}
-	return src
-}
-
 // data returns the data of the stack's Secret or ConfigMap that a workload in namespace ns
 // references by name, merged if several may match; nil if the stack has none.
 func (c credentialSources) data(kind, ns, name string) map[string]string {
 	var out map[string]string
-	for _, o := range c.objects[kind] {
+	for _, o := range c.objects[kind][name] {
 		if !o.Key.matches(ns, name) {
 			continue
 		}

@@ -36,11 +36,13 @@ func noCredentialsInConfigMapsPolicy() policyx.Policy {
 			},
 		},
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
-			r := resourceFromAnalyzer(args.Resource)
-			if r.kindOf() != "ConfigMap" {
+			// The kind first: converting every resource's properties only to drop all but the
+			// ConfigMaps cost more than the rule itself.
+			if t, ok := parseKubeType(args.Resource.Type); !ok || t.Kind != "ConfigMap" {
 				return nil
 			}
-			extra, err := regexListConfig(RuleNoCredentialsInConfigMaps, args.Config, configExtraPatterns)
+			r := resourceFromAnalyzer(args.Resource)
+			extra, err := cachedRegexListConfig(RuleNoCredentialsInConfigMaps, args.Config, configExtraPatterns)
 			if err != nil {
 				return err
 			}

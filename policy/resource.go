@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
@@ -51,10 +52,14 @@ type Violation struct {
 	Message string
 }
 
-// Stack indexes the resources of one stack for the stack-level rules.
+// Stack indexes the resources of one stack for the stack-level rules. Everything the rules
+// derive from it (metadata, data, owners, workloads, PVCs, the LiteLLM endpoints and
+// configs, parsed codex configs) is computed once per Stack and shared by every rule (see
+// memo.go): a Stack and its resources are read-only once built.
 type Stack struct {
 	Resources []*Resource
 	byURN     map[string]*Resource
+	memo      stackMemo
 }
 
 // NewStack indexes rs.
@@ -84,13 +89,33 @@ func resourceFromAnalyzer(r policyx.AnalyzerResource) *Resource {
 	}
 }
 
-// stackFromAnalyzer converts the resources a stack policy receives.
+// stackFromAnalyzer converts the resources a stack policy receives. policyx hands every
+// stack rule of one AnalyzeStack call the same slice, so the conversion (and everything
+// derived from the Stack) is done once per stack validation, not once per rule: the last
+// conversion is kept, keyed by the slice's identity (its first element's address and its
+// length; the cache holds the slice, so that address cannot be reused meanwhile).
 func stackFromAnalyzer(rs []policyx.AnalyzerResource) *Stack {
+	if len(rs) == 0 {
+		return NewStack(nil)
+	}
+	lastStack.mu.Lock()
+	defer lastStack.mu.Unlock()
+	if c := lastStack.rs; len(c) == len(rs) && &c[0] == &rs[0] {
+		return lastStack.stack
+	}
 	out := make([]*Resource, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, resourceFromAnalyzer(r))
 	}
-	return NewStack(out)
+	lastStack.rs, lastStack.stack = rs, NewStack(out)
+	return lastStack.stack
+}
+
+// lastStack is stackFromAnalyzer's one-entry cache.
+var lastStack struct {
+	mu    sync.Mutex
+	rs    []policyx.AnalyzerResource
+	stack *Stack
 }
 
 // plainMap converts a property map to plain Go values.

@@ -31,20 +31,14 @@ func rwoVolumeRecreateSingleReplicaPolicy() policyx.Policy {
 // CheckRWOVolumeRecreateSingleReplica returns one violation per Deployment that mounts an
 // RWO PVC of the stack without Recreate and at most one replica.
 func CheckRWOVolumeRecreateSingleReplica(s *Stack) []Violation {
-	var rwo []PVC
-	for _, p := range s.pvcs() {
-		if slices.Contains(p.AccessModes, "ReadWriteOnce") || slices.Contains(p.AccessModes, "ReadWriteOncePod") {
-			rwo = append(rwo, p)
-		}
-	}
 	var out []Violation
 	for _, sw := range s.workloads() {
 		if sw.W.Kind != "Deployment" {
 			continue
 		}
 		var mounted []string
-		for _, p := range rwo {
-			if _, ok := sw.mountsPVC(p); ok {
+		for _, p := range s.mountedPVCs(sw) {
+			if slices.Contains(p.AccessModes, "ReadWriteOnce") || slices.Contains(p.AccessModes, "ReadWriteOncePod") {
 				mounted = append(mounted, quote(p.Key.String()))
 			}
 		}

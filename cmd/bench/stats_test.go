@@ -1,0 +1,62 @@
+package main
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestSummarize(t *testing.T) {
+	s := Summarize([]time.Duration{3 * time.Second, time.Second, 2 * time.Second})
+	require.Equal(t, Summary{Runs: 3, Median: 2, Min: 1, Max: 3}, s)
+	s = Summarize([]time.Duration{4 * time.Second, time.Second, 2 * time.Second, 3 * time.Second})
+	require.Equal(t, Summary{Runs: 4, Median: 2.5, Min: 1, Max: 4}, s)
+	require.Equal(t, Summary{}, Summarize(nil))
+	require.Equal(t, "–", Summary{}.String())
+	require.Equal(t, "2.00 s (1.00 s–3.00 s)", Summary{Runs: 3, Median: 2, Min: 1, Max: 3}.String())
+}
+
+func TestRatio(t *testing.T) {
+	require.InDelta(t, 1.5, Ratio(Summary{Runs: 1, Median: 3}, Summary{Runs: 1, Median: 2}), 1e-9)
+	require.True(t, math.IsNaN(Ratio(Summary{Runs: 1, Median: 3}, Summary{})))
+	require.Equal(t, "–", fmtRatio(math.NaN()))
+	require.Equal(t, "1.50×", fmtRatio(1.5))
+}
+
+func TestParseNs(t *testing.T) {
+	ns, err := parseNs("1,10, 100")
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 10, 100}, ns)
+	for _, bad := range []string{"", "0", "ten", "1,-3"} {
+		_, err := parseNs(bad)
+		require.Error(t, err, bad)
+	}
+}
+
+func TestAgentsConfigAndCounts(t *testing.T) {
+	require.JSONEq(t, `[{"name":"agent000","registry":{"apiUrl":"https://api.commonly.example","podId":"pod-bench"}},
+		{"name":"agent001","registry":{"apiUrl":"https://api.commonly.example","podId":"pod-bench"}}]`, agentsConfig(2))
+	all, objects, err := deploymentCounts([]byte(`{"version": 3, "deployment": {"resources": [
+		{"type": "pulumi:pulumi:Stack"}, {"type": "pulumi:providers:kubernetes", "custom": true},
+		{"type": "cloud-codex:index:CloudCodexAgent"}, {"type": "kubernetes:core/v1:ConfigMap", "custom": true},
+		{"type": "random:index/randomPassword:RandomPassword", "custom": true}]}}`))
+	require.NoError(t, err)
+	require.Equal(t, 5, all)
+	require.Equal(t, 2, objects)
+}
+
+func TestMarkdownReportsTargets(t *testing.T) {
+	sum := func(v float64) Summary { return Summary{Runs: 5, Median: v, Min: v, Max: v} }
+	r := &Report{Runs: 5, Results: []*Result{
+		{Agents: 10, Objects: 100, Summary: map[string]Summary{vPreview: sum(10), vPreviewNoPolicy: sum(9), vFloorPreview: sum(9), vUp: sum(12), vFloorUp: sum(10), vKubectl: sum(2)}},
+		{Agents: 100, Objects: 1000, Summary: map[string]Summary{vPreview: sum(50), vPreviewNoPolicy: sum(40), vFloorPreview: sum(45), vUp: sum(60), vFloorUp: sum(50), vKubectl: sum(5)}},
+	}}
+	md := r.Markdown()
+	require.Contains(t, md, "preview / floor: 1.11× (target ≤ 1.20×) — met")
+	require.Contains(t, md, "policy overhead: 1.25× (target ≤ 1.10×) — NOT met")
+	require.Contains(t, md, "preview time(100) / time(10): 5.00× (target ≤ 10.00×) — met")
+	require.True(t, strings.Contains(md, "| 100 | 10 | 10.0× | 10.0× |"), md)
+}

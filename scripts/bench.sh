@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# make bench: what a growing fleet costs in preview and deploy, against the engine floor
+# (issue 11; figures and method in docs/performance.md).
+#
+#   1. Go benchmarks: program construction under mocks, per agent (and the policy pack's
+#      stack rules), with allocations. BENCH_GO=0 skips them.
+#   2. cmd/bench on the embedded local API server: pulumi preview --policy-pack and a no-op
+#      pulumi up for N agents, the floor fixture (tests/fixtures/floor) with as many plain
+#      ConfigMaps, and kubectl apply --server-side of the same rendered manifests; median,
+#      min, max and ratios. BENCH_CLI=0 skips it.
+#
+# Environment: BENCH_RUNS (runs per variant, default 5), BENCH_N (agent counts, default
+# "1,10,100"), BENCH_KEEP=1 (keep the cc-bench-* namespaces), BENCH_GO, BENCH_CLI.
+# Quick run: BENCH_N=1,10 BENCH_RUNS=2 make bench. N=100 takes a long while on 2 cores.
+# Results: stdout, and $STATE_DIR/bench/bench-<time>.{json,md}.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT_DIR"
+
+if [ "${BENCH_GO:-1}" != 0 ]; then
+  echo "==> Go benchmarks (construction under mocks; policy stack rules)"
+  go test -run '^$' -bench 'BenchmarkProgram' -benchmem -benchtime "${BENCH_GO_TIME:-20x}" . | grep -E '^(Benchmark|ok|FAIL)'
+  go test -run '^$' -bench 'BenchmarkPack' -benchmem -benchtime "${BENCH_GO_TIME:-20x}" ./policy/ | grep -E '^(Benchmark|ok|FAIL)'
+fi
+
+if [ "${BENCH_CLI:-1}" != 0 ]; then
+  echo "==> CLI bench on the local API server (BENCH_N=${BENCH_N:-1,10,100}, BENCH_RUNS=${BENCH_RUNS:-5})"
+  scripts/tools.sh pulumi plugins policy kube >/dev/null
+  scripts/cluster.sh up >/dev/null
+  mkdir -p "$STATE_DIR/bench"
+  go build -o "$STATE_DIR/bench/cc-bench" ./cmd/bench
+  "$STATE_DIR/bench/cc-bench"
+fi
