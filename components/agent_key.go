@@ -244,17 +244,7 @@ func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) *corev1.
 			Image:      pulumi.String(GoBuildImage),
 			WorkingDir: pulumi.String(keyRegistrarSrc),
 			Command:    pulumi.ToStringArray([]string{"go", "build", "-trimpath", "-o", bin, keyregistrar.BuildPackage}),
-			// Standard library only: no module downloads (GOPROXY=off), no toolchain switch.
-			Env: corev1.EnvVarArray{
-				literalEnv("CGO_ENABLED", "0"),
-				literalEnv("GOCACHE", "/tmp/gocache"),
-				literalEnv("GOPATH", "/tmp/gopath"),
-				literalEnv("GOFLAGS", "-mod=mod"),
-				literalEnv("GOTOOLCHAIN", "local"),
-				literalEnv("GOPROXY", "off"),
-				literalEnv("GOWORK", "off"),
-				literalEnv("HOME", "/tmp"),
-			},
+			Env:             shippedGoBuildEnv(),
 			Resources:       resourceRequirements(keyRegistrarBuildResources),
 			SecurityContext: RestrictedContainer(keyRegistrarUID),
 			VolumeMounts: corev1.VolumeMountArray{

@@ -114,17 +114,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		Command: pulumi.ToStringArray([]string{
 			"go", "build", "-o", authPoolRotatorBin, rotator.BuildPackage,
 		}),
-		// Standard library only: no module downloads (GOPROXY=off), no toolchain switch.
-		Env: authPoolEnv(
-			"CGO_ENABLED", "0",
-			"GOCACHE", "/tmp/gocache",
-			"GOPATH", "/tmp/gopath",
-			"GOFLAGS", "-mod=mod",
-			"GOTOOLCHAIN", "local",
-			"GOPROXY", "off",
-			"GOWORK", "off",
-			"HOME", "/tmp",
-		),
+		Env:             shippedGoBuildEnv(),
 		Resources:       resourceRequirements(authPoolBuildResources),
 		SecurityContext: RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
