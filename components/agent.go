@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
@@ -210,7 +212,7 @@ func agentCodexConfig(args CloudCodexAgentArgs, baseURL string) codexconfig.Conf
 	if len(args.Codex.MCPServers) > 0 {
 		mcp = map[string]codexconfig.MCPServer{}
 		for id, s := range args.Codex.MCPServers {
-			mcp[id] = codexconfig.MCPServer{Command: s.Command, Args: s.Args, Env: s.Env, EnvVars: sortedKeys(s.SecretEnv)}
+			mcp[id] = codexconfig.MCPServer{Command: s.Command, Args: s.Args, Env: s.Env, EnvVars: slices.Sorted(maps.Keys(s.SecretEnv))}
 		}
 	}
 	return codexconfig.ForLiteLLM(args.Codex.Model, baseURL, mcp)

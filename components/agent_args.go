@@ -2,8 +2,8 @@ package components
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -244,13 +244,13 @@ func (a CloudCodexAgentArgs) validate() error {
 				`pin every package to an exact version, e.g. "left-pad@1.3.0" (unpinned installs broke agents before)`})
 		}
 	}
-	for _, name := range sortedKeys(a.Env) {
+	for _, name := range slices.Sorted(maps.Keys(a.Env)) {
 		if reservedAgentEnv[name] || strings.HasPrefix(name, "OPENAI_CODEX_") {
 			checks = append(checks, &FieldError{"env." + name, "(set)",
 				"this name is set by the component or is a ChatGPT/OpenAI credential agents must not hold; remove it"})
 		}
 	}
-	for _, id := range sortedKeys(a.Codex.MCPServers) {
+	for _, id := range slices.Sorted(maps.Keys(a.Codex.MCPServers)) {
 		if a.Codex.MCPServers[id].Command == "" {
 			checks = append(checks, &FieldError{"codex.mcpServers." + id + ".command", `""`, "set the command that starts the MCP server"})
 		}
@@ -307,15 +307,6 @@ func isPinnedNpmSpec(spec string) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Names derived from the agent name, exported for outputs and docs.

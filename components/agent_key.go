@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
@@ -226,7 +227,7 @@ func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) *corev1.
 	for _, m := range spec.Models {
 		command = append(command, pulumi.String("--model"), pulumi.String(m))
 	}
-	for _, k := range sortedKeys(spec.Metadata) {
+	for _, k := range slices.Sorted(maps.Keys(spec.Metadata)) {
 		command = append(command, pulumi.String("--metadata"), pulumi.String(k+"="+spec.Metadata[k]))
 	}
 	master := args.LiteLLM.MasterKeySecret
@@ -240,10 +241,10 @@ func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) *corev1.
 		EnableServiceLinks:           pulumi.Bool(false),
 		SecurityContext:              podSecurity,
 		InitContainers: corev1.ContainerArray{&corev1.ContainerArgs{
-			Name:       pulumi.String("build-registrar"),
-			Image:      pulumi.String(GoBuildImage),
-			WorkingDir: pulumi.String(keyRegistrarSrc),
-			Command:    pulumi.ToStringArray([]string{"go", "build", "-trimpath", "-o", bin, keyregistrar.BuildPackage}),
+			Name:            pulumi.String("build-registrar"),
+			Image:           pulumi.String(GoBuildImage),
+			WorkingDir:      pulumi.String(keyRegistrarSrc),
+			Command:         pulumi.ToStringArray([]string{"go", "build", "-trimpath", "-o", bin, keyregistrar.BuildPackage}),
 			Env:             shippedGoBuildEnv(),
 			Resources:       resourceRequirements(keyRegistrarBuildResources),
 			SecurityContext: RestrictedContainer(keyRegistrarUID),

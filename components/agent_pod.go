@@ -1,6 +1,8 @@
 package components
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -93,13 +95,13 @@ func agentEnv(args CloudCodexAgentArgs, toolsDir string) corev1.EnvVarArray {
 		literalEnv("COMMONLY_API_URL", args.Registry.APIURL),
 		args.Registry.TokenSecret.EnvFrom("COMMONLY_RUNTIME_TOKEN", false),
 	}
-	for _, id := range sortedKeys(args.Codex.MCPServers) {
+	for _, id := range slices.Sorted(maps.Keys(args.Codex.MCPServers)) {
 		s := args.Codex.MCPServers[id]
-		for _, name := range sortedKeys(s.SecretEnv) {
+		for _, name := range slices.Sorted(maps.Keys(s.SecretEnv)) {
 			env = append(env, s.SecretEnv[name].EnvFrom(name, false))
 		}
 	}
-	for _, name := range sortedKeys(args.Env) {
+	for _, name := range slices.Sorted(maps.Keys(args.Env)) {
 		env = append(env, literalEnv(name, args.Env[name]))
 	}
 	return env

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
@@ -63,7 +65,7 @@ func CheckAgentsRouteThroughLiteLLM(s *Stack) []Violation {
 			continue
 		}
 		data := s.dataOf(r)
-		for _, key := range sortedKeys(data) {
+		for _, key := range slices.Sorted(maps.Keys(data)) {
 			text := data[key]
 			if isUnknown(text) || (key != codexconfig.FileName && !strings.HasSuffix(key, ".toml")) {
 				continue

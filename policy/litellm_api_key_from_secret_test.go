@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,7 +24,7 @@ func TestCheckSecretOnlyEnv(t *testing.T) {
 		{"from a field", `[{name: LITELLM_API_KEY, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]`, `takes LITELLM_API_KEY from field "metadata.name"`},
 	} {
 		for _, field := range []string{"containers", "initContainers", "ephemeralContainers"} {
-			for _, kind := range sortedKeys(kindTypes) {
+			for _, kind := range slices.Sorted(maps.Keys(kindTypes)) {
 				t.Run(tc.name+"/"+field+"/"+kind, func(t *testing.T) {
 					w, _ := WorkloadOf(workloadRes(t, kind, "w", nil, "", field+": [{name: app, image: x, env: "+tc.env+"}]"))
 					got := CheckSecretOnlyEnv(w, []string{"LITELLM_API_KEY"})

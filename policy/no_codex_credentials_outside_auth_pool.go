@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
@@ -132,7 +134,7 @@ func credentialRoutes(sw StackWorkload, src credentialSources) []string {
 				}
 			}
 			data := src.data(ref.Kind, ns, ref.Name)
-			for _, k := range sortedKeys(data) {
+			for _, k := range slices.Sorted(maps.Keys(data)) {
 				if len(ref.Items) > 0 && !itemsSelect(ref.Items, k) {
 					continue
 				}
@@ -219,7 +221,7 @@ func credentialRoutes(sw StackWorkload, src credentialSources) []string {
 				add("%s imports %s %s as env with prefix %s: ChatGPT/OpenAI credential variables", c, kind, quote(name), quote(ef.Prefix))
 			}
 			data := src.data(kind, ns, name)
-			for _, k := range sortedKeys(data) {
+			for _, k := range slices.Sorted(maps.Keys(data)) {
 				if isCredentialEnvName(ef.Prefix + k) {
 					add("%s imports %s %s as env, which sets %s: a ChatGPT/OpenAI credential variable", c, kind, quote(name), ef.Prefix+k)
 				} else if looksLikeCredentialValue(data[k]) {

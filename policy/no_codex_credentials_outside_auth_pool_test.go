@@ -1,6 +1,8 @@
 package main
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -197,7 +199,7 @@ func leakedSecret(t testing.TB) []*Resource {
 }
 
 func TestNoCodexCredentials_EveryRouteEveryKind(t *testing.T) {
-	kinds := sortedKeys(kindTypes)
+	kinds := slices.Sorted(maps.Keys(kindTypes))
 	for _, tc := range credentialRouteCases {
 		fields := []string{"containers"}
 		if tc.container {
@@ -361,7 +363,7 @@ volumes:
 `},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, kind := range sortedKeys(kindTypes) {
+			for _, kind := range slices.Sorted(maps.Keys(kindTypes)) {
 				w := workloadRes(t, kind, "ok", nil, "", tc.pod)
 				if vs := CheckNoCodexCredentials(devStack(t, w)); len(vs) != 0 {
 					t.Errorf("%s: %s", kind, describe(vs))
@@ -417,8 +419,8 @@ func TestRoleFromURN(t *testing.T) {
 func TestPodSpecPathsCoverEveryKind(t *testing.T) {
 	// Every kind the samples use is understood, and a CronJob's pod spec is found at its
 	// deeper path.
-	want := sortedKeys(kindTypes)
-	got := sortedKeys(podSpecPaths)
+	want := slices.Sorted(maps.Keys(kindTypes))
+	got := slices.Sorted(maps.Keys(podSpecPaths))
 	sort.Strings(got)
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("podSpecPaths kinds %v, samples cover %v", got, want)

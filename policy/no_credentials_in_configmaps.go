@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
@@ -77,7 +79,7 @@ func CheckConfigMapCredentials(data map[string]string, extra []*regexp.Regexp) [
 		patterns = append(patterns, credentialPattern{what: fmt.Sprintf("a match of extra pattern %q", re.String()), re: re})
 	}
 	var findings []string
-	for _, key := range sortedKeys(data) {
+	for _, key := range slices.Sorted(maps.Keys(data)) {
 		value := data[key]
 		if codexauth.IsCredentialFileName(key) {
 			findings = append(findings, fmt.Sprintf("key %q is named like a codex credential file", key))

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"sort"
 	"strings"
 	"sync"
 
@@ -293,16 +292,6 @@ func stringData(r *Resource) map[string]string {
 		add("stringData", false)
 	}
 	return out
-}
-
-// sortedKeys returns the keys of m in order, for stable messages.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // decodeBase64 decodes a Secret's data value.
