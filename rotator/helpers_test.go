@@ -355,3 +355,18 @@ func mustJSON(t testing.TB, v any) []byte {
 func filepathGlob(dir, pattern string) ([]string, error) {
 	return filepath.Glob(filepath.Join(dir, pattern))
 }
+
+// envWithDeadAccount2 is a rotator past its first switch attempt: account 1 active and
+// healthy, account 2's refresh token already spent (refresh_token_reused), so it is parked
+// until a new device-auth.
+func envWithDeadAccount2(t *testing.T) (*env, *Rotator) {
+	t.Helper()
+	e := newEnv(t)
+	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
+	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
+	e.server.setHandler(answer(400, `{"error":{"code":"refresh_token_reused"}}`))
+	r := e.seed()
+	e.clock.Advance(31 * time.Minute)
+	r.Tick(t.Context())
+	return e, r
+}

@@ -92,13 +92,7 @@ func TestImportCrashKeepsTheOldLogin(t *testing.T) {
 }
 
 func TestImportedLoginLiftsAPermanentPark(t *testing.T) {
-	e := newEnv(t)
-	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
-	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
-	e.server.setHandler(answer(400, `{"error":{"code":"refresh_token_reused"}}`))
-	r := e.seed()
-	e.clock.Advance(31 * time.Minute)
-	r.Tick(t.Context())
+	e, r := envWithDeadAccount2(t)
 	if a := e.account(2); a.State != StateNeedsDeviceAuth {
 		t.Fatalf("account 2 = %+v, want needs-device-auth", a)
 	}

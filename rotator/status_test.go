@@ -7,13 +7,7 @@ import (
 )
 
 func TestFormatStatus(t *testing.T) {
-	e := newEnv(t)
-	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
-	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
-	e.server.setHandler(answer(400, `{"error":{"code":"refresh_token_reused"}}`))
-	r := e.seed()
-	e.clock.Advance(31 * time.Minute)
-	r.Tick(t.Context())
+	e, _ := envWithDeadAccount2(t)
 
 	var b strings.Builder
 	if err := FormatStatus(&b, e.status(), e.clock.Now()); err != nil {
