@@ -92,7 +92,7 @@ func TestImportCrashKeepsTheOldLogin(t *testing.T) {
 }
 
 func TestImportedLoginLiftsAPermanentPark(t *testing.T) {
-	e, r := envWithDeadAccount2(t)
+	e, _ := envWithDeadAccount2(t)
 	if a := e.account(2); a.State != StateNeedsDeviceAuth {
 		t.Fatalf("account 2 = %+v, want needs-device-auth", a)
 	}
@@ -100,7 +100,7 @@ func TestImportedLoginLiftsAPermanentPark(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A restarted rotator must make the same call from the status file alone.
-	r = e.rotator()
+	r := e.rotator()
 	e.clock.Advance(time.Minute)
 	r.Tick(t.Context())
 	if a := e.account(2); a.NeedsDeviceAuth || !a.Active {
