@@ -22,6 +22,9 @@ export KUBERNETES_VERSION=v1.37.2
 export ETCD_VERSION=v3.7.0
 
 export PULUMI_HOME="$STATE_DIR/pulumi-home"
+# Where the language host keeps each program's binary between runs (tools/language-go/buildcache);
+# "off" relinks on every run, as the stock host does.
+export CLOUD_CODEX_PROGRAM_CACHE="${CLOUD_CODEX_PROGRAM_CACHE:-$CLOUD_CODEX_CACHE/programs}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # The dev stack's state lives in a file backend inside the state dir. A real stack sets its

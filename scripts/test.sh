@@ -10,4 +10,5 @@ scripts/tools.sh pulumi plugins policy kube staticcheck actionlint
 scripts/lint.sh
 echo "==> go test"
 go test -count=1 -timeout 45m ./...
+(cd tools/language-go && go test -count=1 ./buildcache/)
 echo "==> all tests passed in $((SECONDS - start))s"

@@ -62,10 +62,15 @@ build_pulumi() {
     go_build tools/pulumi "$dir/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
       "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
   fi
-  # Next to the CLI is where the CLI looks for a bundled language host.
-  if [ ! -x "$dir/pulumi-language-go" ]; then
+  # Next to the CLI is where the CLI looks for a bundled language host. What it finds there
+  # is tools/language-go/buildcache, which starts the real host with a fixed build target
+  # per program directory so unchanged programs are not relinked on every run.
+  if [ ! -x "$dir/pulumi-language-go-host" ]; then
     echo "    building pulumi-language-go $PULUMI_LANGUAGE_GO_VERSION (cold: under 1 min)"
-    go_build tools/language-go "$dir/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go
+    go_build tools/language-go "$dir/pulumi-language-go-host" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go
+  fi
+  if [ ! -x "$dir/pulumi-language-go" ]; then
+    go_build tools/language-go "$dir/pulumi-language-go" ./buildcache
   fi
   [ "$("$dir/pulumi" version)" = "$PULUMI_VERSION" ] || fail "pulumi version is '$("$dir/pulumi" version)', want $PULUMI_VERSION"
   link "$dir/pulumi"
