@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -190,4 +191,27 @@ func configMap(values map[string]string) auto.ConfigMap {
 		cfg[k] = auto.ConfigValue{Value: v}
 	}
 	return cfg
+}
+
+// programBinaryInode identifies the language host's build of the program in dir, found by
+// the program directory each cache entry records (tools/language-go/buildcache). `go build`
+// touches an up-to-date target in place but writes a relinked one as a new file, so an
+// unchanged inode across runs means the program was not linked again.
+func programBinaryInode(t *testing.T, dir string) uint64 {
+	t.Helper()
+	root := os.Getenv("CLOUD_CODEX_PROGRAM_CACHE")
+	require.NotContains(t, []string{"", "off"}, root, "CLOUD_CODEX_PROGRAM_CACHE must name the program cache (scripts/env.sh)")
+	entries, err := os.ReadDir(root)
+	require.NoError(t, err)
+	for _, e := range entries {
+		source, err := os.ReadFile(filepath.Join(root, e.Name(), "source"))
+		if err != nil || string(source) != dir {
+			continue
+		}
+		info, err := os.Stat(filepath.Join(root, e.Name(), "program"))
+		require.NoError(t, err, "cache entry for %s has no program", dir)
+		return info.Sys().(*syscall.Stat_t).Ino
+	}
+	t.Fatalf("no program build cached for %s under %s", dir, root)
+	return 0
 }

@@ -76,12 +76,15 @@ func TestStackLifecycleOnTheLocalAPIServer(t *testing.T) {
 	t.Run("the API server holds what we declared", func(t *testing.T) { assertDeclaredObjects(t) })
 	t.Run("each agent's LiteLLM key is generated and registered by a Job", func(t *testing.T) { assertKeyRegistration(t, outputs) })
 
-	t.Run("a second up changes nothing", func(t *testing.T) {
+	t.Run("a second up changes nothing, and runs the program without relinking it", func(t *testing.T) {
+		before := programBinaryInode(t, rootDir)
 		res, err := stack.Up(ctx, optup.PolicyPacks(policyPack), optup.ExpectNoChanges())
 		require.NoError(t, err)
 		for op, n := range *res.Summary.ResourceChanges {
 			require.Equal(t, "same", op, "%d resources would %s", n, op)
 		}
+		after := programBinaryInode(t, rootDir)
+		require.Equal(t, before, after, "the unchanged program was linked again")
 	})
 
 	t.Run("refresh finds no drift", func(t *testing.T) {
