@@ -29,5 +29,5 @@ if [ "${BENCH_CLI:-1}" != 0 ]; then
   scripts/cluster.sh up >/dev/null
   mkdir -p "$STATE_DIR/bench"
   go build -o "$STATE_DIR/bench/cc-bench" ./cmd/bench
-  "$STATE_DIR/bench/cc-bench"
+  GOGC="$PULUMI_GOGC" "$STATE_DIR/bench/cc-bench"
 fi

@@ -38,6 +38,7 @@ if [ "$local_cluster" = "true" ] && [ -z "$kubeconfig" ] && [ -z "${KUBECONFIG:-
   "$ROOT_DIR/scripts/cluster.sh" up
 fi
 
+export GOGC="$PULUMI_GOGC"
 policy=(--policy-pack "$TOOLS_BIN/cloud-codex-policy")
 [ -n "${POLICY_PACK_CONFIG:-}" ] && policy+=(--policy-pack-config "$POLICY_PACK_CONFIG")
 case "$op" in

@@ -143,6 +143,7 @@ func newStack(t *testing.T, dir, name string, config map[string]string) auto.Sta
 		"PULUMI_CONFIG_PASSPHRASE":                    os.Getenv("PULUMI_CONFIG_PASSPHRASE"),
 		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+		"GOGC": os.Getenv("PULUMI_GOGC"),
 	}
 	stack, err := auto.UpsertStackLocalSource(ctx, name, dir,
 		auto.Pulumi(pulumiCmd),

@@ -21,20 +21,25 @@ type Machine struct {
 	Kubernetes string `json:"kubernetes"`
 	Provider   string `json:"kubernetesProvider"`
 	Commit     string `json:"commit"`
-	LoadBefore string `json:"loadBefore"`
-	LoadAfter  string `json:"loadAfter"`
+	// GOGC and ProgramCache are the two run settings that move the figures most.
+	GOGC         string `json:"gogc"`
+	ProgramCache string `json:"programCache"`
+	LoadBefore   string `json:"loadBefore"`
+	LoadAfter    string `json:"loadAfter"`
 }
 
 func describeMachine(pulumiBin, root string) Machine {
 	m := Machine{
-		Date:       time.Now().UTC().Format(time.RFC3339),
-		CPUs:       runtime.NumCPU(),
-		CPUModel:   procField("/proc/cpuinfo", "model name"),
-		MemTotal:   procField("/proc/meminfo", "MemTotal"),
-		Go:         runtime.Version(),
-		Kubernetes: os.Getenv("KUBERNETES_VERSION"),
-		Provider:   os.Getenv("KUBERNETES_PROVIDER_VERSION"),
-		LoadBefore: loadAvg(),
+		Date:         time.Now().UTC().Format(time.RFC3339),
+		CPUs:         runtime.NumCPU(),
+		CPUModel:     procField("/proc/cpuinfo", "model name"),
+		MemTotal:     procField("/proc/meminfo", "MemTotal"),
+		Go:           runtime.Version(),
+		Kubernetes:   os.Getenv("KUBERNETES_VERSION"),
+		Provider:     os.Getenv("KUBERNETES_PROVIDER_VERSION"),
+		LoadBefore:   loadAvg(),
+		GOGC:         envOr("GOGC", "100 (Go's default)"),
+		ProgramCache: envOr("CLOUD_CODEX_PROGRAM_CACHE", "off"),
 	}
 	if out, err := exec.Command(pulumiBin, "version").Output(); err == nil {
 		m.Pulumi = strings.TrimSpace(string(out))
@@ -49,7 +54,8 @@ func describeMachine(pulumiBin, root string) Machine {
 
 // Summary is a one-line description for the log.
 func (m Machine) Summary() string {
-	return fmt.Sprintf("%d CPUs (%s), %s, %s, pulumi %s, load %s", m.CPUs, m.CPUModel, m.MemTotal, m.Go, m.Pulumi, m.LoadBefore)
+	return fmt.Sprintf("%d CPUs (%s), %s, %s, pulumi %s, GOGC %s, program cache %s, load %s",
+		m.CPUs, m.CPUModel, m.MemTotal, m.Go, m.Pulumi, m.GOGC, m.ProgramCache, m.LoadBefore)
 }
 
 // procField returns the value of the first "key : value" line of a /proc file.

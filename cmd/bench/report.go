@@ -19,8 +19,8 @@ func (r *Report) Markdown() string {
 	var b strings.Builder
 	m := r.Machine
 	fmt.Fprintf(&b, "\n## Bench %s\n\n", m.Date)
-	fmt.Fprintf(&b, "Machine: %d CPUs (%s), MemTotal %s; %s; %s; Kubernetes %s, pulumi-kubernetes %s; commit %s; load average before %s, after %s.\n\n",
-		m.CPUs, m.CPUModel, m.MemTotal, m.Go, firstLine(m.Pulumi), m.Kubernetes, m.Provider, m.Commit, m.LoadBefore, m.LoadAfter)
+	fmt.Fprintf(&b, "Machine: %d CPUs (%s), MemTotal %s; %s; %s; Kubernetes %s, pulumi-kubernetes %s; GOGC %s; program cache %s; commit %s; load average before %s, after %s.\n\n",
+		m.CPUs, m.CPUModel, m.MemTotal, m.Go, firstLine(m.Pulumi), m.Kubernetes, m.Provider, m.GOGC, m.ProgramCache, m.Commit, m.LoadBefore, m.LoadAfter)
 
 	fmt.Fprintf(&b, "Wall time, median (min–max) of %d runs. Every run is a no-op (--expect-no-changes).\n\n", r.Runs)
 	b.WriteString("| N agents | objects | preview + policy | preview, no policy | floor preview | up + policy | floor up | kubectl apply --server-side |\n")
