@@ -285,6 +285,11 @@ func (b *bench) measure(ctx context.Context, n int) (res *Result, err error) {
 		},
 		vKubectl: func() (time.Duration, error) { return b.kubectlApply(ctx, manifests) },
 	}
+	waited, busy, err := waitForQuiet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.logf("[N=%d] waited %.0fs for the machine to settle (CPUs %.0f%% busy)", n, waited.Seconds(), 100*busy)
 	durations := map[string][]time.Duration{}
 	for round := 1; round <= b.runs; round++ {
 		var line []string
