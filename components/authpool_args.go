@@ -341,12 +341,12 @@ func (r ResourcesArgs) validate(field, minMemoryLimit string) error {
 			errs = append(errs, &FieldError{field + ".MemoryLimit", fmt.Sprintf("%q", r.MemoryLimit), "must be at least " + minMemoryLimit + ": LiteLLM is OOM-killed at boot below that"})
 		}
 		if mr, ok := q["MemoryRequest"]; ok && mr.Cmp(ml) > 0 {
-			errs = append(errs, &FieldError{field + ".MemoryRequest", fmt.Sprintf("%q", r.MemoryRequest), "must not exceed MemoryLimit " + r.MemoryLimit})
+			errs = append(errs, &FieldError{field + ".MemoryRequest", fmt.Sprintf("%q", r.MemoryRequest), "must not exceed the memory limit " + r.MemoryLimit})
 		}
 	}
 	if cl, ok := q["CPULimit"]; ok {
 		if cr, ok := q["CPURequest"]; ok && cr.Cmp(cl) > 0 {
-			errs = append(errs, &FieldError{field + ".CPURequest", fmt.Sprintf("%q", r.CPURequest), "must not exceed CPULimit " + r.CPULimit})
+			errs = append(errs, &FieldError{field + ".CPURequest", fmt.Sprintf("%q", r.CPURequest), "must not exceed the CPU limit " + r.CPULimit})
 		}
 	}
 	return errors.Join(errs...)

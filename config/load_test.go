@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,6 +78,24 @@ func TestBadStackConfigsNameTheKeyPath(t *testing.T) {
 			require.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+func TestEveryInvalidPoolFieldIsReportedUnderItsConfigKey(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:litellm"] = `{"database": {"inCluster": {}}, "rotationInterval": "5m",
+		"resources": {"requests": {"memory": "4Gi", "cpu": "4"}, "limits": {"memory": "2Gi", "cpu": "2"}}}`
+	_, err := Load(values)
+	require.Error(t, err)
+	lines := strings.Split(err.Error(), "\n")
+	for _, want := range []string{
+		"config cloud-codex:litellm.rotationInterval: ",
+		"config cloud-codex:litellm.resources.requests.memory: invalid value \"4Gi\": must not exceed the memory limit 2Gi",
+		"config cloud-codex:litellm.resources.requests.cpu: invalid value \"4\": must not exceed the CPU limit 2",
+	} {
+		require.True(t, slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, want) }),
+			"want a line starting %q in:\n%s", want, err)
+	}
+	require.Len(t, lines, 3, "one line per invalid field:\n%s", err)
 }
 
 func TestSkipAwaitDefaultsOnOnlyForTheLocalCluster(t *testing.T) {
