@@ -63,7 +63,9 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	return args.Name + "-id", outputs, nil
 }
 
-func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) { return args.Args, nil }
+func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return args.Args, nil
+}
 
 func runWithConfig(t *testing.T, config map[string]string) (*recorder, error) {
 	t.Helper()
