@@ -38,7 +38,7 @@ cluster-down: ## Stop the embedded local API server (keeps its data)
 cluster-status: ## Show the embedded local API server's health
 	@scripts/cluster.sh status
 
-lint: ## go vet, staticcheck and actionlint
+lint: ## gofmt, go vet, staticcheck and actionlint
 	@scripts/lint.sh
 
 bench: ## Preview/up timings against the engine floor (docs/performance.md)
