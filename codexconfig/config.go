@@ -29,11 +29,12 @@ var BuiltinProviderIDs = []string{"openai", "ollama", "lmstudio", "amazon-bedroc
 // Config is the subset of codex's config.toml this project writes and checks. Root keys are
 // declared before tables so the encoder emits them first, as TOML requires.
 type Config struct {
-	Model                   string                   `toml:"model"`
-	ModelProvider           string                   `toml:"model_provider"`
+	Model                   string                   `toml:"model,omitempty"`
+	ModelProvider           string                   `toml:"model_provider,omitempty"`
 	ApprovalPolicy          string                   `toml:"approval_policy,omitempty"`
 	SandboxMode             string                   `toml:"sandbox_mode,omitempty"`
 	CheckForUpdateOnStartup *bool                    `toml:"check_for_update_on_startup,omitempty"`
+	CLIAuthCredentialsStore string                   `toml:"cli_auth_credentials_store,omitempty"`
 	ModelProviders          map[string]ModelProvider `toml:"model_providers,omitempty"`
 	MCPServers              map[string]MCPServer     `toml:"mcp_servers,omitempty"`
 }

@@ -40,3 +40,13 @@ func TestParseIgnoresUnknownKeysAndRejectsBrokenTOML(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "codex config.toml")
 }
+
+func TestLoginConfigSetsOnlyTheCredentialsStore(t *testing.T) {
+	text, err := Render(LoginConfig())
+	require.NoError(t, err)
+	back, err := Parse(text)
+	require.NoError(t, err)
+	require.Equal(t, LoginConfig(), back)
+	require.Equal(t, "cli_auth_credentials_store = 'file'\n", text,
+		"one key: an empty model or model_provider would be a config codex rejects")
+}

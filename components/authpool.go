@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"cloud-codex/codexconfig"
 	"cloud-codex/litellmconfig"
 	"cloud-codex/rotator"
 )
@@ -171,12 +172,14 @@ func authPoolLiteLLMConfig(a LiteLLMAuthPoolArgs) litellmconfig.Config {
 
 // authPoolBuild is everything computed from the args before any resource is registered.
 type authPoolBuild struct {
-	args     LiteLLMAuthPoolArgs
-	names    authPoolNames
-	labels   Labels
-	config   string
-	sources  []rotator.SourceFile
-	checksum string
+	args   LiteLLMAuthPoolArgs
+	names  authPoolNames
+	labels Labels
+	config string
+	// loginConfig is codex's config.toml for auth-login (codexconfig.LoginConfig).
+	loginConfig string
+	sources     []rotator.SourceFile
+	checksum    string
 }
 
 func authPoolPrepare(args LiteLLMAuthPoolArgs) (*authPoolBuild, error) {
@@ -185,6 +188,10 @@ func authPoolPrepare(args LiteLLMAuthPoolArgs) (*authPoolBuild, error) {
 		return nil, err
 	}
 	config, err := litellmconfig.Render(authPoolLiteLLMConfig(a))
+	if err != nil {
+		return nil, err
+	}
+	loginConfig, err := codexconfig.Render(codexconfig.LoginConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -211,17 +218,18 @@ func authPoolPrepare(args LiteLLMAuthPoolArgs) (*authPoolBuild, error) {
 			fmt.Fprintf(h, "%d:%s", len(p), p)
 		}
 	}
-	put(config, authPoolAuthLoginScript, authPoolInstallCodexScript)
+	put(config, loginConfig, authPoolAuthLoginScript, authPoolInstallCodexScript)
 	for _, f := range sources {
 		put(f.Key, f.Path, f.Content)
 	}
 	return &authPoolBuild{
-		args:     a,
-		names:    authPoolNamesFor(a),
-		labels:   authPoolLabels(a),
-		config:   config,
-		sources:  sources,
-		checksum: hex.EncodeToString(h.Sum(nil)),
+		args:        a,
+		names:       authPoolNamesFor(a),
+		labels:      authPoolLabels(a),
+		config:      config,
+		loginConfig: loginConfig,
+		sources:     sources,
+		checksum:    hex.EncodeToString(h.Sum(nil)),
 	}, nil
 }
 
@@ -299,8 +307,9 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	scriptsMap, err := corev1.NewConfigMap(ctx, name+"-scripts", &corev1.ConfigMapArgs{
 		Metadata: meta(names.scripts, b.labels),
 		Data: pulumi.StringMap{
-			"auth-login":    pulumi.String(authPoolAuthLoginScript),
-			"install-codex": pulumi.String(authPoolInstallCodexScript),
+			"auth-login":            pulumi.String(authPoolAuthLoginScript),
+			"install-codex":         pulumi.String(authPoolInstallCodexScript),
+			authPoolLoginConfigFile: pulumi.String(b.loginConfig),
 		},
 	}, parent)
 	if err != nil {

@@ -26,6 +26,8 @@ const (
 	authPoolVolSource  = "rotator-src"
 	authPoolVolBin     = "rotator-bin"
 	authPoolVolScripts = "auth-pool-scripts"
+	// authPoolLoginConfigFile is codex's config.toml for auth-login, in the scripts volume.
+	authPoolLoginConfigFile = "codex-login-config.toml"
 )
 
 // The container images' default PATH (Debian), extended for the codex-cli station.
@@ -158,6 +160,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 			"AUTH_POOL_DEPLOYMENT", names.deployment,
 			"CODEX_BIN", codexBin,
 			"ROTATOR_BIN", authPoolRotatorBin,
+			"AUTH_POOL_LOGIN_CONFIG", authPoolScriptsDir+"/"+authPoolLoginConfigFile,
 		),
 		Resources:       resourceRequirements(authPoolStationResources),
 		SecurityContext: RestrictedContainer(authPoolUID),
@@ -270,6 +273,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 					Items: corev1.KeyToPathArray{
 						&corev1.KeyToPathArgs{Key: pulumi.String("auth-login"), Path: pulumi.String("auth-login")},
 						&corev1.KeyToPathArgs{Key: pulumi.String("install-codex"), Path: pulumi.String("install-codex")},
+						&corev1.KeyToPathArgs{Key: pulumi.String(authPoolLoginConfigFile), Path: pulumi.String(authPoolLoginConfigFile), Mode: pulumi.Int(0o444)},
 					},
 				},
 			},

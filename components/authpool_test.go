@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/require"
 
+	"cloud-codex/codexconfig"
 	"cloud-codex/litellmconfig"
 	"cloud-codex/rotator"
 )
@@ -755,7 +756,7 @@ func TestAuthPoolAuthLoginScript(t *testing.T) {
 	authPoolWriteExe(t, codex, `set -eu
 [ "$1 $2" = "login --device-auth" ] || exit 9
 [ -z "${CODEX_HOME:-}" ] || exit 8
-grep -q 'cli_auth_credentials_store = "file"' "$HOME/.codex/config.toml"
+cp "$HOME/.codex/config.toml" "`+dir+`/login-config"
 echo "$HOME" > "`+dir+`/home"
 printf '{"auth_mode":"chatgpt","tokens":{"id_token":"i","access_token":"a","refresh_token":"r","account_id":"x"}}' > "$HOME/.codex/auth.json"
 `)
@@ -765,12 +766,16 @@ echo "$@" > "`+dir+`/rotator-args"
 while [ $# -gt 0 ]; do [ "$1" = --from ] && cp "$2" "`+dir+`/imported"; shift; done
 `)
 	script := authPoolScript(t, authPoolAuthLoginScript)
+	loginConfig, err := codexconfig.Render(codexconfig.LoginConfig())
+	require.NoError(t, err)
+	loginConfigPath := filepath.Join(dir, authPoolLoginConfigFile)
+	require.NoError(t, os.WriteFile(loginConfigPath, []byte(loginConfig), 0o444))
 	run := func(args ...string) (string, error) {
 		cmd := exec.Command("/bin/sh", append([]string{script}, args...)...)
 		cmd.Env = append(os.Environ(),
 			"AUTH_POOL_DIR="+authDir, "AUTH_POOL_ACCOUNTS=1,2", "AUTH_POOL_RESERVED=3", "AUTH_POOL_INTERVAL=30m",
 			"AUTH_POOL_NAMESPACE=agents", "AUTH_POOL_DEPLOYMENT=litellm", "CODEX_BIN="+codex, "ROTATOR_BIN="+rot,
-			"CODEX_HOME=/nonexistent")
+			"AUTH_POOL_LOGIN_CONFIG="+loginConfigPath, "CODEX_HOME=/nonexistent")
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
@@ -788,6 +793,11 @@ while [ $# -gt 0 ]; do [ "$1" = --from ] && cp "$2" "`+dir+`/imported"; shift; d
 
 	out, err = run("2")
 	require.NoError(t, err, out)
+	seenConfig, err := os.ReadFile(filepath.Join(dir, "login-config"))
+	require.NoError(t, err)
+	parsed, err := codexconfig.Parse(string(seenConfig))
+	require.NoError(t, err)
+	require.Equal(t, codexconfig.CredentialsStoreFile, parsed.CLIAuthCredentialsStore, "codex logs in with the rendered login config")
 	args, err := os.ReadFile(filepath.Join(dir, "rotator-args"))
 	require.NoError(t, err)
 	require.Equal(t, "import --dir "+authDir+" --accounts 1,2 --namespace agents --deployment litellm --reserved 3 2 --from", strings.Join(strings.Fields(string(args))[:13], " "))

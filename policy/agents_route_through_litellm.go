@@ -129,10 +129,13 @@ func checkCodexConfig(cfg codexconfig.Config, err error, key string, known bool,
 	return problems, true
 }
 
-// looksLikeCodexConfig reports whether a parsed TOML document sets any codex key.
+// looksLikeCodexConfig reports whether a parsed TOML document sets any codex key. A config
+// that only says where codex keeps its login counts: outside the auth pool it prepares a
+// ChatGPT login, and without a LiteLLM provider codex would use that login.
 func looksLikeCodexConfig(c codexconfig.Config) bool {
 	return c.Model != "" || c.ModelProvider != "" || len(c.ModelProviders) > 0 || c.ApprovalPolicy != "" ||
-		c.SandboxMode != "" || c.CheckForUpdateOnStartup != nil || len(c.MCPServers) > 0
+		c.SandboxMode != "" || c.CheckForUpdateOnStartup != nil || len(c.MCPServers) > 0 ||
+		c.CLIAuthCredentialsStore != ""
 }
 
 // providerProblems checks the active provider table.

@@ -118,6 +118,14 @@ func TestAgentsRouteThroughLiteLLM(t *testing.T) {
 				"codex.toml": cfg(t, func(c *codexconfig.Config) { c.ModelProvider = "openai" }),
 			}))
 		}},
+		{name: "codex login config outside the auth pool", other: map[string][]string{
+			childURN(nil, kubeCM, "login"): {`ConfigMap "login" key "login.toml"`, "model_provider is not set"},
+		}, stack: func(t *testing.T) *Stack {
+			return devStack(t, configMapRes(nil, "", "login", map[string]string{"login.toml": loginConfigTOML(t)}))
+		}},
+		{name: "the auth pool's own codex login config", stack: func(t *testing.T) *Stack {
+			return devStack(t, configMapRes(poolChain, poolURN, "litellm-scripts", map[string]string{"codex-login-config.toml": loginConfigTOML(t)}))
+		}},
 		{name: "an unrelated config.toml outside agents", stack: func(t *testing.T) *Stack {
 			return devStack(t, configMapRes(nil, "", "web", map[string]string{
 				codexconfig.FileName: "[server]\nport = 8080\n", "app.toml": "title = \"x\"\n",

@@ -213,6 +213,16 @@ func litellmConfigYAML(t testing.TB, models ...litellmconfig.Model) string {
 }
 
 // codexConfigTOML renders an agent's config.toml with the shared model.
+// loginConfigTOML is the auth pool's codex login config, rendered as the component does.
+func loginConfigTOML(t testing.TB) string {
+	t.Helper()
+	out, err := codexconfig.Render(codexconfig.LoginConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func codexConfigTOML(t testing.TB, mutate ...func(*codexconfig.Config)) string {
 	t.Helper()
 	c := codexconfig.ForLiteLLM(testModel, testBaseURL, nil)

@@ -13,6 +13,7 @@
 #   AUTH_POOL_NAMESPACE, AUTH_POOL_DEPLOYMENT   for the commands printed at the end
 #   CODEX_BIN             the pinned codex CLI
 #   ROTATOR_BIN           the codex-auth-rotator binary
+#   AUTH_POOL_LOGIN_CONFIG  codex's config.toml for the login (rendered by the component)
 set -eu
 
 die() {
@@ -49,6 +50,7 @@ fi
 
 [ -x "$CODEX_BIN" ] || die "codex CLI not found at $CODEX_BIN (the install-codex init container should have installed it)"
 [ -x "$ROTATOR_BIN" ] || die "codex-auth-rotator not found at $ROTATOR_BIN (the build-rotator init container should have built it)"
+[ -r "${AUTH_POOL_LOGIN_CONFIG:-}" ] || die "codex login config not found at '${AUTH_POOL_LOGIN_CONFIG:-}' (the scripts ConfigMap should provide it)"
 
 # A throwaway HOME: every login produces a fresh ~/.codex/auth.json, and no credentials
 # stay behind in this container.
@@ -57,8 +59,8 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM HUP
 unset CODEX_HOME OPENAI_API_KEY
 mkdir -m 700 "$work/.codex"
-# Store the login in the file (not a keyring): that file is what gets imported.
-printf 'cli_auth_credentials_store = "file"\n' >"$work/.codex/config.toml"
+# It stores the login in a file (not a keyring): that file is what gets imported.
+cp "$AUTH_POOL_LOGIN_CONFIG" "$work/.codex/config.toml"
 
 echo "auth-login: starting the device-auth login for account $n ($role)."
 echo "auth-login: open the URL below in a browser signed in to ChatGPT account $n and enter the code (valid 15 minutes)."
