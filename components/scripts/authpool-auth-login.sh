@@ -59,7 +59,7 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM HUP
 unset CODEX_HOME OPENAI_API_KEY
 mkdir -m 700 "$work/.codex"
-# It stores the login in a file (not a keyring): that file is what gets imported.
+# The login config keeps the login in a file (not a keyring): that file is what gets imported.
 cp "$AUTH_POOL_LOGIN_CONFIG" "$work/.codex/config.toml"
 
 echo "auth-login: starting the device-auth login for account $n ($role)."
