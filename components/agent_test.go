@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/require"
 
 	"cloud-codex/codexconfig"
@@ -54,16 +53,16 @@ func runAgent(t *testing.T, args CloudCodexAgentArgs) (*agentRun, error) {
 		if err != nil {
 			return err
 		}
-		for name, o := range map[string]pulumi.Output{
+		out, err := awaitOutputs(ctx, map[string]pulumi.Output{
 			"urn": agent.URN(), "deploymentName": agent.DeploymentName, "pvcName": agent.PVCName,
 			"configMapName": agent.ConfigMapName, "model": agent.Model, "requiredSecrets": agent.RequiredSecrets,
 			"secretCommands": agent.SecretCommands, "registryInstall": agent.RegistryInstall, "modelAllowlist": agent.ModelAllowlist,
 			"keySecretName": agent.KeySecretName, "keyManagedBy": agent.KeyManagedBy, "keyRegistrationJob": agent.KeyRegistrationJob,
-		} {
-			res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
-			if err != nil {
-				return err
-			}
+		})
+		if err != nil {
+			return err
+		}
+		for name, res := range out {
 			r.outputs[name] = res.Value
 		}
 		r.urn = string(r.outputs["urn"].(pulumi.URN))

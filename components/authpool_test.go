@@ -40,22 +40,18 @@ type authPoolRun struct {
 
 func runAuthPool(t *testing.T, args LiteLLMAuthPoolArgs) (*authPoolRun, error) {
 	t.Helper()
-	r := &authPoolRun{mocks: &mockMonitor{}, out: map[string]internals.UnsafeAwaitOutputResult{}}
+	r := &authPoolRun{mocks: &mockMonitor{}}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		pool, err := NewLiteLLMAuthPool(ctx, "pool", args)
 		if err != nil {
 			return err
 		}
 		r.pool = pool
-		for name, o := range map[string]pulumi.Output{
+		if r.out, err = awaitOutputs(ctx, map[string]pulumi.Output{
 			"urn": pool.URN(), "baseUrl": pool.BaseURL, "serviceName": pool.ServiceName,
 			"masterKeySecretName": pool.MasterKeySecretName, "deviceAuthCommands": pool.DeviceAuthCommands,
-		} {
-			res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
-			if err != nil {
-				return err
-			}
-			r.out[name] = res
+		}); err != nil {
+			return err
 		}
 		r.urn = string(r.out["urn"].Value.(pulumi.URN))
 		return nil

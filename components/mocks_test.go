@@ -7,8 +7,23 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/require"
 )
+
+// awaitOutputs waits for a component's outputs inside the mocked program run, so a test can
+// assert on their resolved values (and whether they are known or secret).
+func awaitOutputs(ctx *pulumi.Context, outputs map[string]pulumi.Output) (map[string]internals.UnsafeAwaitOutputResult, error) {
+	got := make(map[string]internals.UnsafeAwaitOutputResult, len(outputs))
+	for name, o := range outputs {
+		res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
+		if err != nil {
+			return nil, err
+		}
+		got[name] = res
+	}
+	return got, nil
+}
 
 // mockRandomPassword is every RandomPassword's result under the mocks.
 const mockRandomPassword = "AbCdEf0123456789"
