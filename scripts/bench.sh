@@ -25,7 +25,7 @@ fi
 
 if [ "${BENCH_CLI:-1}" != 0 ]; then
   echo "==> CLI bench on the local API server (BENCH_N=${BENCH_N:-1,10,100}, BENCH_RUNS=${BENCH_RUNS:-5})"
-  scripts/tools.sh pulumi plugins policy kube >/dev/null
+  TOOLS_QUIET=1 scripts/tools.sh pulumi plugins policy kube
   scripts/cluster.sh up >/dev/null
   mkdir -p "$STATE_DIR/bench"
   go build -o "$STATE_DIR/bench/cc-bench" ./cmd/bench

@@ -321,7 +321,7 @@ cmd_up() {
   local t0 t_build t_start
   t0=$(now_ms)
   step="build (scripts/tools.sh kube)"
-  "$ROOT_DIR/scripts/tools.sh" kube || fail "scripts/tools.sh kube"
+  TOOLS_QUIET=1 "$ROOT_DIR/scripts/tools.sh" kube || fail "scripts/tools.sh kube"
   t_build=$(secs_since "$t0")
   command -v curl >/dev/null || fail "curl is required for health checks"
   command -v setsid >/dev/null || fail "setsid (util-linux) is required"

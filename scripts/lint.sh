@@ -4,7 +4,7 @@
 # over the workflows.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-"$ROOT_DIR/scripts/tools.sh" staticcheck actionlint >/dev/null
+TOOLS_QUIET=1 "$ROOT_DIR/scripts/tools.sh" staticcheck actionlint
 cd "$ROOT_DIR"
 echo "==> gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))

@@ -14,7 +14,7 @@ op="${1:?usage: scripts/pulumi.sh preview|up|destroy|refresh [args...]}"
 shift
 stack="${STACK:-dev}"
 
-"$ROOT_DIR/scripts/tools.sh" pulumi plugins policy >/dev/null
+TOOLS_QUIET=1 "$ROOT_DIR/scripts/tools.sh" pulumi plugins policy
 case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
 
 if ! pulumi stack select "$stack" 2>/dev/null; then

@@ -10,18 +10,50 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
+# Progress goes to stderr, so callers that only want the result (scripts/pulumi.sh) still
+# show a person what a cold build is doing. TOOLS_QUIET=1: a step that finds everything
+# built prints nothing; a step that builds prints one line as it starts (what, and its usual
+# cold time) and one as it ends (time taken).
+QUIET="${TOOLS_QUIET:-0}"
+say() { echo "$*" >&2; }
 step_name=""
-fail() { echo "tools: step '$step_name' failed: $*" >&2; exit 1; }
+fail() { say "tools: step '$step_name' failed: $*"; exit 1; }
 trap 'rc=$?; [ $rc -ne 0 ] && [ -n "$step_name" ] && echo "tools: step \"$step_name\" failed (exit $rc); log above" >&2' EXIT
 
-# run_step NAME FUNCTION: prints the step and how long it took.
+# run_step NAME FUNCTION: prints the step and how long it took (in quiet mode only when it
+# built something).
+built_something=0
 run_step() {
   step_name="$1"
+  built_something=0
   local start=$SECONDS
-  echo "==> $1"
+  [ "$QUIET" = 1 ] || say "==> $1"
   "$2"
-  echo "    $1: done in $((SECONDS - start))s"
+  if [ "$QUIET" != 1 ] || [ $built_something = 1 ]; then say "    $1: done in $((SECONDS - start))s"; fi
   step_name=""
+}
+
+# ensure_modules DIR WHAT COLD: the wrapper module's dependencies in the module cache. Checked
+# offline first (a warm cache answers in about a second); otherwise downloaded with a line
+# saying so, instead of a build that silently stalls on `go: downloading`.
+ensure_modules() {
+  (cd "$ROOT_DIR/$1" && GOPROXY=off GOFLAGS=-mod=mod go mod download >/dev/null 2>&1) && return
+  built_something=1
+  local start=$SECONDS
+  say "    downloading Go modules for $2 (cold: $3)"
+  (cd "$ROOT_DIR/$1" && go mod download) || fail "go mod download in $1 (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+  say "    downloaded modules for $2 in $((SECONDS - start))s"
+}
+
+# module_dir DIR MODULE: the module's directory in the module cache, downloading it first.
+# `go list -m -f {{.Dir}}` prints an empty Dir for a module that is not downloaded yet, so
+# never trust it alone.
+module_dir() {
+  local dir
+  dir=$(cd "$ROOT_DIR/$1" && go mod download -json "$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') \
+    || fail "go mod download $2 in $1"
+  [ -n "$dir" ] && [ -d "$dir" ] || fail "module $2 has no directory in the module cache after go mod download (got '$dir')"
+  echo "$dir"
 }
 
 # key DIR VERSION: version plus a short hash of the wrapper module's sources, so editing a
@@ -37,7 +69,8 @@ go_build() { # DIR OUT PKG [ldflags...]
   local dir=$1 out=$2 pkg=$3 start=$SECONDS; shift 3
   (cd "$ROOT_DIR/$dir" && go build -trimpath -ldflags "-s -w $*" -o "$out.tmp" "$pkg") || fail "go build $pkg"
   mv "$out.tmp" "$out"
-  echo "    built $(basename "$out") in $((SECONDS - start))s"
+  built_something=1
+  say "    built $(basename "$out") in $((SECONDS - start))s"
 }
 
 link() { mkdir -p "$TOOLS_BIN"; ln -sfn "$1" "$TOOLS_BIN/$(basename "$1")"; }
@@ -51,14 +84,15 @@ build_pulumi() {
   if existing=$(PATH="$outside_path" command -v pulumi 2>/dev/null) \
      && [[ "$(readlink -f "$existing")" != "$CLOUD_CODEX_CACHE"/* ]] \
      && [ "$("$existing" version 2>/dev/null)" = "$PULUMI_VERSION" ]; then
-    echo "    using installed $existing ($PULUMI_VERSION)"
+    [ "$QUIET" = 1 ] || say "    using installed $existing ($PULUMI_VERSION)"
     link "$existing"
     return
   fi
   local dir="$CLOUD_CODEX_CACHE/pulumi/$(key tools/pulumi "$PULUMI_VERSION")-$(key tools/language-go "$PULUMI_LANGUAGE_GO_VERSION")"
   mkdir -p "$dir"
   if [ ! -x "$dir/pulumi" ]; then
-    echo "    building pulumi $PULUMI_VERSION (cold: ~4-12 min)"
+    ensure_modules tools/pulumi "pulumi $PULUMI_VERSION" "~1-2 min"
+    say "    building pulumi $PULUMI_VERSION (cold: ~4-12 min)"
     go_build tools/pulumi "$dir/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
       "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
   fi
@@ -66,7 +100,8 @@ build_pulumi() {
   # is tools/language-go/buildcache, which starts the real host with a fixed build target
   # per program directory so unchanged programs are not relinked on every run.
   if [ ! -x "$dir/pulumi-language-go-host" ]; then
-    echo "    building pulumi-language-go $PULUMI_LANGUAGE_GO_VERSION (cold: under 1 min)"
+    ensure_modules tools/language-go "pulumi-language-go $PULUMI_LANGUAGE_GO_VERSION" "under 1 min"
+    say "    building pulumi-language-go $PULUMI_LANGUAGE_GO_VERSION (cold: under 1 min)"
     go_build tools/language-go "$dir/pulumi-language-go-host" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go
   fi
   if [ ! -x "$dir/pulumi-language-go" ]; then
@@ -80,11 +115,11 @@ build_kubernetes_provider() {
   local dir="$CLOUD_CODEX_CACHE/plugins/kubernetes-$(key tools/kubernetes-provider "$KUBERNETES_PROVIDER_VERSION")"
   local bin="$dir/pulumi-resource-kubernetes"
   if [ ! -x "$bin" ]; then
-    echo "    building pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION (cold: ~8-14 min)"
+    say "    building pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION (cold: ~8-14 min)"
     mkdir -p "$dir"
+    ensure_modules tools/kubernetes-provider "pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION" "~1-2 min"
     local moddir
-    moddir=$(cd "$ROOT_DIR/tools/kubernetes-provider" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4) \
-      || fail "locating the kubernetes provider module"
+    moddir=$(module_dir tools/kubernetes-provider github.com/pulumi/pulumi-kubernetes/provider/v4)
     (cd "$ROOT_DIR/tools/kubernetes-provider" && go run ./gen -module-dir "$moddir" -version "$KUBERNETES_PROVIDER_VERSION" \
       -out cmd/pulumi-resource-kubernetes) || fail "generating the embedded schema"
     go_build tools/kubernetes-provider "$bin" ./cmd/pulumi-resource-kubernetes \
@@ -97,8 +132,9 @@ build_random_provider() {
   local dir="$CLOUD_CODEX_CACHE/plugins/random-$(key tools/random-provider "$RANDOM_PROVIDER_VERSION")"
   local bin="$dir/pulumi-resource-random"
   if [ ! -x "$bin" ]; then
-    echo "    building pulumi-resource-random $RANDOM_PROVIDER_VERSION (cold: ~2-8 min)"
+    say "    building pulumi-resource-random $RANDOM_PROVIDER_VERSION (cold: ~2-8 min)"
     mkdir -p "$dir"
+    ensure_modules tools/random-provider "pulumi-resource-random $RANDOM_PROVIDER_VERSION" "~1 min"
     local w="$ROOT_DIR/tools/random-provider" ld="-X cloud-codex/tools/random-provider/info.Version=$RANDOM_PROVIDER_VERSION"
     # tfgen needs the embedded files to exist to compile the provider package; it is a
     # separate main package, so placeholders are enough until it writes the real ones.
@@ -115,11 +151,12 @@ build_random_provider() {
 install_plugin() {
   if [ -x "$PULUMI_HOME/plugins/resource-$1-v$2/pulumi-resource-$1" ] \
      && cmp -s "$3" "$PULUMI_HOME/plugins/resource-$1-v$2/pulumi-resource-$1"; then
-    echo "    plugin $1 $2 already installed"
+    [ "$QUIET" = 1 ] || say "    plugin $1 $2 already installed"
     return
   fi
   pulumi plugin install resource "$1" "$2" --file "$3" --reinstall >/dev/null || fail "pulumi plugin install $1 $2"
-  echo "    installed plugin $1 $2"
+  built_something=1
+  say "    installed plugin $1 $2"
 }
 
 build_plugins() {
@@ -131,6 +168,7 @@ build_policy() {
   # The pack is part of the main module (it shares the config models); the Go build cache
   # makes this a link when nothing changed.
   mkdir -p "$TOOLS_BIN"
+  ensure_modules . "the project (policy pack, program)" "~1 min"
   (cd "$ROOT_DIR" && go build -o "$TOOLS_BIN/cloud-codex-policy.tmp" ./policy) || fail "go build ./policy"
   mv "$TOOLS_BIN/cloud-codex-policy.tmp" "$TOOLS_BIN/cloud-codex-policy"
 }
@@ -145,13 +183,14 @@ build_kube() {
   done
   for cmd in kube-apiserver kube-controller-manager kubectl; do
     if [ ! -x "$dir/$cmd" ]; then
-      echo "    building $cmd $KUBERNETES_VERSION (cold: 1-16 min)"
+      ensure_modules tools/kube "Kubernetes $KUBERNETES_VERSION" "~1-3 min"
+      say "    building $cmd $KUBERNETES_VERSION (cold: 1-16 min)"
       go_build tools/kube "$dir/$cmd" "k8s.io/kubernetes/cmd/$cmd" "$ver"
     fi
     link "$dir/$cmd"
   done
   if [ ! -x "$dir/etcd" ]; then
-    echo "    building etcd $ETCD_VERSION (cold: under 1 min)"
+    say "    building etcd $ETCD_VERSION (cold: under 1 min)"
     go_build tools/kube "$dir/etcd" ./cmd/etcd
   fi
   link "$dir/etcd"
@@ -162,7 +201,11 @@ build_actionlint() { build_go_tool tools/lint actionlint github.com/rhysd/action
 build_go_tool() { # DIR NAME PKG
   local dir="$CLOUD_CODEX_CACHE/lint/$(key "$1" "$2")"
   mkdir -p "$dir"
-  [ -x "$dir/$2" ] || go_build "$1" "$dir/$2" "$3"
+  if [ ! -x "$dir/$2" ]; then
+    ensure_modules "$1" "$2" "under 1 min"
+    say "    building $2 (cold: under 2 min)"
+    go_build "$1" "$dir/$2" "$3"
+  fi
   link "$dir/$2"
 }
 
@@ -177,7 +220,7 @@ for s in "${steps[@]}"; do
     kube) run_step "kube-apiserver/controller-manager/kubectl $KUBERNETES_VERSION, etcd $ETCD_VERSION" build_kube ;;
     staticcheck) run_step staticcheck build_staticcheck ;;
     actionlint) run_step actionlint build_actionlint ;;
-    *) echo "tools: unknown step '$s' (steps: pulumi plugins policy kube staticcheck actionlint)" >&2; exit 2 ;;
+    *) say "tools: unknown step '$s' (steps: pulumi plugins policy kube staticcheck actionlint)" ; exit 2 ;;
   esac
 done
-echo "==> toolchain ready in $((SECONDS - total))s"
+[ "$QUIET" = 1 ] || say "==> toolchain ready in $((SECONDS - total))s"
