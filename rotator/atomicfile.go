@@ -21,6 +21,10 @@ const tempMarker = ".tmp-"
 type atomicWriter struct {
 	// rename replaces os.Rename when set (tests inject a failing rename).
 	rename func(oldpath, newpath string) error
+	// refuse, when set and returning an error, fails a write before its temp file is
+	// created, as a read-only, full or foreign-owned volume does (tests run as root, for
+	// whom permissions do not stop a write).
+	refuse func(target string) error
 	// crashAfterTempWrite, when set and returning an error, stops a write right after the
 	// temp file is complete and synced, leaving it behind as a process that died at that
 	// point would. Tests use it to prove the old file survives and the temp is recovered.
@@ -37,6 +41,11 @@ func (w *atomicWriter) write(path string, data []byte, perm fs.FileMode) error {
 		return fmt.Errorf("write %s: refusing to write an empty file", base)
 	}
 	dir := filepath.Dir(path)
+	if w.refuse != nil {
+		if err := w.refuse(path); err != nil {
+			return fmt.Errorf("write %s: %w", base, err)
+		}
+	}
 	f, err := os.CreateTemp(dir, "."+base+tempMarker+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", base, err)

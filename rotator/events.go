@@ -188,7 +188,9 @@ func (r *Rotator) serveEvents(w http.ResponseWriter, req *http.Request) {
 	})
 	r.countEvents(n)
 	for _, rl := range limits {
-		r.HandleRateLimit(req.Context(), rl.start, rl.text)
+		// Not req.Context(): LiteLLM giving up on this POST must never cancel a token
+		// exchange the event leads to (a switch refreshes the next account).
+		r.HandleRateLimit(r.life, rl.start, rl.text)
 	}
 	if err != nil {
 		r.cfg.Logger.Printf("LiteLLM event POST: read %d payloads, then: %v", n, err)

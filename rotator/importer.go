@@ -1,7 +1,11 @@
 package rotator
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"cloud-codex/codexauth"
 )
@@ -50,7 +54,11 @@ func Import(cfg Config, n int, data []byte) error {
 		data = append(data[:len(data):len(data)], '\n')
 	}
 	if err := cfg.writer.write(s.accountPath(n), data, tokenFileMode); err != nil {
-		return fmt.Errorf("account %d: %w", n, err)
+		// A rotator starting at this moment may have found the complete temp file and
+		// finished the rename itself (recoverTemps): then the login is stored.
+		if cur, rerr := os.ReadFile(s.accountPath(n)); !errors.Is(err, fs.ErrNotExist) || rerr != nil || !bytes.Equal(cur, data) {
+			return fmt.Errorf("account %d: %w", n, err)
+		}
 	}
 	return nil
 }

@@ -53,6 +53,7 @@ func (r *Rotator) observe(now time.Time) {
 func (r *Rotator) writePending() {
 	for n, auth := range r.pending {
 		if err := r.store.writeAccount(n, auth); err != nil {
+			r.pendingErr = err
 			r.setError(n, "refreshed tokens still not written back (account not used until they are): "+err.Error())
 			continue
 		}

@@ -15,8 +15,14 @@ var accountFileRE = regexp.MustCompile(`^auth-([0-9]+)\.json$`)
 // refreshed token set whose old refresh token is already spent: if it parses and is newer
 // than the account's file, finishing the rename is what keeps that refresh token. Other
 // leftovers (flat file, status file: both rebuilt from account files) are removed.
-// Reserved accounts' temps and files the rotator does not know are left alone.
+// Reserved accounts' temps and files the rotator does not know are left alone. It runs once
+// per process: a temp file found later may be a write in progress (an import while seed
+// waits), not a crashed one.
 func (r *Rotator) recoverTemps() {
+	if r.recovered {
+		return
+	}
+	r.recovered = true
 	entries, err := os.ReadDir(r.cfg.Dir)
 	if err != nil {
 		r.cfg.Logger.Printf("looking for interrupted writes: %v", err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"cloud-codex/codexauth"
 )
@@ -87,10 +88,22 @@ type tokenResponse struct {
 // maxResponse bounds what is read from the token endpoint.
 const maxResponse = 1 << 20
 
+// ExchangeTimeout bounds one token exchange. The endpoint rotates the refresh token the
+// moment it receives the request, so an exchange that has been sent is never cancelled by
+// whatever asked for it (a shutdown signal, a LiteLLM event POST whose caller went away):
+// it ends with the answer or with this timeout, well inside the pod's 30 s termination
+// grace period, and its result is stored before the process stops.
+const ExchangeTimeout = 20 * time.Second
+
 // refresh exchanges the refresh token of old for a new token set. On success the result
 // keeps what the endpoint did not send again (the refresh token if it was not rotated, the
 // id token, the account id), exactly as codex does. A failure is a *refreshError.
+//
+// ctx only carries values: its cancellation is ignored (see ExchangeTimeout). Callers
+// decide before calling whether an exchange may start at all.
 func (r refresher) refresh(ctx context.Context, old codexauth.Tokens) (codexauth.Tokens, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ExchangeTimeout)
+	defer cancel()
 	body, err := json.Marshal(tokenRequest{
 		ClientID:     r.clientID,
 		GrantType:    "refresh_token",

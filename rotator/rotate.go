@@ -125,12 +125,19 @@ func (r *Rotator) prepare(ctx context.Context, n int, now time.Time, o prepareOp
 	if !o.refresh {
 		return codexauth.CodexAuth{}, "access token expires " + exp.UTC().Format(time.RFC3339) + "; needs a refresh"
 	}
+	if ctx.Err() != nil {
+		return codexauth.CodexAuth{}, "not refreshed: the rotator is stopping"
+	}
 	return r.refreshAccount(ctx, n, auth, now)
 }
 
 // refreshAccount refreshes an inactive account and writes the new pair back to its file
 // before anything uses it. A failure parks the account according to what it means.
 func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.CodexAuth, now time.Time) (codexauth.CodexAuth, string) {
+	if err := r.probeWritable(); err != nil {
+		// Not the account's fault: it is neither parked nor charged an error.
+		return codexauth.CodexAuth{}, "not refreshed: " + err.Error()
+	}
 	toks, err := r.ref.refresh(ctx, *auth.Tokens)
 	if err != nil {
 		var re *refreshError
@@ -163,7 +170,7 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	a.LastRefresh = timePtr(now)
 	exp, _ := codexauth.JWTExpiry(toks.AccessToken)
 	if err := r.store.writeAccount(n, next); err != nil {
-		r.pending[n] = next
+		r.pending[n], r.pendingErr = next, err
 		msg := "refreshed, but writing the new pair back failed (retried every tick; not used until written): " + err.Error()
 		r.setError(n, msg)
 		return codexauth.CodexAuth{}, msg
@@ -183,7 +190,7 @@ func (r *Rotator) keepNewRefreshToken(n int, auth codexauth.CodexAuth, rt string
 	toks.RefreshToken = rt
 	keep.Tokens = &toks
 	if err := r.store.writeAccount(n, keep); err != nil {
-		r.pending[n] = keep
+		r.pending[n], r.pendingErr = keep, err
 		return
 	}
 	r.acct(n).TokenFingerprint = fingerprint(rt)

@@ -1,6 +1,7 @@
 package rotator
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -23,6 +24,16 @@ type Rotator struct {
 	// refresh token on disk may already be spent, so these are retried every tick and the
 	// account is not handed to LiteLLM until its file is written.
 	pending map[int]codexauth.CodexAuth
+	// pendingErr is why the last write-back of a pending pair failed.
+	pendingErr error
+	// recovered is set once interrupted writes have been dealt with: that happens once per
+	// process, never while seed polls (an import in progress leaves a temp file too).
+	recovered bool
+	// life ends when the process is asked to stop. No new token exchange starts after
+	// that; an exchange already sent always completes and is stored (see refresh). Work
+	// started by an HTTP request uses it rather than the request's context, so a caller
+	// that goes away never cancels a token exchange.
+	life context.Context
 	// history records when each account became active, so a 429 event (which carries the
 	// request's start time) is charged to the account that served the request.
 	history []activation
@@ -62,6 +73,7 @@ func New(cfg Config) (*Rotator, error) {
 		ref:     refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient},
 		pending: map[int]codexauth.CodexAuth{},
 		rescued: map[string]string{},
+		life:    context.Background(),
 	}
 	r.loadStatus()
 	return r, nil

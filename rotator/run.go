@@ -33,6 +33,7 @@ func Run(ctx context.Context, cfg Config, listen string) error {
 	if err != nil {
 		return err
 	}
+	r.life = ctx
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listening for LiteLLM events: %w", err)
@@ -50,9 +51,7 @@ func Run(ctx context.Context, cfg Config, listen string) error {
 	for {
 		select {
 		case <-ctx.Done():
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			srv.Shutdown(shutdownCtx)
+			r.stop(srv)
 			return nil
 		case err := <-serveErr:
 			if errors.Is(err, http.ErrServerClosed) {
@@ -63,6 +62,29 @@ func Run(ctx context.Context, cfg Config, listen string) error {
 			r.Tick(ctx)
 		}
 	}
+}
+
+// shutdownWait bounds how long a stopping rotator waits for LiteLLM event POSTs in
+// progress. It covers one token exchange (ExchangeTimeout) and the writes after it, and
+// stays inside the pod's 30 s termination grace period.
+const shutdownWait = ExchangeTimeout + 5*time.Second
+
+// stop ends the run without losing a token: the listener stops taking requests, requests
+// in progress finish, and any token exchange still in flight (every exchange holds r.mu)
+// completes and is stored before stop returns. No new exchange starts once r.life has
+// ended.
+func (r *Rotator) stop(srv *http.Server) {
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownWait)
+	defer cancel()
+	srv.Shutdown(shutdownCtx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.writePending()
+	if u := r.unsaved(); u != nil {
+		r.cfg.Logger.Printf("stopping with tokens NOT saved: %v", u)
+	}
+	r.saveStatus()
+	r.cfg.Logger.Printf("stopped: no token exchange in flight")
 }
 
 func orNone(s string) string {

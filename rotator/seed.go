@@ -36,13 +36,29 @@ func (e *NoUsableAccountError) Error() string {
 // MinValidity first, then one that can be refreshed (its new pair is written back to its
 // auth-N.json before the flat file), then, as a last resort, an account that is parked
 // only temporarily (a usage-limited account still keeps LiteLLM out of device login).
+//
+// Before anything else it proves that the auth volume takes writes (a *VolumeError
+// otherwise, and no token is spent). If a refreshed pair still cannot be written back, it
+// stops at once with an *UnsavedTokensError: no further token is spent, and SeedWait keeps
+// the process alive retrying the write.
 func (r *Rotator) Seed(ctx context.Context) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.cfg.Clock.Now()
+	if err := r.probeWritable(); err != nil {
+		r.writePending() // nothing is refreshed while the volume fails, but a held pair is retried
+		if u := r.unsaved(); u != nil {
+			return 0, u
+		}
+		r.cfg.Logger.Printf("seed: %v", err)
+		return 0, err
+	}
 	r.recoverTemps()
 	r.observe(now)
 	defer r.saveStatus()
+	if u := r.unsaved(); u != nil {
+		return 0, u
+	}
 
 	// Whatever the flat file holds is stored before anything else happens.
 	if _, err := r.keepFlatTokens(now); err != nil {
@@ -77,6 +93,11 @@ func (r *Rotator) Seed(ctx context.Context) (int, error) {
 		for _, n := range p.accts {
 			o := p.opts
 			auth, why := r.prepare(ctx, n, now, o)
+			if u := r.unsaved(); u != nil {
+				// A pair was refreshed but not stored: spend no other token.
+				r.decide("seed: %v", u)
+				return 0, u
+			}
 			if why != "" {
 				reasons[n] = why
 				continue
@@ -146,17 +167,42 @@ func SeedWait(ctx context.Context, cfg Config, waitInterval time.Duration, wait 
 	for {
 		n, err := r.Seed(ctx)
 		var none *NoUsableAccountError
-		if err == nil || !errors.As(err, &none) || !wait {
+		var unsaved *UnsavedTokensError
+		switch {
+		case errors.As(err, &unsaved):
+			// Exiting now would lose the only copy of a refreshed pair, with or without
+			// --no-wait: keep retrying the write until it succeeds or the pod is stopped.
+			r.cfg.Logger.Printf("UNSAVED: %v (retrying in %s)", unsaved, waitInterval)
+			if ctx.Err() != nil {
+				return 0, err
+			}
+		case err == nil || !errors.As(err, &none) || !wait:
 			return n, err
+		default:
+			r.cfg.Logger.Printf("WAITING: %v. LiteLLM will not start until a login is imported; run: %s (checking again in %s)",
+				none, none.Command, waitInterval)
 		}
-		r.cfg.Logger.Printf("WAITING: %v. LiteLLM will not start until a login is imported; run: %s (checking again in %s)",
-			none, none.Command, waitInterval)
 		t := time.NewTimer(waitInterval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			if unsaved != nil {
+				// One last attempt inside the termination grace period.
+				if u := r.retryPending(); u != nil {
+					return 0, u
+				}
+			}
 			return 0, ctx.Err()
 		case <-t.C:
 		}
 	}
+}
+
+// retryPending tries once more to write refreshed pairs that are held in memory only, and
+// returns an *UnsavedTokensError for those that are still not stored.
+func (r *Rotator) retryPending() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.writePending()
+	return r.unsaved()
 }

@@ -39,7 +39,9 @@ func TestSeedRefreshesAndWritesBackBeforeUse(t *testing.T) {
 	e.server.setHandler(grant(t, "u1", "rt-1b", t0))
 	var order []string
 	e.cfg.writer.crashAfterTempWrite = func(_, target string) error {
-		order = append(order, target[len(e.dir)+1:])
+		if name := target[len(e.dir)+1:]; name != probeFileName {
+			order = append(order, name)
+		}
 		return nil
 	}
 	n, err := e.rotator().Seed(context.Background())

@@ -13,7 +13,13 @@ import (
 
 func login(t *testing.T, user, rt string) []byte {
 	t.Helper()
-	claims, _ := json.Marshal(map[string]any{"sub": user, "exp": time.Now().Add(48 * time.Hour).Unix()})
+	return loginExpiring(t, user, rt, time.Now().Add(48*time.Hour))
+}
+
+// loginExpiring is a codex login whose access token expires at exp.
+func loginExpiring(t *testing.T, user, rt string, exp time.Time) []byte {
+	t.Helper()
+	claims, _ := json.Marshal(map[string]any{"sub": user, "exp": exp.Unix()})
 	jwt := "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString(claims) + ".sig"
 	data, _ := json.Marshal(map[string]any{
 		"auth_mode": "chatgpt", "OPENAI_API_KEY": nil,

@@ -1,0 +1,82 @@
+package rotator
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"cloud-codex/codexauth"
+)
+
+// A refresh spends the old refresh token the moment the endpoint receives it, so the new
+// pair exists only in memory until it is on disk. The rotator therefore proves that the
+// auth volume takes writes before every token exchange: a read-only mount, a full disk or
+// a directory owned by another UID fails the probe, and no token is spent.
+
+// probeFileName is the probe's target in the auth directory. The leading dot keeps it out
+// of the way of anything that lists auth-N.json files; it never holds a token.
+const probeFileName = ".rotator-write-probe"
+
+// VolumeError says that the auth volume cannot store what a refresh would produce.
+type VolumeError struct {
+	Dir string
+	Err error
+}
+
+func (e *VolumeError) Error() string {
+	return fmt.Sprintf("the auth volume %s is not writable (%v): no refresh token was spent, because a refreshed pair "+
+		"that cannot be stored is lost. Check that the claim is mounted read-write, has free space, and is owned by "+
+		"the pod's UID (runAsUser/fsGroup)", e.Dir, e.Err)
+}
+
+func (e *VolumeError) Unwrap() error { return e.Err }
+
+// probeWritable writes, fsyncs, renames and removes a small file in the auth directory with
+// the same writer that stores tokens: what the probe proves is what a write-back needs.
+func (r *Rotator) probeWritable() error {
+	path := r.store.path(probeFileName)
+	if err := r.cfg.writer.write(path, []byte("codex-auth-rotator write probe\n"), tokenFileMode); err != nil {
+		return &VolumeError{Dir: r.cfg.Dir, Err: err}
+	}
+	if err := os.Remove(path); err != nil {
+		return &VolumeError{Dir: r.cfg.Dir, Err: fmt.Errorf("removing the probe file: %w", err)}
+	}
+	if err := syncDir(r.cfg.Dir); err != nil {
+		return &VolumeError{Dir: r.cfg.Dir, Err: fmt.Errorf("syncing the directory: %w", err)}
+	}
+	return nil
+}
+
+// UnsavedTokensError says that refreshed pairs could not be written back: the previous
+// refresh tokens are spent, so these pairs, held in memory, are the accounts' only copies.
+type UnsavedTokensError struct {
+	Dir      string
+	Accounts []int
+	Err      error
+}
+
+func (e *UnsavedTokensError) Error() string {
+	files := make([]string, len(e.Accounts))
+	for i, n := range e.Accounts {
+		files[i] = codexauth.AccountFileName(n)
+	}
+	return fmt.Sprintf("refreshed tokens of account(s) %s are held in memory only: writing %s in %s failed (%v); "+
+		"their previous refresh tokens are spent, so this process keeps retrying the write: fix the volume and do not "+
+		"delete the pod until it reports them saved", FormatAccountList(e.Accounts), strings.Join(files, ", "), e.Dir, e.Err)
+}
+
+func (e *UnsavedTokensError) Unwrap() error { return e.Err }
+
+// unsaved returns an *UnsavedTokensError for the pairs still pending, or nil.
+func (r *Rotator) unsaved() error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	e := &UnsavedTokensError{Dir: r.cfg.Dir, Err: r.pendingErr}
+	for _, n := range r.cfg.Accounts {
+		if _, ok := r.pending[n]; ok {
+			e.Accounts = append(e.Accounts, n)
+		}
+	}
+	return e
+}
