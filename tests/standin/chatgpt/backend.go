@@ -178,7 +178,7 @@ func (b *backend) answer(w http.ResponseWriter, rec record, body map[string]any)
 		// path on the Responses API) is rejected by the real backend with a 400; the project
 		// once lost days to it (docs, codex-and-litellm notes). The exact upstream text is not
 		// reproduced.
-		return fail(http.StatusBadRequest, fmt.Sprintf("unsupported model %q", rec.Model))
+		return fail(http.StatusBadRequest, fmt.Sprintf("unsupported model '%s'", rec.Model))
 	case body["stream"] != true:
 		// LiteLLM's provider forces stream=true and store=false
 		// (ChatGPTResponsesAPIConfig.transform_responses_api_request) because the backend
