@@ -55,8 +55,22 @@ type rateLimit struct {
 // rateLimitOf returns the 429 a payload reports, if it reports one from the chatgpt
 // provider.
 func rateLimitOf(p loggingPayload) (rateLimit, bool) {
-	if strings.EqualFold(p.Status, "success") {
+	if !chatgptFailure(p) {
 		return rateLimit{}, false
+	}
+	is429 := rawNumber(p.ErrorInformation.ErrorCode) == 429 || rawNumber(p.StatusCode) == 429 ||
+		strings.Contains(p.ErrorInformation.ErrorClass, "RateLimitError")
+	if !is429 {
+		return rateLimit{}, false
+	}
+	return rateLimit{start: startOf(p), text: errorText(p)}, true
+}
+
+// chatgptFailure reports whether a payload is a failed request of the chatgpt provider (or
+// of an unknown one): another provider's failure says nothing about ChatGPT accounts.
+func chatgptFailure(p loggingPayload) bool {
+	if strings.EqualFold(p.Status, "success") {
+		return false
 	}
 	provider := p.CustomLLMProvider
 	if provider == "" {
@@ -67,20 +81,21 @@ func rateLimitOf(p loggingPayload) (rateLimit, bool) {
 			provider = prefix
 		}
 	}
-	if provider != "" && !strings.EqualFold(provider, "chatgpt") {
-		return rateLimit{}, false // another provider's 429 says nothing about ChatGPT accounts
-	}
-	is429 := rawNumber(p.ErrorInformation.ErrorCode) == 429 || rawNumber(p.StatusCode) == 429 ||
-		strings.Contains(p.ErrorInformation.ErrorClass, "RateLimitError")
-	if !is429 {
-		return rateLimit{}, false
-	}
-	rl := rateLimit{text: strings.Join([]string{p.ErrorInformation.ErrorClass, p.ErrorInformation.ErrorMessage, p.ErrorStr}, " ")}
+	return provider == "" || strings.EqualFold(provider, "chatgpt")
+}
+
+// errorText is everything a payload says about its error, for markers and reset times.
+func errorText(p loggingPayload) string {
+	return strings.Join([]string{p.ErrorInformation.ErrorClass, p.ErrorInformation.ErrorMessage, p.ErrorStr}, " ")
+}
+
+// startOf is when the payload's request started (zero if unknown).
+func startOf(p loggingPayload) time.Time {
 	if s := rawNumber(p.StartTime); s > 0 && s < maxExpSeconds {
 		sec, frac := math.Modf(s)
-		rl.start = time.Unix(int64(sec), int64(frac*1e9))
+		return time.Unix(int64(sec), int64(frac*1e9))
 	}
-	return rl, true
+	return time.Time{}
 }
 
 // maxExpSeconds bounds believable unix times (year 9999).
@@ -181,15 +196,21 @@ func (r *Rotator) Handler() http.Handler {
 
 func (r *Rotator) serveEvents(w http.ResponseWriter, req *http.Request) {
 	var limits []rateLimit
+	var authFails []authFailure
 	n, err := decodePayloads(io.LimitReader(req.Body, maxEventBody), func(p loggingPayload) {
 		if rl, ok := rateLimitOf(p); ok {
 			limits = append(limits, rl)
+		} else if af, ok := authFailureOf(p); ok {
+			authFails = append(authFails, af)
 		}
 	})
 	r.countEvents(n)
+	// Not req.Context(): LiteLLM giving up on this POST must never cancel a token exchange
+	// the event leads to (a switch refreshes the next account).
+	for _, af := range authFails {
+		r.HandleAuthFailure(r.life, af.start, af.status, af.text)
+	}
 	for _, rl := range limits {
-		// Not req.Context(): LiteLLM giving up on this POST must never cancel a token
-		// exchange the event leads to (a switch refreshes the next account).
 		r.HandleRateLimit(r.life, rl.start, rl.text)
 	}
 	if err != nil {
@@ -198,7 +219,7 @@ func (r *Rotator) serveEvents(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, "{\"payloads\":%d,\"rate_limits\":%d}\n", n, len(limits))
+	fmt.Fprintf(w, "{\"payloads\":%d,\"rate_limits\":%d,\"auth_failures\":%d}\n", n, len(limits), len(authFails))
 }
 
 // countEvents records that LiteLLM's callback delivered n payloads (written to the status
@@ -222,14 +243,8 @@ func (r *Rotator) HandleRateLimit(ctx context.Context, start time.Time, text str
 	now := r.cfg.Clock.Now()
 	r.observe(now)
 	r.syncFlat(now)
-	acct := 0
-	switch {
-	case !start.IsZero():
-		acct = r.accountAt(start)
-	case r.status.ActiveSince != nil && now.Sub(*r.status.ActiveSince) >= attributionGrace:
-		acct = r.status.Active
-	}
-	if acct == 0 || !r.cfg.inRotation(acct) {
+	acct := r.chargedAccount(start, now)
+	if acct == 0 {
 		r.cfg.Logger.Printf("LiteLLM reported a 429 that cannot be charged to an account (request start %v); ignored", start)
 		return
 	}
@@ -243,7 +258,25 @@ func (r *Rotator) HandleRateLimit(ctx context.Context, start time.Time, text str
 	if acct == r.status.Active {
 		r.rotate(ctx, now, fmt.Sprintf("account %d %s", acct, what))
 	}
+	r.guard(ctx, now)
 	r.saveStatus()
+}
+
+// chargedAccount is the account in rotation that served a request LiteLLM reported as
+// failed, or 0: the account active at the request's start, or, without a start time, the
+// active account unless it became active too recently to be sure.
+func (r *Rotator) chargedAccount(start, now time.Time) int {
+	acct := 0
+	switch {
+	case !start.IsZero():
+		acct = r.accountAt(start)
+	case r.status.ActiveSince != nil && now.Sub(*r.status.ActiveSince) >= attributionGrace:
+		acct = r.status.Active
+	}
+	if !r.cfg.inRotation(acct) {
+		return 0
+	}
+	return acct
 }
 
 func shorten(s string, n int) string {

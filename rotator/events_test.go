@@ -113,14 +113,16 @@ func TestUsageLimit429ParksTheActiveAccountAndSwitches(t *testing.T) {
 	wantDecision(t, e, "no other account is usable")
 }
 
-func TestEventsThatAreNotChatGPT429sChangeNothing(t *testing.T) {
+func TestEventsThatAreNotChatGPT429sOrAuthFailuresChangeNothing(t *testing.T) {
 	cases := map[string]string{
-		"success":            string(mustJSON(t, successPayload(t0))),
-		"another provider":   string(mustJSON(t, failurePayload(t0.Add(time.Second), "anthropic", "429", "RateLimitError", "overloaded"))),
-		"500 from chatgpt":   string(mustJSON(t, failurePayload(t0.Add(time.Second), "chatgpt", "500", "InternalServerError", "boom"))),
-		"unknown fields":     `{"status":"failure","something_new":{"nested":[1,2,3]},"error_information":{"error_code":401}}`,
-		"fields of odd type": `[{"status":7,"error_information":"not an object","startTime":"yesterday"}]`,
-		"empty batch":        `[]`,
+		"success":                  string(mustJSON(t, successPayload(t0))),
+		"another provider":         string(mustJSON(t, failurePayload(t0.Add(time.Second), "anthropic", "429", "RateLimitError", "overloaded"))),
+		"500 from chatgpt":         string(mustJSON(t, failurePayload(t0.Add(time.Second), "chatgpt", "500", "InternalServerError", "boom"))),
+		"unknown fields":           `{"status":"failure","something_new":{"nested":[1,2,3]},"error_information":{"error_code":500}}`,
+		"401 of another provider":  string(mustJSON(t, failurePayload(t0.Add(time.Second), "anthropic", "401", "AuthenticationError", "invalid x-api-key"))),
+		"403 from a CDN bot check": string(mustJSON(t, failurePayload(t0.Add(time.Second), "chatgpt", "403", "PermissionDeniedError", "<html><title>Just a moment...</title></html>"))),
+		"fields of odd type":       `[{"status":7,"error_information":"not an object","startTime":"yesterday"}]`,
+		"empty batch":              `[]`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -141,6 +141,13 @@ func (r *Rotator) keepFlatTokens(now time.Time) (note string, err error) {
 func (r *Rotator) syncFlat(now time.Time) {
 	r.forceSwitch = "" // decided afresh from the file every time
 	f, err := r.store.readFlat()
+	if errors.Is(err, errFailFast) {
+		if r.status.Active != 0 {
+			r.deactivate(now)
+		}
+		r.forceSwitch = "no account is active (LiteLLM's token file fails every call fast)"
+		return
+	}
 	if err != nil {
 		what := "does not parse"
 		if errors.Is(err, fs.ErrNotExist) {

@@ -23,6 +23,7 @@ func (r *Rotator) Tick(ctx context.Context) {
 	if reason := r.due(now); reason != "" {
 		r.rotate(ctx, now, reason)
 	}
+	r.guard(ctx, now)
 	r.saveStatus()
 }
 
@@ -45,13 +46,16 @@ func (r *Rotator) due(now time.Time) string {
 }
 
 // rotate hands LiteLLM the next usable account after the active one, in round-robin
-// order. The active account itself is never a candidate: LiteLLM is its refresher.
-func (r *Rotator) rotate(ctx context.Context, now time.Time, reason string) {
+// order. The active account itself is never a candidate (guard.go looks after it). It
+// reports whether it switched, and why each candidate was not usable.
+func (r *Rotator) rotate(ctx context.Context, now time.Time, reason string) (bool, map[int]string) {
 	active := r.status.Active
 	var skipped []string
+	reasons := map[int]string{}
 	for _, n := range r.nextAfter(active) {
 		auth, why := r.prepare(ctx, n, now, prepareOpts{refresh: true})
 		if why != "" {
+			reasons[n] = why
 			skipped = append(skipped, fmt.Sprintf("account %d: %s", n, why))
 			continue
 		}
@@ -59,15 +63,17 @@ func (r *Rotator) rotate(ctx context.Context, now time.Time, reason string) {
 			// Whatever failed (saving the held tokens, writing the flat file) would fail
 			// the same way for the next candidate: stay, and try again next tick.
 			r.decide("%s, but not switching to account %d: %v; LiteLLM keeps %s", reason, n, err, accountOrNone(active))
-			return
+			reasons[n] = err.Error()
+			return false, reasons
 		}
-		return
+		return true, reasons
 	}
 	if active != 0 {
 		r.decide("%s, but no other account is usable (%s); staying on account %d", reason, joinOrNone(skipped), active)
-		return
+		return false, reasons
 	}
-	r.decide("%s, and no account in rotation is usable (%s); the flat token file is left as it is", reason, joinOrNone(skipped))
+	r.decide("%s, and no account in rotation is usable (%s)", reason, joinOrNone(skipped))
+	return false, reasons
 }
 
 // nextAfter lists the accounts in rotation in round-robin order after active, without it.

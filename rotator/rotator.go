@@ -161,6 +161,10 @@ func (r *Rotator) saveStatus() {
 
 // deriveStates fills State, Active, Action and NextRotation from what is known.
 func (r *Rotator) deriveStates(now time.Time) {
+	r.status.Ready, r.status.NotReadyReason = r.status.Active != 0, ""
+	if !r.status.Ready {
+		r.status.NotReadyReason = "no usable ChatGPT account in rotation; log one in: " + r.cfg.LoginCommand(r.loginNeeded())
+	}
 	r.status.NextRotation = nil
 	if r.status.Active != 0 && r.status.ActiveSince != nil && r.cfg.Interval > 0 {
 		r.status.NextRotation = timePtr(r.status.ActiveSince.Add(r.cfg.Interval))
@@ -255,6 +259,12 @@ func (r *Rotator) activate(n int, now time.Time) {
 	if len(r.history) > maxHistory {
 		r.history = r.history[len(r.history)-maxHistory:]
 	}
+}
+
+// deactivate records that LiteLLM holds no account in rotation from now on (the fail-fast
+// file): events of requests that start later are charged to no account.
+func (r *Rotator) deactivate(now time.Time) {
+	r.activate(0, now)
 }
 
 // accountAt returns the account LiteLLM held at t (0 if unknown).

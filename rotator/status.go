@@ -18,11 +18,16 @@ import (
 // also the rotator's memory across restarts (parks, last refresh), so it holds no secret:
 // a refresh token appears only as a short fingerprint.
 type Status struct {
-	UpdatedAt      time.Time  `json:"updated_at"`
-	Dir            string     `json:"dir"`
-	Active         int        `json:"active,omitempty"` // account in LiteLLM's flat file; 0: none known
-	ActiveSince    *time.Time `json:"active_since,omitempty"`
-	NextRotation   *time.Time `json:"next_rotation,omitempty"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	Dir          string     `json:"dir"`
+	Active       int        `json:"active,omitempty"` // account in LiteLLM's flat file; 0: none known
+	ActiveSince  *time.Time `json:"active_since,omitempty"`
+	NextRotation *time.Time `json:"next_rotation,omitempty"`
+	// Ready says whether LiteLLM's token file holds an account in rotation. When it is
+	// false the file is the fail-fast file (or none yet) and NotReadyReason says what to
+	// do; the pool's readiness probe (`codex-auth-rotator ready`) reads it.
+	Ready          bool       `json:"ready"`
+	NotReadyReason string     `json:"not_ready_reason,omitempty"`
 	LastDecision   string     `json:"last_decision,omitempty"`
 	LastDecisionAt *time.Time `json:"last_decision_at,omitempty"`
 	// LiteLLM's logging callback: how many payloads arrived and when the last did, so an
@@ -92,6 +97,26 @@ func ReadStatus(dir string) (Status, error) {
 	return st, nil
 }
 
+// ReadyMaxAge is how recently the status file must have been written for the pool to count
+// as ready: the run loop writes it every minute, so an older file means nobody is guarding
+// LiteLLM's token file.
+const ReadyMaxAge = 5 * time.Minute
+
+// NotReady says why the pool is not ready ("" if it is): the status file holds no usable
+// account in LiteLLM's token file, or it is older than maxAge. This is what the readiness
+// probe (`codex-auth-rotator ready`) checks.
+func (st Status) NotReady(now time.Time, maxAge time.Duration) string {
+	switch {
+	case !st.Ready:
+		return orDash(st.NotReadyReason)
+	case st.Active == 0:
+		return "LiteLLM's token file holds no account in rotation"
+	case maxAge > 0 && now.Sub(st.UpdatedAt) > maxAge:
+		return fmt.Sprintf("the status file was last written %s: the rotator is not running (it writes it every minute)", when(&st.UpdatedAt, now))
+	}
+	return ""
+}
+
 // FormatStatus writes st for humans: the operator's view of the auth pool.
 func FormatStatus(w io.Writer, st Status, now time.Time) error {
 	var b strings.Builder
@@ -106,7 +131,10 @@ func FormatStatus(w io.Writer, st Status, now time.Time) error {
 		}
 		b.WriteString("\n")
 	} else {
-		b.WriteString("LiteLLM has no account from the rotator (no valid token file written yet)\n")
+		b.WriteString("LiteLLM has no account from the rotator: model calls fail\n")
+	}
+	if !st.Ready {
+		fmt.Fprintf(&b, "NOT READY: %s\n", orDash(st.NotReadyReason))
 	}
 	if st.LastDecision != "" {
 		fmt.Fprintf(&b, "Last decision (%s): %s\n", when(st.LastDecisionAt, now), st.LastDecision)
@@ -182,4 +210,11 @@ func roughDuration(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%dm", int(d.Minutes()))
 	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -100,6 +100,9 @@ func (s store) readFlat() (codexauth.FlatToken, error) {
 		if err != nil {
 			return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
 		}
+		if isFailFast(data) {
+			return codexauth.FlatToken{}, errFailFast
+		}
 		f, err := codexauth.ParseFlatToken(data)
 		if err == nil {
 			return f, nil
@@ -127,6 +130,27 @@ func (s store) writeFlat(a codexauth.CodexAuth) (codexauth.FlatToken, error) {
 		return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
 	}
 	return f, nil
+}
+
+// writeFailFast replaces the flat file with the fail-fast file (see litellm.go): while no
+// account is usable, LiteLLM fails every call at once instead of starting a device login.
+func (s store) writeFailFast(why, action string, now time.Time) error {
+	data, err := json.Marshal(failFastFile{
+		AccessToken: failFastAccessToken,
+		ExpiresAt:   failFastExpiresAt,
+		AccountID:   failFastAccessToken,
+		Rotator:     failFastNote{NoUsableAccount: why, Since: now.UTC(), Action: action},
+	})
+	if err == nil {
+		err = liteLLMServes(data, now) // the one property this file exists for
+	}
+	if err != nil {
+		return fmt.Errorf("fail-fast token file: %w", err)
+	}
+	if err := s.cfg.writer.write(s.flatPath(), append(data, '\n'), tokenFileMode); err != nil {
+		return fmt.Errorf("fail-fast token file: %w", err)
+	}
+	return nil
 }
 
 // writeRescue saves flat-file tokens that belong to no account in rotation (for example an

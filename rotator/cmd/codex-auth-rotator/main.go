@@ -5,6 +5,7 @@
 //	codex-auth-rotator import --dir D --accounts 1,2 [--reserved 3] N [--from FILE]
 //	codex-auth-rotator run    --dir D --accounts 1,2 [--reserved 3] --interval 30m --listen 127.0.0.1:4099
 //	codex-auth-rotator status --dir D [--json]
+//	codex-auth-rotator ready  --dir D [--max-age 5m]
 package main
 
 import (
@@ -30,6 +31,9 @@ const (
 	exitError     = 1
 	exitUsage     = 2
 	exitNoAccount = 3 // seed --no-wait found no usable account
+	// exitNotReady: ready found no usable account in LiteLLM's token file (the readiness
+	// probe fails on any non-zero exit).
+	exitNotReady = 1
 )
 
 func main() {
@@ -43,6 +47,7 @@ const usage = `usage:
   codex-auth-rotator import --dir DIR --accounts 1,2 [--reserved 3] N [--from FILE]
   codex-auth-rotator run    --dir DIR --accounts 1,2 [--reserved 3] [--interval 30m] [--listen 127.0.0.1:4099]
   codex-auth-rotator status --dir DIR [--json]
+  codex-auth-rotator ready  --dir DIR [--max-age 5m]
 Run "codex-auth-rotator COMMAND -h" for a command's flags.
 `
 
@@ -61,6 +66,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runCmd(ctx, rest, stderr)
 	case "status":
 		return statusCmd(rest, stdout, stderr)
+	case "ready":
+		return readyCmd(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -274,5 +281,29 @@ func statusCmd(args []string, stdout, stderr io.Writer) int {
 	if err := rotator.FormatStatus(stdout, st, time.Now()); err != nil {
 		return exitError
 	}
+	return exitOK
+}
+
+// readyCmd is the auth pool's readiness probe: exit 0 while LiteLLM's token file holds a
+// usable account and the rotator keeps the status file current, else exit 1 with the
+// reason (the kubelet shows it in the pod's events). While it fails, the pool's Service has
+// no endpoint, so agents' calls fail at once instead of waiting on LiteLLM.
+func readyCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("ready", stderr)
+	dir := fs.String("dir", rotator.DefaultDir, "the chatgpt-auth directory")
+	maxAge := fs.Duration("max-age", rotator.ReadyMaxAge, "not ready if the status file is older than this (0: no limit)")
+	if _, err := parseNoPositional(fs, args); err != nil {
+		return failUsage(stderr, fs, err)
+	}
+	st, err := rotator.ReadStatus(*dir)
+	if err != nil {
+		fmt.Fprintf(stdout, "not ready: %v (has seed run yet?)\n", err)
+		return exitNotReady
+	}
+	if why := st.NotReady(time.Now(), *maxAge); why != "" {
+		fmt.Fprintf(stdout, "not ready: %s\n", why)
+		return exitNotReady
+	}
+	fmt.Fprintf(stdout, "ready: LiteLLM uses account %d\n", st.Active)
 	return exitOK
 }
