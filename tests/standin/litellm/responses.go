@@ -276,7 +276,9 @@ func (s *server) relayStream(w http.ResponseWriter, body io.Reader, call *llmCal
 		}
 		return nil
 	})
-	if err != nil && call.failure == "" {
+	// codex stops reading once it has response.completed and may close the connection
+	// before the upstream body ends: a call that completed is a success.
+	if err != nil && call.failure == "" && call.completed == nil {
 		call.failure = "stream interrupted: " + err.Error()
 	}
 	s.logOutcome(call)
@@ -287,7 +289,7 @@ func (s *server) relayStream(w http.ResponseWriter, body io.Reader, call *llmCal
 // response.completed event, failing with the response.failed/error message otherwise.
 func (s *server) collectResponse(w http.ResponseWriter, body io.Reader, call *llmCall) {
 	err := readEvents(body, func(ev sseEvent) error { call.observe(ev); return nil })
-	if err != nil && call.failure == "" {
+	if err != nil && call.failure == "" && call.completed == nil {
 		call.failure = "stream interrupted: " + err.Error()
 	}
 	s.logOutcome(call)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -341,4 +342,39 @@ func TestHealthRoutes(t *testing.T) {
 	status, body = e.do("GET", "/nowhere", "", "")
 	require.Equal(t, 404, status)
 	require.JSONEq(t, `{"detail":"Not Found"}`, body)
+}
+
+// codex stops reading once it has response.completed and may hang up before the upstream
+// body ends; the call still counts as a success.
+func TestResponsesClientHangingUpAfterCompletedIsASuccess(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, upstreamStream)
+		w.(http.Flusher).Flush()
+		select { // keep the body open until the client is gone
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer up.Close()
+	defer close(release)
+	e := newTestEnv(t, up.URL, nil)
+	writeTokenFile(t, e.tokenDir, validToken("tok", "acct"))
+
+	req, err := http.NewRequest("POST", e.http.URL+"/v1/responses", strings.NewReader(codexLikeRequest))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+testMasterKey)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() && !strings.Contains(sc.Text(), `"response.completed"`) {
+	}
+	resp.Body.Close()
+
+	require.Eventually(t, func() bool {
+		e.flushEvents()
+		return len(e.sink.payloads(t)) == 1
+	}, 5*time.Second, 20*time.Millisecond)
+	require.Equal(t, "success", e.sink.payloads(t)[0]["status"])
 }
