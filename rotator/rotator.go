@@ -161,7 +161,7 @@ func (r *Rotator) saveStatus() {
 
 // deriveStates fills State, Active, Action and NextRotation from what is known.
 func (r *Rotator) deriveStates(now time.Time) {
-	r.status.Ready, r.status.NotReadyReason = r.status.Active != 0, ""
+	r.status.Ready, r.status.NotReadyReason = r.status.Active != 0 && !r.acct(r.status.Active).ParkedPermanently, ""
 	if !r.status.Ready {
 		r.status.NotReadyReason = "no usable ChatGPT account in rotation; log one in: " + r.cfg.LoginCommand(r.loginNeeded())
 	}
