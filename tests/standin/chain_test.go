@@ -134,15 +134,23 @@ func fakeJWT(exp time.Time, account string) string {
 		enc(map[string]any{"exp": exp.Unix(), "https://api.openai.com/auth": map[string]string{"chatgpt_account_id": account}}) + ".sig"
 }
 
-// writeFlatToken writes auth.json as the rotator does: a whole new file renamed into place.
-func writeFlatToken(t *testing.T, dir, access, account string) {
+// writeFlat writes auth.json as the rotator does: a whole new file renamed into place.
+func writeFlat(t *testing.T, dir string, record map[string]any) {
 	t.Helper()
-	exp := time.Now().Add(time.Hour)
-	data, err := json.Marshal(map[string]any{"access_token": access, "refresh_token": "rt-" + account,
-		"id_token": fakeJWT(exp, account), "expires_at": exp.Unix(), "account_id": account})
+	data, err := json.Marshal(record)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".auth.json.tmp"), data, 0o600))
 	require.NoError(t, os.Rename(filepath.Join(dir, ".auth.json.tmp"), filepath.Join(dir, "auth.json")))
+}
+
+// writeFlatToken writes account's flat record with a fresh access token and returns it.
+func writeFlatToken(t *testing.T, dir, account string) string {
+	t.Helper()
+	exp := time.Now().Add(time.Hour)
+	access := fakeJWT(exp, account)
+	writeFlat(t, dir, map[string]any{"access_token": access, "refresh_token": "rt-" + account,
+		"id_token": fakeJWT(exp, account), "expires_at": exp.Unix(), "account_id": account})
+	return access
 }
 
 type chatgptRecord struct {
@@ -228,7 +236,7 @@ func TestRealCodexThroughTheStandins(t *testing.T) {
 	configPath := filepath.Join(dir, litellmconfig.FileName)
 	require.NoError(t, os.WriteFile(configPath, []byte(yaml), 0o444))
 
-	writeFlatToken(t, tokenDir, "pool-access-token-account-1", "acct-pool-1")
+	token1 := writeFlatToken(t, tokenDir, "acct-pool-1")
 	port := freePort(t)
 	litellmLog := startProcess(t, litellmBin,
 		// The pool's container args (components/authpool_deployment.go).
@@ -263,33 +271,51 @@ func TestRealCodexThroughTheStandins(t *testing.T) {
 	recs, raw := records(t, recordsPath)
 	require.NotEmpty(t, recs)
 	for _, r := range recs {
-		require.Equal(t, chatgptRecord{AccessToken: "pool-access-token-account-1", AccountID: "acct-pool-1", Model: "gpt-5.4", Status: 200}, r)
+		require.Equal(t, chatgptRecord{AccessToken: token1, AccountID: "acct-pool-1", Model: "gpt-5.4", Status: 200}, r)
 	}
 	require.NotContains(t, raw, agentKey, "the agent's key reached ChatGPT")
 	require.NotContains(t, raw, masterKey)
 
 	// The rotator switches accounts by replacing the file; the next call uses the new one.
-	writeFlatToken(t, tokenDir, "pool-access-token-account-2", "acct-pool-2")
+	token2 := writeFlatToken(t, tokenDir, "acct-pool-2")
 	output, err = runCodex(t, codex, base+"/v1", agentKey, "say hello again")
 	require.NoError(t, err, "codex:\n%s", output)
 	require.Contains(t, output, "account acct-pool-2")
 	recs, _ = records(t, recordsPath)
 	last := recs[len(recs)-1]
-	require.Equal(t, "pool-access-token-account-2", last.AccessToken)
+	require.Equal(t, token2, last.AccessToken)
 	require.Equal(t, "acct-pool-2", last.AccountID)
+
+	call := func() (int, string) {
+		req, _ := http.NewRequest("POST", base+"/v1/responses", strings.NewReader(`{"model":"`+alias+`","input":"hi","stream":true}`))
+		req.Header.Set("Authorization", "Bearer "+agentKey)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+
+	// The rotator's fail-fast file (rotator/litellm.go, failFastFile): LiteLLM serves its
+	// access token without refreshing, ChatGPT refuses it, and the call fails at once with
+	// an authentication error instead of a device login.
+	writeFlat(t, tokenDir, map[string]any{"access_token": "no-usable-chatgpt-account", "refresh_token": "", "id_token": "",
+		"expires_at": 4102444800, "account_id": "no-usable-chatgpt-account",
+		"codex_auth_rotator": map[string]any{"no_usable_account": "test", "since": time.Now().UTC(), "action": "auth-login"}})
+	status, body := call()
+	require.Equal(t, http.StatusUnauthorized, status, body)
+	require.Contains(t, body, "litellm.AuthenticationError")
+	recs, _ = records(t, recordsPath)
+	last = recs[len(recs)-1]
+	require.Equal(t, chatgptRecord{AccessToken: "no-usable-chatgpt-account", AccountID: "no-usable-chatgpt-account", Model: "gpt-5.4", Status: 401}, last)
 
 	// Without a token file the real LiteLLM would start a device login inside the request;
 	// the stand-in refuses and ChatGPT sees nothing.
 	require.NoError(t, os.Remove(filepath.Join(tokenDir, "auth.json")))
 	n := len(recs)
-	req, _ := http.NewRequest("POST", base+"/v1/responses", strings.NewReader(`{"model":"`+alias+`","input":"hi","stream":true}`))
-	req.Header.Set("Authorization", "Bearer "+agentKey)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	require.Contains(t, string(body), "litellm_standin_device_login_required")
+	status, body = call()
+	require.Equal(t, http.StatusUnauthorized, status)
+	require.Contains(t, body, "litellm_standin_device_login_required")
 	recs, _ = records(t, recordsPath)
 	require.Len(t, recs, n)
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -171,6 +172,12 @@ func (b *backend) answer(w http.ResponseWriter, rec record, body map[string]any)
 	switch {
 	case !strings.HasPrefix(rec.Authorization, "Bearer ") || rec.AccessToken == "":
 		return fail(http.StatusUnauthorized, "no bearer access token")
+	case tokenProblem(rec.AccessToken, time.Now()) != "":
+		// The real backend verifies the token and refuses others with 401. The stand-in
+		// cannot check signatures; it refuses what is not a JWT or has expired, which covers
+		// the rotator's fail-fast file (access_token "no-usable-chatgpt-account",
+		// rotator/litellm.go) that exists to be refused here.
+		return fail(http.StatusUnauthorized, tokenProblem(rec.AccessToken, time.Now()))
 	case body == nil:
 		return fail(http.StatusBadRequest, "the body is not a JSON object")
 	case rec.Model == "" || strings.Contains(rec.Model, "/"):
@@ -234,6 +241,29 @@ func (b *backend) save(rec record) {
 			log.Printf("chatgpt-standin: writing the records file: %v", err)
 		}
 	}
+}
+
+// tokenProblem says why token is not an access token the stand-in accepts: it must be a
+// JWT whose payload has an exp in the future.
+func tokenProblem(token string, now time.Time) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "the access token is not a JWT"
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return "the access token's payload is not base64url"
+	}
+	var claims struct {
+		Exp *float64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.Exp == nil {
+		return "the access token has no exp claim"
+	}
+	if exp := time.Unix(int64(*claims.Exp), 0); !now.Before(exp) {
+		return "the access token expired at " + exp.UTC().Format(time.RFC3339)
+	}
+	return ""
 }
 
 func orNone(s string) string {

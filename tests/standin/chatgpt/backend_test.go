@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,8 +11,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+)
+
+// jwt is an unsigned access token valid for an hour, named by sub so tests can tell them apart.
+func jwt(sub string) string {
+	enc := func(v any) string { data, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(data) }
+	return enc(map[string]string{"alg": "none"}) + "." + enc(map[string]any{"sub": sub, "exp": time.Now().Add(time.Hour).Unix()}) + ".sig"
+}
+
+var (
+	tok1      = jwt("tok-1")
+	tok2      = jwt("tok-2")
+	tokOther  = jwt("tok-other")
+	tokLimit  = jwt("tok-limited")
+	tokAny    = jwt("any")
+	tokSimple = jwt("t")
 )
 
 func newTestBackend(t *testing.T) (*backend, *httptest.Server, string) {
@@ -79,7 +96,7 @@ func parseSSE(t *testing.T, body string) []sseEvent {
 // response.completed with a string id and integer usage, after which the body ends.
 func TestReplyIsAStreamCodexAccepts(t *testing.T) {
 	_, srv, _ := newTestBackend(t)
-	resp, body := post(t, srv.URL, "tok-1", "acct-1", litellmBody)
+	resp, body := post(t, srv.URL, tok1, "acct-1", litellmBody)
 	require.Equal(t, 200, resp.StatusCode, body)
 	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
 
@@ -130,8 +147,8 @@ func TestReplyIsAStreamCodexAccepts(t *testing.T) {
 // account it carried.
 func TestRequestsAreRecorded(t *testing.T) {
 	_, srv, path := newTestBackend(t)
-	post(t, srv.URL, "tok-1", "acct-1", litellmBody)
-	post(t, srv.URL, "tok-2", "", litellmBody)
+	post(t, srv.URL, tok1, "acct-1", litellmBody)
+	post(t, srv.URL, tok2, "", litellmBody)
 
 	resp, err := http.Get(srv.URL + "/_records")
 	require.NoError(t, err)
@@ -140,13 +157,13 @@ func TestRequestsAreRecorded(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&recs))
 	require.Len(t, recs, 2)
 	require.Equal(t, 1, recs[0].Seq)
-	require.Equal(t, "Bearer tok-1", recs[0].Authorization)
-	require.Equal(t, "tok-1", recs[0].AccessToken)
+	require.Equal(t, "Bearer "+tok1, recs[0].Authorization)
+	require.Equal(t, tok1, recs[0].AccessToken)
 	require.Equal(t, "acct-1", recs[0].AccountID)
 	require.Equal(t, "gpt-5.4", recs[0].Model)
 	require.Equal(t, 200, recs[0].Status)
-	require.Equal(t, []string{"Bearer tok-1"}, recs[0].Headers["Authorization"])
-	require.Equal(t, "tok-2", recs[1].AccessToken)
+	require.Equal(t, []string{"Bearer " + tok1}, recs[0].Headers["Authorization"])
+	require.Equal(t, tok2, recs[1].AccessToken)
 	require.Empty(t, recs[1].AccountID)
 
 	data, err := os.ReadFile(path)
@@ -155,7 +172,7 @@ func TestRequestsAreRecorded(t *testing.T) {
 	require.Len(t, lines, 2)
 	var first record
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
-	require.Equal(t, "tok-1", first.AccessToken)
+	require.Equal(t, tok1, first.AccessToken)
 
 	req, _ := http.NewRequest("DELETE", srv.URL+"/_records", nil)
 	resp, err = http.DefaultClient.Do(req)
@@ -175,11 +192,13 @@ func TestRefusals(t *testing.T) {
 		status      int
 		want        string
 	}{
-		"no token":                  {"", litellmBody, 401, "no bearer access token"},
-		"a provider-prefixed model": {"t", strings.Replace(litellmBody, `"gpt-5.4"`, `"responses/gpt-5.4"`, 1), 400, "unsupported model 'responses/gpt-5.4'"},
-		"not streamed":              {"t", strings.Replace(litellmBody, `"stream":true`, `"stream":false`, 1), 400, "stream must be true"},
-		"stored":                    {"t", strings.Replace(litellmBody, `"store":false`, `"store":true`, 1), 400, "store must be false"},
-		"not JSON":                  {"t", "{", 400, "not a JSON object"},
+		"no token":                      {"", litellmBody, 401, "no bearer access token"},
+		"the rotator's fail-fast token": {"no-usable-chatgpt-account", litellmBody, 401, "not a JWT"},
+		"an expired token":              {"eyJhbGciOiJub25lIn0.eyJleHAiOjE3MDAwMDAwMDB9.sig", litellmBody, 401, "expired at 2023-11-14"},
+		"a provider-prefixed model":     {tokSimple, strings.Replace(litellmBody, `"gpt-5.4"`, `"responses/gpt-5.4"`, 1), 400, "unsupported model 'responses/gpt-5.4'"},
+		"not streamed":                  {tokSimple, strings.Replace(litellmBody, `"stream":true`, `"stream":false`, 1), 400, "stream must be true"},
+		"stored":                        {tokSimple, strings.Replace(litellmBody, `"store":false`, `"store":true`, 1), 400, "store must be false"},
+		"not JSON":                      {tokSimple, "{", 400, "not a JSON object"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			resp, body := post(t, srv.URL, tc.token, "", tc.body)
@@ -200,11 +219,11 @@ func TestFaults(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, 204, resp.StatusCode)
 	}
-	arm(`{"status":429,"access_token":"tok-limited"}`)
+	arm(`{"status":429,"access_token":"` + tokLimit + `"}`)
 
-	resp, _ := post(t, srv.URL, "tok-other", "", litellmBody)
+	resp, _ := post(t, srv.URL, tokOther, "", litellmBody)
 	require.Equal(t, 200, resp.StatusCode, "another token is not affected")
-	resp, body := post(t, srv.URL, "tok-limited", "", litellmBody)
+	resp, body := post(t, srv.URL, tokLimit, "", litellmBody)
 	require.Equal(t, 429, resp.StatusCode)
 	var parsed struct {
 		Error struct {
@@ -215,16 +234,16 @@ func TestFaults(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &parsed))
 	require.Equal(t, "usage_limit_reached", parsed.Error.Type)
 	require.Positive(t, parsed.Error.ResetsAt)
-	resp, _ = post(t, srv.URL, "tok-limited", "", litellmBody)
+	resp, _ = post(t, srv.URL, tokLimit, "", litellmBody)
 	require.Equal(t, 200, resp.StatusCode, "the fault was for one request")
 
 	arm(`{"status":503,"times":2,"body":{"detail":"down"}}`)
 	for i := 0; i < 2; i++ {
-		resp, body = post(t, srv.URL, "any", "", litellmBody)
+		resp, body = post(t, srv.URL, tokAny, "", litellmBody)
 		require.Equal(t, 503, resp.StatusCode)
 		require.JSONEq(t, `{"detail":"down"}`, body)
 	}
-	resp, _ = post(t, srv.URL, "any", "", litellmBody)
+	resp, _ = post(t, srv.URL, tokAny, "", litellmBody)
 	require.Equal(t, 200, resp.StatusCode)
 
 	resp, err := http.Post(srv.URL+"/_faults", "application/json", strings.NewReader(`{"status":200}`))
