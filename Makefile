@@ -6,7 +6,7 @@ SHELL := /usr/bin/env bash
 STACK ?= dev
 export STACK
 
-.PHONY: help up test preview destroy refresh tools cluster-up cluster-down cluster-status lint bench
+.PHONY: help up test preview destroy refresh tools cluster-up cluster-down cluster-status lint bench check-fresh images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -29,13 +29,13 @@ refresh: ## Compare the stack's state with the cluster
 tools: ## Build the offline toolchain (pulumi, language host, plugins, policy pack)
 	@scripts/tools.sh pulumi plugins policy
 
-cluster-up: ## Start the embedded local API server (etcd, kube-apiserver, controller-manager)
+cluster-up: ## Start the embedded cluster: control plane on loopback and one node on this machine (root)
 	@scripts/cluster.sh up
 
-cluster-down: ## Stop the embedded local API server (keeps its data)
+cluster-down: ## Stop the embedded cluster and remove its mounts, interfaces, iptables rules, cgroups (keeps data)
 	@scripts/cluster.sh down
 
-cluster-status: ## Show the embedded local API server's health
+cluster-status: ## Show the embedded cluster's health, component by component
 	@scripts/cluster.sh status
 
 lint: ## gofmt, go vet, staticcheck and actionlint
@@ -43,3 +43,9 @@ lint: ## gofmt, go vet, staticcheck and actionlint
 
 bench: ## Preview/up timings against the engine floor (docs/performance.md)
 	@scripts/bench.sh
+
+images: ## Build the local stand-ins of the pinned images (imported by cluster-up)
+	@scripts/images.sh build
+
+check-fresh: ## Clone HEAD and run `make up` + `make test` with empty module and project caches
+	@scripts/check-fresh.sh

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The project's own local Kubernetes cluster: etcd + kube-apiserver + kube-controller-manager
-# on free loopback ports, built from tools/kube by `scripts/tools.sh kube`, with all state
-# under $STATE_DIR/cluster and a kubeconfig at $STATE_DIR/kubeconfig. No kubelet: Pods are
-# created (and admitted) but never run. See docs/runbooks/local-cluster.md.
+# + kube-scheduler on free loopback ports, and one node on this machine (containerd, kubelet,
+# kube-proxy, CoreDNS, local-path-provisioner; scripts/node.sh; needs root), all built by
+# `scripts/tools.sh kube node`, with all state under $STATE_DIR/cluster and a kubeconfig at
+# $STATE_DIR/kubeconfig. CLUSTER_NODE=0 starts the control plane alone (Pods are admitted
+# but never run). See docs/runbooks/local-cluster.md.
 #
 # Usage: scripts/cluster.sh up               build if needed, start (or reuse a healthy cluster)
 #        scripts/cluster.sh down [--purge]   stop the processes `up` started; --purge also deletes the data
 #        scripts/cluster.sh status           exit 0 only if every component is running and healthy
 #        scripts/cluster.sh env              prints `export KUBECONFIG=...` (use with eval)
 #
-# Environment: CLUSTER_TIMEOUT (seconds each wait may take, default 90).
+# Environment: CLUSTER_TIMEOUT (seconds each wait may take, default 90); CLUSTER_NODE (1: with
+# the node, the default; 0: API server only).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -26,8 +29,11 @@ CA_FILE="$CERT_DIR/apiserver.crt"      # self-generated serving cert + the CA th
 ROOT_CA="$CLUSTER_DIR/ca.crt"           # just that CA (what a CA bundle for pods must hold)
 CONTEXT=cloud-codex-local
 TIMEOUT="${CLUSTER_TIMEOUT:-90}"
-# Stop order; start order is the reverse.
-COMPONENTS=(kube-controller-manager kube-apiserver etcd)
+# Control-plane stop order; start order is the reverse. The node's are in scripts/node.sh.
+COMPONENTS=(kube-scheduler kube-controller-manager kube-apiserver etcd)
+# Every port the cluster listens on, picked together (pick_ports).
+PORT_VARS=(ETCD_CLIENT_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHED_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT
+  PROXY_HEALTHZ_PORT PROXY_METRICS_PORT DNS_HEALTH_PORT DNS_READY_PORT)
 
 step="setup"
 fail() { echo "cluster: step '$step' failed: $*" >&2; exit 1; }
@@ -125,11 +131,18 @@ apiserver_ready() {
 }
 # The controller manager serves a self-signed, in-memory cert: -k for this loopback probe only.
 kcm_healthy() { [ "$(curl -sSk --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz" 2>/dev/null)" = ok ]; }
+sched_healthy() { [ "$(curl -sSk --max-time 2 "https://127.0.0.1:$SCHED_PORT/healthz" 2>/dev/null)" = ok ]; }
 healthy() {
   case "$1" in
     etcd) etcd_healthy ;;
     kube-apiserver) apiserver_ready ;;
     kube-controller-manager) kcm_healthy ;;
+    kube-scheduler) sched_healthy ;;
+    containerd) containerd_healthy ;;
+    kubelet) kubelet_healthy && node_ready ;;
+    kube-proxy) proxy_healthy ;;
+    coredns) coredns_healthy ;;
+    local-path-provisioner) localpath_healthy ;;
   esac
 }
 
@@ -159,8 +172,9 @@ current_binary() { [ "$(readlink "/proc/$2/exe" 2>/dev/null)" = "$(readlink -f "
 
 cluster_healthy() {
   load_ports || return 1
-  local c pid
-  for c in "${COMPONENTS[@]}"; do
+  local c pid all=("${COMPONENTS[@]}")
+  node_wanted && all+=("${NODE_COMPONENTS[@]}")
+  for c in "${all[@]}"; do
     pid=$(running "$c") && healthy "$c" || return 1
     if ! current_binary "$c" "$pid"; then
       say "$c (pid $pid) runs $(readlink "/proc/$pid/exe"), not the current $(readlink -f "$TOOLS_BIN/$c")"
@@ -190,34 +204,30 @@ used_ports() {
 # pick_ports: reuses the recorded ports when they are all free (a stable kubeconfig, and
 # etcd's stored peer URL stays right); otherwise picks free ones below the ephemeral range.
 pick_ports() {
-  local used p lo q i taken=" " picked=()
+  local used p lo q i v taken=" " picked=()
   used=" $(used_ports | sort -un | tr '\n' ' ') "
   if load_ports; then
     local ok=1
-    for p in "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT"; do
-      [[ "$used" == *" $p "* ]] && ok=0
+    for v in "${PORT_VARS[@]}"; do
+      p=${!v:-}
+      if [ -z "$p" ] || [[ "$used" == *" $p "* ]]; then ok=0; fi
     done
     [ $ok = 1 ] && return
-    say "a recorded port is in use now; picking new ports"
+    say "a recorded port is in use now (or a new one is needed); picking new ports"
   fi
   lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
   [ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
-  for p in 1 2 3 4; do
+  for v in "${PORT_VARS[@]}"; do
     for ((i = 0; ; i++)); do
       [ $i -lt 1000 ] || fail "no free loopback port found in 10000-$lo"
       q=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
       [[ "$used$taken" == *" $q "* ]] || break
     done
     taken="$taken$q "
-    picked+=("$q")
+    printf -v "$v" '%s' "$q"
+    picked+=("$v=$q")
   done
-  ETCD_CLIENT_PORT=${picked[0]} ETCD_PEER_PORT=${picked[1]} APISERVER_PORT=${picked[2]} KCM_PORT=${picked[3]}
-  cat >"$PORTS_FILE.tmp" <<EOF
-ETCD_CLIENT_PORT=$ETCD_CLIENT_PORT
-ETCD_PEER_PORT=$ETCD_PEER_PORT
-APISERVER_PORT=$APISERVER_PORT
-KCM_PORT=$KCM_PORT
-EOF
+  printf '%s\n' "${picked[@]}" >"$PORTS_FILE.tmp"
   mv "$PORTS_FILE.tmp" "$PORTS_FILE"
 }
 
@@ -315,13 +325,27 @@ EOF
   mv "$1.tmp" "$1"
 }
 
+# ---------------------------------------------------------------- the node
+
+# shellcheck source=scripts/node.sh
+source "$ROOT_DIR/scripts/node.sh"
+
 # ---------------------------------------------------------------- subcommands
 
 cmd_up() {
   local t0 t_build t_start
   t0=$(now_ms)
-  step="build (scripts/tools.sh kube)"
-  TOOLS_QUIET=1 "$ROOT_DIR/scripts/tools.sh" kube || fail "scripts/tools.sh kube"
+  step="build (scripts/tools.sh kube node)"
+  local build_steps=(kube)
+  if node_wanted; then
+    node_require_root
+    build_steps+=(node)
+  fi
+  TOOLS_QUIET=1 "$ROOT_DIR/scripts/tools.sh" "${build_steps[@]}" || fail "scripts/tools.sh ${build_steps[*]}"
+  if node_wanted; then
+    step="images (scripts/images.sh build)"
+    "$ROOT_DIR/scripts/images.sh" build || fail "scripts/images.sh build"
+  fi
   t_build=$(secs_since "$t0")
   command -v curl >/dev/null || fail "curl is required for health checks"
   command -v setsid >/dev/null || fail "setsid (util-linux) is required"
@@ -335,19 +359,19 @@ cmd_up() {
   step="reuse check"
   if cluster_healthy; then
     write_kubeconfig "$KUBECONFIG_FILE"
-    say "reusing the healthy cluster already running (apiserver https://127.0.0.1:$APISERVER_PORT," \
-      "pids: etcd $(running etcd), kube-apiserver $(running kube-apiserver), kube-controller-manager $(running kube-controller-manager))"
+    say "reusing the healthy cluster already running (apiserver https://127.0.0.1:$APISERVER_PORT$(node_wanted && echo ", node $NODE_NAME"))"
     usage_hint
     say "ready in $(secs_since "$t0")s"
     return
   fi
   # Anything left of a previous, unhealthy run: stop it (ours only) and start clean.
   local c left=""
-  for c in "${COMPONENTS[@]}"; do running "$c" >/dev/null && left="$left $c"; done
+  for c in "${NODE_COMPONENTS[@]}" "${COMPONENTS[@]}"; do running "$c" >/dev/null && left="$left $c"; done
   [ -z "$left" ] || say "the cluster is not healthy; restarting (was running:$left)"
+  [ "$(id -u)" = 0 ] && node_down
   for c in "${COMPONENTS[@]}"; do stop "$c"; done
   # A failed start leaves nothing running behind (logs are kept).
-  trap 'rc=$?; if [ $rc -ne 0 ]; then for c in "${COMPONENTS[@]}"; do stop "$c" >/dev/null 2>&1 || true; done;
+  trap 'rc=$?; if [ $rc -ne 0 ]; then [ "$(id -u)" = 0 ] && node_down >/dev/null 2>&1; for c in "${COMPONENTS[@]}"; do stop "$c" >/dev/null 2>&1 || true; done;
     echo "cluster: stopped what this run started; logs in $LOG_DIR" >&2; fi' EXIT
 
   t_start=$(now_ms)
@@ -382,7 +406,8 @@ cmd_up() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$SA_PUB" \
     --service-account-signing-key-file="$SA_KEY" \
-    --service-cluster-ip-range=10.0.0.0/24 \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --kubelet-preferred-address-types=InternalIP \
     --authorization-mode=RBAC \
     --token-auth-file="$TOKEN_FILE" \
     --allow-privileged=true
@@ -407,9 +432,18 @@ cmd_up() {
     --controllers='*'
   wait_for kube-controller-manager "/healthz" kcm_healthy
 
+  step="start kube-scheduler"
+  start kube-scheduler \
+    --kubeconfig="$KCM_KUBECONFIG" \
+    --bind-address=127.0.0.1 \
+    --secure-port="$SCHED_PORT" \
+    --leader-elect=false
+  wait_for kube-scheduler "/healthz" sched_healthy
+
   step="default ServiceAccount"
   wait_for kube-controller-manager "ServiceAccount default/default (created by its serviceaccount controller)" \
     sa_exists
+  if node_wanted; then node_up; fi
   step="done"
   trap - EXIT
   say "started in $(secs_since "$t_start")s (build check ${t_build}s)"
@@ -448,12 +482,22 @@ cmd_down() {
   [ -d "$CLUSTER_DIR" ] || { say "no cluster state in $CLUSTER_DIR; nothing to stop"; return; }
   lock
   local c any=0
+  for c in "${NODE_COMPONENTS[@]}"; do running "$c" >/dev/null && any=1; done
+  if [ "$(id -u)" = 0 ]; then
+    node_down
+  elif [ $any = 1 ]; then
+    fail "the node is running and stopping it needs root (mounts, network, cgroups)"
+  fi
   for c in "${COMPONENTS[@]}"; do
     if running "$c" >/dev/null; then any=1; fi
     stop "$c"
   done
   [ $any = 1 ] || say "nothing was running"
   if [ $purge = 1 ]; then
+    # Never delete through a mount (a pod's hostPath or volume): refuse while any is left.
+    if awk -v a="$CLUSTER_DIR/" 'index($2, a) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
+      fail "mounts remain under $CLUSTER_DIR (see /proc/self/mounts); not deleting it"
+    fi
     rm -rf "$CLUSTER_DIR" "$KUBECONFIG_FILE"
     say "purged $CLUSTER_DIR and $KUBECONFIG_FILE"
   else
@@ -467,11 +511,19 @@ cmd_status() {
     echo "cluster: not set up (no $PORTS_FILE); run scripts/cluster.sh up"
     return 1
   fi
-  for c in etcd kube-apiserver kube-controller-manager; do
+  local all=(etcd kube-apiserver kube-controller-manager kube-scheduler)
+  node_wanted && all+=(containerd kubelet kube-proxy coredns local-path-provisioner)
+  for c in "${all[@]}"; do
     case "$c" in
       etcd) ports="client $ETCD_CLIENT_PORT, peer $ETCD_PEER_PORT"; health="/health" ;;
       kube-apiserver) ports="secure $APISERVER_PORT"; health="/readyz" ;;
       kube-controller-manager) ports="secure $KCM_PORT"; health="/healthz" ;;
+      kube-scheduler) ports="secure ${SCHED_PORT:-?}"; health="/healthz" ;;
+      containerd) ports="$CONTAINERD_SOCK"; health="ctr version" ;;
+      kubelet) ports="$NODE_IP:${KUBELET_PORT:-?}"; health="/healthz, node Ready" ;;
+      kube-proxy) ports="healthz ${PROXY_HEALTHZ_PORT:-?}"; health="/healthz" ;;
+      coredns) ports="$NODE_IP:53"; health="/ready" ;;
+      local-path-provisioner) ports="-"; health="alive" ;;
     esac
     if pid=$(running "$c"); then
       if healthy "$c"; then

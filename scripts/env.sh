@@ -20,6 +20,10 @@ export KUBERNETES_PROVIDER_VERSION=4.25.0
 export RANDOM_PROVIDER_VERSION=4.21.1
 export KUBERNETES_VERSION=v1.37.2
 export ETCD_VERSION=v3.7.0
+# The embedded cluster's node (tools/containerd, tools/coredns, tools/local-path).
+export CONTAINERD_VERSION=v2.4.2
+export COREDNS_VERSION=v1.15.0
+export LOCAL_PATH_PROVISIONER_VERSION=v0.0.30
 
 export PULUMI_HOME="$STATE_DIR/pulumi-home"
 # Where the language host keeps each program's binary between runs (tools/language-go/buildcache);

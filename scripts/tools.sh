@@ -4,7 +4,7 @@
 # version and by a hash of the wrapper module, then links them into $STATE_DIR/bin and
 # installs the provider plugins into $PULUMI_HOME under their exact versions.
 #
-# Usage: scripts/tools.sh [step...]   steps: pulumi plugins policy kube staticcheck actionlint
+# Usage: scripts/tools.sh [step...]   steps: pulumi plugins policy kube node staticcheck actionlint
 #        (default: pulumi plugins policy)
 # Idempotent: a step whose binaries exist for its key takes well under a second.
 set -euo pipefail
@@ -65,9 +65,9 @@ key() {
   echo "$2-$hash"
 }
 
-go_build() { # DIR OUT PKG [ldflags...]
+go_build() { # DIR OUT PKG [ldflags...]   (GO_TAGS: build tags)
   local dir=$1 out=$2 pkg=$3 start=$SECONDS; shift 3
-  (cd "$ROOT_DIR/$dir" && go build -trimpath -ldflags "-s -w $*" -o "$out.tmp" "$pkg") || fail "go build $pkg"
+  (cd "$ROOT_DIR/$dir" && go build -trimpath ${GO_TAGS:+-tags "$GO_TAGS"} -ldflags "-s -w $*" -o "$out.tmp" "$pkg") || fail "go build $pkg"
   mv "$out.tmp" "$out"
   built_something=1
   say "    built $(basename "$out") in $((SECONDS - start))s"
@@ -196,6 +196,87 @@ build_kube() {
   link "$dir/etcd"
 }
 
+# The embedded cluster's node: kubelet, kube-proxy and kube-scheduler from the same wrapper
+# as the control plane; containerd 2.x with its runc shim and ctr; CoreDNS; Rancher's
+# local-path-provisioner; the project's node-config and cri-drain. runc, the CNI plugins,
+# iptables and conntrack come from Debian's packages (installed here when missing).
+build_node() {
+  node_packages
+  local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
+  local ver="" p
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ver="$ver -X $p.gitVersion=$KUBERNETES_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  local kdir="$CLOUD_CODEX_CACHE/kube/$(key tools/kube "$KUBERNETES_VERSION-etcd-$ETCD_VERSION")" cmd
+  mkdir -p "$kdir"
+  for cmd in kubelet kube-proxy kube-scheduler; do
+    if [ ! -x "$kdir/$cmd" ]; then
+      ensure_modules tools/kube "Kubernetes $KUBERNETES_VERSION" "~1-3 min"
+      say "    building $cmd $KUBERNETES_VERSION (cold: 2-8 min)"
+      go_build tools/kube "$kdir/$cmd" "k8s.io/kubernetes/cmd/$cmd" "$ver"
+    fi
+    link "$kdir/$cmd"
+  done
+  local cdir="$CLOUD_CODEX_CACHE/containerd/$(key tools/containerd "$CONTAINERD_VERSION")"
+  mkdir -p "$cdir"
+  for cmd in containerd containerd-shim-runc-v2 ctr; do
+    if [ ! -x "$cdir/$cmd" ]; then
+      ensure_modules tools/containerd "containerd $CONTAINERD_VERSION" "~1 min"
+      say "    building $cmd $CONTAINERD_VERSION (cold: 1-4 min)"
+      # Static, without the btrfs snapshotter (cgo, and unused: overlayfs is the snapshotter).
+      CGO_ENABLED=0 GO_TAGS=no_btrfs go_build tools/containerd "$cdir/$cmd" "github.com/containerd/containerd/v2/cmd/$cmd" \
+        "-X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION"
+    fi
+    link "$cdir/$cmd"
+  done
+  local ddir="$CLOUD_CODEX_CACHE/coredns/$(key tools/coredns "$COREDNS_VERSION")"
+  mkdir -p "$ddir"
+  if [ ! -x "$ddir/coredns" ]; then
+    ensure_modules tools/coredns "CoreDNS $COREDNS_VERSION" "under 1 min"
+    say "    building coredns $COREDNS_VERSION (cold: 1-3 min)"
+    CGO_ENABLED=0 go_build tools/coredns "$ddir/coredns" .
+  fi
+  link "$ddir/coredns"
+  local ldir="$CLOUD_CODEX_CACHE/local-path/$(key tools/local-path "$LOCAL_PATH_PROVISIONER_VERSION")"
+  mkdir -p "$ldir"
+  if [ ! -x "$ldir/local-path-provisioner" ]; then
+    ensure_modules tools/local-path "local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION" "under 1 min"
+    say "    building local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION (cold: 1-2 min)"
+    CGO_ENABLED=0 go_build tools/local-path "$ldir/local-path-provisioner" github.com/rancher/local-path-provisioner
+  fi
+  link "$ldir/local-path-provisioner"
+  local ndir="$CLOUD_CODEX_CACHE/node/$(key tools/node "$KUBERNETES_VERSION")"
+  mkdir -p "$ndir"
+  for cmd in node-config cri-drain; do
+    if [ ! -x "$ndir/$cmd" ]; then
+      ensure_modules tools/node "node-config" "under 1 min"
+      say "    building $cmd (cold: under 2 min)"
+      go_build tools/node "$ndir/$cmd" "./cmd/$cmd"
+    fi
+    link "$ndir/$cmd"
+  done
+}
+
+# Debian packages the node runs: runc, the CNI plugins, iptables (kube-proxy and the bridge
+# plugin's NAT) and conntrack (kube-proxy). Installed only when a command is missing.
+node_packages() {
+  local missing=() pair
+  for pair in runc:runc /usr/lib/cni/bridge:containernetworking-plugins iptables:iptables conntrack:conntrack; do
+    local what=${pair%%:*} pkg=${pair#*:}
+    if [[ "$what" == /* ]]; then [ -x "$what" ] || missing+=("$pkg")
+    else command -v "$what" >/dev/null 2>&1 || [ -x "/usr/sbin/$what" ] || missing+=("$pkg"); fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  [ "$(id -u)" = 0 ] || fail "the node needs the Debian packages ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root"
+  built_something=1
+  local start=$SECONDS
+  say "    installing Debian packages ${missing[*]} (cold: under 1 min)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2; } \
+    || fail "apt-get install ${missing[*]}"
+  say "    installed ${missing[*]} in $((SECONDS - start))s"
+}
+
 build_staticcheck() { build_go_tool tools/lint staticcheck honnef.co/go/tools/cmd/staticcheck; }
 build_actionlint() { build_go_tool tools/lint actionlint github.com/rhysd/actionlint/cmd/actionlint; }
 build_go_tool() { # DIR NAME PKG
@@ -218,9 +299,10 @@ for s in "${steps[@]}"; do
     plugins) run_step "provider plugins" build_plugins ;;
     policy) run_step "policy pack" build_policy ;;
     kube) run_step "kube-apiserver/controller-manager/kubectl $KUBERNETES_VERSION, etcd $ETCD_VERSION" build_kube ;;
+    node) run_step "node: kubelet/kube-proxy/kube-scheduler $KUBERNETES_VERSION, containerd $CONTAINERD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION" build_node ;;
     staticcheck) run_step staticcheck build_staticcheck ;;
     actionlint) run_step actionlint build_actionlint ;;
-    *) say "tools: unknown step '$s' (steps: pulumi plugins policy kube staticcheck actionlint)" ; exit 2 ;;
+    *) say "tools: unknown step '$s' (steps: pulumi plugins policy kube node staticcheck actionlint)" ; exit 2 ;;
   esac
 done
 [ "$QUIET" = 1 ] || say "==> toolchain ready in $((SECONDS - total))s"

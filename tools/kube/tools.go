@@ -1,10 +1,15 @@
 //go:build tools
 
-// Package tools pins the Kubernetes main packages this module builds.
+// Package tools pins the Kubernetes main packages this module builds: the control plane
+// (kube-apiserver, kube-controller-manager, kube-scheduler), the node (kubelet, kube-proxy)
+// and kubectl.
 package tools
 
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )

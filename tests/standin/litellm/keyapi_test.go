@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -136,7 +138,7 @@ func TestKeyUpdateAndDelete(t *testing.T) {
 
 	status, body = e.do("POST", "/key/delete", testMasterKey, `{"keys":["`+testAgentKey+`"]}`)
 	require.Equal(t, 200, status, body)
-	status, _ = e.do("POST", "/v1/responses", testAgentKey, `{"model":"`+testAlias+`","stream":true}`)
+	status, _ = e.do("POST", "/v1/responses", testAgentKey, `{"model":"`+testAlias+`","input":"hi","stream":true}`)
 	require.Equal(t, 401, status, "a deleted key no longer authenticates")
 }
 
@@ -151,6 +153,14 @@ func TestKeysSurviveARestart(t *testing.T) {
 	e.start(poolConfig(t, t.TempDir()))
 	alias, _ := info(t, e, testAgentKey)
 	require.Equal(t, "a1", alias)
+
+	// A state directory that does not exist yet is created.
+	e.env["LITELLM_STANDIN_STATE_DIR"] = filepath.Join(e.stateDir, "sub", "dir")
+	e.start(poolConfig(t, t.TempDir()))
+	status, body = generate(e, testAgentKey, "a1", testAlias)
+	require.Equal(t, 200, status, body)
+	_, err := os.Stat(filepath.Join(e.stateDir, "sub", "dir", stateFileName))
+	require.NoError(t, err)
 }
 
 // Without DATABASE_URL LiteLLM has no key store: /key/* fail and only the master key works.
@@ -160,7 +170,7 @@ func TestNoDatabaseNoVirtualKeys(t *testing.T) {
 	require.Equal(t, 500, status)
 	msg, _ := errorMessage(t, body)
 	require.Contains(t, msg, "DB not connected")
-	status, body = e.do("POST", "/v1/responses", testAgentKey, `{"model":"`+testAlias+`","stream":true}`)
+	status, body = e.do("POST", "/v1/responses", testAgentKey, `{"model":"`+testAlias+`","input":"hi","stream":true}`)
 	require.Equal(t, 401, status)
 	msg, _ = errorMessage(t, body)
 	require.Contains(t, msg, "No connected db")

@@ -70,6 +70,11 @@ func newKeyStore(stateDir string) (*keyStore, error) {
 	if stateDir == "" {
 		return s, nil
 	}
+	// Created if missing (e.g. a subdirectory of a mounted volume); the rotator skips
+	// directories in the auth volume (rotator/recover.go).
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("LITELLM_STANDIN_STATE_DIR %s: %w", stateDir, err)
+	}
 	s.path = filepath.Join(stateDir, stateFileName)
 	raw, err := os.ReadFile(s.path)
 	switch {

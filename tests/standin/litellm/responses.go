@@ -69,9 +69,17 @@ func (s *server) handleResponses(w http.ResponseWriter, r *http.Request) {
 		modelDenied(p.key.Models, alias).write(w)
 		return
 	}
+	if body["input"] == nil {
+		// litellm/proxy/route_llm_request.py, REQUIRED_BODY_PARAMS_BY_ROUTE["aresponses"]
+		// ("input"): ProxyMissingRequiredParamError (recent releases; older ones passed the
+		// request on and failed upstream).
+		writeProxyError(w, http.StatusBadRequest, "/responses: Missing required parameter: 'input'.", errInvalidRequest, strPtr("input"))
+		return
+	}
 	deployment, ok := s.settings.models[alias]
 	if !ok {
-		// route_request: a model_name the router does not know.
+		// route_llm_request.py, ProxyModelNotFoundError: a model_name the router does not
+		// know, 400 with detail {"error": "<route>: Invalid model name passed in model=…"}.
 		writeProxyError(w, http.StatusBadRequest, fmt.Sprintf("{'error': '/responses: Invalid model name passed in model=%s. Call `/v1/models` to view available models for your key.'}", alias), errInvalidRequest, nil)
 		return
 	}

@@ -158,7 +158,7 @@ func TestResponsesRootRouteAndInstructions(t *testing.T) {
 	up := newFakeChatGPT(t)
 	e := newTestEnv(t, up.srv.URL, map[string]string{"CHATGPT_DEFAULT_INSTRUCTIONS": "BASE"})
 	writeTokenFile(t, e.tokenDir, validToken("tok", "acct"))
-	status, body := e.do("POST", "/responses", testMasterKey, `{"model":"codex-cli/gpt-5.4","instructions":"BASE and more","stream":true}`)
+	status, body := e.do("POST", "/responses", testMasterKey, `{"model":"codex-cli/gpt-5.4","input":"hi","instructions":"BASE and more","stream":true}`)
 	require.Equal(t, 200, status, body)
 	require.Equal(t, "BASE and more", up.seen()[0].body["instructions"])
 }
@@ -190,7 +190,8 @@ func TestResponsesRefusesBeforeCallingUpstream(t *testing.T) {
 		"no key":        {"", codexLikeRequest, 401, "No api key passed in", errAuth},
 		"unknown key":   {"sk-unknown-0123456789abcdef", codexLikeRequest, 401, "Invalid proxy server token passed", errTokenNotFoundInDB},
 		"model denied":  {denied, codexLikeRequest, 401, "key not allowed to access model. This key can only access models=['some-other-model']. Tried to access codex-cli/gpt-5.4", errKeyModelDenied},
-		"unknown model": {testMasterKey, `{"model":"nope","stream":true}`, 400, "Invalid model name passed in model=nope", errInvalidRequest},
+		"unknown model": {testMasterKey, `{"model":"nope","input":"hi","stream":true}`, 400, "Invalid model name passed in model=nope", errInvalidRequest},
+		"no input":      {testAgentKey, `{"model":"codex-cli/gpt-5.4","stream":true}`, 400, "Missing required parameter: 'input'", errInvalidRequest},
 		"no model":      {testAgentKey, `{"stream":true}`, 400, "model is required", errInvalidRequest},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,274 @@
+# The embedded cluster's node: containerd (runc, CNI bridge), kubelet, kube-proxy, CoreDNS
+# and local-path-provisioner, on this machine, as root. Sourced by scripts/cluster.sh, which
+# owns the process helpers (start, stop, running, wait_for) and the control plane.
+#
+# One node per machine: its network names, addresses and iptables chains are machine-wide.
+# NODE_OWNER records which state directory owns it; another checkout's `up` refuses to start
+# a second one and says how to stop the first.
+#
+# Layout (see docs/runbooks/local-cluster.md):
+#   $CLUSTER_DIR/node/           rendered config (node-config), PV directories, kubelet/containerd state
+#   $NODE_RUN_DIR                sockets and containerd's runtime state (short paths for unix sockets)
+#   cc-node0 (dummy, $NODE_IP)   the node's address: kubelet, kube-proxy NodePorts, CoreDNS
+#   cc-br0 ($POD_CIDR)           the CNI bridge; pods reach the outside through its masquerade rules
+#   cgroup $NODE_CGROUP_ROOT     every pod cgroup, nested under the cgroup `up` runs in
+
+NODE_NAME=cloud-codex-node
+NODE_DIR="$CLUSTER_DIR/node"
+NODE_RUN_DIR=/run/cloud-codex
+NODE_OWNER=/run/cloud-codex.owner
+NODE_IFACE=cc-node0
+NODE_IP=10.200.0.1
+POD_BRIDGE=cc-br0
+POD_CIDR=10.201.0.0/24
+SERVICE_CIDR=10.0.0.0/24
+NODE_SYSCTL_SAVE="$NODE_DIR/sysctl.saved"
+NODE_CGROUP_SAVE="$NODE_DIR/cgroup-root"
+NODE_KUBECONFIG="$CLUSTER_DIR/node.kubeconfig"
+CONTAINERD_SOCK="$NODE_RUN_DIR/containerd.sock"
+# The sandbox image containerd pins (node-config) and the helper image of local-path-provisioner;
+# both are local stand-ins built by scripts/images.sh when they cannot be pulled.
+SANDBOX_IMAGE=registry.k8s.io/pause:3.10.1
+HELPER_IMAGE=cloud-codex.local/busybox:1.35
+# Node components, in stop order (start order is the reverse).
+NODE_COMPONENTS=(local-path-provisioner coredns kube-proxy kubelet containerd)
+
+node_wanted() { [ "${CLUSTER_NODE:-1}" = 1 ]; }
+
+node_require_root() {
+  [ "$(id -u)" = 0 ] && return
+  fail "the node (containerd, kubelet) needs root: run as root, or CLUSTER_NODE=0 for the API server alone (no pod will run)"
+}
+
+# node_cgroup_root: the cgroup every pod cgroup goes under: a child of the cgroup this
+# process is in (the memory hierarchy's path; on this machine the others are at /), so pods
+# count against what the machine gives this session and never land beside it.
+node_cgroup_root() {
+  local path
+  path=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
+  [ -n "$path" ] || path=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
+  path=${path%/}
+  echo "$path/cloud-codex"
+}
+
+node_claim() {
+  mkdir -p "$NODE_RUN_DIR"
+  if [ -s "$NODE_OWNER" ] && [ "$(cat "$NODE_OWNER")" != "$CLUSTER_DIR" ]; then
+    local other
+    other=$(cat "$NODE_OWNER")
+    if [ -d "$other" ] && pgrep -f -- "--root-dir=$other/node/kubelet" >/dev/null 2>&1; then
+      fail "a node of another checkout is running ($other); stop it first: STATE_DIR=${other%/cluster} scripts/cluster.sh down"
+    fi
+  fi
+  echo "$CLUSTER_DIR" >"$NODE_OWNER"
+}
+
+# sysctls the node needs; the previous values are saved once and restored by `down`.
+node_sysctls() {
+  local k
+  if [ ! -s "$NODE_SYSCTL_SAVE" ]; then
+    for k in net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables; do
+      echo "$k=$(sysctl -n "$k")"
+    done >"$NODE_SYSCTL_SAVE.tmp" && mv "$NODE_SYSCTL_SAVE.tmp" "$NODE_SYSCTL_SAVE"
+  fi
+  sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 || fail "setting sysctls"
+}
+
+node_network() {
+  if ! ip link show "$NODE_IFACE" >/dev/null 2>&1; then
+    ip link add "$NODE_IFACE" type dummy || fail "ip link add $NODE_IFACE"
+  fi
+  ip addr replace "$NODE_IP/32" dev "$NODE_IFACE" || fail "ip addr $NODE_IP on $NODE_IFACE"
+  ip link set "$NODE_IFACE" up || fail "ip link set $NODE_IFACE up"
+}
+
+node_render() {
+  local manifest
+  manifest=$(cd "$ROOT_DIR/tools/local-path" && go list -m -f '{{.Dir}}' github.com/rancher/local-path-provisioner)
+  [ -n "$manifest" ] && [ -f "$manifest/deploy/local-path-storage.yaml" ] \
+    || fail "local-path-provisioner's module is not in the module cache (run scripts/tools.sh node)"
+  echo "$(node_cgroup_root)" >"$NODE_CGROUP_SAVE"
+  mkdir -p "$NODE_DIR/volumes"
+  "$TOOLS_BIN/node-config" \
+    -dir "$NODE_DIR/config" -state-dir "$NODE_DIR" -run-dir "$NODE_RUN_DIR" \
+    -node-name "$NODE_NAME" -node-ip "$NODE_IP" -pod-cidr "$POD_CIDR" -service-cidr "$SERVICE_CIDR" \
+    -bridge "$POD_BRIDGE" -cgroup-root "$(cat "$NODE_CGROUP_SAVE")" \
+    -kubelet-port "$KUBELET_PORT" -kubelet-healthz-port "$KUBELET_HEALTHZ_PORT" \
+    -proxy-healthz-port "$PROXY_HEALTHZ_PORT" -proxy-metrics-port "$PROXY_METRICS_PORT" \
+    -dns-health-port "$DNS_HEALTH_PORT" -dns-ready-port "$DNS_READY_PORT" \
+    -kubeconfig "$NODE_KUBECONFIG" -sandbox-image "$SANDBOX_IMAGE" -helper-image "$HELPER_IMAGE" \
+    -local-path-dir "$NODE_DIR/volumes" -local-path-manifest "$manifest/deploy/local-path-storage.yaml" \
+    -runc "$(command -v runc)" \
+    || fail "node-config"
+}
+
+containerd_healthy() { "$TOOLS_BIN/ctr" --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; }
+kubelet_healthy() { [ "$(curl -sS --max-time 2 "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" 2>/dev/null)" = ok ]; }
+proxy_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$PROXY_HEALTHZ_PORT/healthz" >/dev/null 2>&1; }
+coredns_healthy() { [ "$(curl -sS --max-time 2 "http://127.0.0.1:$DNS_READY_PORT/ready" 2>/dev/null)" = OK ]; }
+# local-path-provisioner serves nothing: alive is all there is to check.
+localpath_healthy() { running local-path-provisioner >/dev/null; }
+node_ready() {
+  [ "$(kubectl --kubeconfig "$KUBECONFIG_FILE" --request-timeout=3s get node "$NODE_NAME" \
+    -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
+node_up() {
+  node_require_root
+  step="node: claim"
+  node_claim
+  step="node: sysctls"
+  node_sysctls
+  step="node: network"
+  node_network
+  step="node: config"
+  write_kubeconfig "$NODE_KUBECONFIG"
+  node_render
+  mkdir -p "$NODE_DIR/kubelet" "$NODE_DIR/kubelet-certs"
+
+  step="start containerd"
+  start containerd --config "$NODE_DIR/config/containerd.toml"
+  wait_for containerd "its socket $CONTAINERD_SOCK" containerd_healthy
+
+  step="images"
+  "$ROOT_DIR/scripts/images.sh" import --address "$CONTAINERD_SOCK" --ctr "$TOOLS_BIN/ctr" \
+    || fail "importing the local images (scripts/images.sh import)"
+
+  step="start kubelet"
+  start kubelet \
+    --config="$NODE_DIR/config/kubelet.yaml" \
+    --kubeconfig="$NODE_KUBECONFIG" \
+    --root-dir="$NODE_DIR/kubelet" \
+    --cert-dir="$NODE_DIR/kubelet-certs" \
+    --hostname-override="$NODE_NAME" \
+    --node-ip="$NODE_IP" \
+    --v=1
+  wait_for kubelet "/healthz" kubelet_healthy
+  wait_for kubelet "node $NODE_NAME Ready" node_ready
+
+  step="start kube-proxy"
+  start kube-proxy --config="$NODE_DIR/config/kube-proxy.yaml" --v=1
+  wait_for kube-proxy "/healthz" proxy_healthy
+
+  step="start coredns"
+  start coredns -conf "$NODE_DIR/config/Corefile"
+  wait_for coredns "/ready (the kubernetes plugin synced)" coredns_healthy
+
+  step="storage"
+  kubectl --kubeconfig "$KUBECONFIG_FILE" apply --server-side --force-conflicts --field-manager=cloud-codex-cluster \
+    -f "$NODE_DIR/config/addons.yaml" >/dev/null || fail "applying the local-path StorageClass and its objects"
+  start local-path-provisioner --debug start \
+    --kubeconfig "$NODE_KUBECONFIG" \
+    --namespace local-path-storage \
+    --configmap-name local-path-config \
+    --service-account-name local-path-provisioner-service-account \
+    --helper-image "$HELPER_IMAGE" \
+    --provisioner-name rancher.io/local-path \
+    --worker-threads 2
+  sleep 1
+  localpath_healthy || { log_tail local-path-provisioner; fail "local-path-provisioner exited"; }
+}
+
+# ---------------------------------------------------------------- down
+
+# node_processes_gone: no containerd shim or container process of this node is left.
+node_shims() {
+  local p exe shim
+  shim=$(readlink -f "$TOOLS_BIN/containerd-shim-runc-v2" 2>/dev/null) || return 0
+  for p in /proc/[0-9]*; do
+    exe=$(readlink "$p/exe" 2>/dev/null) || continue
+    [ "$exe" = "$shim" ] && echo "${p#/proc/}"
+  done
+}
+
+node_down() {
+  # kubelet first, so nothing restarts what the drain stops.
+  stop local-path-provisioner
+  stop coredns
+  stop kubelet
+  if running containerd >/dev/null; then
+    "$TOOLS_BIN/cri-drain" -endpoint "$CONTAINERD_SOCK" -timeout 90s >&2 || say "cri-drain reported errors; cleaning up by hand"
+  fi
+  stop containerd
+  # A shim outlives containerd by design; after the drain none should be left.
+  local pid
+  for pid in $(node_shims); do
+    say "killing leftover containerd shim (pid $pid) and its container"
+    pkill -KILL -P "$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  stop kube-proxy
+  if [ -x "$TOOLS_BIN/kube-proxy" ] && command -v iptables >/dev/null; then
+    "$TOOLS_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || say "kube-proxy --cleanup reported errors"
+  fi
+  node_cleanup_iptables
+  node_cleanup_mounts
+  ip link del "$POD_BRIDGE" 2>/dev/null || true
+  ip link del "$NODE_IFACE" 2>/dev/null || true
+  rm -rf "$NODE_DIR/cni-ipam"
+  node_cleanup_cgroups
+  if [ -s "$NODE_SYSCTL_SAVE" ]; then
+    sysctl -q -p "$NODE_SYSCTL_SAVE" >/dev/null 2>&1 || say "could not restore sysctls from $NODE_SYSCTL_SAVE"
+    rm -f "$NODE_SYSCTL_SAVE"
+  fi
+  rm -rf "$NODE_RUN_DIR"
+  [ "$(cat "$NODE_OWNER" 2>/dev/null)" = "$CLUSTER_DIR" ] && rm -f "$NODE_OWNER"
+  return 0
+}
+
+# The bridge plugin's per-pod masquerade chains (CNI-<hash>) are removed by CNI DEL; any left
+# by a pod whose sandbox could not be drained are found by their comment (the network name).
+node_cleanup_iptables() {
+  command -v iptables >/dev/null || return 0
+  local rule chain
+  while read -r rule; do
+    chain=$(sed -n 's/.* -j \(CNI-[0-9a-f]*\).*/\1/p' <<<"$rule")
+    [ -n "$chain" ] || continue
+    iptables -t nat -D POSTROUTING ${rule#-A POSTROUTING } 2>/dev/null || true
+    iptables -t nat -F "$chain" 2>/dev/null || true
+    iptables -t nat -X "$chain" 2>/dev/null || true
+  done < <(iptables -t nat -S POSTROUTING 2>/dev/null | grep -F 'name: "cloud-codex"' || true)
+}
+
+# Every mount under the node's directories (pod volumes, container rootfs, sandbox shm),
+# deepest first.
+node_cleanup_mounts() {
+  local m
+  while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "could not unmount $m"
+  done < <(awk -v a="$NODE_DIR/" -v b="$NODE_RUN_DIR/" '{ gsub(/\\040/, " ", $2) } index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/self/mounts | sort -r)
+}
+
+node_cleanup_cgroups() {
+  local root h
+  root=$(cat "$NODE_CGROUP_SAVE" 2>/dev/null) || return 0
+  [ -n "$root" ] && [ "$root" != / ] || return 0
+  for h in /sys/fs/cgroup/*/; do
+    [ -d "$h${root#/}" ] || continue
+    find "$h${root#/}" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    [ -d "$h${root#/}" ] && say "cgroup $h${root#/} still has processes"
+  done
+  # Parents the kubelet created for the path (in hierarchies where this process sits at /).
+  local parent=${root%/*}
+  while [ -n "$parent" ] && [ "$parent" != / ]; do
+    for h in /sys/fs/cgroup/*/; do
+      [ "$(awk -F: -v h="$(basename "$h")" '$2 == h || $2 == "name=" h { print $3 }' /proc/self/cgroup)" = / ] || continue
+      rmdir "$h${parent#/}" 2>/dev/null || true
+    done
+    parent=${parent%/*}
+  done
+}
+
+node_status() {
+  local c ok=0
+  for c in containerd kubelet kube-proxy coredns local-path-provisioner; do
+    if pid=$(running "$c"); then
+      printf '%-24s running  pid %-7s\n' "$c" "$pid"
+    else
+      printf '%-24s stopped\n' "$c"
+      ok=1
+    fi
+  done
+  node_ready && echo "node $NODE_NAME: Ready" || { echo "node $NODE_NAME: NOT Ready"; ok=1; }
+  return $ok
+}

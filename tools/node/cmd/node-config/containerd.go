@@ -1,0 +1,106 @@
+package main
+
+import (
+	"path/filepath"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// containerd's configuration file, version 3 (containerd 2.x), for the fields this node sets;
+// everything else keeps containerd's defaults. Field names are containerd's
+// (cmd/containerd/server/config and the CRI plugin's config in internal/cri/config).
+type containerdFileConfig struct {
+	Version int               `toml:"version"`
+	Root    string            `toml:"root"`
+	State   string            `toml:"state"`
+	GRPC    containerdGRPC    `toml:"grpc"`
+	TTRPC   containerdAddress `toml:"ttrpc"`
+	Debug   containerdAddress `toml:"debug"`
+	Plugins containerdPlugins `toml:"plugins"`
+}
+
+type containerdGRPC struct {
+	Address string `toml:"address"`
+}
+
+type containerdAddress struct {
+	Address string `toml:"address"`
+}
+
+type containerdPlugins struct {
+	CRIImages  criImages  `toml:"io.containerd.cri.v1.images"`
+	CRIRuntime criRuntime `toml:"io.containerd.cri.v1.runtime"`
+	CRIGRPC    criGRPC    `toml:"io.containerd.grpc.v1.cri"`
+}
+
+type criImages struct {
+	Snapshotter  string            `toml:"snapshotter"`
+	PinnedImages map[string]string `toml:"pinned_images"`
+}
+
+type criRuntime struct {
+	Containerd criContainerd `toml:"containerd"`
+	CNI        criCNI        `toml:"cni"`
+}
+
+type criContainerd struct {
+	DefaultRuntimeName string             `toml:"default_runtime_name"`
+	Runtimes           map[string]criRunc `toml:"runtimes"`
+}
+
+type criRunc struct {
+	RuntimeType string         `toml:"runtime_type"`
+	Options     criRuncOptions `toml:"options"`
+}
+
+type criRuncOptions struct {
+	BinaryName    string `toml:"BinaryName"`
+	SystemdCgroup bool   `toml:"SystemdCgroup"`
+}
+
+type criCNI struct {
+	BinDirs []string `toml:"bin_dirs"`
+	ConfDir string   `toml:"conf_dir"`
+	// One network for the whole node: the conflist this tool writes.
+	MaxConfNum int `toml:"max_conf_num"`
+}
+
+type criGRPC struct {
+	// The streaming server (exec, attach, port-forward) the kubelet redirects to: loopback only.
+	StreamServerAddress string `toml:"stream_server_address"`
+	StreamServerPort    string `toml:"stream_server_port"`
+}
+
+// ContainerdSocket is where containerd listens; the kubelet's containerRuntimeEndpoint and
+// cluster.sh (ctr, cri-drain) use the same path.
+func containerdSocket(s settings) string { return filepath.Join(s.runDir, "containerd.sock") }
+
+func containerdConfig(s settings) ([]byte, error) {
+	c := containerdFileConfig{
+		Version: 3,
+		Root:    filepath.Join(s.stateDir, "containerd"),
+		State:   filepath.Join(s.runDir, "containerd"),
+		GRPC:    containerdGRPC{Address: containerdSocket(s)},
+		TTRPC:   containerdAddress{Address: filepath.Join(s.runDir, "containerd.ttrpc.sock")},
+		Debug:   containerdAddress{Address: filepath.Join(s.runDir, "containerd.debug.sock")},
+		Plugins: containerdPlugins{
+			CRIImages: criImages{
+				Snapshotter:  "overlayfs",
+				PinnedImages: map[string]string{"sandbox": s.sandboxImage},
+			},
+			CRIRuntime: criRuntime{
+				Containerd: criContainerd{
+					DefaultRuntimeName: "runc",
+					Runtimes: map[string]criRunc{"runc": {
+						RuntimeType: "io.containerd.runc.v2",
+						// cgroupfs, as the kubelet: this machine has no systemd managing cgroups.
+						Options: criRuncOptions{BinaryName: s.runcBinary, SystemdCgroup: false},
+					}},
+				},
+				CNI: criCNI{BinDirs: []string{s.cniBinDir}, ConfDir: filepath.Join(s.dir, cniDir), MaxConfNum: 1},
+			},
+			CRIGRPC: criGRPC{StreamServerAddress: "127.0.0.1", StreamServerPort: "0"},
+		},
+	}
+	return toml.Marshal(c)
+}
