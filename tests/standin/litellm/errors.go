@@ -30,6 +30,8 @@ const (
 	// errStandinLogin is the stand-in's own type for "the real proxy would log in now", so
 	// tests can tell that state from every real error.
 	errStandinLogin = "litellm_standin_device_login_required"
+	// errStandinRefresh: the real proxy would refresh the access token itself now.
+	errStandinRefresh = "litellm_standin_refresh_not_implemented"
 )
 
 func strPtr(s string) *string { return &s }

@@ -99,11 +99,22 @@ func (s *server) handleResponses(w http.ResponseWriter, r *http.Request) {
 	creds, err := s.tokens.read()
 	if err != nil {
 		var login *loginRequired
-		if errors.As(err, &login) {
+		if errors.As(err, &login) && login.refresh {
+			// LiteLLM would refresh the token and, most likely, serve the request. The
+			// stand-in cannot, and does not report a failure to the callbacks either: an
+			// authentication failure there would make the rotator park a healthy account
+			// (rotator/authfail.go). 503 tells the caller to try again, as after a refresh
+			// the rotator might make (it refreshes ahead of LiteLLM's skew window).
 			log.Printf("litellm-standin: %v", err)
-			// validate_environment turns the authenticator's GetAccessTokenError into an
-			// AuthenticationError (401) once the login gives up; that failure is logged to the
-			// callbacks like any failed LLM call.
+			writeProxyError(w, http.StatusServiceUnavailable, err.Error(), errStandinRefresh, nil)
+			return
+		}
+		if login != nil {
+			log.Printf("litellm-standin: %v", err)
+			// The device login ends, at the latest after DEVICE_CODE_TIMEOUT_SECONDS, in an
+			// error that validate_environment turns into an AuthenticationError (401); that
+			// failure reaches the callbacks like any failed LLM call. The stand-in reports it
+			// at once.
 			s.logFailure(call, http.StatusUnauthorized, err.Error())
 			writeProxyError(w, http.StatusUnauthorized, err.Error(), errStandinLogin, nil)
 			return

@@ -245,6 +245,24 @@ func TestResponsesWithoutATokenFile(t *testing.T) {
 	require.Equal(t, "AuthenticationError", info["error_class"])
 }
 
+// An expired token with a refresh token: LiteLLM would refresh it itself. The stand-in
+// answers 503 saying so, never calls ChatGPT, and reports nothing to the callback (an
+// authentication failure there would park a healthy account in the rotator).
+func TestResponsesWithAnExpiredToken(t *testing.T) {
+	e, up := newResponsesEnv(t)
+	rec := validToken("pool-access-token-1", "acct-1")
+	rec["expires_at"] = time.Now().Add(30 * time.Second).Unix()
+	writeTokenFile(t, e.tokenDir, rec)
+	status, body := e.do("POST", "/v1/responses", testAgentKey, codexLikeRequest)
+	require.Equal(t, 503, status)
+	msg, typ := errorMessage(t, body)
+	require.Equal(t, errStandinRefresh, typ)
+	require.Contains(t, msg, "refresh it itself")
+	require.Empty(t, up.seen())
+	e.flushEvents()
+	require.Empty(t, e.sink.payloads(t))
+}
+
 // A 429 from ChatGPT comes back as a 429 with ChatGPT's text, and the generic_api callback
 // reports it in the fields the rotator reads (rotator/events.go).
 func TestResponsesRateLimitIsReportedToTheCallback(t *testing.T) {

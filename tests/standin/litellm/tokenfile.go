@@ -64,6 +64,9 @@ type loginRequired struct {
 	why string
 	// wouldDo is what Authenticator.get_access_token does next.
 	wouldDo string
+	// refresh is set when LiteLLM would first refresh the token itself (a refresh token is
+	// there), which usually succeeds: the request would most likely be served.
+	refresh bool
 }
 
 func (e *loginRequired) Error() string {
@@ -107,7 +110,7 @@ func (t tokenSource) read() (credentials, error) {
 	}
 	cooldown := cooldownLeft(data, now)
 	if refresh := stringField(data, "refresh_token"); refresh != "" {
-		return credentials{}, &loginRequired{path: t.path, why: why, wouldDo: "refresh it itself (_refresh_tokens: POST https://auth.openai.com/oauth/token " +
+		return credentials{}, &loginRequired{path: t.path, why: why, refresh: true, wouldDo: "refresh it itself (_refresh_tokens: POST https://auth.openai.com/oauth/token " +
 			"{client_id, grant_type: refresh_token, refresh_token, scope: \"openid profile email\"}, then rewrite the file with open(..., \"w\")); " +
 			"the stand-in does not refresh, since that would spend the single-use refresh token the rotator owns; if that refresh failed it would " +
 			deviceLogin(cooldown)}
