@@ -16,8 +16,8 @@
 //   - the public /health/liveliness, /health/liveness and /health/readiness;
 //   - the generic_api logging callback to $GENERIC_LOGGER_ENDPOINT.
 //
-// Where the real proxy would start an interactive device-code login (no usable token file), the
-// stand-in does not pretend to log in: it fails the request with an error naming what LiteLLM
-// would do. See tests/standin/README.md for the full list, the upstream files each behaviour was
+// Where the real proxy would refresh the ChatGPT token itself or start an interactive
+// device-code login (no usable token in the file), the stand-in does neither and does not
+// pretend to: it fails the request with an error naming what LiteLLM would do. See tests/standin/README.md for the full list, the upstream files each behaviour was
 // checked against, and what is deliberately left out.
 package main
