@@ -31,9 +31,6 @@ type rotatingEndpoint struct {
 	// hold, when set, runs after the presented token was spent and before the answer is
 	// written (a test blocks here to interrupt the caller mid-exchange).
 	hold func(r *http.Request)
-	// answered records the refresh token each answered exchange issued, and whether the
-	// answer could be written.
-	answered []string
 }
 
 func newRotatingEndpoint(t testing.TB, clock func() time.Time) *rotatingEndpoint {
@@ -102,16 +99,11 @@ func (ep *rotatingEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	if hold != nil {
 		hold(r)
 	}
-	err := json.NewEncoder(w).Encode(map[string]string{
+	json.NewEncoder(w).Encode(map[string]string{
 		"id_token":      idToken(ep.t, user, exp),
 		"access_token":  accessToken(ep.t, user, exp),
 		"refresh_token": next,
 	})
-	if err == nil {
-		ep.mu.Lock()
-		ep.answered = append(ep.answered, next)
-		ep.mu.Unlock()
-	}
 }
 
 func (ep *rotatingEndpoint) reusedTokens() []string {
