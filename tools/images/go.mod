@@ -1,0 +1,13 @@
+// Wrapper module that builds the local stand-ins for the images the program pins, for a
+// machine that cannot reach a container registry (docs/runbooks/local-images.md).
+module cloud-codex/tools/images
+
+go 1.26.6
+
+require github.com/google/go-containerregistry v0.22.1
+
+require (
+	github.com/klauspost/compress v1.19.2 // indirect
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/opencontainers/image-spec v1.1.1 // indirect
+)
