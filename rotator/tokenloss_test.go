@@ -132,7 +132,15 @@ func TestAbandonedEventPostDoesNotCancelTheRefresh(t *testing.T) {
 	srv := newEventServer(t, r)
 
 	holding, release := make(chan struct{}), make(chan struct{})
-	ep.hold = func(*http.Request) { close(holding); <-release }
+	ep.hold = func(req *http.Request) {
+		close(holding)
+		<-release
+		// A caller that gave up has closed the connection by now; one that waits has not.
+		select {
+		case <-req.Context().Done():
+		case <-time.After(time.Second):
+		}
+	}
 	e.clock.Advance(5 * time.Minute)
 	body := string(mustJSON(t, []any{failurePayload(e.clock.Now().Add(-time.Second), "chatgpt", "429", "RateLimitError", usageLimitText)}))
 
@@ -151,7 +159,6 @@ func TestAbandonedEventPostDoesNotCancelTheRefresh(t *testing.T) {
 	if err := <-posted; err == nil {
 		t.Fatal("the POST completed although it was cancelled")
 	}
-	time.Sleep(100 * time.Millisecond) // let the server notice the closed connection
 	close(release)
 
 	deadline := time.Now().Add(10 * time.Second)
@@ -198,7 +205,16 @@ func TestSIGTERMDuringARefreshKeepsTheNewToken(t *testing.T) {
 	write(StatusFileName, mustJSON(t, Status{Active: 1, ActiveSince: &since}))
 
 	holding, release := make(chan struct{}), make(chan struct{})
-	ep.hold = func(*http.Request) { close(holding); <-release }
+	ep.hold = func(req *http.Request) {
+		close(holding)
+		<-release
+		// A rotator that cancels its exchange on SIGTERM has closed the connection by
+		// now; one that lets it complete has not.
+		select {
+		case <-req.Context().Done():
+		case <-time.After(time.Second):
+		}
+	}
 	var stderr syncBuffer
 	cmd := exec.Command(bin, "run", "--dir", dir, "--accounts", "1,2", "--interval", "30m",
 		"--listen", "127.0.0.1:0", "--token-url", ep.URL)
@@ -221,7 +237,6 @@ func TestSIGTERMDuringARefreshKeepsTheNewToken(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // the signal is delivered and handled
 	close(release)
 
 	select {
