@@ -159,6 +159,11 @@ func TestFaultEveryAccountDead(t *testing.T) {
 	if st.Ready || st.Active != 0 || !strings.Contains(st.NotReadyReason, cmd) || !strings.Contains(st.NotReady(at, ReadyMaxAge), cmd) {
 		t.Errorf("status = %+v; want not ready, naming %q", st, cmd)
 	}
+	var out strings.Builder
+	if err := FormatStatus(&out, st, at); err != nil || !strings.Contains(out.String(), "NOT READY: ") || !strings.Contains(out.String(), cmd) {
+		t.Errorf("status for operators does not say NOT READY with %q:
+%s", cmd, out.String())
+	}
 	wantNeedsLogin(t, e, 1, "refresh_token_expired")
 	wantNeedsLogin(t, e, 2, "refresh_token_reused")
 	if e.accountRT(1) != "rt-1" || e.accountRT(2) != "rt-2" {
