@@ -161,8 +161,7 @@ func TestFaultEveryAccountDead(t *testing.T) {
 	}
 	var out strings.Builder
 	if err := FormatStatus(&out, st, at); err != nil || !strings.Contains(out.String(), "NOT READY: ") || !strings.Contains(out.String(), cmd) {
-		t.Errorf("status for operators does not say NOT READY with %q:
-%s", cmd, out.String())
+		t.Errorf("status for operators does not say NOT READY with %q:\n%s", cmd, out.String())
 	}
 	wantNeedsLogin(t, e, 1, "refresh_token_expired")
 	wantNeedsLogin(t, e, 2, "refresh_token_reused")
