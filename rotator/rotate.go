@@ -137,8 +137,10 @@ func (r *Rotator) prepare(ctx context.Context, n int, now time.Time, o prepareOp
 	return r.refreshAccount(ctx, n, auth, now)
 }
 
-// refreshAccount refreshes an inactive account and writes the new pair back to its file
-// before anything uses it. A failure parks the account according to what it means.
+// refreshAccount refreshes an account (an inactive one, or the active one ahead of
+// LiteLLM's refresh window: guard.go) and writes the new pair back to its file before
+// anything uses it. It first proves the volume writable, so no token is spent on a pair
+// that could not be stored. A failure parks the account according to what it means.
 func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.CodexAuth, now time.Time) (codexauth.CodexAuth, string) {
 	if err := r.probeWritable(); err != nil {
 		// Not the account's fault: it is neither parked nor charged an error.
