@@ -28,12 +28,20 @@ import (
 //     model (a chatgpt/responses/ alias fails with 400 on the responses path; in the
 //     original system that silently sent an agent's traffic to a fallback model for days).
 //
-// A codex config whose provider is not a LiteLLM provider at all always violates.
+// A codex config whose provider is not a LiteLLM provider at all always violates, and so
+// does a base_url on a public OpenAI or ChatGPT host (openai.com, chatgpt.com and their
+// subdomains), whether or not the stack has a pool to compare with.
+//
+// Where a codex config can appear (issue 18), outside the auth pool: a Secret or ConfigMap
+// value (key config.toml, or any *.toml key that parses as a codex config), an env value of
+// a workload (literal, or resolved from the stack's ConfigMaps/Secrets) that parses as a
+// codex config, and codex's -c/--config overrides on any command line or mounted script of
+// a workload that runs codex (only what an override sets is judged).
 const RuleAgentsRouteThroughLiteLLM = "agents-route-through-litellm"
 
 func agentsRouteThroughLiteLLMPolicy() policyx.Policy {
 	return policyx.NewStackValidationPolicy(RuleAgentsRouteThroughLiteLLM, policyx.StackValidationPolicyArgs{
-		Description: "Every codex config.toml in a ConfigMap routes through this stack's in-cluster LiteLLM " +
+		Description: "Every codex config (ConfigMap, Secret, env value, -c override) routes through this stack's in-cluster LiteLLM " +
 			"(provider base_url, wire_api responses, env_key LITELLM_API_KEY, a model LiteLLM maps to chatgpt/<model>).",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
@@ -57,7 +65,8 @@ func CheckAgentsRouteThroughLiteLLM(s *Stack) []Violation {
 		target.Configs = append(target.Configs, c)
 	}
 	for _, r := range s.Resources {
-		if r.kindOf() != "ConfigMap" {
+		kind := r.kindOf()
+		if kind != "ConfigMap" && kind != "Secret" {
 			continue
 		}
 		role, _ := s.owner(r)
@@ -76,11 +85,58 @@ func CheckAgentsRouteThroughLiteLLM(s *Stack) []Violation {
 				continue
 			}
 			out = append(out, Violation{URN: r.URN, Message: fmt.Sprintf(
-				"ConfigMap %s key %s is a codex config that does not route through this stack's LiteLLM:\n  - %s",
-				quote(s.metaOf(r).Name), quote(key), strings.Join(problems, "\n  - "))})
+				"%s %s key %s is a codex config that does not route through this stack's LiteLLM:\n  - %s",
+				kind, quote(s.metaOf(r).Name), quote(key), strings.Join(problems, "\n  - "))})
+		}
+	}
+	for _, sw := range s.workloads() {
+		if s.isAuthHolder(sw) {
+			continue
+		}
+		if problems := s.inlineCodexConfigProblems(sw, target); len(problems) > 0 {
+			out = append(out, Violation{URN: sw.Res.URN, Message: fmt.Sprintf(
+				"%s carries codex config that does not route through this stack's LiteLLM:\n  - %s",
+				sw, strings.Join(problems, "\n  - "))})
 		}
 	}
 	return out
+}
+
+// inlineCodexConfigProblems checks the codex config a workload carries outside files: env
+// values that are codex configs, and -c overrides on what its containers run.
+func (s *Stack) inlineCodexConfigProblems(sw StackWorkload, t liteLLMTarget) []string {
+	var problems []string
+	for _, c := range sw.W.Pod.AllContainers() {
+		env := s.resolvedEnv(sw.W.Meta.Namespace, c.C)
+		for _, e := range c.C.Env {
+			v, ok := env[e.Name]
+			if !ok || !v.Known || !strings.Contains(v.Value, "=") {
+				continue
+			}
+			cfg, err := s.codexConfig(v.Value)
+			if err != nil || !looksLikeCodexConfig(cfg) {
+				continue
+			}
+			ps, _ := checkCodexConfig(cfg, nil, e.Name, true, t)
+			for _, p := range ps {
+				problems = append(problems, fmt.Sprintf("%s env %s (%s) is a codex config: %s", c, e.Name, v.From, p))
+			}
+		}
+		for _, run := range s.containerScripts(sw, c.C, env) {
+			doc, ok := codexOverrides(run.Text)
+			if !ok {
+				continue
+			}
+			cfg, err := codexconfig.Parse(doc)
+			if err != nil {
+				continue
+			}
+			for _, p := range checkCodexOverrides(cfg, t) {
+				problems = append(problems, fmt.Sprintf("%s %s: %s", c, run.Where, p))
+			}
+		}
+	}
+	return problems
 }
 
 // liteLLMTarget is what the stack says about its LiteLLM: the in-cluster endpoints of the
@@ -145,6 +201,10 @@ func providerProblems(id string, p codexconfig.ModelProvider, t liteLLMTarget) [
 	switch {
 	case strings.TrimSpace(p.BaseURL) == "":
 		problems = append(problems, table+" has no base_url")
+	case isPublic(p.BaseURL):
+		host, _ := publicOpenAIHost(p.BaseURL)
+		problems = append(problems, fmt.Sprintf("%s base_url %q points at %s, a public OpenAI/ChatGPT host: agents reach "+
+			"models only through the stack's LiteLLM", table, p.BaseURL, host))
 	case len(t.Endpoints) > 0 && len(matchingEndpoints(p.BaseURL, t.Endpoints)) == 0:
 		want := make([]string, 0, len(t.Endpoints))
 		for _, e := range t.Endpoints {
@@ -164,6 +224,11 @@ func providerProblems(id string, p codexconfig.ModelProvider, t liteLLMTarget) [
 		problems = append(problems, table+" sets requires_openai_auth = true, which makes codex want a ChatGPT login in the agent")
 	}
 	return problems
+}
+
+func isPublic(baseURL string) bool {
+	_, public := publicOpenAIHost(baseURL)
+	return public
 }
 
 func matchingEndpoints(baseURL string, es []LiteLLMEndpoint) []LiteLLMEndpoint {

@@ -52,7 +52,11 @@ func TestAgentsRouteThroughLiteLLM(t *testing.T) {
 		{name: "provider without a table", want: []string{`model_provider "proxy" has no [model_providers.proxy] table`}, stack: func(t *testing.T) *Stack {
 			return withAliceConfig(t, devStack(t), cfg(t, func(c *codexconfig.Config) { c.ModelProvider = "proxy" }))
 		}},
-		{name: "base_url elsewhere", want: []string{`base_url "https://api.openai.com/v1" is not this stack's LiteLLM Service (want ` + testBaseURL + `)`},
+		{name: "base_url elsewhere", want: []string{`base_url "https://proxy.example.com/v1" is not this stack's LiteLLM Service (want ` + testBaseURL + `)`},
+			stack: func(t *testing.T) *Stack {
+				return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) { p.BaseURL = "https://proxy.example.com/v1" })))
+			}},
+		{name: "base_url on the public OpenAI API", want: []string{`base_url "https://api.openai.com/v1" points at api.openai.com, a public OpenAI/ChatGPT host`},
 			stack: func(t *testing.T) *Stack {
 				return withAliceConfig(t, devStack(t), cfg(t, provider(func(p *codexconfig.ModelProvider) { p.BaseURL = "https://api.openai.com/v1" })))
 			}},

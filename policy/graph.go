@@ -94,6 +94,9 @@ type StackWorkload struct {
 // resource name when that differs (two objects may share a Kubernetes name).
 func (sw StackWorkload) String() string {
 	s := sw.W.Kind + " " + quote(sw.W.Meta.Name)
+	if sw.W.Structural {
+		s += " (pod template at " + sw.W.PodPath + ")"
+	}
 	if n := sw.Res.Name(); n != sw.W.Meta.Name {
 		s += " (resource " + n + ")"
 	}
@@ -157,6 +160,40 @@ func (s *Stack) findAuthPVCs() []PVC {
 		}
 	}
 	return out
+}
+
+// authHolders returns the auth pools' holders: the workloads of a LiteLLMAuthPool that
+// mount one of that pool's credential PVCs. They are the only workloads ADR-014 lets hold
+// ChatGPT credentials; every other workload of a pool (its database, anything else
+// declared inside it) is checked like any workload. Shared: read it only.
+func (s *Stack) authHolders() []StackWorkload {
+	s.memo.holdersOnce.Do(func() {
+		for _, sw := range s.workloads() {
+			if sw.Role != RoleAuthPool {
+				continue
+			}
+			for _, p := range s.authPVCs() {
+				if p.Owner != "" && sw.Owner != "" && p.Owner != sw.Owner {
+					continue
+				}
+				if _, ok := sw.mountsPVC(p); ok {
+					s.memo.holders = append(s.memo.holders, sw)
+					break
+				}
+			}
+		}
+	})
+	return s.memo.holders
+}
+
+// isAuthHolder reports whether sw is one of the auth pools' holders.
+func (s *Stack) isAuthHolder(sw StackWorkload) bool {
+	for _, h := range s.authHolders() {
+		if h.Res == sw.Res && h.W.PodPath == sw.W.PodPath {
+			return true
+		}
+	}
+	return false
 }
 
 // LiteLLMEndpoint is the in-cluster URL of an auth pool's LiteLLM Service.
@@ -233,19 +270,7 @@ func (s *Stack) findLiteLLMEndpoints() []LiteLLMEndpoint {
 		}
 		all = append(all, v)
 	}
-	var holders []StackWorkload
-	auth := s.authPVCs()
-	for _, sw := range s.workloads() {
-		if sw.Role != RoleAuthPool {
-			continue
-		}
-		for _, p := range auth {
-			if _, ok := sw.mountsPVC(p); ok {
-				holders = append(holders, sw)
-				break
-			}
-		}
-	}
+	holders := s.authHolders()
 	selected := all[:0:0]
 	for _, v := range all {
 		for _, h := range holders {

@@ -35,6 +35,8 @@ func Policies() []policyx.Policy {
 		agentIdentityPolicy(),
 		liteLLMAPIKeyFromSecretPolicy(),
 		agentModelInKeyAllowlistPolicy(),
+		poolSecretsOnlyInPoolPolicy(),
+		singleWriterNotScaledFromOutsidePolicy(),
 	}
 }
 

@@ -43,6 +43,8 @@ var ruleNames = []string{
 	"agent-identity",
 	"litellm-api-key-from-secret",
 	"agent-model-in-key-allowlist",
+	"litellm-pool-secrets-only-in-pool",
+	"single-writer-not-scaled-from-outside",
 }
 
 func TestPackAssemblesEveryRuleMandatory(t *testing.T) {
@@ -130,6 +132,8 @@ volumes:
 		"agent-identity":                         {aliceDeployURN, bobDeployURN},
 		"litellm-api-key-from-secret":            {intruder.URN},
 		"no-credentials-in-configmaps":           {leaky.URN},
+		// a CronJob whose runs may overlap, on a claim the pool's holder already mounts
+		"rwo-volume-recreate-single-replica": {intruder.URN},
 	}
 	for rule, urns := range want {
 		slices.Sort(urns)

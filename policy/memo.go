@@ -31,6 +31,12 @@ type stackMemo struct {
 	authOnce sync.Once
 	authPVCs []PVC
 
+	holdersOnce sync.Once
+	holders     []StackWorkload
+
+	storageOnce sync.Once
+	storage     authStorage
+
 	endpointsOnce sync.Once
 	endpoints     []LiteLLMEndpoint
 
@@ -128,12 +134,10 @@ func (s *Stack) findOwner(r *Resource) ownerOf {
 func (s *Stack) workloads() []StackWorkload {
 	s.memo.workloadsOnce.Do(func() {
 		for _, r := range s.Resources {
-			w, ok := WorkloadOf(r)
-			if !ok {
-				continue
+			for _, w := range WorkloadsOf(r) {
+				role, owner := s.owner(r)
+				s.memo.workloads = append(s.memo.workloads, StackWorkload{Res: r, W: w, Role: role, Owner: owner})
 			}
-			role, owner := s.owner(r)
-			s.memo.workloads = append(s.memo.workloads, StackWorkload{Res: r, W: w, Role: role, Owner: owner})
 		}
 	})
 	return s.memo.workloads

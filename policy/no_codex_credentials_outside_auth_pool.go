@@ -13,37 +13,46 @@ import (
 	"cloud-codex/codexauth"
 )
 
-// RuleNoCodexCredentials guards ADR-014, "the runtime is not the auth surface": the
-// LiteLLMAuthPool is the only holder of ChatGPT OAuth credentials, and no other workload
-// (agents included) may receive them by any route. An agent that holds a codex auth.json
-// becomes a second refresher of a single-use refresh token (which kills the account for
-// everyone) and an exfiltration target; an agent that can run `codex login` can create one.
+// RuleNoCodexCredentials guards ADR-014, "the runtime is not the auth surface": the auth
+// pool's holder (the one workload of a LiteLLMAuthPool that mounts the pool's credential
+// PVC) is the only holder of ChatGPT OAuth credentials, and no other workload (agents, the
+// pool's own database, anything else declared inside the pool) may receive them by any
+// route. An agent that holds a codex auth.json becomes a second refresher of a single-use
+// refresh token (which kills the account for everyone) and an exfiltration target; an
+// agent that can run `codex login` can create one.
 //
-// The auth pool is recognised by the Pulumi resource graph (the workload's URN type chain
-// and Parent links lead to a cloud-codex:index:LiteLLMAuthPool component), never by labels
-// or names: a workload that copies the pool's labels and name but is declared outside the
-// component is checked like any other.
+// The holder is recognised by the Pulumi resource graph (the workload's URN type chain and
+// Parent links lead to a cloud-codex:index:LiteLLMAuthPool component, and it mounts that
+// pool's PVC), never by labels or names: a workload that copies the pool's labels and name
+// but is declared outside the component is checked like any other.
 //
-// It is a stack policy because one route (mounting the pool's credential PVC) can only be
-// recognised with the whole graph: the PVC is the one that is a child of the pool and that
-// the pool's workload mounts. Pulumi runs stack policies during preview (and `pulumi up`
-// previews first), so a violation still stops the update before anything changes.
+// It is a stack policy because most routes can only be recognised with the whole graph
+// (which PVC is the pool's, what a ConfigMap a pod imports holds). Pulumi runs stack
+// policies during preview (and `pulumi up` previews first), so a violation still stops the
+// update before anything changes.
 //
-// Routes, for every pod-bearing kind (Pod, PodTemplate, Deployment, StatefulSet, DaemonSet,
-// ReplicaSet, ReplicationController, Job, CronJob) and every container (init, regular,
-// ephemeral):
-//   - a volume mount or subPath whose file name is auth.json or auth-N.json;
-//   - a mount at or inside a .codex directory, or at or inside the directory the
-//     container's CODEX_HOME names, backed by a Secret, ConfigMap, projected, hostPath or
-//     CSI volume;
-//   - Secret/ConfigMap/projected items whose key or path names such a file, a hostPath
-//     that is (inside) a .codex directory or such a file, and a Secret/ConfigMap of the
-//     stack projected whole whose keys name such a file or whose values are one;
-//   - the auth pool's ChatGPT credential PVC;
+// Routes, for every pod template of every object (built-in kinds at their known path,
+// custom resources found by shape) and every container (init, regular, ephemeral); the
+// field-by-field table is in README.md:
+//   - a file mounted (mountPath, subPath, items) under a credential file's name (auth.json,
+//     auth-N.json): by content when the stack holds it (the codex auth.json / LiteLLM flat
+//     file shapes of codexauth), by name only where the content cannot be known, and never
+//     for container-registry credentials (.dockerconfigjson items, containers/ paths);
+//   - a file-carrying volume (anything but emptyDir, downwardAPI and the stack's claims)
+//     mounted at or inside a .codex directory or the container's CODEX_HOME, CODEX_HOME
+//     resolved through envFrom, configMapKeyRef and $(VAR) against the stack's objects;
+//   - Secret/ConfigMap/projected items or whole objects whose keys hold a credential file,
+//     and hostPaths of a .codex directory or a credential file;
+//   - the auth pool's claim and storage one step away from it (auth_storage.go): clones,
+//     snapshots, bound PersistentVolumes, generic ephemeral volumes and claim templates
+//     made from them, and another stack's auth claim by its name;
 //   - env OPENAI_API_KEY, CODEX_API_KEY or OPENAI_CODEX_* (literal or from anywhere),
-//     env taken from a Secret/ConfigMap key that names or holds a credential file, and
-//     envFrom that imports such names or values;
-//   - a command, args, lifecycle hook or exec probe that runs `codex login`.
+//     env taken from a Secret/ConfigMap key that holds a credential file, and envFrom that
+//     imports such names or values;
+//   - a command, args, lifecycle hook, exec probe or a script the container mounts from the
+//     stack's ConfigMaps/Secrets that runs `codex login`, assigns a credential variable, or
+//     writes a credential file into a codex home, its own or another container's through
+//     a shared volume.
 const RuleNoCodexCredentials = "no-codex-credentials-outside-auth-pool"
 
 func noCodexCredentialsPolicy() policyx.Policy {
@@ -58,23 +67,26 @@ func noCodexCredentialsPolicy() policyx.Policy {
 	})
 }
 
-// CheckNoCodexCredentials returns one violation per workload outside the auth pool that
-// codex credentials can reach, listing every route found.
+// CheckNoCodexCredentials returns one violation per workload, other than the auth pools'
+// holders, that codex credentials can reach, listing every route found.
 func CheckNoCodexCredentials(s *Stack) []Violation {
-	src := s.credentialSources()
 	var out []Violation
 	for _, sw := range s.workloads() {
-		if sw.Role == RoleAuthPool {
+		if s.isAuthHolder(sw) {
 			continue
 		}
-		routes := credentialRoutes(sw, src)
+		routes := s.credentialRoutes(sw)
 		if len(routes) == 0 {
 			continue
 		}
+		what := "is not part of a LiteLLMAuthPool"
+		if sw.Role == RoleAuthPool {
+			what = "is part of a LiteLLMAuthPool but is not its auth holder (the one workload that mounts the pool's credential PVC)"
+		}
 		out = append(out, Violation{
 			URN: sw.Res.URN,
-			Message: fmt.Sprintf("%s %s is not part of a LiteLLMAuthPool, but codex credentials can reach it:\n  - %s",
-				sw.W.Kind, quote(sw.W.Meta.Name), strings.Join(routes, "\n  - ")),
+			Message: fmt.Sprintf("%s %s, but codex credentials can reach it:\n  - %s",
+				sw, what, strings.Join(routes, "\n  - ")),
 		})
 	}
 	return out
@@ -111,69 +123,92 @@ func (c credentialSources) data(kind, ns, name string) map[string]string {
 	return out
 }
 
-// credentialRoutes lists every route by which codex credentials reach the workload.
-func credentialRoutes(sw StackWorkload, src credentialSources) []string {
-	var routes []string
-	seen := map[string]bool{}
-	add := func(format string, a ...any) {
-		s := fmt.Sprintf(format, a...)
-		if !seen[s] {
-			seen[s] = true
-			routes = append(routes, s)
-		}
+// routeSet collects route descriptions, each once, in the order found.
+type routeSet struct {
+	list []string
+	seen map[string]bool
+}
+
+func (r *routeSet) add(format string, a ...any) {
+	s := fmt.Sprintf(format, a...)
+	if r.seen == nil {
+		r.seen = map[string]bool{}
 	}
+	if !r.seen[s] {
+		r.seen[s] = true
+		r.list = append(r.list, s)
+	}
+}
+
+// credentialRoutes lists every route by which codex credentials reach the workload.
+func (s *Stack) credentialRoutes(sw StackWorkload) []string {
+	src := s.credentialSources()
+	var routes routeSet
 	w := sw.W
 	ns := w.Meta.Namespace
 
 	for _, v := range w.Pod.Volumes {
 		vol := fmt.Sprintf("volume %s (%s)", quote(v.Name), v.Source())
 		for _, ref := range volumeObjectRefs(v) {
-			for _, it := range ref.Items {
-				if codexauth.IsCredentialFileName(it.Key) || codexauth.IsCredentialFileName(it.Path) {
-					add("%s projects %s key %s to path %s: a codex credential file", vol, ref.Kind, quote(it.Key), quote(it.Path))
-				}
-			}
 			data := src.data(ref.Kind, ns, ref.Name)
+			for _, it := range ref.Items {
+				if !codexauth.IsCredentialFileName(it.Key) && !codexauth.IsCredentialFileName(it.Path) {
+					continue
+				}
+				if data != nil {
+					continue // the content is known: judged below
+				}
+				if registryAuthKeys[it.Key] || isRegistryAuthPath(it.Path) {
+					continue
+				}
+				routes.add("%s projects %s key %s to path %s: named like a codex credential file, and %s %s is not in this stack, so its content cannot be checked",
+					vol, ref.Kind, quote(it.Key), quote(it.Path), ref.Kind, quote(ref.Name))
+			}
 			for _, k := range slices.Sorted(maps.Keys(data)) {
 				if len(ref.Items) > 0 && !itemsSelect(ref.Items, k) {
 					continue
 				}
+				if !looksLikeCredentialValue(data[k]) {
+					continue
+				}
 				if len(ref.Items) == 0 && codexauth.IsCredentialFileName(k) {
-					add("%s projects every key of %s %s, and its key %s is a codex credential file", vol, ref.Kind, quote(ref.Name), quote(k))
-				} else if looksLikeCredentialValue(data[k]) {
-					add("%s projects %s %s key %s, whose value is a codex credential file", vol, ref.Kind, quote(ref.Name), quote(k))
+					routes.add("%s projects every key of %s %s, and its key %s is a codex credential file", vol, ref.Kind, quote(ref.Name), quote(k))
+				} else {
+					routes.add("%s projects %s %s key %s, whose value is a codex credential file", vol, ref.Kind, quote(ref.Name), quote(k))
 				}
 			}
 		}
 		if v.HostPath != nil {
 			if hasPathElement(v.HostPath.Path, codexauth.CodexHomeDirName) {
-				add("%s is a host directory at or inside a %s directory", vol, codexauth.CodexHomeDirName)
-			} else if codexauth.IsCredentialFileName(v.HostPath.Path) {
-				add("%s is a codex credential file on the host", vol)
+				routes.add("%s is a host directory at or inside a %s directory", vol, codexauth.CodexHomeDirName)
+			} else if codexauth.IsCredentialFileName(v.HostPath.Path) && !isRegistryAuthPath(v.HostPath.Path) {
+				routes.add("%s is a codex credential file on the host", vol)
 			}
 		}
-		if v.PersistentVolumeClaim != nil {
-			for _, p := range src.authPVCs {
-				if claimRefers(v, ns, sw.Res, p) {
-					add("%s is the auth pool's ChatGPT credential PVC %s (%s)", vol, quote(p.Key.String()), p.Res.URN)
-				}
-			}
+		if r := s.volumeAuthRoute(sw, v); r != "" {
+			routes.add("%s %s", vol, r)
 		}
 	}
+	for _, r := range s.claimTemplateAuthRoutes(sw) {
+		routes.add("%s", r)
+	}
 
-	for _, c := range w.Pod.AllContainers() {
-		codexHome := ""
-		if e, ok := c.C.EnvVar("CODEX_HOME"); ok && e.ValueFrom == nil && !isUnknown(e.Value) {
-			codexHome = e.Value
-		}
+	pod := s.podHomes(sw)
+	for ci, c := range w.Pod.AllContainers() {
+		env := pod.env[ci]
+		inHome := func(p string) bool { return pod.inHome(ci, p) }
 		for _, m := range c.C.VolumeMounts {
 			v, ok := w.Pod.Volume(m.Name)
-			if codexauth.IsCredentialFileName(m.MountPath) {
-				add("%s mounts volume %s at %s: a codex credential file", c, quote(m.Name), quote(m.MountPath))
-			}
-			for _, sub := range []string{m.SubPath, m.SubPathExpr} {
-				if sub != "" && codexauth.IsCredentialFileName(sub) {
-					add("%s mounts subPath %s of volume %s: a codex credential file", c, quote(sub), quote(m.Name))
+			for _, file := range []string{m.MountPath, m.SubPath, m.SubPathExpr} {
+				if file == "" || !codexauth.IsCredentialFileName(file) {
+					continue
+				}
+				if why := s.mountedCredentialFile(ns, v, m, inHome(m.MountPath)); why != "" {
+					if file == m.MountPath {
+						routes.add("%s mounts volume %s at %s: %s", c, quote(m.Name), quote(m.MountPath), why)
+					} else {
+						routes.add("%s mounts subPath %s of volume %s: %s", c, quote(file), quote(m.Name), why)
+					}
 				}
 			}
 			if !ok || !v.CarriesFiles() {
@@ -181,14 +216,14 @@ func credentialRoutes(sw StackWorkload, src credentialSources) []string {
 			}
 			switch {
 			case hasPathElement(path.Clean(m.MountPath), codexauth.CodexHomeDirName):
-				add("%s mounts %s at %s, at or inside a %s directory", c, v.Source(), quote(m.MountPath), codexauth.CodexHomeDirName)
-			case codexHome != "" && pathWithin(m.MountPath, codexHome):
-				add("%s mounts %s at %s, at or inside its CODEX_HOME %s", c, v.Source(), quote(m.MountPath), quote(codexHome))
+				routes.add("%s mounts %s at %s, at or inside a %s directory", c, v.Source(), quote(m.MountPath), codexauth.CodexHomeDirName)
+			case inHome(m.MountPath):
+				routes.add("%s mounts %s at %s, at or inside its CODEX_HOME %s", c, v.Source(), quote(m.MountPath), quote(pod.homes[ci][0]))
 			}
 		}
 		for _, e := range c.C.Env {
 			if isCredentialEnvName(e.Name) {
-				add("%s sets env %s (%s): a ChatGPT/OpenAI credential variable", c, e.Name, envSource(e))
+				routes.add("%s sets env %s (%s): a ChatGPT/OpenAI credential variable", c, e.Name, envSource(e))
 			}
 			if e.ValueFrom == nil {
 				continue
@@ -200,10 +235,14 @@ func credentialRoutes(sw StackWorkload, src credentialSources) []string {
 				if ref.sel == nil {
 					continue
 				}
-				if codexauth.IsCredentialFileName(ref.sel.Key) {
-					add("%s takes env %s from %s %s key %s: a codex credential file", c, e.Name, ref.kind, quote(ref.sel.Name), quote(ref.sel.Key))
-				} else if val, ok := src.data(ref.kind, ns, ref.sel.Name)[ref.sel.Key]; ok && looksLikeCredentialValue(val) {
-					add("%s takes env %s from %s %s key %s, whose value is a codex credential file", c, e.Name, ref.kind, quote(ref.sel.Name), quote(ref.sel.Key))
+				data := src.data(ref.kind, ns, ref.sel.Name)
+				if val, ok := data[ref.sel.Key]; ok {
+					if looksLikeCredentialValue(val) {
+						routes.add("%s takes env %s from %s %s key %s, whose value is a codex credential file", c, e.Name, ref.kind, quote(ref.sel.Name), quote(ref.sel.Key))
+					}
+				} else if codexauth.IsCredentialFileName(ref.sel.Key) && data == nil {
+					routes.add("%s takes env %s from %s %s key %s: named like a codex credential file, and the %s is not in this stack",
+						c, e.Name, ref.kind, quote(ref.sel.Name), quote(ref.sel.Key), ref.kind)
 				}
 			}
 		}
@@ -218,24 +257,88 @@ func credentialRoutes(sw StackWorkload, src credentialSources) []string {
 				continue
 			}
 			if strings.HasPrefix(ef.Prefix, credentialEnvPrefix) {
-				add("%s imports %s %s as env with prefix %s: ChatGPT/OpenAI credential variables", c, kind, quote(name), quote(ef.Prefix))
+				routes.add("%s imports %s %s as env with prefix %s: ChatGPT/OpenAI credential variables", c, kind, quote(name), quote(ef.Prefix))
 			}
 			data := src.data(kind, ns, name)
 			for _, k := range slices.Sorted(maps.Keys(data)) {
 				if isCredentialEnvName(ef.Prefix + k) {
-					add("%s imports %s %s as env, which sets %s: a ChatGPT/OpenAI credential variable", c, kind, quote(name), ef.Prefix+k)
+					routes.add("%s imports %s %s as env, which sets %s: a ChatGPT/OpenAI credential variable", c, kind, quote(name), ef.Prefix+k)
 				} else if looksLikeCredentialValue(data[k]) {
-					add("%s imports %s %s as env, and its key %s holds a codex credential file", c, kind, quote(name), quote(k))
+					routes.add("%s imports %s %s as env, and its key %s holds a codex credential file", c, kind, quote(name), quote(k))
 				}
 			}
 		}
-		for _, cmd := range c.C.Commands() {
-			if runsCodexLogin(cmd.Argv) {
-				add("%s %s runs `codex login`", c, cmd.Where)
+		for _, run := range s.containerScripts(sw, c.C, env) {
+			if textRunsCodexLogin(run.Text) {
+				routes.add("%s %s runs `codex login`", c, run.Where)
+			}
+			for _, name := range credentialAssignments(run.Text) {
+				routes.add("%s %s assigns %s: a ChatGPT/OpenAI credential variable", c, run.Where, name)
+			}
+			for _, fw := range fileWrites(run.Text) {
+				if fw.writesCredentialFile(func(p string) bool { return pod.inAnyHome(ci, p) }) {
+					routes.add("%s %s writes a codex credential file into a codex home (%s to %s)", c, run.Where, fw.Cmd, quote(strings.ReplaceAll(fw.Dest, unresolvedCodexHome, "$CODEX_HOME")))
+				}
 			}
 		}
 	}
-	return routes
+	return routes.list
+}
+
+// mountedCredentialFile says why a file mounted under a credential file's name is a route,
+// or "" if it is not: by content when the stack holds the Secret/ConfigMap key mounted
+// there; otherwise (content the pack cannot see) by the name, unless it is where container
+// tools keep registry credentials under the same name, outside any codex home.
+func (s *Stack) mountedCredentialFile(ns string, v Volume, m VolumeMount, inHome bool) string {
+	if content, ok := s.mountedFileContent(ns, v, m); ok {
+		if looksLikeCredentialValue(content) {
+			return "its content is a codex credential file"
+		}
+		return ""
+	}
+	if !inHome {
+		if isRegistryAuthPath(m.MountPath) {
+			return ""
+		}
+		refs := volumeObjectRefs(v)
+		registry := len(refs) > 0
+		for _, ref := range refs {
+			if len(ref.Items) == 0 {
+				registry = false
+			}
+			for _, it := range ref.Items {
+				registry = registry && registryAuthKeys[it.Key]
+			}
+		}
+		if registry {
+			return ""
+		}
+	}
+	return "a codex credential file by its name (its content is not in this stack)"
+}
+
+// mountedFileContent returns the content of the file a subPath mount of a Secret or
+// ConfigMap of the stack puts at its mount path.
+func (s *Stack) mountedFileContent(ns string, v Volume, m VolumeMount) (string, bool) {
+	if m.SubPath == "" {
+		return "", false
+	}
+	for _, ref := range volumeObjectRefs(v) {
+		data := s.credentialSources().data(ref.Kind, ns, ref.Name)
+		if data == nil {
+			continue
+		}
+		key := m.SubPath
+		for _, it := range ref.Items {
+			if path.Clean(it.Path) == path.Clean(m.SubPath) {
+				key = it.Key
+			}
+		}
+		if val, ok := data[key]; ok && !isUnknown(val) {
+			return val, true
+		}
+	}
+	return "", false
 }
 
 // volumeObjectRef is a Secret or ConfigMap a volume projects, with the items it selects.
@@ -284,12 +387,6 @@ func isCredentialEnvName(name string) bool {
 	return name == "OPENAI_API_KEY" || name == "CODEX_API_KEY" || strings.HasPrefix(name, credentialEnvPrefix)
 }
 
-// looksLikeCredentialValue reports whether a value is a codex auth file or LiteLLM's flat
-// token file, by content.
-func looksLikeCredentialValue(s string) bool {
-	return !isUnknown(s) && codexauth.LooksLikeCredentialFile([]byte(s))
-}
-
 // envSource describes where an env var's value comes from.
 func envSource(e EnvVar) string {
 	switch {
@@ -304,80 +401,4 @@ func envSource(e EnvVar) string {
 	default:
 		return "from valueFrom"
 	}
-}
-
-// codexFlagsWithValue are codex's global options that take a separate value, so that
-// `codex -c k=v login` is recognised too.
-var codexFlagsWithValue = map[string]bool{
-	"-c": true, "--config": true, "-m": true, "--model": true, "-p": true, "--profile": true,
-	"-C": true, "--cd": true, "-s": true, "--sandbox": true, "-a": true, "--ask-for-approval": true,
-	"-i": true, "--image": true, "--enable": true, "--disable": true,
-}
-
-// runsCodexLogin reports whether a command line runs `codex login`, directly
-// (["codex", "login"]), through npx (`npx @openai/codex@0.171.0 login`), through node
-// (`node .../codex.js login`), or inside a shell script (`sh -c "...; codex login ..."`).
-func runsCodexLogin(argv []string) bool {
-	tokens := shellTokens(strings.Join(argv, " "))
-	for i, t := range tokens {
-		if !isCodexExecutable(t) {
-			continue
-		}
-		for j := i + 1; j < len(tokens); j++ {
-			tok := tokens[j]
-			if tok == shellSeparator {
-				break
-			}
-			if strings.HasPrefix(tok, "-") {
-				if codexFlagsWithValue[tok] {
-					j++
-				}
-				continue
-			}
-			if tok == "login" {
-				return true
-			}
-			break // the first non-flag word is the subcommand
-		}
-	}
-	return false
-}
-
-// isCodexExecutable reports whether a word invokes the codex CLI.
-func isCodexExecutable(word string) bool {
-	base := path.Base(word)
-	return base == "codex" || base == "codex.js" || strings.HasPrefix(base, "codex@")
-}
-
-const shellSeparator = "\x00;"
-
-// shellTokens splits a command line into words, dropping quotes and turning shell
-// separators (; & | newline parentheses backticks $( ) into shellSeparator. It is not a
-// shell parser; it only needs to find `codex ... login` in what a container runs.
-func shellTokens(s string) []string {
-	var out []string
-	var cur strings.Builder
-	flush := func() {
-		if cur.Len() > 0 {
-			out = append(out, cur.String())
-			cur.Reset()
-		}
-	}
-	for _, r := range s {
-		switch r {
-		case ' ', '\t', '\r':
-			flush()
-		case ';', '&', '|', '\n', '(', ')', '`', '{', '}':
-			flush()
-			out = append(out, shellSeparator)
-		case '"', '\'', '\\':
-			// quoting does not change which words a command is made of here
-		case '$':
-			flush()
-		default:
-			cur.WriteRune(r)
-		}
-	}
-	flush()
-	return out
 }

@@ -270,7 +270,7 @@ func TestNoCodexCredentials_CopyOfThePoolIsNotThePool(t *testing.T) {
 				`is the auth pool's ChatGPT credential PVC`,
 				"runs `codex login`",
 				`mounts Secret "litellm-accounts" at "/root/.codex"`,
-				`projects Secret key "auth-1.json"`,
+				`projects Secret "litellm-accounts" key "auth-1.json", whose value is a codex credential file`,
 			}})
 		})
 	}

@@ -19,6 +19,11 @@ import (
 // secret of the pod (GitHub PAT, agent token, LiteLLM key) into it. A ConfigMap value must
 // not be a codex auth file or LiteLLM's flat token file, must not be under a key named like
 // one (auth.json, auth-N.json), and must not contain a JWT, an `sk-` key or a GitHub token.
+// Shapes are not enough (issue 21: a literal OPENAI_API_KEY in an MCP server's env reached
+// an agent's config.toml ConfigMap): a key, or an entry of a TOML/YAML/JSON document or a
+// KEY=value line inside a value, named like a credential (OPENAI_API_KEY, *_API_KEY,
+// *TOKEN*, *SECRET*, *PASSWORD*, see credential_names.go) must not hold a literal, unless
+// the literal is obviously not a secret (empty, ${VAR}, os.environ/VAR, a number...).
 // Operators can add patterns with the extraPatterns config (Go RE2 regular expressions).
 //
 // Messages never repeat a found secret: they name the key, the line and a short prefix.
@@ -87,10 +92,11 @@ func CheckConfigMapCredentials(data map[string]string, extra []*regexp.Regexp) [
 		if isUnknown(value) {
 			continue
 		}
-		if codexauth.LooksLikeCredentialFile([]byte(value)) {
+		if isCodexCredential(value) {
 			findings = append(findings, fmt.Sprintf("key %q holds a codex auth file or LiteLLM token file", key))
 			continue
 		}
+		shapeFindings := len(findings)
 		for _, p := range patterns {
 			for _, m := range p.re.FindAllStringSubmatchIndex(value, -1) {
 				start, end := m[0], m[1]
@@ -105,6 +111,17 @@ func CheckConfigMapCredentials(data map[string]string, extra []*regexp.Regexp) [
 					key, strings.Count(value[:start], "\n")+1, p.what, redact(found)))
 				break // one finding per pattern and key is enough
 			}
+		}
+		if len(findings) > shapeFindings {
+			continue // the value is already reported by its shape: one finding per credential
+		}
+		if isCredentialName(key) && !isPlaceholderValue(value) {
+			findings = append(findings, fmt.Sprintf("key %q is named like a credential and holds a literal value; "+
+				"put it in a Secret and reference it (valueFrom.secretKeyRef)", key))
+		}
+		for _, nc := range credentialNamedSettings(key, value) {
+			findings = append(findings, fmt.Sprintf("key %q: %s is named like a credential and holds a literal value; "+
+				"put it in a Secret and pass it by reference (for an MCP server: secretEnv)", key, nc.Path))
 		}
 	}
 	return findings

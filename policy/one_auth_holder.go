@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
@@ -21,7 +22,12 @@ import (
 //
 // The auth PVC is recognised by the graph: a PersistentVolumeClaim child of a
 // LiteLLMAuthPool that a workload of the same pool mounts (not by its default name
-// litellm-chatgpt-auth).
+// litellm-chatgpt-auth). It must be ReadWriteOnce or ReadWriteOncePod: a shared access
+// mode lets several pods write the token files at once.
+//
+// A stack has at most one LiteLLMAuthPool: two pools are two auth surfaces, and nothing
+// keeps an operator from logging the same ChatGPT account in at both, which makes two
+// refreshers of one single-use refresh token.
 const RuleOneAuthHolder = "one-auth-holder"
 
 func oneAuthHolderPolicy() policyx.Policy {
@@ -41,10 +47,33 @@ func CheckOneAuthHolder(s *Stack) []Violation {
 	var out []Violation
 	auth := s.authPVCs()
 
+	var pools []*Resource
 	for _, r := range s.Resources {
-		if r.Type != components.LiteLLMAuthPoolType {
-			continue
+		if r.Type == components.LiteLLMAuthPoolType {
+			pools = append(pools, r)
 		}
+	}
+	if len(pools) > 1 {
+		names := make([]string, 0, len(pools))
+		for _, p := range pools {
+			names = append(names, quote(p.Name()))
+		}
+		for _, p := range pools {
+			out = append(out, Violation{URN: p.URN, Message: fmt.Sprintf(
+				"this stack declares %d LiteLLMAuthPools (%s); it may have one: every pool is an auth surface, and the same "+
+					"ChatGPT account logged in at two pools has two refreshers of its single-use refresh token.",
+				len(pools), strings.Join(names, ", "))})
+		}
+	}
+	for _, p := range auth {
+		if len(p.AccessModes) > 0 && !slices.Contains(p.AccessModes, "ReadWriteOnce") && !slices.Contains(p.AccessModes, "ReadWriteOncePod") {
+			out = append(out, Violation{URN: p.Res.URN, Message: fmt.Sprintf(
+				"the auth PVC %s has access modes %s; it must be ReadWriteOnce or ReadWriteOncePod, so that one pod at a time writes the token files.",
+				quote(p.Key.String()), strings.Join(p.AccessModes, ", "))})
+		}
+	}
+
+	for _, r := range pools {
 		found := false
 		for _, p := range auth {
 			if p.Owner == "" || p.Owner == r.URN {
