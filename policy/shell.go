@@ -191,7 +191,13 @@ type fileWrite struct {
 	Cmd     string
 }
 
-// writers are commands that copy files to their last argument.
+// commandWrappers run their arguments as a command.
+var commandWrappers = map[string]bool{"exec": true, "sudo": true, "env": true, "command": true, "busybox": true, "nohup": true}
+
+// shells run a script given with -c.
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true}
+
+// copyCommands are commands that copy files to their last argument.
 var copyCommands = map[string]bool{"cp": true, "mv": true, "install": true, "ln": true, "rsync": true}
 
 // fileWrites returns the files a script writes: the last operand of cp/mv/install/ln/
@@ -211,9 +217,22 @@ func fileWrites(text string) []fileWrite {
 			}
 			words = append(words, cmd[i])
 		}
-		// Skip leading assignments (NAME=value cmd) and wrappers that run their arguments.
-		for len(words) > 0 && (strings.Contains(words[0], "=") || words[0] == "exec" || words[0] == "sudo" || words[0] == "env" || words[0] == "command") {
-			words = words[1:]
+		// Skip leading assignments (NAME=value cmd), wrappers that run their arguments, and a
+		// shell given the script inline (sh -c "cp ..." arrives here as sh -c cp ...).
+	skip:
+		for len(words) > 0 {
+			w := path.Base(words[0])
+			switch {
+			case strings.Contains(words[0], "=") || commandWrappers[w]:
+				words = words[1:]
+			case shells[w]:
+				words = words[1:]
+				for len(words) > 0 && strings.HasPrefix(words[0], "-") {
+					words = words[1:]
+				}
+			default:
+				break skip
+			}
 		}
 		if len(words) == 0 {
 			continue
