@@ -55,6 +55,7 @@ type fault struct {
 
 type backend struct {
 	reply string
+	oauth *oauthIssuer
 
 	mu      sync.Mutex
 	records []record
@@ -63,7 +64,7 @@ type backend struct {
 }
 
 func newBackend(recordsPath, reply string) (*backend, error) {
-	b := &backend{reply: reply}
+	b := &backend{reply: reply, oauth: newOAuthIssuer(10 * 24 * time.Hour)}
 	if recordsPath != "" {
 		f, err := os.OpenFile(recordsPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
@@ -97,6 +98,8 @@ func (b *backend) routes() http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST /_faults", b.handleFaults)
+	// The token endpoint, so one process stands in for OpenAI's side in the running-system test.
+	b.oauth.routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok: ChatGPT codex backend stand-in (tests/standin/chatgpt), not ChatGPT\n")
 	})
