@@ -1,8 +1,8 @@
 package components
 
 import (
+	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -204,7 +204,8 @@ func (a CloudCodexAgentArgs) withDefaults() CloudCodexAgentArgs {
 	return a
 }
 
-// validate checks defaulted args; the first error names the field and the fix.
+// validate checks defaulted args and reports every problem at once (errors.Join); each
+// error names the field and the fix.
 func (a CloudCodexAgentArgs) validate() error {
 	checks := []error{
 		CheckDNSLabel("name", a.Name, MaxAgentNameLen),
@@ -216,9 +217,8 @@ func (a CloudCodexAgentArgs) validate() error {
 	}
 	checks = append(checks,
 		CheckQuantity("storage.size", a.Storage.Size),
-		CheckRequired("codex.version", a.Codex.Version, `set a pinned @openai/codex version such as "0.171.0"`),
+		CheckExactVersion("codex.version", a.Codex.Version, DefaultCodexVersion),
 		CheckRequired("codex.model", a.Codex.Model, "set codex.model, or pass the auth pool's responses-path alias as litellm default model"),
-		CheckRequired("litellm.keySecret.name", a.LiteLLM.KeySecret.Name, "name the Secret holding the agent's LiteLLM key"),
 		checkKeySecret(a),
 		checkModelAllowlist(a),
 		CheckRequired("registry.apiUrl", a.Registry.APIURL, "set the agent platform's API URL, e.g. https://api.example.com"),
@@ -228,10 +228,9 @@ func (a CloudCodexAgentArgs) validate() error {
 	}
 	checks = append(checks,
 		CheckRequired("registry.podId", a.Registry.PodID, "set the platform pod id this agent works for"),
-		CheckRequired("registry.tokenSecret.name", a.Registry.TokenSecret.Name, "name the Secret holding the runtime token"),
-		CheckRequired("registry.tokenSecret.key", a.Registry.TokenSecret.Key, `name the key inside the Secret, e.g. "token"`),
-		CheckRequired("image", a.Image, `set a pinned image such as "node:22-bookworm-slim"`),
+		CheckPinnedImage("image", a.Image, DefaultAgentImage),
 	)
+	checks = append(checks, a.validateReferences()...)
 	for _, q := range []struct{ field, v string }{
 		{"resources.requests.cpu", a.Resources.CPURequest}, {"resources.requests.memory", a.Resources.MemoryRequest},
 		{"resources.limits.cpu", a.Resources.CPULimit}, {"resources.limits.memory", a.Resources.MemoryLimit},
@@ -244,23 +243,8 @@ func (a CloudCodexAgentArgs) validate() error {
 				`pin every package to an exact version, e.g. "left-pad@1.3.0" (unpinned installs broke agents before)`})
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(a.Env)) {
-		if reservedAgentEnv[name] || strings.HasPrefix(name, "OPENAI_CODEX_") {
-			checks = append(checks, &FieldError{"env." + name, "(set)",
-				"this name is set by the component or is a ChatGPT/OpenAI credential agents must not hold; remove it"})
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(a.Codex.MCPServers)) {
-		if a.Codex.MCPServers[id].Command == "" {
-			checks = append(checks, &FieldError{"codex.mcpServers." + id + ".command", `""`, "set the command that starts the MCP server"})
-		}
-	}
-	for _, err := range checks {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	checks = append(checks, a.validateEnv()...)
+	return errors.Join(checks...)
 }
 
 // checkKeySecret: a Pulumi-managed key lives in the default Secret; pointing KeySecret at

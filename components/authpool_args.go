@@ -267,9 +267,8 @@ func (a LiteLLMAuthPoolArgs) withDefaults() LiteLLMAuthPoolArgs {
 }
 
 var (
-	authPoolVersionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
-	authPoolAliasRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`)
-	authPoolModelRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
+	authPoolAliasRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`)
+	authPoolModelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
 )
 
 // validate checks defaulted args (call withDefaults first). It reports every problem at
@@ -284,11 +283,7 @@ func (a LiteLLMAuthPoolArgs) validate() error {
 
 	add(CheckDNSLabel("Namespace", a.Namespace, 63))
 	add(CheckDNSLabel("Name", a.Name, authPoolMaxNameLen))
-	if a.Image == "" || strings.ContainsAny(a.Image, " \t\n") {
-		add(&FieldError{"Image", fmt.Sprintf("%q", a.Image), "must be an image reference pinned by tag or digest, e.g. " + DefaultLiteLLMImage})
-	} else if !strings.Contains(a.Image[strings.LastIndex(a.Image, "/")+1:], ":") && !strings.Contains(a.Image, "@") {
-		add(&FieldError{"Image", fmt.Sprintf("%q", a.Image), "pin the image by tag or digest (e.g. " + DefaultLiteLLMImage + "); an unpinned image changes under you"})
-	}
+	errs = append(errs, a.validateImage()...)
 	add(a.Resources.validate("Resources", authPoolMinLiteLLMMemory))
 
 	errs = append(errs, a.validateModels()...)
@@ -302,9 +297,7 @@ func (a LiteLLMAuthPoolArgs) validate() error {
 
 	errs = append(errs, a.validateDatabase()...)
 
-	if !authPoolVersionRE.MatchString(a.CodexVersion) {
-		add(&FieldError{"CodexVersion", fmt.Sprintf("%q", a.CodexVersion), fmt.Sprintf("must be an exact @openai/codex version such as %q (no ranges, no \"latest\")", DefaultCodexVersion)})
-	}
+	add(CheckExactVersion("CodexVersion", a.CodexVersion, DefaultCodexVersion))
 
 	if len(a.AgentSelector) == 0 {
 		add(&FieldError{"AgentSelector", "{}", "must name at least one label: an empty selector would admit every pod of the namespace to LiteLLM; leave it nil for the default " + fmt.Sprint(DefaultAgentSelector())})

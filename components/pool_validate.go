@@ -7,3 +7,33 @@ func (a LiteLLMAuthPoolArgs) Validate() error { return a.withDefaults().validate
 // EffectiveResponsesAlias is the alias agents use once defaults apply; agents default
 // their model to it.
 func (a LiteLLMAuthPoolArgs) EffectiveResponsesAlias() string { return a.withDefaults().ResponsesAlias }
+
+// PoolSecrets are the Secrets only the pool may read, by name, each with what it holds:
+// the master key (it mints keys and lifts any allowlist), the salt key, and the database
+// URL (and the dev Postgres password). Stack validation refuses an agent that references
+// one of them.
+func (a LiteLLMAuthPoolArgs) PoolSecrets() map[string]string {
+	d := a.withDefaults()
+	n := authPoolNamesFor(d)
+	secrets := map[string]string{
+		n.masterKey:      "LiteLLM's master key",
+		n.saltKey:        "LiteLLM's salt key",
+		n.databaseSecret: "LiteLLM's database URL",
+	}
+	if d.Database.InCluster != nil {
+		secrets[n.postgresPassword] = "the pool's Postgres password"
+	}
+	return secrets
+}
+
+// validateImage: the image must be a pinned reference, and new enough for the chatgpt/
+// models the pool serves (defaulted args).
+func (a LiteLLMAuthPoolArgs) validateImage() []error {
+	if err := CheckPinnedImage("Image", a.Image, DefaultLiteLLMImage); err != nil {
+		return []error{err}
+	}
+	if err := checkLiteLLMImageServesChatGPT("Image", a.Image, a.Models); err != nil {
+		return []error{err}
+	}
+	return nil
+}

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -70,4 +72,57 @@ func CheckMinDuration(field, v string, min time.Duration, why string) (time.Dura
 		return 0, &FieldError{field, fmt.Sprintf("%q", v), fmt.Sprintf("must be at least %s: %s", min, why)}
 	}
 	return d, nil
+}
+
+// KeyField is the field path of a map entry: prefix.key, or prefix["key"] when the key has
+// characters that would make a dotted path ambiguous. Map keys are the user's own spelling
+// (an env name, an MCP server id) and stay verbatim; the stack config renders the same
+// syntax as `pulumi config set --path` reads it.
+func KeyField(prefix, key string) string {
+	if key == "" || strings.ContainsAny(key, ".[]\" \t\r\n") {
+		return fmt.Sprintf("%s[%q]", prefix, key)
+	}
+	return prefix + "." + key
+}
+
+// CheckSecretRef checks a reference to a key of a Secret by the rules the API server
+// applies when the pod is created: the name is a DNS-1123 subdomain, the key a ConfigMap/
+// Secret key. what says whose Secret it is, for the fix.
+func CheckSecretRef(field string, r SecretRef, what string) []error {
+	var errs []error
+	if r.Name == "" {
+		errs = append(errs, &FieldError{field + ".name", `""`, "required: the name of the Secret holding " + what})
+	} else if msgs := validation.IsDNS1123Subdomain(r.Name); len(msgs) > 0 {
+		errs = append(errs, &FieldError{field + ".name", fmt.Sprintf("%q", r.Name),
+			"must be a Secret name (Kubernetes refuses the pod otherwise): " + strings.Join(msgs, "; ")})
+	}
+	if r.Key == "" {
+		errs = append(errs, &FieldError{field + ".key", `""`, "required: the key inside the Secret that holds " + what})
+	} else if msgs := validation.IsConfigMapKey(r.Key); len(msgs) > 0 {
+		errs = append(errs, &FieldError{field + ".key", fmt.Sprintf("%q", r.Key),
+			"must be a Secret key (letters, digits, '-', '_', '.'): " + strings.Join(msgs, "; ")})
+	}
+	return errs
+}
+
+// CheckStorageClass checks an optional StorageClass name (a DNS-1123 subdomain): a bad one
+// is accepted by nothing, and the PVC stays Pending.
+func CheckStorageClass(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	if msgs := validation.IsDNS1123Subdomain(v); len(msgs) > 0 {
+		return &FieldError{field, fmt.Sprintf("%q", v), "must be a StorageClass name, or empty for the cluster default: " + strings.Join(msgs, "; ")}
+	}
+	return nil
+}
+
+// CheckEnvName checks an environment variable name by the rule the Kubernetes API server
+// applies to a container's env (validation.IsEnvVarName: letters, digits, '_', '-', '.',
+// not starting with a digit); codex passes MCP env the same way.
+func CheckEnvName(field, name string) error {
+	if msgs := validation.IsEnvVarName(name); len(msgs) > 0 {
+		return &FieldError{field, fmt.Sprintf("%q", name), "must be an environment variable name, e.g. GITHUB_HOST: " + strings.Join(msgs, "; ")}
+	}
+	return nil
 }

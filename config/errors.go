@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -17,32 +19,138 @@ type KeyError struct {
 
 func (e *KeyError) Error() string { return fmt.Sprintf("config %s: %s", e.Path, e.Msg) }
 
-// atPath turns a component's field error into a KeyError under prefix, so the user sees
-// the config key to change rather than a Go field name.
-func atPath(prefix string, err error) error {
+// atPath turns a component's field error into a KeyError under prefix, the config key
+// whose value has type t, so the user sees the config key to change rather than a Go field
+// name. renames maps a component field (in config spelling) to its config key where the
+// two differ. Joined errors are mapped one by one: every invalid field is reported.
+func atPath(prefix string, t reflect.Type, err error, renames map[string]string) error {
 	if errs, ok := joined(err); ok {
-		return mapJoined(errs, func(e error) error { return atPath(prefix, e) })
+		return mapJoined(errs, func(e error) error { return atPath(prefix, t, e, renames) })
 	}
 	var fe *components.FieldError
 	if errors.As(err, &fe) {
-		sep := "."
-		if strings.HasSuffix(prefix, ":") {
-			sep = ""
+		rel := configPath(t, fe.Field)
+		if key, ok := renames[rel]; ok {
+			rel = key
 		}
-		return &KeyError{Path: prefix + sep + configKey(fe.Field), Msg: fmt.Sprintf("invalid value %v: %s", fe.Value, fe.Fix)}
+		return &KeyError{Path: joinKey(prefix, rel), Msg: fmt.Sprintf("invalid value %v: %s", fe.Value, fe.Fix)}
 	}
 	return &KeyError{Path: prefix, Msg: err.Error()}
 }
 
-// configKey turns a component field path ("Models[0].Alias", "Resources.CPULimit",
-// "registry.apiUrl") into the config key spelling, lower camel case per segment
-// ("models[0].alias", "resources.cpuLimit").
-func configKey(field string) string {
-	parts := strings.Split(field, ".")
-	for i, p := range parts {
-		parts[i] = lowerCamel(p)
+// joinKey appends a relative key path (which may start with a [index] or ["key"]) to prefix.
+func joinKey(prefix, rel string) string {
+	if rel == "" || strings.HasPrefix(rel, "[") || strings.HasSuffix(prefix, ":") {
+		return prefix + rel
 	}
-	return strings.Join(parts, ".")
+	return prefix + "." + rel
+}
+
+// pathToken is one step of a component field path: a field name, a list index, or a map
+// key (written `.key` or `["key"]` by components.KeyField).
+type pathToken struct {
+	name  string
+	index string
+	key   *string
+}
+
+// parseFieldPath splits "Models[0].Alias", `codex.mcpServers["a.b"].env.X` into tokens. A
+// malformed path is returned as one name: the message still reaches the user.
+func parseFieldPath(field string) []pathToken {
+	var out []pathToken
+	rest := field
+	for rest != "" {
+		switch {
+		case rest[0] == '.':
+			rest = rest[1:]
+		case strings.HasPrefix(rest, `["`):
+			q, err := strconv.QuotedPrefix(rest[1:])
+			if err != nil || !strings.HasPrefix(rest[1+len(q):], "]") {
+				return []pathToken{{name: field}}
+			}
+			key, _ := strconv.Unquote(q)
+			out = append(out, pathToken{key: &key})
+			rest = rest[1+len(q)+1:]
+		case rest[0] == '[':
+			end := strings.IndexByte(rest, ']')
+			if end < 0 {
+				return []pathToken{{name: field}}
+			}
+			out = append(out, pathToken{index: rest[1:end]})
+			rest = rest[end+1:]
+		default:
+			end := strings.IndexAny(rest, ".[")
+			if end < 0 {
+				end = len(rest)
+			}
+			out = append(out, pathToken{name: rest[:end]})
+			rest = rest[end:]
+		}
+	}
+	return out
+}
+
+// configPath spells a component field path as a config key path relative to a value of
+// type t: struct fields take the json name (matched case-insensitively, "Models" is
+// "models"), map keys stay exactly as written (an env name "CODEX_HOME", an MCP server id
+// "GitHub"), indices stay. Fields the config type does not have ("CPULimit", renamed by
+// the caller) are lower-camel-cased.
+func configPath(t reflect.Type, field string) string {
+	var b strings.Builder
+	cur := t
+	for _, tok := range parseFieldPath(field) {
+		for cur != nil && cur.Kind() == reflect.Pointer {
+			cur = cur.Elem()
+		}
+		switch {
+		case tok.index != "":
+			b.WriteString("[" + tok.index + "]")
+			if cur != nil && cur.Kind() == reflect.Slice {
+				cur = cur.Elem()
+			} else {
+				cur = nil
+			}
+		case tok.key != nil || (cur != nil && cur.Kind() == reflect.Map):
+			key := tok.name
+			if tok.key != nil {
+				key = *tok.key
+			}
+			// A map key is the user's own spelling: never re-cased.
+			b.WriteString(strings.TrimPrefix(components.KeyField("x", key), "x"))
+			if cur != nil && cur.Kind() == reflect.Map {
+				cur = cur.Elem()
+			} else {
+				cur = nil
+			}
+		default:
+			name, next := lowerCamel(tok.name), reflect.Type(nil)
+			if cur != nil && cur.Kind() == reflect.Struct {
+				if jsonName, ft, ok := fieldByJSONName(cur, tok.name); ok {
+					name, next = jsonName, ft
+				}
+			}
+			if b.Len() > 0 {
+				b.WriteString(".")
+			}
+			b.WriteString(name)
+			cur = next
+		}
+	}
+	return b.String()
+}
+
+// fieldByJSONName finds t's field whose json name is name, exactly or ignoring case.
+func fieldByJSONName(t reflect.Type, name string) (string, reflect.Type, bool) {
+	fields := jsonFields(t)
+	if ft, ok := fields[name]; ok {
+		return name, ft, true
+	}
+	for jsonName, ft := range fields {
+		if strings.EqualFold(jsonName, name) {
+			return jsonName, ft, true
+		}
+	}
+	return "", nil, false
 }
 
 // lowerCamel lower-cases a segment's leading capitals, keeping the one that starts the next
@@ -60,22 +168,6 @@ func lowerCamel(s string) string {
 		r[i] = unicode.ToLower(r[i])
 	}
 	return string(r)
-}
-
-// renameFields rewrites a component field error's field (in config spelling) through keys.
-func renameFields(err error, keys map[string]string) error {
-	if errs, ok := joined(err); ok {
-		return mapJoined(errs, func(e error) error { return renameFields(e, keys) })
-	}
-	var fe *components.FieldError
-	if errors.As(err, &fe) {
-		if key, ok := keys[configKey(fe.Field)]; ok {
-			renamed := *fe
-			renamed.Field = key
-			return &renamed
-		}
-	}
-	return err
 }
 
 // joined unwraps an errors.Join: a component reports every invalid field at once, and each

@@ -1,22 +1,42 @@
 package config
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
-func TestConfigKeySpellsComponentFieldsAsConfigKeys(t *testing.T) {
-	for field, want := range map[string]string{
-		"Models[0].Alias":                 "models[0].alias",
-		"Resources.CPULimit":              "resources.cpuLimit",
-		"Resources.MemoryRequest":         "resources.memoryRequest",
-		"Database.InCluster.StorageSize":  "database.inCluster.storageSize",
-		"registry.apiUrl":                 "registry.apiUrl",
-		"ID":                              "id",
-		"Accounts.InRotation[1]":          "accounts.inRotation[1]",
-		"codex.mcpServers.github.command": "codex.mcpServers.github.command",
+func TestConfigPathSpellsFieldsAsConfigKeysAndMapKeysVerbatim(t *testing.T) {
+	pool, agent := reflect.TypeOf(LiteLLM{}), reflect.TypeOf(Agent{})
+	for _, tc := range []struct {
+		t           reflect.Type
+		field, want string
+	}{
+		{pool, "Models[0].Alias", "models[0].alias"},
+		{pool, "Resources.CPULimit", "resources.cpuLimit"},
+		{pool, "Resources.MemoryRequest", "resources.memoryRequest"},
+		{pool, "Database.InCluster.StorageSize", "database.inCluster.storageSize"},
+		{pool, "Database.ExistingSecret.Name", "database.existingSecret.name"},
+		{pool, "Accounts.InRotation[1]", "accounts.inRotation[1]"},
+		{pool, "CodexVersion", "codexVersion"},
+		{pool, "AgentSelector", "agentSelector"},
+		{agent, "registry.apiUrl", "registry.apiUrl"},
+		// Map keys are the user's: an env name, an MCP server id.
+		{agent, "env.CODEX_HOME", "env.CODEX_HOME"},
+		{agent, "env.OPENAI_API_KEY", "env.OPENAI_API_KEY"},
+		{agent, "codex.mcpServers.GitHub.command", "codex.mcpServers.GitHub.command"},
+		{agent, "codex.mcpServers.GitHub.secretEnv.GH_TOKEN.name", "codex.mcpServers.GitHub.secretEnv.GH_TOKEN.name"},
+		{agent, `codex.mcpServers["git.hub"].env["a.b"]`, `codex.mcpServers["git.hub"].env["a.b"]`},
+		{agent, `env["MY VAR"]`, `env["MY VAR"]`},
 	} {
-		require.Equal(t, want, configKey(field), "configKey(%q)", field)
+		require.Equal(t, tc.want, configPath(tc.t, tc.field), "configPath(%v, %q)", tc.t, tc.field)
 	}
+}
+
+func TestKeyPathQuotesOnlyAmbiguousKeys(t *testing.T) {
+	require.Equal(t, "cloud-codex:agents", keyPath("cloud-codex:", "agents"))
+	require.Equal(t, "a.env.CODEX_HOME", keyPath("a.env", "CODEX_HOME"))
+	require.Equal(t, `a.env["x.y"]`, keyPath("a.env", "x.y"))
+	require.Equal(t, `a.env[""]`, keyPath("a.env", ""))
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -14,9 +15,11 @@ import (
 // Load reads the stack configuration from values (full keys such as "cloud-codex:agents"
 // mapped to their raw values, as Pulumi passes them: structured values are JSON), fills
 // defaults and validates everything. Keys of other namespaces (kubernetes:, ...) are left
-// to their owners.
+// to their owners. Every problem is reported at once, one line each (errors.Join): first
+// every unknown key and wrong type, then, when the values decode, every invalid value.
 func Load(values map[string]string) (Stack, error) {
 	var s Stack
+	var errs []error
 	known := jsonFields(reflect.TypeOf(s))
 	for _, full := range sortedStringKeys(values) {
 		key, ok := strings.CutPrefix(full, Namespace+":")
@@ -25,7 +28,8 @@ func Load(values map[string]string) (Stack, error) {
 		}
 		t, known := known[key]
 		if !known {
-			return Stack{}, &KeyError{Path: full, Msg: "unknown key" + suggest(key, jsonFields(reflect.TypeOf(s)))}
+			errs = append(errs, &KeyError{Path: full, Msg: "unknown key" + suggest(key, jsonFields(reflect.TypeOf(s)))})
+			continue
 		}
 		raw := values[full]
 		if t.Kind() == reflect.String {
@@ -35,8 +39,12 @@ func Load(values map[string]string) (Stack, error) {
 		}
 		target := reflect.ValueOf(&s).Elem().FieldByIndex(fieldIndex(reflect.TypeOf(s), key)).Addr().Interface()
 		if err := decodeStrict(full, raw, target); err != nil {
-			return Stack{}, err
+			errs = append(errs, err)
 		}
+	}
+	if len(errs) > 0 {
+		// Validating half-decoded values would add errors that are not the user's.
+		return Stack{}, errors.Join(errs...)
 	}
 	s = s.withDefaults()
 	if err := s.validate(); err != nil {
@@ -74,45 +82,49 @@ func (s Stack) withDefaults() Stack {
 var podSecurityLevels = map[string]bool{"privileged": true, "baseline": true, "restricted": true}
 
 func (s Stack) validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := components.CheckDNSLabel("namespace", s.Namespace, 63); err != nil {
-		return atPath(Namespace+":", err)
+		add(atPath(Namespace+":", reflect.TypeOf(s), err, nil))
 	}
 	for _, l := range []struct{ key, v string }{
 		{"enforce", s.Cluster.PodSecurity.Enforce}, {"warn", s.Cluster.PodSecurity.Warn}, {"audit", s.Cluster.PodSecurity.Audit},
 	} {
 		if !podSecurityLevels[l.v] {
-			return &KeyError{Path: Namespace + ":cluster.podSecurity." + l.key,
-				Msg: fmt.Sprintf("invalid level %q: use privileged, baseline or restricted", l.v)}
+			add(&KeyError{Path: Namespace + ":cluster.podSecurity." + l.key,
+				Msg: fmt.Sprintf("invalid level %q: use privileged, baseline or restricted", l.v)})
 		}
 	}
-	if s.Cluster.Context != "" && s.Cluster.Kubeconfig == "" && s.Cluster.Local {
-		return &KeyError{Path: Namespace + ":cluster.context",
-			Msg: "a context needs a kubeconfig: set cluster.kubeconfig, or drop cluster.context to use the local cluster"}
-	}
-	if err := s.validatePool(); err != nil {
-		return err
-	}
+	errs = append(errs, s.validateCluster()...)
+	add(s.validatePool())
+	poolSecrets := s.PoolArgs().PoolSecrets()
 	seen := map[string]int{}
 	for i, a := range s.Agents {
 		prefix := fmt.Sprintf("%s:agents[%d]", Namespace, i)
 		if j, dup := seen[a.Name]; dup && a.Name != "" {
-			return &KeyError{Path: prefix + ".name",
-				Msg: fmt.Sprintf("duplicate agent name %q (also agents[%d]): every agent needs its own name, PVC and identity", a.Name, j)}
+			add(&KeyError{Path: prefix + ".name",
+				Msg: fmt.Sprintf("duplicate agent name %q (also agents[%d]): every agent needs its own name, PVC and identity", a.Name, j)})
+		} else {
+			seen[a.Name] = i
 		}
-		seen[a.Name] = i
 		args := s.AgentArgs(i, nil)
 		if err := args.Validate(); err != nil {
-			return atPath(prefix, err)
+			add(atPath(prefix, reflect.TypeOf(a), err, nil))
 		}
 		// The agent's model must be a responses-path alias the pool serves; otherwise every
 		// call fails (or, with a fallback, silently goes elsewhere).
-		if model := args.EffectiveModel(); !slices.Contains(s.servedModels(), model) {
-			return &KeyError{Path: prefix + ".codex.model", Msg: fmt.Sprintf(
+		if model := args.EffectiveModel(); model != "" && !slices.Contains(s.servedModels(), model) {
+			add(&KeyError{Path: prefix + ".codex.model", Msg: fmt.Sprintf(
 				"model %q is not a responses-path alias of litellm.models (served: %s); use one of those or add it there",
-				model, strings.Join(s.servedModels(), ", "))}
+				model, strings.Join(s.servedModels(), ", "))})
 		}
+		errs = append(errs, agentPoolSecretRefs(prefix, a, poolSecrets)...)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func sortedStringKeys(m map[string]string) []string {

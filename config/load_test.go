@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -111,10 +113,12 @@ func TestSkipAwaitDefaultsOnOnlyForTheLocalCluster(t *testing.T) {
 	require.False(t, s.SkipAwait())
 	require.Equal(t, "", s.Kubeconfig(), "the provider's own lookup uses $KUBECONFIG")
 
+	kubeconfig := filepath.Join(t.TempDir(), "real-cluster")
+	require.NoError(t, os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600))
 	values := devConfig()
-	values["cloud-codex:cluster"] = `{"kubeconfig": "/real/cluster", "skipAwait": true}`
+	values["cloud-codex:cluster"] = `{"kubeconfig": "` + kubeconfig + `", "skipAwait": true}`
 	s, err = Load(values)
 	require.NoError(t, err)
 	require.True(t, s.SkipAwait(), "explicit setting wins")
-	require.Equal(t, "/real/cluster", s.Kubeconfig())
+	require.Equal(t, kubeconfig, s.Kubeconfig())
 }

@@ -1,6 +1,10 @@
 package config
 
-import "cloud-codex/components"
+import (
+	"reflect"
+
+	"cloud-codex/components"
+)
 
 // PoolArgs converts the litellm key into the LiteLLMAuthPool's args.
 func (s Stack) PoolArgs() components.LiteLLMAuthPoolArgs {
@@ -43,7 +47,7 @@ func (s Stack) PoolArgs() components.LiteLLMAuthPoolArgs {
 
 func (s Stack) validatePool() error {
 	if err := s.PoolArgs().Validate(); err != nil {
-		return atPath(Namespace+":litellm", renameFields(err, poolFieldKeys))
+		return atPath(Namespace+":litellm", reflect.TypeOf(LiteLLM{}), err, poolFieldKeys)
 	}
 	return nil
 }

@@ -2,109 +2,146 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
 	"strings"
+
+	"cloud-codex/components"
 )
 
-// decodeStrict decodes a JSON config value into out and rejects keys out's type does not
-// declare, naming the key path and the nearest known key. encoding/json alone can reject
-// unknown fields but cannot say where or suggest the fix.
+// decodeStrict decodes a JSON config value into out. Before decoding it walks the value
+// against out's type and reports, all at once, every key the type does not declare (with
+// the nearest known key) and every value of the wrong type, each at its own key path with
+// map keys as the user wrote them. encoding/json alone stops at the first problem, names a
+// map's entry by the map, and re-joins paths so that a key with a dot or a number in it is
+// misspelt.
 func decodeStrict(path string, raw string, out any) error {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
 	var generic any
-	if err := json.Unmarshal([]byte(raw), &generic); err != nil {
+	if err := dec.Decode(&generic); err != nil {
 		return &KeyError{Path: path, Msg: fmt.Sprintf("not valid structured config: %v", err)}
 	}
-	if err := checkKeys(path, generic, reflect.TypeOf(out).Elem()); err != nil {
-		return err
-	}
-	// Slices are decoded element by element: encoding/json's type errors name the field
-	// but not the element index, and "agents[3].replicas" is what the user needs.
-	if sv := reflect.ValueOf(out).Elem(); sv.Kind() == reflect.Slice {
-		var items []json.RawMessage
-		if err := json.Unmarshal([]byte(raw), &items); err != nil {
-			return &KeyError{Path: path, Msg: fmt.Sprintf("expected a list: %v", err)}
-		}
-		result := reflect.MakeSlice(sv.Type(), len(items), len(items))
-		for i, item := range items {
-			if err := decodeStrict(fmt.Sprintf("%s[%d]", path, i), string(item), result.Index(i).Addr().Interface()); err != nil {
-				return err
-			}
-		}
-		sv.Set(result)
-		return nil
+	if errs := checkShape(path, generic, reflect.TypeOf(out).Elem()); len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	if err := json.Unmarshal([]byte(raw), out); err != nil {
-		var te *json.UnmarshalTypeError
-		if ok := asTypeError(err, &te); ok {
-			return &KeyError{Path: joinPath(path, te.Field), Msg: fmt.Sprintf("expected %s, got %s", te.Type, te.Value)}
-		}
+		// checkShape accepts only what decodes; this is a safety net, not a code path.
 		return &KeyError{Path: path, Msg: err.Error()}
 	}
 	return nil
 }
 
-func asTypeError(err error, target **json.UnmarshalTypeError) bool {
-	te, ok := err.(*json.UnmarshalTypeError)
-	if ok {
-		*target = te
-	}
-	return ok
-}
-
-// joinPath renders json's dotted field path ("agents.1.name") as key-path syntax.
-func joinPath(base, field string) string {
-	if field == "" {
-		return base
-	}
-	var b strings.Builder
-	b.WriteString(base)
-	for _, part := range strings.Split(field, ".") {
-		if part != "" && strings.Trim(part, "0123456789") == "" {
-			b.WriteString("[" + part + "]")
-		} else {
-			b.WriteString("." + part)
-		}
-	}
-	return b.String()
-}
-
-func checkKeys(path string, v any, t reflect.Type) error {
+// checkShape compares a decoded JSON value (json.Number for numbers) with the Go type it
+// will be decoded into. null is accepted anywhere: it leaves the default.
+func checkShape(path string, v any, t reflect.Type) []error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch val := v.(type) {
-	case map[string]any:
-		switch t.Kind() {
-		case reflect.Struct:
-			fields := jsonFields(t)
-			for _, k := range sortedMapKeys(val) {
-				ft, ok := fields[k]
-				if !ok {
-					return &KeyError{Path: path + "." + k, Msg: "unknown key" + suggest(k, fields)}
-				}
-				if err := checkKeys(path+"."+k, val[k], ft); err != nil {
-					return err
-				}
-			}
-		case reflect.Map:
-			for _, k := range sortedMapKeys(val) {
-				if err := checkKeys(path+"."+k, val[k], t.Elem()); err != nil {
-					return err
-				}
-			}
+	if v == nil {
+		return nil
+	}
+	mismatch := func() []error {
+		return []error{&KeyError{Path: path, Msg: fmt.Sprintf("expected %s, got %s", typeName(t), jsonTypeName(v))}}
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return mismatch()
 		}
-	case []any:
-		if t.Kind() == reflect.Slice {
-			for i, item := range val {
-				if err := checkKeys(fmt.Sprintf("%s[%d]", path, i), item, t.Elem()); err != nil {
-					return err
-				}
+		fields := jsonFields(t)
+		var errs []error
+		for _, k := range sortedMapKeys(obj) {
+			ft, ok := fields[k]
+			if !ok {
+				errs = append(errs, &KeyError{Path: keyPath(path, k), Msg: "unknown key" + suggest(k, fields)})
+				continue
 			}
+			errs = append(errs, checkShape(keyPath(path, k), obj[k], ft)...)
+		}
+		return errs
+	case reflect.Map:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return mismatch()
+		}
+		var errs []error
+		for _, k := range sortedMapKeys(obj) {
+			errs = append(errs, checkShape(keyPath(path, k), obj[k], t.Elem())...)
+		}
+		return errs
+	case reflect.Slice:
+		list, ok := v.([]any)
+		if !ok {
+			return mismatch()
+		}
+		var errs []error
+		for i, item := range list {
+			errs = append(errs, checkShape(fmt.Sprintf("%s[%d]", path, i), item, t.Elem())...)
+		}
+		return errs
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			return mismatch()
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			return mismatch()
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := v.(json.Number)
+		if !ok {
+			return mismatch()
+		}
+		if _, err := n.Int64(); err != nil {
+			return []error{&KeyError{Path: path, Msg: fmt.Sprintf("expected %s, got %s", typeName(t), n)}}
 		}
 	}
 	return nil
+}
+
+// keyPath appends a key to a key path in the syntax `pulumi config set --path` reads:
+// base.key, or base["key"] when the key has a character that makes a dotted path
+// ambiguous (components.KeyField, the same rule the components use). The key is never
+// re-cased.
+func keyPath(base, key string) string {
+	if base == "" || strings.HasSuffix(base, ":") {
+		return base + key
+	}
+	return components.KeyField(base, key)
+}
+
+// typeName is a Go type as the user knows it from JSON/YAML.
+func typeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "int"
+	}
+	return t.Kind().String()
+}
+
+func jsonTypeName(v any) string {
+	switch v := v.(type) {
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "bool"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "object"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
 }
 
 func jsonFields(t reflect.Type) map[string]reflect.Type {

@@ -27,10 +27,11 @@ var credentialWords = []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHR
 var keyQualifiers = []string{"API", "ACCESS", "PRIVATE", "SECRET", "MASTER", "SALT", "SIGNING", "ENCRYPTION", "AUTH", "CLIENT", "SERVICE"}
 
 // nonSecretSuffixes are last segments that make a credential-looking name describe one
-// instead of holding it (CHATGPT_TOKEN_DIR, TOKEN_URL, SECRET_NAME, MAX_TOKENS is numeric).
+// instead of holding it (CHATGPT_TOKEN_DIR, TOKEN_URL, SECRET_NAME, codex's
+// cli_auth_credentials_store).
 var nonSecretSuffixes = []string{"DIR", "PATH", "FILE", "URL", "URI", "ENDPOINT", "NAME", "ID", "TYPE", "TTL", "EXPIRY",
 	"EXPIRES", "LIMIT", "SIZE", "COUNT", "HEADER", "REF", "KIND", "MODE", "LENGTH", "LEN", "FORMAT", "ENABLED",
-	"REQUIRED", "VERSION", "PREFIX", "KEY_NAME", "SOURCE", "TOKENIZER", "TOKENS"}
+	"REQUIRED", "VERSION", "PREFIX", "SOURCE", "TOKENIZER", "TOKENS", "STORE", "STORAGE", "PROVIDER", "HELPER"}
 
 // nameSegments splits a name into upper-case words at separators and camelCase bounds.
 func nameSegments(name string) []string {

@@ -58,8 +58,8 @@ func shellText(argv []string, env map[string]EnvValue) string {
 	return expandShellVars(strings.Join(parts, " "), env)
 }
 
-// shellTokens splits a command line into words, dropping quotes and turning shell
-// separators into shellSeparator and > / >> into shellRedirect.
+// shellTokens splits a command line into words, dropping quotes and comments and turning
+// shell separators into shellSeparator and > / >> into shellRedirect.
 func shellTokens(s string) []string {
 	var out []string
 	var cur strings.Builder
@@ -84,6 +84,15 @@ func shellTokens(s string) []string {
 				i++
 			}
 			out = append(out, shellRedirect)
+		case '#':
+			if cur.Len() > 0 {
+				cur.WriteRune(r)
+				continue
+			}
+			// a comment runs to the end of the line (a shebang too)
+			for i+1 < len(rs) && rs[i+1] != '\n' {
+				i++
+			}
 		case '"', '\'', '\\':
 			// quoting does not change which words a command is made of here
 		case '$':

@@ -1,0 +1,171 @@
+package components
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// The agent's environment has three sources: agents' Env, each MCP server's Env (written
+// into config.toml) and each MCP server's SecretEnv (secretKeyRef entries of the pod). None
+// of them may carry a name the component sets (a later entry silently replaces the
+// agent's own LITELLM_API_KEY or identity), a ChatGPT/OpenAI credential, or a literal
+// credential (it would sit in plaintext in the Deployment, config.toml and the stack state).
+
+// componentEnvNames are the names the component sets in the agent container, read from
+// agentEnv itself so that a name added there is protected without a second list, plus
+// reservedAgentEnv (names of the install step and the credentials ADR-014 forbids).
+func (a CloudCodexAgentArgs) componentEnvNames() map[string]bool {
+	bare := a
+	bare.Env, bare.Codex.MCPServers = nil, nil
+	names := maps.Clone(reservedAgentEnv)
+	for _, e := range agentEnv(bare, "") {
+		if v, ok := e.(corev1.EnvVarArgs); ok {
+			if s, ok := v.Name.(pulumi.String); ok {
+				names[string(s)] = true
+			}
+		}
+	}
+	return names
+}
+
+// chatGPTCredentialEnv: the OpenAI/ChatGPT credentials an agent must never hold.
+func chatGPTCredentialEnv(name string) bool {
+	u := strings.ToUpper(name)
+	return u == "OPENAI_API_KEY" || u == "CODEX_API_KEY" || strings.HasPrefix(u, "OPENAI_CODEX_") || strings.HasPrefix(u, "CHATGPT")
+}
+
+// credentialEnvName reports a name that by convention carries a credential: *_API_KEY,
+// *APIKEY, *_TOKEN (or a TOKEN segment), *SECRET*, *PASSWORD*, *PASSWD*, *PRIVATE_KEY,
+// CHATGPT*.
+func credentialEnvName(name string) bool {
+	u := strings.ToUpper(name)
+	for _, w := range []string{"SECRET", "PASSWORD", "PASSWD", "APIKEY", "API_KEY", "API-KEY", "PRIVATE_KEY", "ACCESS_KEY"} {
+		if strings.Contains(u, w) {
+			return true
+		}
+	}
+	for _, seg := range strings.FieldsFunc(u, func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
+		if seg == "TOKEN" || seg == "PAT" {
+			return true
+		}
+	}
+	return chatGPTCredentialEnv(name)
+}
+
+// credentialValueRE matches values shaped like well-known credentials: OpenAI/LiteLLM
+// "sk-" keys, GitHub tokens, Slack tokens, AWS access key ids and JWTs (ChatGPT's access
+// and id tokens are JWTs).
+var credentialValueRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9])(?:` +
+	`sk-[A-Za-z0-9_-]{16,}|` +
+	`(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|` +
+	`xox[abprs]-[A-Za-z0-9-]{10,}|` +
+	`AKIA[0-9A-Z]{16}|` +
+	`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.)`)
+
+// checkOwnedEnv refuses a name the component sets or a ChatGPT/OpenAI credential.
+func checkOwnedEnv(field, name string, owned map[string]bool) error {
+	switch {
+	case chatGPTCredentialEnv(name):
+		return &FieldError{field, "(set)", "is a ChatGPT/OpenAI credential: agents hold none (ADR-014); every model call goes through LiteLLM with the agent's own key; remove it"}
+	case owned[name]:
+		return &FieldError{field, "(set)", "is set by the component (the later env entry would silently replace the agent's own value); remove it or use another name"}
+	}
+	return nil
+}
+
+// checkLiteralEnv refuses a literal that is a credential, by name or by shape.
+func checkLiteralEnv(field, name, value, where string) error {
+	const fix = "keep it in a Secret and reference it through codex.mcpServers.<id>.secretEnv ({name, key}; it reaches the pod's environment by secretKeyRef)"
+	switch {
+	case credentialEnvName(name):
+		return &FieldError{field, "(a literal)", fmt.Sprintf("the name says credential, and a literal is stored in plaintext in %s and the stack's state; %s", where, fix)}
+	case credentialValueRE.MatchString(value):
+		return &FieldError{field, "(a credential-shaped literal)", fmt.Sprintf("the value looks like a key or token, and a literal is stored in plaintext in %s and the stack's state; %s", where, fix)}
+	}
+	return nil
+}
+
+// validateEnv checks every environment name and value the agent's pod and MCP servers get.
+func (a CloudCodexAgentArgs) validateEnv() []error {
+	owned := a.componentEnvNames()
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// podEnv: names the user adds to the agent container, and which field added them.
+	type source struct {
+		field string
+		ref   *SecretRef
+	}
+	podEnv := map[string]source{}
+	for _, name := range slices.Sorted(maps.Keys(a.Env)) {
+		f := KeyField("env", name)
+		add(firstOf(checkOwnedEnv(f, name, owned), CheckEnvName(f, name), checkLiteralEnv(f, name, a.Env[name], "the agent's Deployment")))
+		podEnv[name] = source{field: f}
+	}
+	for _, id := range slices.Sorted(maps.Keys(a.Codex.MCPServers)) {
+		s := a.Codex.MCPServers[id]
+		base := KeyField("codex.mcpServers", id)
+		if s.Command == "" {
+			add(&FieldError{base + ".command", `""`, "set the command that starts the MCP server"})
+		}
+		for _, name := range slices.Sorted(maps.Keys(s.Env)) {
+			f := KeyField(base+".env", name)
+			add(firstOf(checkOwnedEnv(f, name, owned), CheckEnvName(f, name), checkLiteralEnv(f, name, s.Env[name], "the agent's config.toml ConfigMap")))
+		}
+		for _, name := range slices.Sorted(maps.Keys(s.SecretEnv)) {
+			f := KeyField(base+".secretEnv", name)
+			ref := s.SecretEnv[name]
+			if err := firstOf(checkOwnedEnv(f, name, owned), CheckEnvName(f, name)); err != nil {
+				add(err)
+				continue
+			}
+			errs = append(errs, CheckSecretRef(f, ref, "the value of "+name)...)
+			if _, dup := s.Env[name]; dup {
+				add(&FieldError{f, "(set)", fmt.Sprintf("%s also sets %s; set it in one of env and secretEnv", base+".env", name)})
+			}
+			prev, dup := podEnv[name]
+			switch {
+			case dup && prev.ref == nil:
+				add(&FieldError{f, "(set)", fmt.Sprintf("%s also sets %s in the agent's container and one would silently replace the other; use another name", prev.field, name)})
+			case dup && *prev.ref != ref:
+				add(&FieldError{f, fmt.Sprintf("%s/%s", ref.Name, ref.Key), fmt.Sprintf(
+					"%s sets %s from %s/%s: the pod has one %s, so one server would get the other's value; give them different names",
+					prev.field, name, prev.ref.Name, prev.ref.Key, name)})
+			case !dup:
+				podEnv[name] = source{field: f, ref: &ref}
+			}
+		}
+	}
+	return errs
+}
+
+// firstOf is the first non-nil error: one line per field, the most important reason.
+func firstOf(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateReferences checks the Secrets and StorageClass the agent names by the API
+// server's rules, so a bad name fails here and not at pod creation.
+func (a CloudCodexAgentArgs) validateReferences() []error {
+	var errs []error
+	errs = append(errs, CheckSecretRef("litellm.keySecret", a.LiteLLM.KeySecret, "the agent's LiteLLM key")...)
+	errs = append(errs, CheckSecretRef("registry.tokenSecret", a.Registry.TokenSecret, "the runtime token")...)
+	if err := CheckStorageClass("storage.storageClass", a.Storage.StorageClass); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}

@@ -1,0 +1,220 @@
+package components
+
+import (
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+)
+
+const testImageDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func TestCheckPinnedImage(t *testing.T) {
+	for image, want := range map[string]string{
+		"node:22-bookworm-slim":                      "",
+		"node@" + testImageDigest:                    "",
+		"node:latest@" + testImageDigest:             "", // the digest pins
+		"registry.example:5000/team/node:22":         "",
+		"ghcr.io/berriai/litellm-non_root:v1.88.2":   "",
+		"localhost:5000/litellm:main-v1.88.2-stable": "",
+		"node":                            "pin the image",
+		"registry.example:5000/team/node": "pin the image",
+		"node:latest":                     "moving tag",
+		"node:LATEST":                     "moving tag",
+		"ghcr.io/berriai/litellm-non_root:main-latest": "moving tag",
+		"":                "InvalidImageName",
+		"Node:22":         "InvalidImageName",
+		"node:22 ":        "InvalidImageName",
+		"node@sha256:abc": "InvalidImageName",
+		"https://ghcr.io/berriai/litellm:v1.88.2":                      "InvalidImageName",
+		"ghcr.io/berriai/litellm-non_root:" + strings.Repeat("x", 129): "InvalidImageName",
+	} {
+		err := CheckPinnedImage("image", image, DefaultAgentImage)
+		if want == "" {
+			require.NoError(t, err, image)
+			continue
+		}
+		require.ErrorContains(t, err, want, image)
+	}
+}
+
+func TestCheckExactVersion(t *testing.T) {
+	for _, ok := range []string{"0.171.0", "1.2.3-alpha.1", "1.2.3+build.5"} {
+		require.NoError(t, CheckExactVersion("v", ok, DefaultCodexVersion), ok)
+	}
+	for _, bad := range []string{"", "latest", "next", "^0.171.0", "~0.171.0", ">=0.171.0", "0.171", "0.171.x", "v0.171.0", " 0.171.0", "0.171.0 || 0.172.0"} {
+		require.ErrorContains(t, CheckExactVersion("v", bad, DefaultCodexVersion), "exact version", bad)
+	}
+}
+
+func TestLiteLLMTagVersion(t *testing.T) {
+	for image, want := range map[string][3]int{
+		"ghcr.io/berriai/litellm-non_root:main-v1.81.0-stable": {1, 81, 0},
+		"ghcr.io/berriai/litellm-non_root:v1.88.2":             {1, 88, 2},
+		"ghcr.io/berriai/litellm:v1.88.0-rc.1":                 {1, 88, 0},
+		"ghcr.io/berriai/litellm:1.81.3":                       {1, 81, 3},
+		"ghcr.io/berriai/litellm:v1.81.3@" + testImageDigest:   {1, 81, 3},
+	} {
+		got, ok := LiteLLMTagVersion(image)
+		require.True(t, ok, image)
+		require.Equal(t, want, got, image)
+	}
+	for _, image := range []string{
+		"ghcr.io/berriai/litellm:our-build", "ghcr.io/berriai/litellm:main-stable",
+		"ghcr.io/berriai/litellm@" + testImageDigest, "registry.example:5000/litellm:build-20260101",
+	} {
+		_, ok := LiteLLMTagVersion(image)
+		require.False(t, ok, image)
+	}
+}
+
+func TestDefaultLiteLLMImageServesChatGPT(t *testing.T) {
+	v, ok := LiteLLMTagVersion(DefaultLiteLLMImage)
+	require.True(t, ok, "the default pin names a release")
+	require.False(t, versionLess(v, MinChatGPTLiteLLMVersion),
+		"the default LiteLLM image %s is older than %s, the first release with the chatgpt/ provider", DefaultLiteLLMImage, versionString(MinChatGPTLiteLLMVersion))
+	require.NoError(t, CheckPinnedImage("image", DefaultAgentImage, DefaultAgentImage))
+	require.NoError(t, CheckExactVersion("v", DefaultCodexVersion, DefaultCodexVersion))
+}
+
+func TestCredentialEnvNames(t *testing.T) {
+	for _, name := range []string{
+		"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "SERVICE_APIKEY", "x-api-key", "GITHUB_TOKEN", "GH_TOKEN", "TOKEN",
+		"SLACK_BOT_TOKEN_VALUE", "CLIENT_SECRET", "SECRETS_FILE", "DB_PASSWORD", "PGPASSWD", "GITHUB_PAT",
+		"CHATGPT_ACCESS_TOKEN", "ChatGPT_account", "AWS_SECRET_ACCESS_KEY", "SSH_PRIVATE_KEY", "AWS_ACCESS_KEY_ID",
+	} {
+		require.True(t, credentialEnvName(name), name)
+	}
+	for _, name := range []string{"GITHUB_HOST", "LOG_LEVEL", "TOKENIZERS_PARALLELISM", "KEYBOARD", "PATH_PREFIX", "NODE_OPTIONS", "HOME_DIR"} {
+		require.False(t, credentialEnvName(name), name)
+	}
+}
+
+func TestCredentialShapedValues(t *testing.T) {
+	for _, v := range []string{
+		"sk-abcdefghijklmnopqrstuvwx", "sk-proj-abcdefghijklmnop1234", "Bearer sk-abcdefghijklmnopqrstuvwx",
+		"ghp_abcdefghijklmnopqrstuvwxyz0123456789", "github_pat_11ABCDEFG0123456789_abcdefghijklmnop",
+		"xoxb-1234567890-abcdefghij", "AKIAABCDEFGHIJKLMNOP", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
+	} {
+		require.True(t, credentialValueRE.MatchString(v), v)
+	}
+	for _, v := range []string{"sk-short", "task-abcdefghijklmnopqrstuvwx", "https://github.example", "debug", "/state/.config", "eyJ"} {
+		require.False(t, credentialValueRE.MatchString(v), v)
+	}
+}
+
+// The names the component protects come from agentEnv itself: a name added there is
+// refused in user env without a second list to keep in step.
+func TestComponentEnvNamesFollowTheAgentContainer(t *testing.T) {
+	names := testAgentArgs().withDefaults().componentEnvNames()
+	for _, name := range []string{"LITELLM_API_KEY", "CODEX_HOME", "HOME", "COMMONLY_AGENT_NAME", "COMMONLY_INSTANCE_ID",
+		"COMMONLY_POD_ID", "COMMONLY_API_URL", "COMMONLY_RUNTIME_TOKEN", "LITELLM_KEY_SECRET", "OPENAI_API_KEY"} {
+		require.True(t, names[name], name)
+	}
+	// A user env name must never be one the real container already has.
+	env := agentEnv(testAgentArgs().withDefaults(), "/state/.tools")
+	require.NotEmpty(t, env)
+	for _, e := range env {
+		v, ok := e.(corev1.EnvVarArgs)
+		require.True(t, ok, "agentEnv entries are EnvVarArgs (componentEnvNames reads them)")
+		name, ok := v.Name.(pulumi.String)
+		require.True(t, ok, "agentEnv names are literal strings")
+		require.True(t, names[string(name)], string(name))
+	}
+}
+
+func TestKeyField(t *testing.T) {
+	require.Equal(t, "env.CODEX_HOME", KeyField("env", "CODEX_HOME"))
+	require.Equal(t, `codex.mcpServers["git.hub"]`, KeyField("codex.mcpServers", "git.hub"))
+	require.Equal(t, `env["MY VAR"]`, KeyField("env", "MY VAR"))
+	require.Equal(t, `env[""]`, KeyField("env", ""))
+}
+
+// New classes of agent mistakes fail before anything is registered, each at its field.
+func TestAgentRefusesSideDoorsAndUnpinnedRefsBeforeRegisteringAnything(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(*CloudCodexAgentArgs)
+		field string
+	}{
+		{"image latest", func(a *CloudCodexAgentArgs) { a.Image = "node:latest" }, "image"},
+		{"image without tag", func(a *CloudCodexAgentArgs) { a.Image = "node" }, "image"},
+		{"codex latest", func(a *CloudCodexAgentArgs) { a.Codex.Version = "latest" }, "codex.version"},
+		{"codex range", func(a *CloudCodexAgentArgs) { a.Codex.Version = "~0.171.0" }, "codex.version"},
+		{"env name", func(a *CloudCodexAgentArgs) { a.Env = map[string]string{"1X": "y"} }, "env.1X"},
+		{"storage class", func(a *CloudCodexAgentArgs) { a.Storage.StorageClass = "Fast_SSD" }, "storage.storageClass"},
+		{"token Secret name", func(a *CloudCodexAgentArgs) { a.Registry.TokenSecret.Name = "Token" }, "registry.tokenSecret.name"},
+		{"MCP secretEnv shadows LITELLM_API_KEY", func(a *CloudCodexAgentArgs) {
+			a.Codex.MCPServers = map[string]MCPServerArgs{"x": {Command: "x", SecretEnv: map[string]SecretRef{"LITELLM_API_KEY": {Name: "s", Key: "k"}}}}
+		}, "codex.mcpServers.x.secretEnv.LITELLM_API_KEY"},
+		{"MCP env OpenAI key", func(a *CloudCodexAgentArgs) {
+			a.Codex.MCPServers = map[string]MCPServerArgs{"x": {Command: "x", Env: map[string]string{"OPENAI_API_KEY": "sk-1"}}}
+		}, "codex.mcpServers.x.env.OPENAI_API_KEY"},
+		{"MCP env token literal", func(a *CloudCodexAgentArgs) {
+			a.Codex.MCPServers = map[string]MCPServerArgs{"GitHub": {Command: "x", Env: map[string]string{"GITHUB_TOKEN": "t"}}}
+		}, "codex.mcpServers.GitHub.env.GITHUB_TOKEN"},
+		{"MCP secret key", func(a *CloudCodexAgentArgs) {
+			a.Codex.MCPServers = map[string]MCPServerArgs{"x": {Command: "x", SecretEnv: map[string]SecretRef{"GH_TOKEN": {Name: "gh", Key: "a/b"}}}}
+		}, "codex.mcpServers.x.secretEnv.GH_TOKEN.key"},
+		{"dotted MCP id", func(a *CloudCodexAgentArgs) {
+			a.Codex.MCPServers = map[string]MCPServerArgs{"git.hub": {}}
+		}, `codex.mcpServers["git.hub"].command`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := testAgentArgs()
+			tc.edit(&args)
+			r, err := runAgent(t, args)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.field+": invalid value")
+			require.Empty(t, r.mocks.resources(), "nothing may be registered before validation passes")
+		})
+	}
+}
+
+func TestAgentReportsEveryProblemAtOnce(t *testing.T) {
+	args := testAgentArgs()
+	two := 2
+	args.Replicas = &two
+	args.Image = "node:latest"
+	args.Codex.Version = "latest"
+	args.Env = map[string]string{"CODEX_HOME": "/x", "API_TOKEN": "t"}
+	err := args.Validate()
+	require.Error(t, err)
+	var fields []string
+	for _, e := range authPoolUnjoin(err) {
+		var fe *FieldError
+		require.True(t, errors.As(e, &fe), e.Error())
+		fields = append(fields, fe.Field)
+	}
+	require.ElementsMatch(t, []string{"replicas", "image", "codex.version", "env.CODEX_HOME", "env.API_TOKEN"}, fields)
+}
+
+func TestAuthPoolRefusesAnOldLiteLLMForChatGPTModels(t *testing.T) {
+	args := authPoolDevArgs()
+	args.Image = "ghcr.io/berriai/litellm-non_root:main-v1.81.0-stable"
+	r, err := runAuthPool(t, args)
+	require.ErrorContains(t, err, "Image: invalid value")
+	require.ErrorContains(t, err, "v1.81.3")
+	require.Empty(t, r.mocks.res, "nothing may be registered before validation passes")
+
+	for _, image := range []string{"registry.example/litellm:our-build", "ghcr.io/berriai/litellm-non_root:v1.81.3", "ghcr.io/berriai/litellm@" + testImageDigest} {
+		args.Image = image
+		require.NoError(t, args.Validate(), image)
+	}
+	args.Image = "ghcr.io/berriai/litellm-non_root:latest"
+	require.ErrorContains(t, args.Validate(), "moving tag")
+}
+
+func TestPoolSecretsNameWhatOnlyThePoolReads(t *testing.T) {
+	args := authPoolDevArgs()
+	args.Database = AuthPoolDatabase{InCluster: &AuthPoolInClusterDatabase{}}
+	require.Equal(t, []string{"litellm-database-url", "litellm-master-key", "litellm-postgres", "litellm-salt-key"}, slices.Sorted(maps.Keys(args.PoolSecrets())))
+	args.Name = "pool"
+	args.Database = AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "prod-db"}}
+	require.Equal(t, []string{"pool-master-key", "pool-salt-key", "prod-db"}, slices.Sorted(maps.Keys(args.PoolSecrets())))
+}

@@ -1,0 +1,272 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A corpus of realistic stack-config mistakes (issues 17, 18 and 21). Each one must be
+// refused by Load (main.go calls it before declaring anything), at the key path exactly as
+// the user wrote it, with every problem on its own line.
+
+const testDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// agentJSON is a valid agent with extra JSON fields spliced in.
+func agentJSON(extra string) string {
+	if extra != "" {
+		extra = ", " + extra
+	}
+	return `[{"name": "cody", "registry": {"apiUrl": "https://api.example.com", "podId": "p"}` + extra + `}]`
+}
+
+// poolJSON is a valid litellm value with extra JSON fields spliced in.
+func poolJSON(extra string) string {
+	if extra != "" {
+		extra = ", " + extra
+	}
+	return `{"database": {"inCluster": {}}` + extra + `}`
+}
+
+// errorLines loads values and returns the error's lines (nil when it loads).
+func errorLines(t *testing.T, values map[string]string) []string {
+	t.Helper()
+	_, err := Load(values)
+	if err == nil {
+		return nil
+	}
+	return strings.Split(err.Error(), "\n")
+}
+
+// requireRefused asserts that exactly the given key paths are reported, one line each, and
+// that each line contains its wanted text.
+func requireRefused(t *testing.T, lines []string, want map[string]string) {
+	t.Helper()
+	require.NotEmpty(t, lines, "the mistake must be refused")
+	for path, text := range want {
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "config "+path+": ") })
+		require.GreaterOrEqual(t, i, 0, "want an error at %s in:\n%s", path, strings.Join(lines, "\n"))
+		require.Contains(t, lines[i], text)
+	}
+	require.Len(t, lines, len(want), "one line per mistake, nothing else:\n%s", strings.Join(lines, "\n"))
+}
+
+func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
+	for _, tc := range []struct {
+		name, key, value string
+		want             map[string]string
+	}{
+		// Unpinned references, refused the same way everywhere.
+		{"agent image latest", "cloud-codex:agents", agentJSON(`"image": "node:latest"`),
+			map[string]string{"cloud-codex:agents[0].image": "moving tag"}},
+		{"agent image without a tag", "cloud-codex:agents", agentJSON(`"image": "node"`),
+			map[string]string{"cloud-codex:agents[0].image": "pin the image"}},
+		{"agent image not a reference", "cloud-codex:agents", agentJSON(`"image": "Node:22"`),
+			map[string]string{"cloud-codex:agents[0].image": "InvalidImageName"}},
+		{"pool image latest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:latest"`),
+			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
+		{"pool image main-latest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-latest"`),
+			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
+		{"codex version latest", "cloud-codex:agents", agentJSON(`"codex": {"version": "latest"}`),
+			map[string]string{"cloud-codex:agents[0].codex.version": "exact version"}},
+		{"codex version range", "cloud-codex:agents", agentJSON(`"codex": {"version": "^0.171.0"}`),
+			map[string]string{"cloud-codex:agents[0].codex.version": "no ranges"}},
+		{"codex version partial", "cloud-codex:agents", agentJSON(`"codex": {"version": "0.171"}`),
+			map[string]string{"cloud-codex:agents[0].codex.version": "exact version"}},
+		{"pool codex version latest", "cloud-codex:litellm", poolJSON(`"codexVersion": "latest"`),
+			map[string]string{"cloud-codex:litellm.codexVersion": "exact version"}},
+
+		// Names the API server or the runtime would refuse later.
+		{"env name starting with a digit", "cloud-codex:agents", agentJSON(`"env": {"1FOO": "x"}`),
+			map[string]string{"cloud-codex:agents[0].env.1FOO": "environment variable name"}},
+		{"env name with a space", "cloud-codex:agents", agentJSON(`"env": {"MY VAR": "x"}`),
+			map[string]string{`cloud-codex:agents[0].env["MY VAR"]`: "environment variable name"}},
+		{"MCP secretEnv name", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"github": {"command": "gh-mcp", "secretEnv": {"GH=TOKEN": {"name": "gh", "key": "token"}}}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers.github.secretEnv.GH=TOKEN`: "environment variable name"}},
+		{"MCP secret name and key", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"github": {"command": "gh-mcp", "secretEnv": {"GH_TOKEN": {"name": "GitHub_Token", "key": "a/b"}}}}}`),
+			map[string]string{
+				"cloud-codex:agents[0].codex.mcpServers.github.secretEnv.GH_TOKEN.name": "Secret name",
+				"cloud-codex:agents[0].codex.mcpServers.github.secretEnv.GH_TOKEN.key":  "Secret key",
+			}},
+		{"MCP secret without a key", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"github": {"command": "gh-mcp", "secretEnv": {"GH_TOKEN": {"name": "gh"}}}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.github.secretEnv.GH_TOKEN.key": "required"}},
+		{"token Secret name", "cloud-codex:agents", agentJSON(`"registry": {"apiUrl": "https://x", "podId": "p", "tokenSecret": {"name": "Cody_Token"}}`),
+			map[string]string{"cloud-codex:agents[0].registry.tokenSecret.name": "Secret name"}},
+		{"key Secret name", "cloud-codex:agents", agentJSON(`"litellm": {"manageKey": false, "keySecret": {"name": "my key", "key": "key"}}`),
+			map[string]string{"cloud-codex:agents[0].litellm.keySecret.name": "Secret name"}},
+		{"agent StorageClass", "cloud-codex:agents", agentJSON(`"storage": {"storageClass": "Fast_SSD"}`),
+			map[string]string{"cloud-codex:agents[0].storage.storageClass": "StorageClass name"}},
+
+		// Credentials through side doors.
+		{"OpenAI key literal in MCP env", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"docs": {"command": "docs-mcp", "env": {"OPENAI_API_KEY": "sk-proj-abc"}}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.docs.env.OPENAI_API_KEY": "ChatGPT/OpenAI credential"}},
+		{"credential-named literal in MCP env", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"github": {"command": "gh-mcp", "env": {"GITHUB_TOKEN": "x"}}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.github.env.GITHUB_TOKEN": "secretEnv"}},
+		{"secret-named literal in MCP env", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"db": {"command": "db-mcp", "env": {"DB_PASSWORD": "hunter2", "CLIENT_SECRET_FILE": "x"}}}}`),
+			map[string]string{
+				"cloud-codex:agents[0].codex.mcpServers.db.env.DB_PASSWORD":        "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.db.env.CLIENT_SECRET_FILE": "secretEnv",
+			}},
+		{"sk- value under an innocent name", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"docs": {"command": "docs-mcp", "env": {"UPSTREAM": "sk-abcdefghijklmnopqrstuvwx"}}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.docs.env.UPSTREAM": "looks like a key"}},
+		{"ChatGPT token literal in agent env", "cloud-codex:agents", agentJSON(`"env": {"CHATGPT_ACCESS_TOKEN": "eyJhbGciOi.eyJzdWIiOiIx.sig"}`),
+			map[string]string{"cloud-codex:agents[0].env.CHATGPT_ACCESS_TOKEN": "ChatGPT/OpenAI credential"}},
+		{"MCP secretEnv shadows the agent's LiteLLM key", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"x": {"command": "x", "secretEnv": {"LITELLM_API_KEY": {"name": "other", "key": "k"}}}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.x.secretEnv.LITELLM_API_KEY": "set by the component"}},
+		{"MCP env sets CODEX_HOME", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"x": {"command": "x", "env": {"CODEX_HOME": "/tmp"}}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.x.env.CODEX_HOME": "set by the component"}},
+		{"agent env overrides the identity", "cloud-codex:agents", agentJSON(`"env": {"COMMONLY_INSTANCE_ID": "someone-else"}`),
+			map[string]string{"cloud-codex:agents[0].env.COMMONLY_INSTANCE_ID": "set by the component"}},
+		{"MCP secretEnv reads the master key", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"admin": {"command": "x", "secretEnv": {"ADMIN": {"name": "litellm-master-key", "key": "key"}}}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.admin.secretEnv.ADMIN.name": "master key"}},
+		{"token Secret is the salt key", "cloud-codex:agents", agentJSON(`"registry": {"apiUrl": "https://x", "podId": "p", "tokenSecret": {"name": "litellm-salt-key"}}`),
+			map[string]string{"cloud-codex:agents[0].registry.tokenSecret.name": "salt key"}},
+		{"operator key Secret is the database URL", "cloud-codex:agents",
+			agentJSON(`"litellm": {"manageKey": false, "keySecret": {"name": "litellm-database-url", "key": "DATABASE_URL"}}`),
+			map[string]string{"cloud-codex:agents[0].litellm.keySecret.name": "database URL"}},
+		{"two MCP servers, one env name, two Secrets", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"a": {"command": "a", "secretEnv": {"GH_TOKEN": {"name": "gh-a", "key": "t"}}},
+				"b": {"command": "b", "secretEnv": {"GH_TOKEN": {"name": "gh-b", "key": "t"}}}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.b.secretEnv.GH_TOKEN": "different names"}},
+		{"MCP secretEnv name also in the agent's env", "cloud-codex:agents",
+			agentJSON(`"env": {"GH_HOST": "github.example"}, "codex": {"mcpServers": {"a": {"command": "a", "secretEnv": {"GH_HOST": {"name": "gh", "key": "h"}}}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.a.secretEnv.GH_HOST": "env.GH_HOST"}},
+
+		// Key paths in the user's spelling.
+		{"map keys are not re-cased", "cloud-codex:agents", agentJSON(`"env": {"CODEX_HOME": "/x"}`),
+			map[string]string{"cloud-codex:agents[0].env.CODEX_HOME": "set by the component"}},
+		{"MCP server id is not re-cased", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"GitHub": {}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.GitHub.command": "command"}},
+		{"type error inside a map names the entry", "cloud-codex:agents", agentJSON(`"env": {"FOO": 1, "BAR": "ok"}`),
+			map[string]string{"cloud-codex:agents[0].env.FOO": "expected string, got number"}},
+		{"type error inside an MCP entry", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"GitHub": {"command": "x", "args": "--stdio"}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.GitHub.args": "expected a list, got string"}},
+		{"type error under a dotted key", "cloud-codex:agents", agentJSON(`"env": {"a.b": true}`),
+			map[string]string{`cloud-codex:agents[0].env["a.b"]`: "expected string, got bool"}},
+		{"unknown key inside a map entry", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"GitHub": {"comand": "x"}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.GitHub.comand": `did you mean "command"?`}},
+		{"a number for a list index key", "cloud-codex:agents", agentJSON(`"env": {"1": 2}`),
+			map[string]string{"cloud-codex:agents[0].env.1": "expected string, got number"}},
+		{"fractional replicas", "cloud-codex:agents", agentJSON(`"replicas": 0.5`),
+			map[string]string{"cloud-codex:agents[0].replicas": "expected int, got 0.5"}},
+
+		// The LiteLLM release must have the chatgpt/ provider (v1.81.3).
+		{"LiteLLM older than the chatgpt provider", "cloud-codex:litellm",
+			poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-v1.81.0-stable"`),
+			map[string]string{"cloud-codex:litellm.image": "v1.81.3"}},
+		{"LiteLLM v1.80", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm:v1.80.15"`),
+			map[string]string{"cloud-codex:litellm.image": "chatgpt/ provider"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			values := devConfig()
+			values[tc.key] = tc.value
+			requireRefused(t, errorLines(t, values), tc.want)
+		})
+	}
+}
+
+func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
+	for _, tc := range []struct{ name, key, value string }{
+		{"agent image by digest", "cloud-codex:agents", agentJSON(`"image": "node@` + testDigest + `"`)},
+		{"agent image tag and digest", "cloud-codex:agents", agentJSON(`"image": "registry.example:5000/team/node:22@` + testDigest + `"`)},
+		{"pool image by digest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root@` + testDigest + `"`)},
+		{"LiteLLM custom tag without a version", "cloud-codex:litellm", poolJSON(`"image": "registry.example/litellm:our-build"`)},
+		{"LiteLLM at the provider's first release", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.81.3"`)},
+		{"LiteLLM release candidate", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0-rc.1"`)},
+		{"codex prerelease version", "cloud-codex:agents", agentJSON(`"codex": {"version": "0.172.0-alpha.1"}`)},
+		{"MCP secrets by reference", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"GitHub": {"command": "gh-mcp", "env": {"GITHUB_HOST": "github.example", "TOKENIZERS_PARALLELISM": "false"},
+				"secretEnv": {"GITHUB_TOKEN": {"name": "github-pat", "key": "token"}}}}}`)},
+		{"one Secret shared by two MCP servers", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"a": {"command": "a", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}},
+				"b": {"command": "b", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}}}}`)},
+		{"dotted env name Kubernetes accepts", "cloud-codex:agents", agentJSON(`"env": {"my.setting": "1", "LOG_LEVEL": "debug"}`)},
+		{"kubeconfig contents", "cloud-codex:cluster", `{"kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\n"}`},
+		{"render mode without the local cluster", "cloud-codex:cluster", `{"renderTo": "rendered", "kubeconfig": "/not/on/this/machine"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			values := devConfig()
+			values[tc.key] = tc.value
+			require.Empty(t, errorLines(t, values))
+		})
+	}
+}
+
+func TestClusterSettingsThatPointNowhereAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope", "kubeconfig")
+	lines := errorLines(t, withCluster(`{"kubeconfig": "`+missing+`"}`))
+	requireRefused(t, lines, map[string]string{"cloud-codex:cluster.kubeconfig": `no kubeconfig file at "` + missing + `"`})
+
+	lines = errorLines(t, withCluster(`{"kubeconfig": "`+dir+`"}`))
+	requireRefused(t, lines, map[string]string{"cloud-codex:cluster.kubeconfig": "is a directory"})
+
+	t.Chdir(dir)
+	lines = errorLines(t, withCluster(`{"kubeconfig": "kube/config"}`))
+	requireRefused(t, lines, map[string]string{"cloud-codex:cluster.kubeconfig": filepath.Join(dir, "kube", "config")})
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "kube"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "kube", "config"), []byte("apiVersion: v1\nkind: Config\n"), 0o600))
+	require.Empty(t, errorLines(t, withCluster(`{"kubeconfig": "kube/config"}`)), "a relative path is read from the project directory")
+
+	t.Setenv("HOME", dir)
+	require.Empty(t, errorLines(t, withCluster(`{"kubeconfig": "~/kube/config"}`)), "~/ is expanded, as the provider does")
+
+	lines = errorLines(t, withCluster(`{"local": true, "renderTo": "rendered"}`))
+	requireRefused(t, lines, map[string]string{"cloud-codex:cluster.renderTo": "drop cluster.local"})
+}
+
+func withCluster(cluster string) map[string]string {
+	values := devConfig()
+	values["cloud-codex:cluster"] = cluster
+	return values
+}
+
+func TestEveryMistakeIsReportedAtOnce(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:cluster"] = `{"local": true, "renderTo": "out", "podSecurity": {"enforce": "strict"}}`
+	values["cloud-codex:litellm"] = poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:latest", "rotationInterval": "5m"`)
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "image": "node", "codex": {"version": "latest"}, "env": {"CODEX_HOME": "/x"},
+		 "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "replicas": 2, "codex": {"mcpServers": {"GitHub": {"env": {"OPENAI_API_KEY": "sk-x"}}}},
+		 "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:cluster.podSecurity.enforce":                          "strict",
+		"cloud-codex:cluster.renderTo":                                     "drop cluster.local",
+		"cloud-codex:litellm.image":                                        "moving tag",
+		"cloud-codex:litellm.rotationInterval":                             "30m",
+		"cloud-codex:agents[0].image":                                      "pin the image",
+		"cloud-codex:agents[0].codex.version":                              "exact version",
+		"cloud-codex:agents[0].env.CODEX_HOME":                             "set by the component",
+		"cloud-codex:agents[1].replicas":                                   "ReadWriteOnce",
+		"cloud-codex:agents[1].codex.mcpServers.GitHub.command":            "command",
+		"cloud-codex:agents[1].codex.mcpServers.GitHub.env.OPENAI_API_KEY": "ChatGPT/OpenAI credential",
+	})
+}
+
+func TestEveryShapeMistakeIsReportedAtOnce(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:clsuter"] = `{}`
+	values["cloud-codex:agents"] = `[{"nmae": "cody", "replicas": "one", "env": {"A": 1, "B": [2]}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:clsuter":            `did you mean "cluster"?`,
+		"cloud-codex:agents[0].nmae":     `did you mean "name"?`,
+		"cloud-codex:agents[0].replicas": "expected int, got string",
+		"cloud-codex:agents[0].env.A":    "expected string, got number",
+		"cloud-codex:agents[0].env.B":    "expected string, got list",
+	})
+}
