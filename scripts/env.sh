@@ -24,6 +24,9 @@ export ETCD_VERSION=v3.7.0
 export CONTAINERD_VERSION=v2.4.2
 export COREDNS_VERSION=v1.15.0
 export LOCAL_PATH_PROVISIONER_VERSION=v0.0.30
+# The node's own address (a dummy interface, scripts/node.sh): kubelet, CoreDNS, NodePorts,
+# and where tests run services the pods must reach.
+export CLUSTER_NODE_IP=10.200.0.1
 
 export PULUMI_HOME="$STATE_DIR/pulumi-home"
 # Where the language host keeps each program's binary between runs (tools/language-go/buildcache);

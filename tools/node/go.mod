@@ -8,7 +8,7 @@ go 1.26.0
 
 require (
 	github.com/pelletier/go-toml/v2 v2.2.4
-	google.golang.org/grpc v1.85.0
+	google.golang.org/grpc v1.82.1
 	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2
 	k8s.io/component-base v0.37.2
