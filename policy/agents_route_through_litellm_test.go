@@ -185,3 +185,92 @@ func TestLiteLLMEndpointMatches(t *testing.T) {
 		}
 	}
 }
+
+// Codex config wherever it appears (issue 18): Secrets, env values, -c overrides; and a
+// public OpenAI/ChatGPT base_url fails even in a stack without a pool.
+func TestAgentsRouteThroughLiteLLM_ConfigWhereverItAppears(t *testing.T) {
+	public := func(c *codexconfig.Config) {
+		p := c.ModelProviders[codexconfig.ProviderID]
+		p.BaseURL = "https://chatgpt.com/backend-api/codex"
+		c.ModelProviders[codexconfig.ProviderID] = p
+	}
+	wURN := childURN(nil, kubeDeploy, "runner")
+	runner := func(t *testing.T, pod string) *Resource {
+		return workloadRes(t, "Deployment", "runner", nil, "", pod, recreate)
+	}
+	for _, tc := range []struct {
+		name  string
+		stack func(t *testing.T) *Stack
+		want  map[string][]string
+	}{
+		{"a codex config in a Secret", func(t *testing.T) *Stack {
+			return devStack(t, secretRes(nil, "", "codex-cfg", map[string]string{"config.toml": codexConfigTOML(t, public)}))
+		}, map[string][]string{childURN(nil, kubeSecret, "codex-cfg"): {
+			`Secret "codex-cfg" key "config.toml"`, `points at chatgpt.com, a public OpenAI/ChatGPT host`}}},
+		{"a public base_url without a pool in the stack", func(t *testing.T) *Stack {
+			return NewStack([]*Resource{configMapRes(nil, "", "lone", map[string]string{"config.toml": codexConfigTOML(t, public)})})
+		}, map[string][]string{childURN(nil, kubeCM, "lone"): {"a public OpenAI/ChatGPT host"}}},
+		{"an env value that is a codex config", func(t *testing.T) *Stack {
+			return devStack(t, runner(t, `
+containers:
+- name: app
+  image: node
+  env: [{name: CODEX_CONFIG, value: "model_provider = \"openai\"\nmodel = \"gpt-5\"\n"}]
+`))
+		}, map[string][]string{wURN: {`env CODEX_CONFIG (literal value) is a codex config`, `model_provider "openai" is one of codex's built-in providers`}}},
+		{"an env value from a ConfigMap of the stack", func(t *testing.T) *Stack {
+			return devStack(t, configMapRes(nil, "", "envs", map[string]string{"CFG": codexConfigTOML(t, public)}), runner(t, `
+containers: [{name: app, image: node, env: [{name: CFG, valueFrom: {configMapKeyRef: {name: envs, key: CFG}}}]}]
+`))
+		}, map[string][]string{wURN: {`env CFG (from ConfigMap "envs" key "CFG") is a codex config`, "public OpenAI/ChatGPT host"}}},
+		{"-c overrides on the command line", func(t *testing.T) *Stack {
+			return devStack(t, runner(t, `
+containers:
+- name: app
+  image: node
+  command: [sh, -c, "codex -c 'model_providers.litellm.base_url=\"https://api.openai.com/v1\"' -c model_provider=openai --config model_providers.litellm.env_key=OPENAI_API_KEY exec hi"]
+`))
+		}, map[string][]string{wURN: {
+			"-c model_provider=openai selects one of codex's built-in providers",
+			"-c model_providers.litellm.base_url points at api.openai.com",
+			`-c model_providers.litellm.env_key is "OPENAI_API_KEY"`}}},
+		{"-c overrides in a mounted script", func(t *testing.T) *Stack {
+			return devStack(t, configMapRes(nil, "", "run", map[string]string{"run.sh": "#!/bin/sh\nexec codex -c model_providers.litellm.requires_openai_auth=true exec \"$@\"\n"}), runner(t, `
+containers: [{name: app, image: node, command: [/bin/sh, /opt/run/run.sh], volumeMounts: [{name: r, mountPath: /opt/run}]}]
+volumes: [{name: r, configMap: {name: run}}]
+`))
+		}, map[string][]string{wURN: {`script "/opt/run/run.sh"`, "requires_openai_auth=true"}}},
+		{"harmless -c overrides pass", func(t *testing.T) *Stack {
+			return devStack(t, runner(t, `
+containers:
+- {name: app, image: node, command: [codex, -c, model_reasoning_effort=high, -c, "model_providers.litellm.base_url=http://litellm.cloud-codex.svc.cluster.local:4000/v1", exec, hi]}
+`))
+		}, nil},
+		{"env values that are not codex configs pass", func(t *testing.T) *Stack {
+			return devStack(t, runner(t, `
+containers: [{name: app, image: node, env: [{name: OPTS, value: "a=b c=d"}, {name: TOML, value: "title = \"x\""}]}]
+`))
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assertViolations(t, CheckAgentsRouteThroughLiteLLM(tc.stack(t)), tc.want)
+		})
+	}
+}
+
+func TestPublicOpenAIHost(t *testing.T) {
+	for u, want := range map[string]bool{
+		"https://api.openai.com/v1":                   true,
+		"https://chatgpt.com/backend-api/codex":       true,
+		"https://API.OpenAI.com.":                     true,
+		"api.openai.com/v1":                           true,
+		"https://eastus.api.openai.com/v1":            true,
+		"http://litellm.ns.svc.cluster.local:4000/v1": false,
+		"https://openai.com.evil.example/v1":          false,
+		"https://notopenai.com/v1":                    false,
+	} {
+		if _, got := publicOpenAIHost(u); got != want {
+			t.Errorf("publicOpenAIHost(%q) = %v, want %v", u, got, want)
+		}
+	}
+}

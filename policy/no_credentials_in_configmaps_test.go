@@ -123,3 +123,88 @@ func TestNoCredentialsInConfigMapsPolicy(t *testing.T) {
 		})
 	}
 }
+
+// Judged by name as well as by shape (issue 21), without flagging references and
+// obviously non-secret values.
+func TestCheckConfigMapCredentials_ByName(t *testing.T) {
+	mcp := codexConfigTOML(t, func(c *codexconfig.Config) {
+		c.MCPServers = map[string]codexconfig.MCPServer{"tools": {Command: "npx", Env: map[string]string{"OPENAI_API_KEY": "not-shaped-like-sk", "LOG_LEVEL": "debug"}}}
+	})
+	for _, tc := range []struct {
+		name   string
+		data   map[string]string
+		want   []string
+		secret string
+	}{
+		{name: "an MCP server's literal OPENAI_API_KEY in config.toml", data: map[string]string{"config.toml": mcp},
+			want: []string{`key "config.toml": mcp_servers.tools.env.OPENAI_API_KEY is named like a credential`}, secret: "not-shaped-like-sk"},
+		{name: "a key named like a credential", data: map[string]string{"GITHUB_TOKEN": "abc123notghp"},
+			want: []string{`key "GITHUB_TOKEN" is named like a credential`}, secret: "abc123notghp"},
+		{name: "a YAML entry", data: map[string]string{"app.yaml": "db:\n  password: hunter2\n"},
+			want: []string{`key "app.yaml": db.password is named like a credential`}, secret: "hunter2"},
+		{name: "a JSON entry", data: map[string]string{"settings.json": `{"slack": {"clientSecret": "s3cr3t-value"}}`},
+			want: []string{"slack.clientSecret"}, secret: "s3cr3t-value"},
+		{name: "an .env line", data: map[string]string{".env": "LOG=debug\nexport ANTHROPIC_API_KEY=abc-def\n"},
+			want: []string{`key ".env": line 2: ANTHROPIC_API_KEY`}, secret: "abc-def"},
+		{name: "references and non-secrets pass", data: map[string]string{
+			"OPENAI_API_KEY":    "",
+			"LITELLM_API_KEY":   "${LITELLM_API_KEY}",
+			"app.yaml":          "master_key: os.environ/LITELLM_MASTER_KEY\nmax_tokens: 4096\ntoken_url: https://auth.example/token\nsecret_name: my-secret\ncli_auth_credentials_store: file\npassword: <set-in-secret>\n",
+			".env":              "GITHUB_TOKEN=$(GITHUB_TOKEN)\nAPI_KEY_FILE=/run/secrets/key\n",
+			"CHATGPT_TOKEN_DIR": "/chatgpt-auth",
+			"tokenizer":         "cl100k_base",
+			"boot.sh":           "#!/bin/sh\nexport LITELLM_API_KEY=\"${LITELLM_API_KEY:-}\"\n",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CheckConfigMapCredentials(tc.data, nil)
+			if len(got) != len(tc.want) {
+				t.Fatalf("findings %q, want %d like %q", got, len(tc.want), tc.want)
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("finding %q lacks %q", got[i], w)
+				}
+				if tc.secret != "" && strings.Contains(got[i], tc.secret) {
+					t.Errorf("finding %q repeats the secret", got[i])
+				}
+			}
+		})
+	}
+}
+
+func TestIsCodexCredential(t *testing.T) {
+	jwt := testJWT()
+	for name, tc := range map[string]struct {
+		v    string
+		want bool
+	}{
+		"codex auth.json":             {testAuthJSON(), true},
+		"codex API-key auth.json":     {`{"OPENAI_API_KEY":"sk-proj-abc"}`, true},
+		"LiteLLM flat file":           {`{"access_token":"` + jwt + `","refresh_token":"rt","id_token":"` + jwt + `","expires_at":2000000000,"account_id":"acct"}`, true},
+		"flat file without account":   {`{"access_token":"` + jwt + `","refresh_token":"rt","expires_at":2000000000}`, true},
+		"an OAuth token response":     {`{"access_token":"a","refresh_token":"r","token_type":"Bearer","expires_in":3600}`, false},
+		"an OAuth cache with expires": {`{"access_token":"a","refresh_token":"r","token_type":"Bearer","expires_at":2000000000}`, false},
+		"only a refresh_token":        {`{"refresh_token":"r"}`, false},
+		"registry auth.json":          {`{"auths":{"ghcr.io":{"auth":"dXNlcjpwYXNz"}}}`, false},
+		"codex auth.json logged out":  {`{"OPENAI_API_KEY":null,"tokens":null}`, false},
+		"not JSON":                    {"tokens: {refresh_token: x}", false},
+	} {
+		if got := isCodexCredential(tc.v); got != tc.want {
+			t.Errorf("%s: isCodexCredential = %v, want %v", name, got, tc.want)
+		}
+	}
+}
+
+func TestIsCredentialName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"OPENAI_API_KEY": true, "ANTHROPIC_API_KEY": true, "GITHUB_TOKEN": true, "ghToken": true, "password": true,
+		"DB_PASSWORD": true, "clientSecret": true, "LITELLM_MASTER_KEY": true, "apikey": true, "x-api-key": true,
+		"CHATGPT_TOKEN_DIR": false, "token_url": false, "SECRET_NAME": false, "max_tokens": false, "tokenizer": false,
+		"env_key": false, "LOG_LEVEL": false, "KEYBOARD": false, "cli_auth_credentials_store": false, "API_KEY_FILE": false,
+	} {
+		if got := isCredentialName(name); got != want {
+			t.Errorf("isCredentialName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

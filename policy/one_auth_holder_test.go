@@ -151,3 +151,83 @@ func TestStackWorkloadString(t *testing.T) {
 		t.Fatalf("String() = %s", got)
 	}
 }
+
+func TestOneAuthHolder_PoolShape(t *testing.T) {
+	secondPool := "urn:pulumi:dev::cloud-codex::" + components.LiteLLMAuthPoolType + "::pool-b"
+	for _, tc := range []struct {
+		name  string
+		stack func(t *testing.T) *Stack
+		want  map[string][]string
+	}{
+		{"two pools in one stack", func(t *testing.T) *Stack {
+			chain := []string{components.LiteLLMAuthPoolType}
+			return devStack(t,
+				component(components.LiteLLMAuthPoolType, "pool-b"),
+				pvcRes(t, chain, secondPool, "b-chatgpt-auth", "ReadWriteOnce"),
+				workloadRes(t, "Deployment", "b", chain, secondPool, claimPod("b-chatgpt-auth"), recreate))
+		}, map[string][]string{
+			poolURN:    {`this stack declares 2 LiteLLMAuthPools ("pool", "pool-b"); it may have one`},
+			secondPool: {"declares 2 LiteLLMAuthPools"},
+		}},
+		{"an auth claim shared by many pods", func(t *testing.T) *Stack {
+			return replaceRes(devStack(t), childURN(poolChain, kubePVC, authPVCName), pvcRes(t, poolChain, poolURN, authPVCName, "ReadWriteMany"))
+		}, map[string][]string{childURN(poolChain, kubePVC, authPVCName): {"has access modes ReadWriteMany; it must be ReadWriteOnce or ReadWriteOncePod"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assertViolations(t, CheckOneAuthHolder(tc.stack(t)), tc.want)
+		})
+	}
+}
+
+func TestRWOVolume_EveryKindAndSharedClaims(t *testing.T) {
+	mount := `
+containers: [{name: app, image: busybox, volumeMounts: [{name: v, mountPath: /data}]}]
+volumes: [{name: v, persistentVolumeClaim: {claimName: scratch}}]
+`
+	scratch := func(t *testing.T) *Resource { return pvcRes(t, nil, "", "scratch", "ReadWriteOnce") }
+	for _, tc := range []struct {
+		name string
+		w    func(t *testing.T) []*Resource
+		want map[string][]string
+	}{
+		{"a Pod and a Job with one pod are fine", func(t *testing.T) []*Resource {
+			return []*Resource{scratch(t), workloadRes(t, "Job", "once", nil, "", mount)}
+		}, nil},
+		{"a DaemonSet", func(t *testing.T) []*Resource {
+			return []*Resource{scratch(t), workloadRes(t, "DaemonSet", "ds", nil, "", mount)}
+		}, map[string][]string{childURN(nil, "kubernetes:apps/v1:DaemonSet", "ds"): {"must not be a DaemonSet"}}},
+		{"a StatefulSet with 3 replicas", func(t *testing.T) []*Resource {
+			return []*Resource{scratch(t), workloadRes(t, "StatefulSet", "sts", nil, "", mount, replicas(3))}
+		}, map[string][]string{childURN(nil, "kubernetes:apps/v1:StatefulSet", "sts"): {"must run at most 1 replica (has 3)"}}},
+		{"a parallel Job", func(t *testing.T) []*Resource {
+			return []*Resource{scratch(t), workloadRes(t, "Job", "par", nil, "", mount, func(p map[string]any) {
+				p["spec"].(map[string]any)["parallelism"] = float64(4)
+			})}
+		}, map[string][]string{childURN(nil, "kubernetes:batch/v1:Job", "par"): {"spec.parallelism is 4"}}},
+		{"a CronJob whose runs may overlap", func(t *testing.T) []*Resource {
+			return []*Resource{scratch(t), workloadRes(t, "CronJob", "cj", nil, "", mount)}
+		}, map[string][]string{childURN(nil, "kubernetes:batch/v1:CronJob", "cj"): {"concurrencyPolicy Forbid", "unset, i.e. Allow"}}},
+		{"a CronJob with Forbid is fine", func(t *testing.T) []*Resource {
+			return []*Resource{scratch(t), workloadRes(t, "CronJob", "cj", nil, "", mount, func(p map[string]any) {
+				p["spec"].(map[string]any)["concurrencyPolicy"] = "Forbid"
+			})}
+		}, nil},
+		{"a custom resource's pod template", func(t *testing.T) []*Resource {
+			r := res(t, "urn:pulumi:dev::cloud-codex::kubernetes:argoproj.io/v1alpha1:Rollout::r", "", `
+metadata: {name: r, namespace: cloud-codex}
+spec: {template: {spec: {containers: [{name: a, image: b, volumeMounts: [{name: v, mountPath: /d}]}], volumes: [{name: v, persistentVolumeClaim: {claimName: scratch}}]}}}
+`)
+			return []*Resource{scratch(t), r}
+		}, map[string][]string{"urn:pulumi:dev::cloud-codex::kubernetes:argoproj.io/v1alpha1:Rollout::r": {"whose controller's rollouts and replicas the policy cannot know"}}},
+		{"two workloads on one claim", func(t *testing.T) []*Resource {
+			return []*Resource{scratch(t), workloadRes(t, "Pod", "p1", nil, "", mount), workloadRes(t, "Pod", "p2", nil, "", mount)}
+		}, map[string][]string{
+			childURN(nil, "kubernetes:core/v1:Pod", "p1"): {`the ReadWriteOnce PVC "cloud-codex/scratch" is mounted by 2 workloads`},
+			childURN(nil, "kubernetes:core/v1:Pod", "p2"): {"mounted by 2 workloads"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assertViolations(t, CheckRWOVolumeRecreateSingleReplica(devStack(t, tc.w(t)...)), tc.want)
+		})
+	}
+}
