@@ -13,9 +13,9 @@ import (
 
 // RuleLiteLLMAPIKeyFromSecret guards the agents' LiteLLM virtual key: LITELLM_API_KEY
 // (the env var codex's provider reads, codexconfig.EnvKeyLiteLLM) must come from a
-// Secret (valueFrom.secretKeyRef) in every container of every pod-bearing kind, never a
-// literal value or a ConfigMap: a literal lands in the manifest, in Pulumi's state and in
-// every `kubectl get -o yaml`. Operators can name more variables with the
+// Secret (valueFrom.secretKeyRef) in every container of every pod template (a custom
+// resource's found by shape), never a literal value or a ConfigMap: a literal lands in the
+// manifest, in Pulumi's state and in every `kubectl get -o yaml`. Operators can name more variables with the
 // additionalEnvNames config (e.g. LITELLM_MASTER_KEY, LITELLM_SALT_KEY).
 const RuleLiteLLMAPIKeyFromSecret = "litellm-api-key-from-secret"
 
@@ -44,17 +44,15 @@ func liteLLMAPIKeyFromSecretPolicy() policyx.Policy {
 						"item %d (%q) is not an environment variable name", i, n)
 				}
 			}
-			// The kind first: only pod-bearing kinds are converted and decoded.
-			if t, ok := parseKubeType(args.Resource.Type); !ok || podSpecPaths[t.Kind] == nil {
+			// The kind first: kinds that never carry a pod template are not converted.
+			if t, ok := parseKubeType(args.Resource.Type); !ok || notPodBearingKinds[t.Kind] {
 				return nil
 			}
-			w, ok := WorkloadOf(resourceFromAnalyzer(args.Resource))
-			if !ok {
-				return nil
-			}
-			if problems := CheckSecretOnlyEnv(w, append([]string{codexconfig.EnvKeyLiteLLM}, names...)); len(problems) > 0 {
-				args.Manager.ReportViolation(fmt.Sprintf("%s %s:\n  - %s",
-					w.Kind, quote(w.Meta.Name), strings.Join(problems, "\n  - ")), "")
+			for _, w := range WorkloadsOf(resourceFromAnalyzer(args.Resource)) {
+				if problems := CheckSecretOnlyEnv(w, append([]string{codexconfig.EnvKeyLiteLLM}, names...)); len(problems) > 0 {
+					args.Manager.ReportViolation(fmt.Sprintf("%s %s (pod template at %s):\n  - %s",
+						w.Kind, quote(w.Meta.Name), w.PodPath, strings.Join(problems, "\n  - ")), "")
+				}
 			}
 			return nil
 		},

@@ -93,3 +93,21 @@ containers:
 		t.Fatalf("ConfigMap: %v %s", err, describe(rec.vs))
 	}
 }
+
+func TestLiteLLMAPIKeyFromSecret_CustomResource(t *testing.T) {
+	r := res(t, "urn:pulumi:dev::cloud-codex::kubernetes:argoproj.io/v1alpha1:Rollout::r", "", `
+metadata: {name: r, namespace: cloud-codex}
+spec: {template: {spec: {containers: [{name: a, image: node, env: [{name: LITELLM_API_KEY, value: sk-literal-0123456789}]}]}}}
+`)
+	ws := WorkloadsOf(r)
+	if len(ws) != 1 {
+		t.Fatalf("pod templates found: %d", len(ws))
+	}
+	if problems := CheckSecretOnlyEnv(ws[0], []string{"LITELLM_API_KEY"}); len(problems) != 1 {
+		t.Fatalf("problems %q", problems)
+	}
+	got := runPack(t, []policyx.AnalyzerResource{toAnalyzer(t, r, nil)})
+	if len(got[RuleLiteLLMAPIKeyFromSecret]) != 1 {
+		t.Fatalf("the resource rule did not see the Rollout's pod template: %v", got)
+	}
+}
