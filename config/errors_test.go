@@ -2,9 +2,11 @@ package config
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 func TestConfigPathSpellsFieldsAsConfigKeysAndMapKeysVerbatim(t *testing.T) {
@@ -39,4 +41,18 @@ func TestKeyPathQuotesOnlyAmbiguousKeys(t *testing.T) {
 	require.Equal(t, "a.env.CODEX_HOME", keyPath("a.env", "CODEX_HOME"))
 	require.Equal(t, `a.env["x.y"]`, keyPath("a.env", "x.y"))
 	require.Equal(t, `a.env[""]`, keyPath("a.env", ""))
+}
+
+// A type that decodes itself (a Kubernetes quantity) is judged by its own decoder, at its
+// own path.
+func TestShapeCheckDefersToCustomDecoders(t *testing.T) {
+	type withQuantity struct {
+		Size resource.Quantity `json:"size"`
+	}
+	var out withQuantity
+	require.NoError(t, decodeStrict("k", `{"size": "1Gi"}`, &out))
+	require.Equal(t, "1Gi", out.Size.String())
+	err := decodeStrict("k", `{"size": "lots"}`, &out)
+	require.Error(t, err)
+	require.True(t, strings.HasPrefix(err.Error(), "config k.size: "), err.Error())
 }

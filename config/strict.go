@@ -43,6 +43,18 @@ func checkShape(path string, v any, t reflect.Type) []error {
 	if v == nil {
 		return nil
 	}
+	// A type with its own JSON decoding (a Kubernetes quantity, an int-or-string in the
+	// Kubernetes types config embeds) says itself what it accepts.
+	if reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+		b, err := json.Marshal(v)
+		if err == nil {
+			err = json.Unmarshal(b, reflect.New(t).Interface())
+		}
+		if err != nil {
+			return []error{&KeyError{Path: path, Msg: err.Error()}}
+		}
+		return nil
+	}
 	mismatch := func() []error {
 		return []error{&KeyError{Path: path, Msg: fmt.Sprintf("expected %s, got %s", typeName(t), jsonTypeName(v))}}
 	}
@@ -102,6 +114,8 @@ func checkShape(path string, v any, t reflect.Type) []error {
 	}
 	return nil
 }
+
+var jsonUnmarshaler = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
 
 // keyPath appends a key to a key path in the syntax `pulumi config set --path` reads:
 // base.key, or base["key"] when the key has a character that makes a dotted path
