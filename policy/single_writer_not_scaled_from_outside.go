@@ -19,8 +19,14 @@ import (
 //   - a patch resource (DeploymentPatch, StatefulSetPatch, ...) of the same object that
 //     sets more than one replica or another strategy;
 //   - another workload whose labels its selector matches: the Deployment adopts such a
-//     ReplicaSet, a ReplicaSet such a Pod, and either then runs next to its own pods.
+//     ReplicaSet, a ReplicaSet such a Pod, and either then runs next to its own pods;
+//   - a VerticalPodAutoscaler (spec.targetRef) that evicts its pods by itself (updateMode
+//     Auto, Recreate or InPlaceOrRecreate; Auto is the default): the ReplicaSet starts the
+//     replacement while the evicted pod still terminates, and on the same node a
+//     ReadWriteOnce claim lets both mount it.
 //
+// A PodDisruptionBudget never starts a pod (it only refuses voluntary evictions), so it is
+// not one of them.
 // Each is reported on the object that does it, naming the single writer it breaks.
 const RuleSingleWriterNotScaledFromOutside = "single-writer-not-scaled-from-outside"
 
@@ -90,11 +96,15 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 			continue
 		}
 		var spec struct {
-			ScaleTargetRef  *objectRef `json:"scaleTargetRef"`
-			WorkloadRef     *objectRef `json:"workloadRef"`
-			MaxReplicas     *int       `json:"maxReplicas"`
-			MaxReplicaCount *int       `json:"maxReplicaCount"`
-			Replicas        *int       `json:"replicas"`
+			ScaleTargetRef *objectRef `json:"scaleTargetRef"`
+			WorkloadRef    *objectRef `json:"workloadRef"`
+			TargetRef      *objectRef `json:"targetRef"`
+			UpdatePolicy   *struct {
+				UpdateMode string `json:"updateMode"`
+			} `json:"updatePolicy"`
+			MaxReplicas     *int `json:"maxReplicas"`
+			MaxReplicaCount *int `json:"maxReplicaCount"`
+			Replicas        *int `json:"replicas"`
 			Strategy        *struct {
 				Type string `json:"type"`
 			} `json:"strategy"`
@@ -123,6 +133,15 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 			}
 			if ref := spec.WorkloadRef; ref != nil && ref.targets(sw, meta.Namespace) {
 				problems = append(problems, fmt.Sprintf("runs the pod template of %s (spec.workloadRef) under its own replicas and rollout steps", sw))
+			}
+			if ref := spec.TargetRef; ref != nil && t.Kind == "VerticalPodAutoscaler" && ref.targets(sw, meta.Namespace) {
+				mode := "Auto"
+				if spec.UpdatePolicy != nil && spec.UpdatePolicy.UpdateMode != "" {
+					mode = spec.UpdatePolicy.UpdateMode
+				}
+				if mode != "Off" && mode != "Initial" {
+					problems = append(problems, fmt.Sprintf("evicts the pods of %s (updateMode %s), and its replacement starts while the evicted pod terminates; use updateMode Off or Initial", sw, mode))
+				}
 			}
 			if t.Patch && t.Kind == sw.W.Kind && meta.Name == sw.W.Meta.Name && sameNamespace(meta.Namespace, sw.W.Meta.Namespace) {
 				if spec.Replicas != nil && *spec.Replicas > 1 {

@@ -53,6 +53,24 @@ spec: {replicas: 2, strategy: {type: RollingUpdate}}
 metadata: {name: litellm, namespace: cloud-codex, annotations: {team: auth}}
 `))
 		}, nil},
+		{"a VPA that evicts the holder", func(t *testing.T) *Stack {
+			return devStack(t, res(t, "urn:pulumi:dev::cloud-codex::kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler::vpa", "", `
+metadata: {name: vpa, namespace: cloud-codex}
+spec: {targetRef: {apiVersion: apps/v1, kind: Deployment, name: litellm}}
+`))
+		}, map[string][]string{"urn:pulumi:dev::cloud-codex::kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler::vpa": {`evicts the pods of Deployment "litellm" (updateMode Auto)`}}},
+		{"a VPA that only recommends", func(t *testing.T) *Stack {
+			return devStack(t, res(t, "urn:pulumi:dev::cloud-codex::kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler::vpa", "", `
+metadata: {name: vpa, namespace: cloud-codex}
+spec: {targetRef: {kind: Deployment, name: litellm}, updatePolicy: {updateMode: "Off"}}
+`))
+		}, nil},
+		{"a PodDisruptionBudget starts no pod", func(t *testing.T) *Stack {
+			return devStack(t, res(t, "urn:pulumi:dev::cloud-codex::kubernetes:policy/v1:PodDisruptionBudget::pdb", "", `
+metadata: {name: pdb, namespace: cloud-codex}
+spec: {maxUnavailable: 0, selector: {matchLabels: {app: litellm}}}
+`))
+		}, nil},
 		{"a bare ReplicaSet the holder's selector adopts", func(t *testing.T) *Stack {
 			s := mutate(t, devStack(t), poolDeployURN, selector(map[string]any{"app": "litellm"}))
 			rs := workloadRes(t, "ReplicaSet", "extra", nil, "", `containers: [{name: a, image: busybox}]`)
