@@ -45,11 +45,16 @@ func CheckQuantity(field, v string) error {
 	return nil
 }
 
-// CheckHTTPURL checks an absolute http(s) URL.
+// CheckHTTPURL checks an absolute http(s) URL without credentials in it: a URL is written
+// in plaintext into env, files and the stack's state, so "https://user:token@host" would
+// be a credential through a side door.
 func CheckHTTPURL(field, v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &FieldError{field, fmt.Sprintf("%q", v), "must be an absolute http:// or https:// URL"}
+	}
+	if u.User != nil {
+		return &FieldError{field, u.Redacted(), "must not carry credentials (user:password@): a URL is stored in plaintext; keep credentials in a Secret"}
 	}
 	return nil
 }

@@ -218,3 +218,11 @@ func TestPoolSecretsNameWhatOnlyThePoolReads(t *testing.T) {
 	args.Database = AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "prod-db"}}
 	require.Equal(t, []string{"pool-master-key", "pool-salt-key", "prod-db"}, slices.Sorted(maps.Keys(args.PoolSecrets())))
 }
+
+func TestCheckHTTPURLRefusesCredentialsWithoutPrintingThem(t *testing.T) {
+	require.NoError(t, CheckHTTPURL("u", "https://api.example.com/v1"))
+	err := CheckHTTPURL("u", "https://bot:s3cret@api.example.com")
+	require.ErrorContains(t, err, "must not carry credentials")
+	require.NotContains(t, err.Error(), "s3cret")
+	require.ErrorContains(t, CheckHTTPURL("u", "api.example.com"), "absolute")
+}

@@ -105,6 +105,8 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 			map[string]string{"cloud-codex:agents[0].storage.storageClass": "StorageClass name"}},
 
 		// Credentials through side doors.
+		{"credentials in the platform URL", "cloud-codex:agents", `[{"name": "cody", "registry": {"apiUrl": "https://bot:s3cret@api.example.com", "podId": "p"}}]`,
+			map[string]string{"cloud-codex:agents[0].registry.apiUrl": "must not carry credentials"}},
 		{"OpenAI key literal in MCP env", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"docs": {"command": "docs-mcp", "env": {"OPENAI_API_KEY": "sk-proj-abc"}}}}`),
 			map[string]string{"cloud-codex:agents[0].codex.mcpServers.docs.env.OPENAI_API_KEY": "ChatGPT/OpenAI credential"}},
