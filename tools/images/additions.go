@@ -142,7 +142,7 @@ func writeFrom(dst string, r io.Reader, mode os.FileMode) error {
 // goToolchainZip downloads golang.org/toolchain@v0.0.1-go<version>.linux-amd64 through
 // the Go module proxy (checked against the checksum database) and returns the zip.
 func (b *builder) goToolchainZip(ctx context.Context, version string) (string, error) {
-	mod := "golang.org/toolchain@v0.0.1-go" + version + ".linux-amd64"
+	mod := toolchainModule(version)
 	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", mod)
 	cmd.Dir = os.TempDir()
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GO111MODULE=on")
@@ -161,22 +161,31 @@ func (b *builder) goToolchainZip(ctx context.Context, version string) (string, e
 	return info.Zip, nil
 }
 
-// unpackGoToolchain extracts the toolchain zip (one top directory, the module path) into
-// root+into. Modes: 0755 for what the zip marks executable, 0644 otherwise.
-func unpackGoToolchain(zipPath, root, into string) error {
+// toolchainModule is the module path@version of a Go release on the module proxy.
+func toolchainModule(version string) string {
+	return "golang.org/toolchain@v0.0.1-go" + version + ".linux-amd64"
+}
+
+// unpackGoToolchain extracts the toolchain zip (every file under "<module>@<version>/")
+// into root+into. Modes: 0755 for what the zip marks executable, 0644 otherwise.
+func unpackGoToolchain(zipPath, version, root, into string) error {
+	prefix := toolchainModule(version) + "/"
+	found := false
 	zr, err := zip.OpenReader(zipPath)
 	if err != nil {
 		return err
 	}
 	defer zr.Close()
 	for _, f := range zr.File {
-		i := strings.IndexByte(f.Name, '/')
-		if i < 0 {
-			continue
+		if !strings.HasPrefix(f.Name, prefix) {
+			return fmt.Errorf("%s: %s is outside %s", zipPath, f.Name, prefix)
 		}
-		rel := path.Clean(f.Name[i+1:])
+		rel := path.Clean(strings.TrimPrefix(f.Name, prefix))
 		if rel == "." || strings.HasPrefix(rel, "../") {
 			continue
+		}
+		if rel == "bin/go" {
+			found = true
 		}
 		dst := filepath.Join(root, into, rel)
 		if f.FileInfo().IsDir() {
@@ -201,6 +210,9 @@ func unpackGoToolchain(zipPath, root, into string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Name, err)
 		}
+	}
+	if !found {
+		return fmt.Errorf("%s has no bin/go under %s", zipPath, prefix)
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ func (b *builder) run(ctx context.Context, dir string, name string, args ...stri
 	cmd.Stdout, cmd.Stderr = b.stderr, b.stderr
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+		return fmt.Errorf("%s: %w", firstLine(name+" "+strings.Join(args, " ")), err)
 	}
 	return nil
 }
@@ -185,7 +185,7 @@ func (b *builder) build(ctx context.Context, img Image) (State, error) {
 		return State{}, fmt.Errorf("%s: %w", img.Ref, err)
 	}
 	for _, v := range img.Verify {
-		if err := b.verify(ctx, root, v); err != nil {
+		if err := b.verify(ctx, root, img.Config.Env, v); err != nil {
 			return State{}, fmt.Errorf("%s: check %q failed in the built root: %w", img.Ref, v, err)
 		}
 	}
@@ -254,7 +254,7 @@ func (b *builder) applyAdditions(ctx context.Context, img Image, root, bin strin
 		if err != nil {
 			return err
 		}
-		if err := unpackGoToolchain(zip, root, g.Into); err != nil {
+		if err := unpackGoToolchain(zip, g.Version, root, g.Into); err != nil {
 			return fmt.Errorf("unpacking the Go %s toolchain: %w", g.Version, err)
 		}
 	}
@@ -276,17 +276,16 @@ func (b *builder) applyAdditions(ctx context.Context, img Image, root, bin strin
 	return nil
 }
 
-// verify runs a check in the finished root, chrooted, with /proc mounted in a private
-// mount namespace.
-func (b *builder) verify(ctx context.Context, root, script string) error {
+// verify runs a check in the finished root, chrooted, with the image's environment and
+// /proc mounted in a private mount namespace.
+func (b *builder) verify(ctx context.Context, root string, env []string, script string) error {
 	outer := `set -e; root="$1"; shift
 if [ -d "$root/proc" ]; then mount -t proc proc "$root/proc"; trap 'umount "$root/proc"' EXIT; fi
-chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root /bin/sh -ec "$1"`
-	if _, err := os.Stat(filepath.Join(root, "usr/bin/env")); err != nil {
-		// busybox-only roots: no env binary outside the applets under /usr/bin.
-		outer = strings.Replace(outer, "/usr/bin/env -i", "/bin/env -i", 1)
-	}
-	return b.run(ctx, "", "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", outer, "verify", root, script)
+script="$1"; shift
+chroot "$root" /usr/bin/env -i HOME=/root "$@" /bin/sh -ecx "$script"`
+	args := []string{"--mount", "--propagation", "private", "--", "sh", "-c", outer, "verify", root, script}
+	args = append(args, env...)
+	return b.run(ctx, "", "unshare", args...)
 }
 
 func (b *builder) readState(ref string) (State, error) {
