@@ -5,6 +5,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -19,6 +20,9 @@ func main() { pulumi.Run(program) }
 func program(ctx *pulumi.Context) error {
 	stack, err := config.Load(config.FromContext(ctx))
 	if err != nil {
+		return err
+	}
+	if err := checkCluster(ctx, stack); err != nil {
 		return err
 	}
 	provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{
@@ -41,6 +45,14 @@ func program(ctx *pulumi.Context) error {
 	pool, err := components.NewLiteLLMAuthPool(ctx, "litellm", stack.PoolArgs(), pulumi.Providers(provider), inNamespace)
 	if err != nil {
 		return err
+	}
+	if stack.EgressEnabled() && len(stack.Agents) > 0 {
+		if _, err := components.NewAgentEgressPolicy(ctx, stack.EgressArgs(pool.PodSelector), pulumi.Providers(provider), inNamespace); err != nil {
+			return err
+		}
+		if len(stack.Egress.PlatformAPI) == 0 || len(stack.Egress.NPMRegistry) == 0 {
+			_ = ctx.Log.Warn(egressWarning, nil)
+		}
 	}
 	wiring := config.AgentWiring{
 		BaseURL:         pool.BaseURL,
@@ -71,6 +83,31 @@ func program(ctx *pulumi.Context) error {
 		}
 	}
 	exportOutputs(ctx, stack, pool, agents)
+	return nil
+}
+
+// egressWarning: with the default-deny policy and no CIDRs for them, agents cannot reach the
+// platform or install codex; say so at every `up` instead of letting pods hang in Init.
+const egressWarning = "agents' egress is default-deny: list the agent platform API's CIDRs in cloud-codex:egress.platformApi " +
+	"and the npm registry's in egress.npmRegistry (NetworkPolicy cannot name hosts), or agents cannot install codex nor reach the platform; " +
+	"MCP servers and the runner.git host go in egress.allow (README, Security)"
+
+// checkCluster refuses an API server older than Kubernetes 1.29 (native sidecars) before
+// anything is declared. Render mode has no cluster; an unreadable version is left to the
+// provider, which reports the real problem with its own credentials.
+func checkCluster(ctx *pulumi.Context, stack config.Stack) error {
+	if stack.Cluster.RenderTo != "" {
+		return nil
+	}
+	version, err := components.CheckServerVersion(ctx.Context(), stack.Kubeconfig(), stack.Cluster.Context)
+	switch {
+	case errors.Is(err, components.ErrServerVersionUnknown):
+		_ = ctx.Log.Debug(fmt.Sprintf("Kubernetes version check skipped: %v", err), nil)
+		return nil
+	case err != nil:
+		return err
+	}
+	_ = ctx.Log.Debug("Kubernetes "+version, nil)
 	return nil
 }
 

@@ -89,6 +89,10 @@ func nextSteps(stack config.Stack, url string, deviceAuth []string, agents []age
 			fmt.Fprintf(&b, "     %s\n", a.keyNote)
 		}
 	}
+	if stack.EgressEnabled() && len(agents) > 0 && (len(stack.Egress.PlatformAPI) == 0 || len(stack.Egress.NPMRegistry) == 0) {
+		b.WriteString("\n   Agents' egress is default-deny (NetworkPolicy " + components.DefaultAgentEgressPolicyName + "): set cloud-codex:egress.platformApi\n")
+		b.WriteString("   and egress.npmRegistry to the CIDRs of the platform API and the npm registry, or the pods cannot install codex\n")
+	}
 	fmt.Fprintf(&b, "\n3. Watch it come up with kubectl get pods -n %s\n", stack.Namespace)
 	return b.String()
 }

@@ -95,10 +95,18 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		return nil, fmt.Errorf("agent %q: state PVC: %w", args.Name, err)
 	}
 
+	platformToken, platformConfig, err := agentPlatformFiles(args)
+	if err != nil {
+		return nil, fmt.Errorf("agent %q: %w", args.Name, err)
+	}
 	configName := base + "-config"
 	config, err := corev1.NewConfigMap(ctx, configName, &corev1.ConfigMapArgs{
 		Metadata: Meta(configName, args.Namespace, labels, args.SkipAwait),
-		Data:     pulumi.StringMap{codexconfig.FileName: agentConfigTOML(args)},
+		Data: pulumi.StringMap{
+			codexconfig.FileName:       agentConfigTOML(args),
+			AgentPlatformTokenFileKey:  pulumi.String(platformToken),
+			AgentPlatformConfigFileKey: pulumi.String(platformConfig),
+		},
 	}, child)
 	if err != nil {
 		return nil, fmt.Errorf("agent %q: config ConfigMap: %w", args.Name, err)
@@ -120,9 +128,12 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		scripts = own.Metadata.Name().Elem()
 	}
 
-	template := agentPodTemplate(args, labels, agentVolumes{
+	template, err := agentPodTemplate(args, labels, agentVolumes{
 		pvc: pvc.Metadata.Name().Elem(), config: config.Metadata.Name().Elem(), scripts: scripts,
 	})
+	if err != nil {
+		return nil, fmt.Errorf("agent %q: %w", args.Name, err)
+	}
 	depOpts := []pulumi.ResourceOption{child}
 	var key *agentKey
 	if args.LiteLLM.KeyManaged() {
@@ -220,17 +231,27 @@ func agentCodexConfig(args CloudCodexAgentArgs, baseURL string) codexconfig.Conf
 
 // agentRequiredSecrets lists the Secrets the operator creates and how. A Pulumi-managed
 // LiteLLM key is generated and registered here, so only an operator-managed one is listed.
+// The value is read from the terminal without echo and piped in, never typed on the
+// command line (where it would stay in the shell history and the process list), and
+// without a trailing newline (codex would send it in the Authorization header).
 func agentRequiredSecrets(args CloudCodexAgentArgs) ([]string, []string) {
 	ns := args.Namespace
 	secrets := []string{args.Registry.TokenSecret.Name}
-	commands := []string{fmt.Sprintf("kubectl create secret generic %s -n %s --from-literal=%s=<runtime token from the agent platform>",
-		args.Registry.TokenSecret.Name, ns, args.Registry.TokenSecret.Key)}
+	commands := []string{SecretFromStdinCommand(args.Registry.TokenSecret.Name, ns, args.Registry.TokenSecret.Key,
+		"the runtime token from the agent platform")}
 	if !args.LiteLLM.KeyManaged() {
 		secrets = append(secrets, args.LiteLLM.KeySecret.Name)
-		commands = append(commands, fmt.Sprintf("kubectl create secret generic %s -n %s --from-literal=%s=<LiteLLM virtual key for %s, allowing %s>",
-			args.LiteLLM.KeySecret.Name, ns, args.LiteLLM.KeySecret.Key, args.Name, strings.Join(args.LiteLLM.ModelAllowlist, ", ")))
+		commands = append(commands, SecretFromStdinCommand(args.LiteLLM.KeySecret.Name, ns, args.LiteLLM.KeySecret.Key,
+			fmt.Sprintf("the LiteLLM virtual key for %s, allowing %s", args.Name, strings.Join(args.LiteLLM.ModelAllowlist, ", "))))
 	}
 	return secrets, commands
+}
+
+// SecretFromStdinCommand is the shell command that creates Secret name with one key whose
+// value the operator pastes at a silent prompt (what is the prompt's text).
+func SecretFromStdinCommand(name, namespace, key, what string) string {
+	return fmt.Sprintf(`printf '%%s: ' '%s' >&2; IFS= read -rs v; echo >&2; printf '%%s' "$v" | kubectl create secret generic %s -n %s --from-file=%s=/dev/stdin; unset v`,
+		strings.ReplaceAll(what, "'", ""), name, namespace, key)
 }
 
 // agentRegistryInstall is the platform-side step that precedes the runtime-token Secret.

@@ -49,6 +49,9 @@ type CloudCodexAgentArgs struct {
 	Env map[string]string
 	// SkipAwait marks every object ready at once (API-only clusters). Default false.
 	SkipAwait bool
+	// Placement of the agent's pods (and of its key registration Job): node selector,
+	// tolerations, affinity, priority class. Default: none.
+	Placement PlacementArgs
 	// Scripts is the ConfigMap of the agent pod's scripts shared by the stack's agents
 	// (CloudCodexAgentScripts.ConfigMapName; it carries the dependency). nil: the agent
 	// declares its own ConfigMap cloud-codex-<name>-scripts (a standalone agent).
@@ -139,6 +142,9 @@ type AgentRunnerArgs struct {
 	Command []string
 	// Packages are extra npm packages the runner needs, each pinned ("name@1.2.3").
 	Packages []string
+	// Git installs the runner from a git repository at a pinned commit (the agent
+	// platform's CLI: `commonly agent run <name>`). nil: none.
+	Git *AgentRunnerGitArgs
 }
 
 // reservedAgentEnv are names the component sets itself, or credentials ADR-014 forbids.
@@ -192,6 +198,12 @@ func (a CloudCodexAgentArgs) withDefaults() CloudCodexAgentArgs {
 	if a.Image == "" {
 		a.Image = DefaultAgentImage
 	}
+	if a.Runner.Git != nil {
+		g := a.Runner.Git.withDefaults()
+		g.Install = slices.Clone(g.Install)
+		a.Runner.Git = &g
+	}
+	a.Placement = a.Placement.clone()
 	r := &a.Resources
 	for _, d := range []struct {
 		v   *string
@@ -243,6 +255,10 @@ func (a CloudCodexAgentArgs) validate() error {
 				`pin every package to an exact version, e.g. "left-pad@1.3.0" (unpinned installs broke agents before)`})
 		}
 	}
+	if a.Runner.Git != nil {
+		checks = append(checks, a.Runner.Git.validate()...)
+	}
+	checks = append(checks, a.Placement.validate("placement")...)
 	checks = append(checks, a.validateEnv()...)
 	return errors.Join(checks...)
 }

@@ -189,6 +189,10 @@ func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.Res
 		annotations[annotationTimeoutSeconds] = pulumi.String(agentKeyJobAwait)
 		annotations[annotationReplaceUnready] = pulumi.String("true")
 	}
+	podSpec, err := agentKeyJobPodSpec(args, spec)
+	if err != nil {
+		return nil, fmt.Errorf("key registration Job: %w", err)
+	}
 	job, err := batchv1.NewJob(ctx, base+"-litellm-key-registration", &batchv1.JobArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:        jobName,
@@ -204,7 +208,7 @@ func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.Res
 			// pod keeps LiteLLM's answer in its log. A new spec replaces it.
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{Labels: jobLabels.All()},
-				Spec:     agentKeyJobPodSpec(args, spec),
+				Spec:     podSpec,
 			},
 		},
 	}, child, pulumi.DependsOn([]pulumi.Resource{secret}))
@@ -217,7 +221,7 @@ func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.Res
 // agentKeyJobPodSpec: build-registrar compiles the registrar from the shared source
 // ConfigMap into an emptyDir (GoBuildImage, no network needed: standard library only),
 // then register runs it on the distroless image with the two keys from their Secrets.
-func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) *corev1.PodSpecArgs {
+func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) (*corev1.PodSpecArgs, error) {
 	bin := keyRegistrarBin + "/" + keyregistrar.BinaryName
 	items := corev1.KeyToPathArray{}
 	for _, f := range keyRegistrarSourceFiles() {
@@ -235,7 +239,7 @@ func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) *corev1.
 	podSecurity := RestrictedPod(keyRegistrarUID)
 	podSecurity.RunAsUser = pulumi.Int(keyRegistrarUID)
 	podSecurity.RunAsGroup = pulumi.Int(keyRegistrarUID)
-	return &corev1.PodSpecArgs{
+	podSpec := &corev1.PodSpecArgs{
 		RestartPolicy:                pulumi.String("Never"),
 		AutomountServiceAccountToken: pulumi.Bool(false),
 		EnableServiceLinks:           pulumi.Bool(false),
@@ -251,6 +255,8 @@ func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) *corev1.
 			VolumeMounts: corev1.VolumeMountArray{
 				keyJobMount("registrar-src", keyRegistrarSrc, true),
 				keyJobMount("registrar-bin", keyRegistrarBin, false),
+				// GOCACHE, GOPATH and HOME (shippedGoBuildEnv): the root filesystem is read-only.
+				scratchMount(),
 			},
 		}},
 		Containers: corev1.ContainerArray{&corev1.ContainerArgs{
@@ -279,8 +285,14 @@ func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) *corev1.
 				Name:     pulumi.String("registrar-bin"),
 				EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("64Mi")},
 			},
+			scratchVolumeArgs(goBuildScratchSize),
 		},
 	}
+	// The agent's placement: the Job runs where the agent may run (e.g. its node pool).
+	if err := args.Placement.apply(podSpec); err != nil {
+		return nil, fmt.Errorf("placement: %w", err)
+	}
+	return podSpec, nil
 }
 
 func keyJobMount(volume, path string, readOnly bool) corev1.VolumeMountArgs {

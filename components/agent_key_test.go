@@ -159,6 +159,7 @@ func TestAgentKeyRegistrationJob(t *testing.T) {
 	require.Equal(t, "local", buildEnv["GOTOOLCHAIN"].value)
 	require.Equal(t, "/src", mountsOf(t, build)["registrar-src"])
 	require.Equal(t, "/registrar-bin", mountsOf(t, build)["registrar-bin"])
+	require.Equal(t, "/tmp", mountsOf(t, build)["tmp"], "GOCACHE and GOPATH live in /tmp")
 
 	register := jobContainer(t, job, "containers", "register")
 	require.Equal(t, RotatorRunImage, register["image"])
@@ -179,6 +180,7 @@ func TestAgentKeyRegistrationJob(t *testing.T) {
 		require.Equal(t, true, sc["runAsNonRoot"])
 		require.EqualValues(t, 65532, sc["runAsUser"])
 		require.Equal(t, false, sc["allowPrivilegeEscalation"])
+		require.Equal(t, true, sc["readOnlyRootFilesystem"])
 		require.Equal(t, []any{"ALL"}, at(t, sc, "capabilities", "drop"))
 		require.Equal(t, "RuntimeDefault", at(t, sc, "seccompProfile", "type"))
 		require.Contains(t, at(t, c, "resources", "limits"), "memory")
@@ -189,7 +191,8 @@ func TestAgentKeyRegistrationJob(t *testing.T) {
 	for _, v := range at(t, pod, "volumes").([]any) {
 		volumes[v.(map[string]any)["name"].(string)] = v.(map[string]any)
 	}
-	require.Len(t, volumes, 2)
+	require.Len(t, volumes, 3)
+	require.Equal(t, "512Mi", at(t, volumes["tmp"], "emptyDir", "sizeLimit"), "go build's caches under a read-only root")
 	require.Equal(t, testRegistrarSource, at(t, volumes["registrar-src"], "configMap", "name"))
 	var items []any
 	for _, f := range keyregistrar.SourceFiles() {
@@ -298,7 +301,7 @@ func TestOperatorManagedKeyNeedsNoPoolWiring(t *testing.T) {
 	env := envOf(t, containerNamed(t, dep, "containers", "agent"))
 	require.Equal(t, envSource{secret: "hand-made-key", key: "value", optional: true}, env["LITELLM_API_KEY"])
 	require.Equal(t, "hand-made-key", r.outputs["keySecretName"])
-	require.Contains(t, r.outputs["secretCommands"].([]string)[1], "kubectl create secret generic hand-made-key -n agents --from-literal=value=<")
+	require.Contains(t, r.outputs["secretCommands"].([]string)[1], "kubectl create secret generic hand-made-key -n agents --from-file=value=/dev/stdin")
 }
 
 func TestAllProxyModelsAllowsTheAgentsModel(t *testing.T) {

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -25,59 +26,92 @@ const (
 
 type agentVolumes struct{ pvc, config, scripts pulumi.StringOutput }
 
-func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes) *corev1.PodTemplateSpecArgs {
+func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes) (*corev1.PodTemplateSpecArgs, error) {
 	toolsDir := toolsDirName(args)
 	mounts := corev1.VolumeMountArray{
 		corev1.VolumeMountArgs{Name: pulumi.String("state"), MountPath: pulumi.String(agentStateDir)},
 		corev1.VolumeMountArgs{Name: pulumi.String("scripts"), MountPath: pulumi.String(agentScriptsDir), ReadOnly: pulumi.Bool(true)},
+		scratchMount(),
 	}
 	resources := resourceRequirements(args.Resources)
-	return &corev1.PodTemplateSpecArgs{
-		Metadata: &metav1.ObjectMetaArgs{Labels: labels.All()},
-		Spec: &corev1.PodSpecArgs{
-			SecurityContext:               RestrictedPod(agentUID),
-			AutomountServiceAccountToken:  pulumi.Bool(false),
-			TerminationGracePeriodSeconds: pulumi.Int(30),
-			InitContainers: corev1.ContainerArray{
-				corev1.ContainerArgs{
-					Name:    pulumi.String("install-tools"),
-					Image:   pulumi.String(args.Image),
-					Command: pulumi.ToStringArray([]string{"/bin/sh", agentScriptsDir + "/agent-install-tools.sh"}),
-					Env: corev1.EnvVarArray{
-						literalEnv("HOME", agentStateDir),
-						literalEnv("TOOLS_DIR", toolsDir),
-						literalEnv("CODEX_VERSION", args.Codex.Version),
-						literalEnv("RUNNER_PACKAGES", strings.Join(args.Runner.Packages, " ")),
-						literalEnv("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
-					},
-					VolumeMounts:    mounts,
-					Resources:       resources,
-					SecurityContext: RestrictedContainer(agentUID),
-				},
+	initContainers := corev1.ContainerArray{
+		corev1.ContainerArgs{
+			Name:    pulumi.String("install-tools"),
+			Image:   pulumi.String(args.Image),
+			Command: pulumi.ToStringArray([]string{"/bin/sh", agentScriptsDir + "/agent-install-tools.sh"}),
+			Env: corev1.EnvVarArray{
+				literalEnv("HOME", agentStateDir),
+				literalEnv("TOOLS_DIR", toolsDir),
+				literalEnv("CODEX_VERSION", args.Codex.Version),
+				literalEnv("RUNNER_PACKAGES", strings.Join(args.Runner.Packages, " ")),
+				literalEnv("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
 			},
-			Containers: corev1.ContainerArray{
-				corev1.ContainerArgs{
-					Name:    pulumi.String("agent"),
-					Image:   pulumi.String(args.Image),
-					Command: pulumi.ToStringArray(append([]string{"/bin/sh", agentScriptsDir + "/agent-boot.sh"}, args.Runner.Command...)),
-					Env:     agentEnv(args, toolsDir),
-					VolumeMounts: append(mounts, corev1.VolumeMountArgs{
-						Name: pulumi.String("config"), MountPath: pulumi.String(agentConfigDir), ReadOnly: pulumi.Bool(true),
-					}),
-					Resources:       resources,
-					SecurityContext: RestrictedContainer(agentUID),
-				},
-			},
-			Volumes: corev1.VolumeArray{
-				corev1.VolumeArgs{Name: pulumi.String("state"), PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: vols.pvc}},
-				corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: vols.config}},
-				corev1.VolumeArgs{Name: pulumi.String("scripts"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
-					Name: vols.scripts, DefaultMode: pulumi.Int(0o555),
-				}},
-			},
+			VolumeMounts:    mounts,
+			Resources:       resources,
+			SecurityContext: RestrictedContainer(agentUID),
 		},
 	}
+	if g := args.Runner.Git; g != nil {
+		initContainers = append(initContainers, corev1.ContainerArgs{
+			Name:  pulumi.String("install-runner"),
+			Image: pulumi.String(g.Image),
+			// The install command is passed as arguments, never through a shell string.
+			Command: pulumi.ToStringArray(append([]string{"/bin/sh", agentScriptsDir + "/agent-install-runner.sh"}, g.Install...)),
+			Env: corev1.EnvVarArray{
+				literalEnv("HOME", agentStateDir),
+				literalEnv("RUNNER_GIT_URL", g.URL),
+				literalEnv("RUNNER_GIT_REF", g.Ref),
+				literalEnv("RUNNER_GIT_PATH", g.Path),
+				literalEnv("RUNNER_DIR", runnerDirName(*g)),
+				literalEnv("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
+				// git must not ask for credentials on a terminal the pod does not have.
+				literalEnv("GIT_TERMINAL_PROMPT", "0"),
+			},
+			VolumeMounts:    mounts,
+			Resources:       resources,
+			SecurityContext: RestrictedContainer(agentUID),
+		})
+	}
+	spec := &corev1.PodSpecArgs{
+		SecurityContext:               RestrictedPod(agentUID),
+		AutomountServiceAccountToken:  pulumi.Bool(false),
+		TerminationGracePeriodSeconds: pulumi.Int(30),
+		InitContainers:                initContainers,
+		Containers: corev1.ContainerArray{
+			corev1.ContainerArgs{
+				Name:    pulumi.String("agent"),
+				Image:   pulumi.String(args.Image),
+				Command: pulumi.ToStringArray(append([]string{"/bin/sh", agentScriptsDir + "/agent-boot.sh"}, args.Runner.Command...)),
+				Env:     agentEnv(args, toolsDir),
+				VolumeMounts: append(mounts, corev1.VolumeMountArgs{
+					Name: pulumi.String("config"), MountPath: pulumi.String(agentConfigDir), ReadOnly: pulumi.Bool(true),
+				}),
+				Resources:       resources,
+				SecurityContext: RestrictedContainer(agentUID),
+			},
+		},
+		Volumes: corev1.VolumeArray{
+			corev1.VolumeArgs{Name: pulumi.String("state"), PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: vols.pvc}},
+			corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: vols.config}},
+			corev1.VolumeArgs{Name: pulumi.String("scripts"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+				Name: vols.scripts, DefaultMode: pulumi.Int(0o555),
+			}},
+			// npm's temporary files, node's os.tmpdir() (codex's and the platform CLI's
+			// per-turn files), git: the root filesystem is read-only.
+			scratchVolumeArgs(agentScratchSize),
+		},
+	}
+	if err := args.Placement.apply(spec); err != nil {
+		return nil, fmt.Errorf("placement: %w", err)
+	}
+	return &corev1.PodTemplateSpecArgs{
+		Metadata: &metav1.ObjectMetaArgs{Labels: labels.All()},
+		Spec:     spec,
+	}, nil
 }
+
+// agentScratchSize bounds the agent pod's /tmp.
+const agentScratchSize = "1Gi"
 
 // agentEnv: identity is fixed (agentName codex, instanceId = name); secrets only by
 // reference. The LiteLLM key is optional so a missing Secret gives a loud warning at boot
@@ -94,6 +128,9 @@ func agentEnv(args CloudCodexAgentArgs, toolsDir string) corev1.EnvVarArray {
 		literalEnv("COMMONLY_POD_ID", args.Registry.PodID),
 		literalEnv("COMMONLY_API_URL", args.Registry.APIURL),
 		args.Registry.TokenSecret.EnvFrom("COMMONLY_RUNTIME_TOKEN", false),
+	}
+	if g := args.Runner.Git; g != nil {
+		env = append(env, literalEnv("RUNNER_DIR", runnerDirName(*g)))
 	}
 	for _, id := range slices.Sorted(maps.Keys(args.Codex.MCPServers)) {
 		s := args.Codex.MCPServers[id]

@@ -19,15 +19,21 @@ var (
 	agentIdentityScript string
 	//go:embed scripts/agent-idle-runner.sh
 	agentIdleRunnerScript string
+	//go:embed scripts/agent-install-runner.sh
+	agentInstallRunnerScript string
+	//go:embed scripts/agent-runner-bins.js
+	agentRunnerBinsScript string
 )
 
 // agentScriptsData is the scripts ConfigMap's data: the same for every agent.
 func agentScriptsData() pulumi.StringMap {
 	return pulumi.StringMap{
-		"agent-install-tools.sh": pulumi.String(agentInstallToolsScript),
-		"agent-boot.sh":          pulumi.String(agentBootScript),
-		"agent-identity.js":      pulumi.String(agentIdentityScript),
-		"agent-idle-runner.sh":   pulumi.String(agentIdleRunnerScript),
+		"agent-install-tools.sh":  pulumi.String(agentInstallToolsScript),
+		"agent-boot.sh":           pulumi.String(agentBootScript),
+		"agent-identity.js":       pulumi.String(agentIdentityScript),
+		"agent-idle-runner.sh":    pulumi.String(agentIdleRunnerScript),
+		"agent-install-runner.sh": pulumi.String(agentInstallRunnerScript),
+		"agent-runner-bins.js":    pulumi.String(agentRunnerBinsScript),
 	}
 }
 

@@ -46,6 +46,8 @@ type LiteLLMAuthPool struct {
 	ServiceName pulumi.StringOutput
 	// Namespace the pool runs in.
 	Namespace string
+	// PodSelector selects the pool's LiteLLM pod (the agents' egress policy opens its port).
+	PodSelector map[string]string
 }
 
 // LiteLLM proxy facts and the names of Secret keys this component uses.
@@ -158,10 +160,10 @@ func authPoolLiteLLMConfig(a LiteLLMAuthPoolArgs) litellmconfig.Config {
 			DatabaseURL: litellmconfig.EnvRef("DATABASE_URL"),
 		},
 	}
-	for _, m := range a.Models {
+	for i, m := range a.Models {
 		c.ModelList = append(c.ModelList, litellmconfig.Model{
 			ModelName:     m.Alias,
-			LiteLLMParams: litellmconfig.LiteLLMParams{Model: m.Upstream},
+			LiteLLMParams: authPoolModelParams(i, m),
 		})
 		if len(m.Fallbacks) > 0 {
 			c.RouterSettings.Fallbacks = append(c.RouterSettings.Fallbacks, map[string][]string{m.Alias: slices.Clone(m.Fallbacks)})
@@ -402,6 +404,10 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	pool.MasterKeySecretKey = AuthPoolMasterKeySecretKey
 	pool.ResponsesAlias = a.ResponsesAlias
 	pool.Namespace = a.Namespace
+	pool.PodSelector = map[string]string{}
+	for k, v := range b.labels.Selector() {
+		pool.PodSelector[k] = string(v.(pulumi.String))
+	}
 	pool.DeviceAuthCommandByAccount = map[int]string{}
 	var commands []string
 	for _, n := range a.Accounts.All() {

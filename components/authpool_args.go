@@ -70,6 +70,12 @@ const (
 	// AuthPoolChatPath is the Chat Completions API (other clients). Its upstream must be
 	// chatgpt/responses/<model>: LiteLLM bridges chat to the ChatGPT backend's responses.
 	AuthPoolChatPath AuthPoolModelPath = "chat"
+	// AuthPoolProviderPath is a model of another provider (upstream "<provider>/<model>",
+	// e.g. "openai/gpt-4.1", "anthropic/claude-sonnet-4-5", "openai/text-embedding-3-small"),
+	// served by LiteLLM as usual with the provider's key from a Secret (APIKeySecret). It is
+	// never an agent's model: agents use a responses-path chatgpt/ alias. It is the default
+	// Path of a model whose upstream is not chatgpt/.
+	AuthPoolProviderPath AuthPoolModelPath = "provider"
 )
 
 // AuthPoolModel maps an alias clients ask for to a ChatGPT-subscription model.
@@ -81,10 +87,18 @@ type AuthPoolModel struct {
 	Upstream string
 	// Path is the API path the alias serves. Default AuthPoolResponsesPath.
 	Path AuthPoolModelPath
-	// Fallbacks are aliases of other models in Models (same Path) LiteLLM tries, in order,
-	// when this one fails. Optional. Note that a fallback hides failures of the primary
-	// model from the agents: watch LiteLLM's logs when you use one.
+	// Fallbacks are aliases of other models in Models LiteLLM tries, in order, when this
+	// one fails: of the same Path, or provider-path models. Optional. Note that a fallback
+	// hides failures of the primary model from the agents: watch LiteLLM's logs when you
+	// use one.
 	Fallbacks []string
+	// APIKeySecret holds the provider's API key of a provider-path model (LiteLLM reads it
+	// from the environment: litellm_params.api_key = os.environ/...). nil: none (a provider
+	// that needs no key). Not allowed on chatgpt/ models: they use the pool's token file.
+	APIKeySecret *SecretRef
+	// APIBase is the provider's base URL of a provider-path model (litellm_params.api_base),
+	// e.g. an Azure or self-hosted endpoint. Optional.
+	APIBase string
 }
 
 // DefaultAuthPoolModels is the default model list: the responses-path alias codex agents use.
@@ -183,6 +197,10 @@ type LiteLLMAuthPoolArgs struct {
 	// Default DefaultCodexVersion (the agents' default).
 	CodexVersion string
 
+	// Placement of the pool's pods (LiteLLM and, with Database.InCluster, the dev
+	// Postgres): node selector, tolerations, affinity, priority class. Default: none.
+	Placement PlacementArgs
+
 	// AgentSelector are the pod labels the NetworkPolicy admits to port 4000, in Namespace.
 	// Default DefaultAgentSelector(). Must not be empty (that would admit every pod).
 	AgentSelector map[string]string
@@ -214,8 +232,15 @@ func (a LiteLLMAuthPoolArgs) withDefaults() LiteLLMAuthPoolArgs {
 		for i, m := range a.Models {
 			if m.Path == "" {
 				m.Path = AuthPoolResponsesPath
+				if !strings.HasPrefix(m.Upstream, litellmconfig.ChatGPTPrefix) {
+					m.Path = AuthPoolProviderPath
+				}
 			}
 			m.Fallbacks = slices.Clone(m.Fallbacks)
+			if m.APIKeySecret != nil {
+				k := *m.APIKeySecret
+				m.APIKeySecret = &k
+			}
 			models[i] = m
 		}
 		a.Models = models
@@ -258,6 +283,7 @@ func (a LiteLLMAuthPoolArgs) withDefaults() LiteLLMAuthPoolArgs {
 	if a.CodexVersion == "" {
 		a.CodexVersion = DefaultCodexVersion
 	}
+	a.Placement = a.Placement.clone()
 	if a.AgentSelector == nil {
 		a.AgentSelector = DefaultAgentSelector()
 	} else {
@@ -287,6 +313,7 @@ func (a LiteLLMAuthPoolArgs) validate() error {
 	add(a.Resources.validate("Resources", authPoolMinLiteLLMMemory))
 
 	errs = append(errs, a.validateModels()...)
+	errs = append(errs, a.Placement.validate("Placement")...)
 	errs = append(errs, a.validateAccounts()...)
 
 	_, err := CheckMinDuration("RotationInterval", a.RotationInterval, MinRotationInterval, authPoolRotationWhy)
@@ -377,8 +404,13 @@ func (a LiteLLMAuthPoolArgs) validateModels() []error {
 			if !ok || !authPoolModelRE.MatchString(model) {
 				errs = append(errs, &FieldError{f + ".Upstream", fmt.Sprintf("%q", m.Upstream), fmt.Sprintf("a chat-path alias must map to %s<model>, e.g. %q", litellmconfig.ChatGPTResponsesPrefix, litellmconfig.ChatGPTResponsesPrefix+"gpt-5.4")})
 			}
+		case AuthPoolProviderPath:
+			errs = append(errs, validateProviderModel(f, m)...)
 		default:
-			errs = append(errs, &FieldError{f + ".Path", fmt.Sprintf("%q", m.Path), fmt.Sprintf("must be %q (codex agents) or %q", AuthPoolResponsesPath, AuthPoolChatPath)})
+			errs = append(errs, &FieldError{f + ".Path", fmt.Sprintf("%q", m.Path), fmt.Sprintf("must be %q (codex agents), %q or %q (another provider's model)", AuthPoolResponsesPath, AuthPoolChatPath, AuthPoolProviderPath)})
+		}
+		if m.Path != AuthPoolProviderPath && m.APIKeySecret != nil {
+			errs = append(errs, &FieldError{f + ".APIKeySecret", m.APIKeySecret.Name, "only provider-path models take a provider key: chatgpt/ models use the pool's ChatGPT token file"})
 		}
 	}
 	for i, m := range a.Models {
@@ -391,8 +423,8 @@ func (a LiteLLMAuthPoolArgs) validateModels() []error {
 				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), "a model cannot fall back to itself"})
 			case !ok:
 				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), "must be the Alias of another entry of Models"})
-			case target.Path != m.Path:
-				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), fmt.Sprintf("is a %s-path alias but %q is %s-path: a fallback must serve the same API path", target.Path, m.Alias, m.Path)})
+			case target.Path != m.Path && target.Path != AuthPoolProviderPath:
+				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), fmt.Sprintf("is a %s-path alias but %q is %s-path: a fallback must serve the same API path, or be a provider-path model", target.Path, m.Alias, m.Path)})
 			case seen[fb]:
 				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), "is listed twice"})
 			}
@@ -401,7 +433,8 @@ func (a LiteLLMAuthPoolArgs) validateModels() []error {
 	}
 	if m, ok := byAlias[a.ResponsesAlias]; !ok || m.Path != AuthPoolResponsesPath {
 		errs = append(errs, &FieldError{"ResponsesAlias", fmt.Sprintf("%q", a.ResponsesAlias), fmt.Sprintf(
-			"must be the Alias of a responses-path entry of Models (mapped to %s<model>): codex agents use it", litellmconfig.ChatGPTPrefix)})
+			"must be the Alias of a responses-path entry of Models (mapped to %s<model>): codex agents use it, and another provider's model (Path %q) is never an agent's model; keep a chatgpt/ model for the agents and use the others as fallbacks or for other clients",
+			litellmconfig.ChatGPTPrefix, AuthPoolProviderPath)})
 	}
 	return errs
 }

@@ -1,6 +1,8 @@
 package components
 
 import (
+	"fmt"
+
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -104,6 +106,54 @@ func authPoolInClusterDatabase(ctx *pulumi.Context, name string, b *authPoolBuil
 	podSecurity.RunAsUser = pulumi.Int(authPoolPostgresUID)
 	podSecurity.RunAsGroup = pulumi.Int(authPoolPostgresUID)
 
+	pgSpec := &corev1.PodSpecArgs{
+		AutomountServiceAccountToken: pulumi.Bool(false),
+		EnableServiceLinks:           pulumi.Bool(false),
+		SecurityContext:              podSecurity,
+		Containers: corev1.ContainerArray{&corev1.ContainerArgs{
+			Name:  pulumi.String("postgres"),
+			Image: pulumi.String(PostgresImage),
+			Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{
+				Name: pulumi.String("postgres"), ContainerPort: pulumi.Int(authPoolPostgresPort), Protocol: pulumi.String("TCP"),
+			}},
+			Env: append(authPoolEnv(
+				"POSTGRES_USER", names.postgresUser,
+				"POSTGRES_DB", names.postgresUser,
+				// A subdirectory: the volume's root may hold lost+found.
+				"PGDATA", "/var/lib/postgresql/data/pgdata",
+			), authPoolSecretEnv("POSTGRES_PASSWORD", names.postgresPassword, authPoolPostgresPasswordKey)),
+			ReadinessProbe: pgReady,
+			LivenessProbe: &corev1.ProbeArgs{
+				TcpSocket:     &corev1.TCPSocketActionArgs{Port: pulumi.String("postgres")},
+				PeriodSeconds: pulumi.Int(20), TimeoutSeconds: pulumi.Int(5), FailureThreshold: pulumi.Int(6),
+				InitialDelaySeconds: pulumi.Int(30),
+			},
+			Resources:       resourceRequirements(authPoolPostgresResources),
+			SecurityContext: RestrictedContainer(authPoolPostgresUID),
+			VolumeMounts: corev1.VolumeMountArray{
+				authPoolMount("data", "/var/lib/postgresql/data", false),
+				// The image's socket directory; writable as uid 999, but keep it off
+				// the container layer.
+				authPoolMount("run", "/var/run/postgresql", false),
+				// The entrypoint's and initdb's scratch: the root filesystem is read-only.
+				authPoolMount(scratchVolume, "/tmp", false),
+			},
+		}},
+		Volumes: corev1.VolumeArray{
+			&corev1.VolumeArgs{
+				Name:     pulumi.String("run"),
+				EmptyDir: &corev1.EmptyDirVolumeSourceArgs{},
+			},
+			&corev1.VolumeArgs{
+				Name:     pulumi.String(scratchVolume),
+				EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("256Mi")},
+			},
+		},
+	}
+	// The pool's placement: the dev database runs where LiteLLM may run.
+	if err := a.Placement.apply(pgSpec); err != nil {
+		return nil, fmt.Errorf("placement: %w", err)
+	}
 	sts, err := appsv1.NewStatefulSet(ctx, name+"-postgres-statefulset", &appsv1.StatefulSetArgs{
 		Metadata: meta(names.postgres, labels),
 		Spec: &appsv1.StatefulSetSpecArgs{
@@ -117,42 +167,7 @@ func authPoolInClusterDatabase(ctx *pulumi.Context, name string, b *authPoolBuil
 			},
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{Labels: labels.All()},
-				Spec: &corev1.PodSpecArgs{
-					AutomountServiceAccountToken: pulumi.Bool(false),
-					EnableServiceLinks:           pulumi.Bool(false),
-					SecurityContext:              podSecurity,
-					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-						Name:  pulumi.String("postgres"),
-						Image: pulumi.String(PostgresImage),
-						Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{
-							Name: pulumi.String("postgres"), ContainerPort: pulumi.Int(authPoolPostgresPort), Protocol: pulumi.String("TCP"),
-						}},
-						Env: append(authPoolEnv(
-							"POSTGRES_USER", names.postgresUser,
-							"POSTGRES_DB", names.postgresUser,
-							// A subdirectory: the volume's root may hold lost+found.
-							"PGDATA", "/var/lib/postgresql/data/pgdata",
-						), authPoolSecretEnv("POSTGRES_PASSWORD", names.postgresPassword, authPoolPostgresPasswordKey)),
-						ReadinessProbe: pgReady,
-						LivenessProbe: &corev1.ProbeArgs{
-							TcpSocket:     &corev1.TCPSocketActionArgs{Port: pulumi.String("postgres")},
-							PeriodSeconds: pulumi.Int(20), TimeoutSeconds: pulumi.Int(5), FailureThreshold: pulumi.Int(6),
-							InitialDelaySeconds: pulumi.Int(30),
-						},
-						Resources:       resourceRequirements(authPoolPostgresResources),
-						SecurityContext: RestrictedContainer(authPoolPostgresUID),
-						VolumeMounts: corev1.VolumeMountArray{
-							authPoolMount("data", "/var/lib/postgresql/data", false),
-							// The image's socket directory; writable as uid 999, but keep it off
-							// the container layer.
-							authPoolMount("run", "/var/run/postgresql", false),
-						},
-					}},
-					Volumes: corev1.VolumeArray{&corev1.VolumeArgs{
-						Name:     pulumi.String("run"),
-						EmptyDir: &corev1.EmptyDirVolumeSourceArgs{},
-					}},
-				},
+				Spec:     pgSpec,
 			},
 			VolumeClaimTemplates: corev1.PersistentVolumeClaimTypeArray{&corev1.PersistentVolumeClaimTypeArgs{
 				Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("data"), Labels: labels.All()},

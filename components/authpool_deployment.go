@@ -1,6 +1,7 @@
 package components
 
 import (
+	"fmt"
 	"strings"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
@@ -36,6 +37,10 @@ const authPoolDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 // authPoolSleepForever keeps the codex-cli station up and exits at once on SIGTERM (a bare
 // `sleep` as PID 1 would ignore it and hold the pod for the whole grace period).
 const authPoolSleepForever = `trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done`
+
+// authPoolScratchSize bounds the pool pod's /tmp (npm's cache for the codex install, the
+// rotator's go build cache, auth-login's throwaway codex homes).
+const authPoolScratchSize = "1Gi"
 
 // Resources of the pool's helper containers (not configurable: they are small and fixed).
 var (
@@ -122,6 +127,8 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		VolumeMounts: corev1.VolumeMountArray{
 			authPoolMount(authPoolVolSource, authPoolSrcDir, true),
 			authPoolMount(authPoolVolBin, authPoolBinDir, false),
+			// GOCACHE, GOPATH, HOME: the root filesystem is read-only.
+			authPoolMount(scratchVolume, "/tmp", false),
 		},
 	}
 
@@ -141,6 +148,8 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		VolumeMounts: corev1.VolumeMountArray{
 			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
 			authPoolMount(authPoolVolScripts, authPoolScriptsDir, true),
+			// HOME and npm's cache.
+			authPoolMount(scratchVolume, "/tmp", false),
 		},
 	}
 
@@ -168,6 +177,8 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
 			authPoolMount(authPoolVolBin, authPoolBinDir, true),
 			authPoolMount(authPoolVolScripts, authPoolScriptsDir, true),
+			// HOME, and auth-login's throwaway codex home (mktemp -d).
+			authPoolMount(scratchVolume, "/tmp", false),
 		},
 	}
 
@@ -194,6 +205,9 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		authPoolSecretEnv("LITELLM_SALT_KEY", names.saltKey, AuthPoolSaltKeySecretKey),
 		authPoolSecretEnv("DATABASE_URL", names.databaseSecret, names.databaseKey),
 	)
+	for _, e := range authPoolModelKeyEnvs(a) {
+		env = append(env, e)
+	}
 	litellm := &corev1.ContainerArgs{
 		Name:  pulumi.String("litellm"),
 		Image: pulumi.String(a.Image),
@@ -210,9 +224,11 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		LivenessProbe:  authPoolHTTPProbe("/health/liveliness", 15, 4),
 		ReadinessProbe: authPoolHTTPProbe("/health/readiness", 10, 3),
 		// 30 × 10 s = 5 minutes for Prisma's database migrations at first start.
-		StartupProbe:    authPoolHTTPProbe("/health/readiness", 10, 30),
-		Resources:       resourceRequirements(*a.Resources),
-		SecurityContext: RestrictedContainer(authPoolUID),
+		StartupProbe: authPoolHTTPProbe("/health/readiness", 10, 30),
+		Resources:    resourceRequirements(*a.Resources),
+		// The one container with a writable root: LiteLLM's Prisma migrations write into the
+		// image's own package directories at start (docs/litellm-image.md).
+		SecurityContext: WritableRootContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
 			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
 			authPoolMount(authPoolVolConfig, authPoolConfigDir, true),
@@ -265,6 +281,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 				Name:     pulumi.String(authPoolVolBin),
 				EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("128Mi")},
 			},
+			scratchVolumeArgs(authPoolScratchSize),
 			&corev1.VolumeArgs{
 				Name: pulumi.String(authPoolVolScripts),
 				ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
@@ -286,6 +303,10 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 // LiteLLMs would both refresh the same single-use refresh token).
 func authPoolDeployment(ctx *pulumi.Context, name string, b *authPoolBuild, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
 	a := b.args
+	spec := authPoolPodSpec(b)
+	if err := a.Placement.apply(spec); err != nil {
+		return nil, fmt.Errorf("placement: %w", err)
+	}
 	meta := Meta(b.names.deployment, a.Namespace, b.labels, a.SkipAwait)
 	if !a.SkipAwait {
 		// On the first deployment no account exists yet: seed keeps the pod not ready until
@@ -308,7 +329,7 @@ func authPoolDeployment(ctx *pulumi.Context, name string, b *authPoolBuild, opts
 						"kubectl.kubernetes.io/default-container": pulumi.String("litellm"),
 					},
 				},
-				Spec: authPoolPodSpec(b),
+				Spec: spec,
 			},
 		},
 	}, opts...)

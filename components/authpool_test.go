@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/require"
+	k8score "k8s.io/api/core/v1"
 
 	"cloud-codex/codexconfig"
 	"cloud-codex/litellmconfig"
@@ -615,8 +616,39 @@ func TestAuthPoolInvalidArgsFailBeforeAnyResource(t *testing.T) {
 			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/responses/gpt-5.4"}}
 		}, "Models[0].Upstream"},
 		{"responses alias to another provider", func(a *LiteLLMAuthPoolArgs) {
-			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "openai/gpt-5.4"}}
+			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "openai/gpt-5.4", Path: AuthPoolResponsesPath}}
 		}, "Models[0].Upstream"},
+		{"only another provider's model: no alias for agents", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "openai/gpt-5.4"}}
+		}, "ResponsesAlias"},
+		{"agents' alias is a provider model", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "gpt-4.1", Upstream: "openai/gpt-4.1"})
+			a.ResponsesAlias = "gpt-4.1"
+		}, "ResponsesAlias"},
+		{"provider path with a chatgpt model", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "x", Upstream: "chatgpt/gpt-5.4", Path: AuthPoolProviderPath})
+		}, "Models[1].Path"},
+		{"provider model without a provider", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "x", Upstream: "gpt-4.1", Path: AuthPoolProviderPath})
+		}, "Models[1].Upstream"},
+		{"provider key on a chatgpt model", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/gpt-5.4", APIKeySecret: &SecretRef{Name: "openai", Key: "key"}}}
+		}, "Models[0].APIKeySecret"},
+		{"provider key Secret name", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "x", Upstream: "openai/gpt-4.1", APIKeySecret: &SecretRef{Name: "Bad_Name", Key: "key"}})
+		}, "Models[1].APIKeySecret.Name"},
+		{"provider api base", func(a *LiteLLMAuthPoolArgs) {
+			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "x", Upstream: "openai/gpt-4.1", APIBase: "ftp://x"})
+		}, "Models[1].APIBase"},
+		{"placement toleration operator", func(a *LiteLLMAuthPoolArgs) {
+			a.Placement.Tolerations = []k8score.Toleration{{Key: "pool", Operator: "In", Value: "dev"}}
+		}, "Placement.tolerations[0].operator"},
+		{"placement node selector", func(a *LiteLLMAuthPoolArgs) {
+			a.Placement.NodeSelector = map[string]string{"pool": "not a label value!"}
+		}, "Placement.nodeSelector.pool"},
+		{"placement priority class", func(a *LiteLLMAuthPoolArgs) {
+			a.Placement.PriorityClassName = "High_Priority"
+		}, "Placement.priorityClassName"},
 		{"chat alias unprefixed", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "chat", Upstream: "chatgpt/gpt-5.4", Path: AuthPoolChatPath})
 		}, "Models[1].Upstream"},

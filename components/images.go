@@ -4,6 +4,9 @@ package components
 const (
 	// DefaultAgentImage runs the codex CLI (a Node.js package) and the agent runner.
 	DefaultAgentImage = "node:22-bookworm-slim"
+	// RunnerGitImage installs agents[].runner.git: the full Debian node image ships git
+	// (buildpack-deps), so nothing is apt-get installed at boot.
+	RunnerGitImage = "node:22-bookworm"
 	// DefaultLiteLLMImage is the non-root LiteLLM variant (runs as nobody, HOME=/app). It
 	// must be a release with the chatgpt/ provider (new in v1.81.3) and the Responses
 	// bridge fixes (v1.87.2-v1.88); v1.88.2 is what public deployments pin. What to check

@@ -29,7 +29,7 @@ func (s Stack) AgentArgs(i int, baseURL pulumi.StringInput) components.CloudCode
 			ManageKey:      a.LiteLLM.ManageKey,
 		},
 		Registry: components.AgentRegistryArgs{APIURL: a.Registry.APIURL, PodID: a.Registry.PodID, TokenSecret: a.Registry.TokenSecret},
-		Runner:   components.AgentRunnerArgs{Command: a.Runner.Command, Packages: a.Runner.Packages},
+		Runner:   components.AgentRunnerArgs{Command: a.Runner.Command, Packages: a.Runner.Packages, Git: a.Runner.Git.args()},
 		Image:    a.Image,
 		Resources: components.ResourcesArgs{
 			CPURequest: a.Resources.Requests.CPU, MemoryRequest: a.Resources.Requests.Memory,
@@ -37,6 +37,7 @@ func (s Stack) AgentArgs(i int, baseURL pulumi.StringInput) components.CloudCode
 		},
 		Env:       a.Env,
 		SkipAwait: s.SkipAwait(),
+		Placement: a.Placement.args(),
 	}
 }
 

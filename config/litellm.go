@@ -12,6 +12,7 @@ type LiteLLM struct {
 	AuthStorage      AgentStorage `json:"authStorage"`
 	Database         Database     `json:"database"`
 	CodexVersion     string       `json:"codexVersion"`
+	Placement        Placement    `json:"placement"`
 }
 
 // Accounts are the ChatGPT account numbers (auth-N.json) the rotator uses or keeps aside.
@@ -26,6 +27,9 @@ type Model struct {
 	Upstream  string   `json:"upstream"`
 	Path      string   `json:"path"`
 	Fallbacks []string `json:"fallbacks"`
+	// APIKeySecret and APIBase: a provider-path model's key (from a Secret) and base URL.
+	APIKeySecret *SecretRef `json:"apiKeySecret"`
+	APIBase      string     `json:"apiBase"`
 }
 
 // Database is where LiteLLM keeps virtual keys: an existing DATABASE_URL Secret, or (dev)

@@ -68,7 +68,8 @@ func (s Stack) withDefaults() Stack {
 	}
 	ps := &s.Cluster.PodSecurity
 	if ps.Enforce == "" {
-		ps.Enforce = "baseline"
+		// Every workload this program declares passes "restricted" (issue 21).
+		ps.Enforce = "restricted"
 	}
 	if ps.Warn == "" {
 		ps.Warn = "restricted"
@@ -101,6 +102,7 @@ func (s Stack) validate() error {
 	}
 	errs = append(errs, s.validateCluster()...)
 	add(s.validatePool())
+	add(s.validateEgress())
 	poolSecrets := s.PoolArgs().PoolSecrets()
 	seen := map[string]int{}
 	for i, a := range s.Agents {

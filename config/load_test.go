@@ -26,7 +26,7 @@ func TestLoadDevConfig(t *testing.T) {
 	s, err := Load(devConfig())
 	require.NoError(t, err)
 	require.Equal(t, "cloud-codex", s.Namespace)
-	require.Equal(t, PodSecurity{Enforce: "baseline", Warn: "restricted", Audit: "restricted"}, s.Cluster.PodSecurity)
+	require.Equal(t, PodSecurity{Enforce: "restricted", Warn: "restricted", Audit: "restricted"}, s.Cluster.PodSecurity)
 	require.Len(t, s.Agents, 1)
 	args := s.AgentArgs(0, nil)
 	require.Equal(t, "cody", args.Name)

@@ -13,6 +13,7 @@ func (s Stack) PoolArgs() components.LiteLLMAuthPoolArgs {
 	for _, m := range l.Models {
 		models = append(models, components.AuthPoolModel{
 			Alias: m.Alias, Upstream: m.Upstream, Path: components.AuthPoolModelPath(m.Path), Fallbacks: m.Fallbacks,
+			APIKeySecret: m.APIKeySecret, APIBase: m.APIBase,
 		})
 	}
 	if len(models) == 0 {
@@ -29,6 +30,7 @@ func (s Stack) PoolArgs() components.LiteLLMAuthPoolArgs {
 		RotationInterval: l.RotationInterval,
 		AuthStorage:      components.AuthPoolStorage{Size: l.AuthStorage.Size, StorageClass: l.AuthStorage.StorageClass},
 		CodexVersion:     l.CodexVersion,
+		Placement:        l.Placement.args(),
 	}
 	if l.Resources != nil {
 		args.Resources = &components.ResourcesArgs{

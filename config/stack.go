@@ -18,6 +18,8 @@ type Stack struct {
 	LiteLLM LiteLLM `json:"litellm"`
 	// Agents are the cloud-codex agents, one CloudCodexAgent each.
 	Agents []Agent `json:"agents"`
+	// Egress is the agents' default-deny egress NetworkPolicy and its openings.
+	Egress Egress `json:"egress"`
 }
 
 // Cluster selects the target cluster and its API-only/GitOps modes.
@@ -61,6 +63,7 @@ type Agent struct {
 	Image     string            `json:"image"`
 	Resources Resources         `json:"resources"`
 	Env       map[string]string `json:"env"`
+	Placement Placement         `json:"placement"`
 }
 
 // AgentStorage sizes the agent's state PVC.
@@ -101,8 +104,18 @@ type AgentRegistry struct {
 
 // AgentRunner is what runs after boot.
 type AgentRunner struct {
-	Command  []string `json:"command"`
-	Packages []string `json:"packages"`
+	Command  []string   `json:"command"`
+	Packages []string   `json:"packages"`
+	Git      *RunnerGit `json:"git"`
+}
+
+// RunnerGit installs the runner from a git repository at a pinned commit.
+type RunnerGit struct {
+	URL     string   `json:"url"`
+	Ref     string   `json:"ref"`
+	Path    string   `json:"path"`
+	Install []string `json:"install"`
+	Image   string   `json:"image"`
 }
 
 // Resources are container requests and limits.

@@ -41,6 +41,11 @@ type Model struct {
 // LiteLLMParams is the upstream side of a model entry.
 type LiteLLMParams struct {
 	Model string `yaml:"model"`
+	// APIKey is another provider's key, only ever an os.environ/ reference (EnvRef): the
+	// value comes from a Secret in the LiteLLM container's environment.
+	APIKey string `yaml:"api_key,omitempty"`
+	// APIBase is another provider's base URL (Azure, self-hosted endpoints).
+	APIBase string `yaml:"api_base,omitempty"`
 }
 
 // RouterSettings holds fallbacks and retries.

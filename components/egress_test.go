@@ -1,0 +1,91 @@
+package components
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+)
+
+const testNetpolType = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+func runEgress(t *testing.T, args AgentEgressArgs) (*mockMonitor, error) {
+	t.Helper()
+	mocks := &mockMonitor{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := NewAgentEgressPolicy(ctx, args)
+		return err
+	}, pulumi.WithMocks("cloud-codex", "dev", mocks))
+	return mocks, err
+}
+
+func TestAgentEgressIsDefaultDenyWithTheOpeningsAnAgentNeeds(t *testing.T) {
+	pool := map[string]string{"app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": "litellm"}
+	mocks, err := runEgress(t, AgentEgressArgs{
+		Namespace:       "agents",
+		LiteLLMSelector: pool,
+		PlatformAPI:     []EgressRule{{CIDR: "203.0.113.10/32"}},
+		NPMRegistry:     []EgressRule{{CIDR: "104.16.0.0/12", Ports: []int{443}}},
+		Allow:           []EgressRule{{CIDR: "0.0.0.0/0", Except: []string{"169.254.169.254/32"}, Ports: []int{8443, 9000}}},
+	})
+	require.NoError(t, err)
+	np := mocks.k8s(t, testNetpolType, DefaultAgentEgressPolicyName)
+	spec := at(t, np.Plain, "spec")
+	require.Equal(t, []any{"Egress"}, at(t, spec, "policyTypes"), "egress only: ingress is LiteLLM's own policy's business")
+	require.Equal(t, map[string]any{"app.kubernetes.io/part-of": "cloud-codex", "app.kubernetes.io/component": "agent"},
+		at(t, spec, "podSelector", "matchLabels"), "agent pods and their key Jobs")
+	require.Equal(t, []any{
+		map[string]any{
+			"to":    []any{map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": "kube-system"}}}},
+			"ports": []any{map[string]any{"protocol": "UDP", "port": float64(53)}, map[string]any{"protocol": "TCP", "port": float64(53)}},
+		},
+		map[string]any{
+			"to":    []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": "litellm"}}}},
+			"ports": []any{map[string]any{"protocol": "TCP", "port": float64(AuthPoolPort)}},
+		},
+		map[string]any{
+			"to":    []any{map[string]any{"ipBlock": map[string]any{"cidr": "203.0.113.10/32"}}},
+			"ports": []any{map[string]any{"protocol": "TCP", "port": float64(443)}},
+		},
+		map[string]any{
+			"to":    []any{map[string]any{"ipBlock": map[string]any{"cidr": "104.16.0.0/12"}}},
+			"ports": []any{map[string]any{"protocol": "TCP", "port": float64(443)}},
+		},
+		map[string]any{
+			"to":    []any{map[string]any{"ipBlock": map[string]any{"cidr": "0.0.0.0/0", "except": []any{"169.254.169.254/32"}}}},
+			"ports": []any{map[string]any{"protocol": "TCP", "port": float64(8443)}, map[string]any{"protocol": "TCP", "port": float64(9000)}},
+		},
+	}, at(t, spec, "egress"))
+}
+
+func TestAgentEgressWithNothingListedStillReachesDNSAndLiteLLM(t *testing.T) {
+	mocks, err := runEgress(t, AgentEgressArgs{Namespace: "agents", LiteLLMSelector: map[string]string{"app.kubernetes.io/name": "litellm"}})
+	require.NoError(t, err)
+	require.Len(t, at(t, mocks.k8s(t, testNetpolType, DefaultAgentEgressPolicyName).Plain, "spec", "egress"), 2)
+}
+
+func TestAgentEgressRulesAreChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  AgentEgressArgs
+		field string
+	}{
+		{"hostname", AgentEgressArgs{PlatformAPI: []EgressRule{{CIDR: "api.example.com"}}}, "platformApi[0].cidr"},
+		{"host bits", AgentEgressArgs{NPMRegistry: []EgressRule{{CIDR: "10.0.0.1/8"}}}, "npmRegistry[0].cidr"},
+		{"except outside", AgentEgressArgs{Allow: []EgressRule{{CIDR: "10.0.0.0/8", Except: []string{"192.168.0.0/16"}}}}, "allow[0].except[0]"},
+		{"port", AgentEgressArgs{Allow: []EgressRule{{CIDR: "10.0.0.0/8", Ports: []int{0}}}}, "allow[0].ports[0]"},
+		{"protocol", AgentEgressArgs{Allow: []EgressRule{{CIDR: "10.0.0.0/8", Protocol: "HTTP"}}}, "allow[0].protocol"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.args.Validate()
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.field+":")
+			tc.args.Namespace, tc.args.LiteLLMSelector = "agents", map[string]string{"a": "b"}
+			mocks, err := runEgress(t, tc.args)
+			require.Error(t, err)
+			require.Empty(t, mocks.resources())
+		})
+	}
+	_, err := runEgress(t, AgentEgressArgs{Namespace: "agents"})
+	require.ErrorContains(t, err, "LiteLLMSelector", "an empty selector would select every pod")
+}
