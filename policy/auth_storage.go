@@ -187,15 +187,24 @@ func (s *Stack) findAuthStorage() authStorage {
 		}
 	}
 
-	// Follow clones, snapshots and bound volumes until nothing new is found.
+	// Follow clones, snapshots and bound volumes until nothing new is found (each object is
+	// added once, so this ends).
+	added := map[*Resource]bool{}
+	for _, p := range s.authPVCs() {
+		added[p.Res] = true
+	}
 	for changed := true; changed; {
 		changed = false
 		for _, p := range s.pvcs() {
-			if _, ok := a.claim(p.Key.Namespace, p.Key.Name); ok && p.Key.Name != "" {
+			if added[p.Res] {
 				continue
 			}
-			spec := specs[p.Res]
-			if st, ok := a.claimSpec(p.Key.Namespace, spec); ok {
+			if _, ok := a.claim(p.Key.Namespace, p.Key.Name); ok {
+				added[p.Res] = true
+				continue
+			}
+			if st, ok := a.claimSpec(p.Key.Namespace, specs[p.Res]); ok {
+				added[p.Res] = true
 				a.claims = append(a.claims, authStore{"PersistentVolumeClaim", p.Key,
 					fmt.Sprintf("PVC %s, whose data comes from %s", quote(p.Key.String()), st.Why)})
 				changed = true

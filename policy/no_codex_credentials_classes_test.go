@@ -335,3 +335,16 @@ func TestNoCodexCredentials_Issue18Classes(t *testing.T) {
 		})
 	}
 }
+
+func TestAuthStorage_UnnamedCloneEnds(t *testing.T) {
+	// A clone whose name is not known yet (preview) is followed once, not forever.
+	clone := res(t, childURN(nil, kubePVC, "clone"), "", `
+metadata: {namespace: cloud-codex}
+spec: {dataSource: {kind: PersistentVolumeClaim, name: litellm-chatgpt-auth}}
+`)
+	clone.Props["metadata"].(map[string]any)["name"] = unknownValue
+	a := devStack(t, clone).authStorage()
+	if len(a.claims) != 2 {
+		t.Fatalf("auth claims %+v, want the pool's and the clone", a.claims)
+	}
+}
