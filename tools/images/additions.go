@@ -34,7 +34,7 @@ func (b *builder) npmTarball(ctx context.Context, name, version string) (string,
 	defer os.RemoveAll(tmp)
 	cmd := exec.CommandContext(ctx, "npm", "pack", "--silent", "--pack-destination", tmp, name+"@"+version)
 	cmd.Dir = tmp
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = b.log
 	outb, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("npm pack %s@%s (is the npm registry reachable?): %w", name, version, err)
@@ -146,7 +146,7 @@ func (b *builder) goToolchainZip(ctx context.Context, version string) (string, e
 	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", mod)
 	cmd.Dir = os.TempDir()
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GO111MODULE=on")
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = b.log
 	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("go mod download %s (is the Go module proxy reachable? GOPROXY=%s): %w", mod, os.Getenv("GOPROXY"), err)
@@ -228,7 +228,7 @@ func (b *builder) goBuild(ctx context.Context, g GoBuild, dst string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", dst, g.Package)
 	cmd.Dir = b.mainModule
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Stdout, cmd.Stderr = b.log, b.log
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build %s in %s: %w", g.Package, b.mainModule, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -30,7 +31,47 @@ type builder struct {
 	mainModule string
 	mirror     string
 	verbose    bool
-	stderr     io.Writer
+	stderr     io.Writer // progress lines
+	// log receives the output of every command (debootstrap, apt-get, npm, go): the
+	// current step's log file under <cache>/logs, shown in part only when a step fails.
+	log io.Writer
+}
+
+// withLog sends command output to <cache>/logs/<name>.log while fn runs; on failure the
+// error names the log and ends with its last lines.
+func (b *builder) withLog(name string, fn func() error) error {
+	dir := filepath.Join(b.cache, "logs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, name+".log")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	prev := b.log
+	b.log = f
+	defer func() { b.log = prev }()
+	if err := fn(); err != nil {
+		if t := tail(path, 25); t != "" {
+			return fmt.Errorf("%w\n--- last lines of %s:\n%s", err, path, t)
+		}
+		return err
+	}
+	return nil
+}
+
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (b *builder) say(s string) { fmt.Fprintln(b.stderr, s) }
@@ -42,11 +83,15 @@ func (b *builder) statePath(ref string) string {
 	return filepath.Join(b.cache, "state", slug(ref)+".json")
 }
 
-// run runs a command with its output on our stderr (apt and debootstrap progress).
+// run runs a command with its output in the log, in its own process group: cancelling
+// (SIGINT/SIGTERM to the builder) sends SIGTERM to the whole group, so apt-get in a chroot
+// stops too, and each mount namespace goes away with its last process.
 func (b *builder) run(ctx context.Context, dir string, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = b.stderr, b.stderr
+	cmd.Stdout, cmd.Stderr = b.log, b.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("%s: %w", firstLine(name+" "+strings.Join(args, " ")), err)
@@ -186,7 +231,7 @@ func (b *builder) build(ctx context.Context, img Image) (State, error) {
 	}
 	for _, v := range img.Verify {
 		if err := b.verify(ctx, root, img.Config.Env, v); err != nil {
-			return State{}, fmt.Errorf("%s: check %q failed in the built root: %w", img.Ref, v, err)
+			return State{}, fmt.Errorf("%s: check %q failed in the built root (its `sh -x` trace is in the log): %w", img.Ref, v, err)
 		}
 	}
 	if err := cleanRoot(root); err != nil {

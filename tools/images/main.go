@@ -66,7 +66,8 @@ func run(args []string) error {
 		defer stop()
 		var failed []string
 		for _, img := range selected {
-			if _, err := b.build(ctx, img); err != nil {
+			err := b.withLog(slug(img.Ref), func() error { _, err := b.build(ctx, img); return err })
+			if err != nil {
 				fmt.Fprintf(os.Stderr, "images: %s: FAILED: %v\n", img.Ref, err)
 				failed = append(failed, img.Ref)
 				if ctx.Err() != nil {

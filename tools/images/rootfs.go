@@ -42,40 +42,48 @@ func (b *builder) ensureBase(ctx context.Context) (string, error) {
 	}
 	b.say("==> debian bookworm minbase root filesystem (debootstrap, cold: ~5 min; made once)")
 	start := now()
-	tmp := dir + ".partial"
-	if err := os.RemoveAll(tmp); err != nil {
-		return "", fmt.Errorf("removing the leftover %s: %w", tmp, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
-		return "", err
-	}
-	mirror := b.mirror
-	if err := b.run(ctx, "", "unshare", "--mount", "--propagation", "private", "--",
-		"debootstrap", "--variant=minbase", "bookworm", tmp, mirror); err != nil {
-		return "", fmt.Errorf("debootstrap bookworm from %s failed (another mirror: CLOUD_CODEX_DEBIAN_MIRROR=<url>; "+
-			"the log is above): %w", mirror, err)
-	}
-	if err := os.Remove(filepath.Join(tmp, "etc/apt/sources.list")); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "etc/apt/sources.list.d/debian.sources"), []byte(debianSources), 0o644); err != nil {
-		return "", err
-	}
-	// The release as published plus its updates and security fixes, as the real image.
-	if err := b.chroot(ctx, tmp, "apt-get update -qq && apt-get upgrade -y -qq"); err != nil {
-		return "", fmt.Errorf("upgrading the base: %w", err)
-	}
-	if err := cleanRoot(tmp); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, ".complete"), nil, 0o644); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := b.withLog("debian-bookworm-minbase", func() error { return b.debootstrap(ctx, dir) }); err != nil {
 		return "", err
 	}
 	b.say(fmt.Sprintf("    base root filesystem: done in %s", since(start)))
 	return dir, nil
+}
+
+// debootstrap makes the base in dir.partial and renames it to dir when complete.
+func (b *builder) debootstrap(ctx context.Context, dir string) error {
+	tmp := dir + ".partial"
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("removing the leftover %s: %w", tmp, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
+		return err
+	}
+	mirror := b.mirror
+	if err := b.run(ctx, "", "unshare", "--mount", "--propagation", "private", "--",
+		"debootstrap", "--variant=minbase", "bookworm", tmp, mirror); err != nil {
+		return fmt.Errorf("debootstrap bookworm from %s failed (another mirror: CLOUD_CODEX_DEBIAN_MIRROR=<url>; "+
+			"its log follows): %w", mirror, err)
+	}
+	if err := os.Remove(filepath.Join(tmp, "etc/apt/sources.list")); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "etc/apt/sources.list.d/debian.sources"), []byte(debianSources), 0o644); err != nil {
+		return err
+	}
+	// The release as published plus its updates and security fixes, as the real image.
+	if err := b.chroot(ctx, tmp, "apt-get update -qq && apt-get upgrade -y -qq"); err != nil {
+		return fmt.Errorf("upgrading the base: %w", err)
+	}
+	if err := cleanRoot(tmp); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, ".complete"), nil, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	return nil
 }
 
 // copyTree copies a root filesystem with cp -a (ownership, modes, links, devices kept).
@@ -153,7 +161,7 @@ func (b *builder) pick(ctx context.Context, root, stage string, paths []string) 
 		}
 		cmd := exec.CommandContext(ctx, "cp", "-a", "--parents", rel, stage+"/")
 		cmd.Dir = root
-		cmd.Stderr = os.Stderr
+		cmd.Stderr = b.log
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("pick %s: cp: %w", p, err)
 		}
