@@ -117,6 +117,7 @@ func (a CloudCodexAgentArgs) validateEnv() []error {
 		if s.Command == "" {
 			add(&FieldError{base + ".command", `""`, "set the command that starts the MCP server"})
 		}
+		errs = append(errs, checkLiteralArgs(base+".args", s.Args, "the agent's config.toml ConfigMap")...)
 		for _, name := range slices.Sorted(maps.Keys(s.Env)) {
 			f := KeyField(base+".env", name)
 			add(firstOf(checkOwnedEnv(f, name, owned), CheckEnvName(f, name), checkLiteralEnv(f, name, s.Env[name], "the agent's config.toml ConfigMap")))
@@ -143,6 +144,20 @@ func (a CloudCodexAgentArgs) validateEnv() []error {
 			case !dup:
 				podEnv[name] = source{field: f, ref: &ref}
 			}
+		}
+	}
+	errs = append(errs, checkLiteralArgs("runner.command", a.Runner.Command, "the agent's Deployment")...)
+	return errs
+}
+
+// checkLiteralArgs refuses a command-line argument shaped like a credential ("--token",
+// "sk-..."): arguments are stored in plaintext like env literals.
+func checkLiteralArgs(field string, args []string, where string) []error {
+	var errs []error
+	for i, arg := range args {
+		if credentialValueRE.MatchString(arg) {
+			errs = append(errs, &FieldError{fmt.Sprintf("%s[%d]", field, i), "(a credential-shaped literal)", fmt.Sprintf(
+				"looks like a key or token, and arguments are stored in plaintext in %s and the stack's state; put it in a Secret, pass it through codex.mcpServers.<id>.secretEnv and have the program read it from its environment", where)})
 		}
 	}
 	return errs

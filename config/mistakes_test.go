@@ -105,6 +105,12 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 			map[string]string{"cloud-codex:agents[0].storage.storageClass": "StorageClass name"}},
 
 		// Credentials through side doors.
+		{"key in MCP args", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"docs": {"command": "docs-mcp", "args": ["--stdio", "--api-key=sk-abcdefghijklmnopqrstuvwx"]}}}`),
+			map[string]string{"cloud-codex:agents[0].codex.mcpServers.docs.args[1]": "looks like a key"}},
+		{"token in the runner command", "cloud-codex:agents",
+			agentJSON(`"runner": {"command": ["commonly", "agent", "run", "--token", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"]}`),
+			map[string]string{"cloud-codex:agents[0].runner.command[4]": "looks like a key"}},
 		{"credentials in the platform URL", "cloud-codex:agents", `[{"name": "cody", "registry": {"apiUrl": "https://bot:s3cret@api.example.com", "podId": "p"}}]`,
 			map[string]string{"cloud-codex:agents[0].registry.apiUrl": "must not carry credentials"}},
 		{"OpenAI key literal in MCP env", "cloud-codex:agents",
