@@ -123,11 +123,11 @@ func (s *Stack) inlineCodexConfigProblems(sw StackWorkload, t liteLLMTarget) []s
 			}
 		}
 		for _, run := range s.containerScripts(sw, c.C, env) {
-			doc, ok := codexOverrides(run.Text)
-			if !ok {
+			facts := s.factsOf(run.Text)
+			if !facts.hasConfig {
 				continue
 			}
-			cfg, err := codexconfig.Parse(doc)
+			cfg, err := s.codexConfig(facts.overrides)
 			if err != nil {
 				continue
 			}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/pelletier/go-toml/v2"
@@ -107,6 +109,28 @@ type namedCredential struct {
 // the entries of a TOML, YAML or JSON document (parsed with go-toml / yaml.v3), or
 // KEY=value lines (.env files, shell exports).
 func credentialNamedSettings(key, text string) []namedCredential {
+	cacheKey := key + "\x00" + text
+	if v, ok := namedSettingsCache.Load(cacheKey); ok {
+		return v.([]namedCredential)
+	}
+	out := findCredentialNamedSettings(key, text)
+	if namedSettingsCacheSize.Add(1) <= namedSettingsCacheMax {
+		namedSettingsCache.Store(cacheKey, out)
+	}
+	return out
+}
+
+// namedSettingsCache keeps the findings per ConfigMap key and text: the resource rule sees
+// every agent's config.toml, most of them alike, and parsing each costs more than the
+// rest of the rule. Bounded: a pack process serves one preview.
+var (
+	namedSettingsCache     sync.Map
+	namedSettingsCacheSize atomic.Int64
+)
+
+const namedSettingsCacheMax = 4096
+
+func findCredentialNamedSettings(key, text string) []namedCredential {
 	var out []namedCredential
 	var doc any
 	parsed := false

@@ -19,6 +19,10 @@ type stackMemo struct {
 	metas  map[*Resource]ObjectMeta
 	data   map[*Resource]map[string]string
 	codex  map[string]parsedCodex
+	// scriptVars: the variables each mounted script references; scripts: its expansions.
+	scriptVars map[string][]string
+	scripts    map[string]string
+	facts      map[string]scriptFacts
 
 	workloadsOnce sync.Once
 	workloads     []StackWorkload

@@ -269,13 +269,14 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 			}
 		}
 		for _, run := range s.containerScripts(sw, c.C, env) {
-			if textRunsCodexLogin(run.Text) {
+			facts := s.factsOf(run.Text)
+			if facts.login {
 				routes.add("%s %s runs `codex login`", c, run.Where)
 			}
-			for _, name := range credentialAssignments(run.Text) {
+			for _, name := range facts.assigns {
 				routes.add("%s %s assigns %s: a ChatGPT/OpenAI credential variable", c, run.Where, name)
 			}
-			for _, fw := range fileWrites(run.Text) {
+			for _, fw := range facts.writes {
 				if fw.writesCredentialFile(func(p string) bool { return pod.inAnyHome(ci, p) }) {
 					routes.add("%s %s writes a codex credential file into a codex home (%s to %s)", c, run.Where, fw.Cmd, quote(strings.ReplaceAll(fw.Dest, unresolvedCodexHome, "$CODEX_HOME")))
 				}

@@ -170,7 +170,7 @@ func (s *Stack) containerScripts(sw StackWorkload, c Container, env map[string]E
 				}
 				out = append(out, scriptRun{
 					Where: fmt.Sprintf("script %s (%s %s key %s)", quote(file), ref.Kind, quote(ref.Name), quote(k)),
-					Text:  expandShellVars(val, env),
+					Text:  s.expandScript(val, env),
 				})
 			}
 		}
@@ -185,4 +185,70 @@ func sortedStringKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// expandScript is expandShellVars for a mounted script, computed once per stack for each
+// script and set of values of the variables it references: every agent mounts the same
+// scripts, and their variables mostly have the same values.
+func (s *Stack) expandScript(text string, env map[string]EnvValue) string {
+	s.memo.mu.Lock()
+	names, ok := s.memo.scriptVars[text]
+	if !ok {
+		seen := map[string]bool{}
+		for _, m := range shellVarRef.FindAllStringSubmatch(text, -1) {
+			if n := m[1] + m[2]; !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+		if s.memo.scriptVars == nil {
+			s.memo.scriptVars = map[string][]string{}
+			s.memo.scripts = map[string]string{}
+		}
+		s.memo.scriptVars[text] = names
+	}
+	var key strings.Builder
+	key.WriteString(text)
+	for _, n := range names {
+		v := env[n]
+		fmt.Fprintf(&key, "\x00%s=%t:%s", n, v.Known, v.Value)
+	}
+	out, ok := s.memo.scripts[key.String()]
+	s.memo.mu.Unlock()
+	if ok {
+		return out
+	}
+	out = expandShellVars(text, env)
+	s.memo.mu.Lock()
+	s.memo.scripts[key.String()] = out
+	s.memo.mu.Unlock()
+	return out
+}
+
+// scriptFacts is what the rules look for in one (expanded) script, found with one read.
+type scriptFacts struct {
+	login     bool
+	assigns   []string
+	writes    []fileWrite
+	overrides string
+	hasConfig bool
+}
+
+// factsOf reads a script once per stack (agents share their scripts).
+func (s *Stack) factsOf(text string) scriptFacts {
+	s.memo.mu.Lock()
+	f, ok := s.memo.facts[text]
+	s.memo.mu.Unlock()
+	if ok {
+		return f
+	}
+	f = scriptFacts{login: textRunsCodexLogin(text), assigns: credentialAssignments(text), writes: fileWrites(text)}
+	f.overrides, f.hasConfig = codexOverrides(text)
+	s.memo.mu.Lock()
+	if s.memo.facts == nil {
+		s.memo.facts = map[string]scriptFacts{}
+	}
+	s.memo.facts[text] = f
+	s.memo.mu.Unlock()
+	return f
 }

@@ -110,8 +110,8 @@ func singleWriterProblems(sw StackWorkload) []string {
 		Parallelism       *int   `json:"parallelism"`
 		ConcurrencyPolicy string `json:"concurrencyPolicy"`
 	}
-	if v, ok := sw.Res.Props["spec"]; ok {
-		decode(v, &spec)
+	if m, ok := sw.Res.Props["spec"].(map[string]any); ok {
+		decode(map[string]any{"parallelism": m["parallelism"], "concurrencyPolicy": m["concurrencyPolicy"]}, &spec)
 	}
 	switch w.Kind {
 	case "Deployment":

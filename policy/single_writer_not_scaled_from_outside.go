@@ -89,12 +89,18 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 	if len(writers) == 0 {
 		return nil
 	}
+	// The workloads of each resource, from the shared view (decoded once per stack).
+	byRes := map[*Resource][]Workload{}
+	for _, sw := range s.workloads() {
+		byRes[sw.Res] = append(byRes[sw.Res], sw.W)
+	}
 	var out []Violation
 	for _, r := range s.Resources {
 		t, ok := parseKubeType(r.Type)
-		if !ok {
+		if !ok || notPodBearingKinds[t.Kind] && t.Kind != "HorizontalPodAutoscaler" {
 			continue
 		}
+		// Only the fields read here are decoded (not the whole spec: a pod template is large).
 		var spec struct {
 			ScaleTargetRef *objectRef `json:"scaleTargetRef"`
 			WorkloadRef    *objectRef `json:"workloadRef"`
@@ -109,8 +115,16 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 				Type string `json:"type"`
 			} `json:"strategy"`
 		}
-		if v, ok := r.Props["spec"]; ok {
-			decode(v, &spec)
+		if m, ok := r.Props["spec"].(map[string]any); ok {
+			part := map[string]any{}
+			for _, k := range []string{"scaleTargetRef", "workloadRef", "targetRef", "updatePolicy", "maxReplicas", "maxReplicaCount", "replicas", "strategy"} {
+				if v, ok := m[k]; ok {
+					part[k] = v
+				}
+			}
+			if len(part) > 0 {
+				decode(part, &spec)
+			}
 		}
 		meta := s.metaOf(r)
 		var problems []string
@@ -151,7 +165,7 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 					problems = append(problems, fmt.Sprintf("patches %s to strategy %s", sw, st.Type))
 				}
 			}
-			if problem := adoptedBy(r, sw); problem != "" {
+			if problem := adoptedBy(t, byRes[r], sw); problem != "" {
 				problems = append(problems, problem)
 			}
 		}
@@ -164,16 +178,13 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 	return out
 }
 
-// adoptedBy says whether resource r is a workload (not a patch or template) whose labels
-// the single writer's selector matches, so that its controller adopts it.
-func adoptedBy(r *Resource, sw StackWorkload) string {
-	if len(sw.W.Selector) == 0 {
+// adoptedBy says whether a resource's workloads (not a patch's, not a template's) carry
+// labels the single writer's selector matches, so that its controller adopts them.
+func adoptedBy(t KubeType, ws []Workload, sw StackWorkload) string {
+	if len(sw.W.Selector) == 0 || t.Patch {
 		return ""
 	}
-	if t, ok := parseKubeType(r.Type); !ok || t.Patch {
-		return ""
-	}
-	for _, w := range WorkloadsOf(r) {
+	for _, w := range ws {
 		if w.Kind == "PodTemplate" || !sameNamespace(w.Meta.Namespace, sw.W.Meta.Namespace) {
 			continue
 		}
