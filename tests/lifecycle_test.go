@@ -137,7 +137,7 @@ func TestStackLifecycleOnTheLocalAPIServer(t *testing.T) {
 func assertDeclaredObjects(t *testing.T) {
 	ns := getJSON(t, "", "namespace", e2eNamespace)
 	labels := dig(ns, "metadata", "labels").(map[string]any)
-	require.Equal(t, "baseline", labels["pod-security.kubernetes.io/enforce"])
+	require.Equal(t, "restricted", labels["pod-security.kubernetes.io/enforce"])
 	require.Equal(t, "restricted", labels["pod-security.kubernetes.io/warn"])
 	require.Equal(t, "restricted", labels["pod-security.kubernetes.io/audit"])
 
