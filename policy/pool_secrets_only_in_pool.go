@@ -190,6 +190,8 @@ func CheckPoolSecretsOnlyInPool(s *Stack) []Violation {
 				}
 				problems = append(problems, fmt.Sprintf("%s reads Secret %s: %s", read.Route, quote(p.Key.String()), p.What))
 			}
+			// A Secret outside the stack: its key is the only evidence. DATABASE_URL is every
+			// database client's key, so only the master and salt keys count.
 			if read.Key != "" && !s.secretInStack(sw.W.Meta.Namespace, read.Name) && !isUnknown(read.Name) {
 				if what, ok := poolSecretEnv[read.Key]; ok && read.Key != components.AuthPoolDatabaseURLKey {
 					if read.Key == components.AuthPoolMasterKeySecretKey && registrationJob && read.EnvKeyRef {
