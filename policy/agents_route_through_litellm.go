@@ -35,8 +35,9 @@ import (
 // Where a codex config can appear (issue 18), outside the auth pool: a Secret or ConfigMap
 // value (key config.toml, or any *.toml key that parses as a codex config), an env value of
 // a workload (literal, or resolved from the stack's ConfigMaps/Secrets) that parses as a
-// codex config, and codex's -c/--config overrides on any command line or mounted script of
-// a workload that runs codex (only what an override sets is judged).
+// codex config, a config written in place (a here-document or a multi-line argument of a
+// command line or mounted script), and codex's -c/--config overrides on any command line
+// or mounted script of a workload that runs codex (only what an override sets is judged).
 const RuleAgentsRouteThroughLiteLLM = "agents-route-through-litellm"
 
 func agentsRouteThroughLiteLLMPolicy() policyx.Policy {
@@ -123,6 +124,22 @@ func (s *Stack) inlineCodexConfigProblems(sw StackWorkload, t liteLLMTarget) []s
 			}
 		}
 		for _, run := range s.containerScripts(sw, c.C, env) {
+			var argv []string
+			for _, cmd := range c.C.Commands() {
+				if cmd.Where == run.Where {
+					argv = cmd.Argv
+				}
+			}
+			for _, doc := range inlineTOMLDocs(run.Text, argv) {
+				cfg, err := s.codexConfig(doc)
+				if err != nil || !looksLikeCodexConfig(cfg) {
+					continue
+				}
+				ps, _ := checkCodexConfig(cfg, nil, "inline", true, t)
+				for _, p := range ps {
+					problems = append(problems, fmt.Sprintf("%s %s writes a codex config in place: %s", c, run.Where, p))
+				}
+			}
 			facts := s.factsOf(run.Text)
 			if !facts.hasConfig {
 				continue

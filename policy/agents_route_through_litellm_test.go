@@ -240,6 +240,34 @@ containers: [{name: app, image: node, command: [/bin/sh, /opt/run/run.sh], volum
 volumes: [{name: r, configMap: {name: run}}]
 `))
 		}, map[string][]string{wURN: {`script "/opt/run/run.sh"`, "requires_openai_auth=true"}}},
+		{"a config.toml written by a heredoc", func(t *testing.T) *Stack {
+			return devStack(t, runner(t, `
+containers:
+- name: app
+  image: node
+  command:
+  - sh
+  - -c
+  - |
+    cat > "$CODEX_HOME/config.toml" <<'EOF'
+    model = "gpt-5.4"
+    model_provider = "openai"
+    EOF
+    exec codex exec hi
+`))
+		}, map[string][]string{wURN: {"command/args writes a codex config in place", `model_provider "openai" is one of codex's built-in providers`}}},
+		{"a heredoc that is not a codex config passes", func(t *testing.T) *Stack {
+			return devStack(t, runner(t, `
+containers:
+- name: app
+  image: node
+  command: [sh, -c, "cat > /tmp/app.ini <<EOF
+[server]
+port = 8080
+EOF
+exec app"]
+`))
+		}, nil},
 		{"harmless -c overrides pass", func(t *testing.T) *Stack {
 			return devStack(t, runner(t, `
 containers:

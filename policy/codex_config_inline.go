@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -12,7 +13,8 @@ import (
 
 // Codex config given inline rather than in a config.toml file (issue 18: an agent's codex
 // config checked wherever it appears): codex's -c / --config key=value overrides on a
-// command line that runs codex. codex parses each value as TOML and, if that fails, takes
+// command line that runs codex, and a config written in place by a here-document or a
+// multi-line argument. codex parses each value as TOML and, if that fails, takes
 // it as a string (openai/codex codex-rs/common/src/config_override.rs); dotted keys address
 // tables. Each override is turned into one TOML line and parsed with the shared
 // codexconfig model, so the checks read the same typed fields as for a file.
@@ -126,4 +128,36 @@ func publicOpenAIHost(baseURL string) (string, bool) {
 		}
 	}
 	return host, false
+}
+
+// heredocStart is the start of a here-document: <<EOF, <<-EOF, <<'EOF', <<"EOF".
+var heredocStart = regexp.MustCompile(`<<-?[ \t]*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?`)
+
+// inlineTOMLDocs returns the texts in what a container runs that may be a config file
+// written in place (the original system wrote config.toml from a shell heredoc): every
+// here-document body, and every command-line word that spans several lines.
+func inlineTOMLDocs(text string, argv []string) []string {
+	var out []string
+	lines := strings.Split(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		m := heredocStart.FindStringSubmatch(lines[i])
+		if m == nil {
+			continue
+		}
+		var body []string
+		for j := i + 1; j < len(lines); j++ {
+			if strings.TrimSpace(lines[j]) == m[1] {
+				i = j
+				break
+			}
+			body = append(body, lines[j])
+		}
+		out = append(out, strings.Join(body, "\n"))
+	}
+	for _, a := range argv {
+		if strings.Contains(a, "\n") && strings.Contains(a, "=") && !heredocStart.MatchString(a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
