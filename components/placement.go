@@ -43,7 +43,7 @@ var (
 func (p PlacementArgs) validate(prefix string) []error {
 	var errs []error
 	for _, k := range slices.Sorted(maps.Keys(p.NodeSelector)) {
-		f := prefix + ".nodeSelector." + k
+		f := KeyField(prefix+".nodeSelector", k) // label keys have dots: nodeSelector["kubernetes.io/arch"]
 		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
 			errs = append(errs, &FieldError{f, fmt.Sprintf("key %q", k), "must be a label key: " + strings.Join(msgs, "; ")})
 		}

@@ -78,7 +78,8 @@ func TestPlacementIsChecked(t *testing.T) {
 		{"effect", PlacementArgs{Tolerations: []k8score.Toleration{{Key: "pool", Effect: "NoRun"}}}, "placement.tolerations[0].effect"},
 		{"exists with value", PlacementArgs{Tolerations: []k8score.Toleration{{Key: "pool", Operator: "Exists", Value: "dev"}}}, "placement.tolerations[0].value"},
 		{"empty key needs exists", PlacementArgs{Tolerations: []k8score.Toleration{{Value: "dev"}}}, "placement.tolerations[0].key"},
-		{"node selector key", PlacementArgs{NodeSelector: map[string]string{"bad key": "x"}}, "placement.nodeSelector.bad key"},
+		{"node selector key", PlacementArgs{NodeSelector: map[string]string{"bad key": "x"}}, `placement.nodeSelector["bad key"]`},
+		{"dotted node selector key stays one key", PlacementArgs{NodeSelector: map[string]string{"kubernetes.io/arch": "not a value"}}, `placement.nodeSelector["kubernetes.io/arch"]`},
 		{"priority class", PlacementArgs{PriorityClassName: "Not_A_Name"}, "placement.priorityClassName"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,5 +1,7 @@
 package components
 
+import "fmt"
+
 // Validate checks args as NewLiteLLMAuthPool would, without registering anything (stack
 // config validation runs it before the first resource).
 func (a LiteLLMAuthPoolArgs) Validate() error { return a.withDefaults().validate() }
@@ -9,9 +11,10 @@ func (a LiteLLMAuthPoolArgs) Validate() error { return a.withDefaults().validate
 func (a LiteLLMAuthPoolArgs) EffectiveResponsesAlias() string { return a.withDefaults().ResponsesAlias }
 
 // PoolSecrets are the Secrets only the pool may read, by name, each with what it holds:
-// the master key (it mints keys and lifts any allowlist), the salt key, and the database
-// URL (and the dev Postgres password). Stack validation refuses an agent that references
-// one of them.
+// the master key (it mints keys and lifts any allowlist), the salt key, the database URL
+// (and the dev Postgres password), and every provider-path model's API key (an agent
+// holding it would call that provider past LiteLLM and its allowlist). Stack validation
+// refuses an agent that references one of them.
 func (a LiteLLMAuthPoolArgs) PoolSecrets() map[string]string {
 	d := a.withDefaults()
 	n := authPoolNamesFor(d)
@@ -22,6 +25,11 @@ func (a LiteLLMAuthPoolArgs) PoolSecrets() map[string]string {
 	}
 	if d.Database.InCluster != nil {
 		secrets[n.postgresPassword] = "the pool's Postgres password"
+	}
+	for _, m := range d.Models {
+		if m.APIKeySecret != nil && m.APIKeySecret.Name != "" {
+			secrets[m.APIKeySecret.Name] = fmt.Sprintf("the provider key of model %q (%s)", m.Alias, m.Upstream)
+		}
 	}
 	return secrets
 }

@@ -278,3 +278,24 @@ func TestEveryShapeMistakeIsReportedAtOnce(t *testing.T) {
 		"cloud-codex:agents[0].env.B":    "expected string, got list",
 	})
 }
+
+// Map keys of the Kubernetes types config embeds keep their spelling too, dots included.
+func TestPlacementKeysKeepTheirSpelling(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:agents"] = agentJSON(`"placement": {"nodeSelector": {"kubernetes.io/arch": "arm 64", "Pool": "dev"}}`)
+	requireRefused(t, errorLines(t, values), map[string]string{
+		`cloud-codex:agents[0].placement.nodeSelector["kubernetes.io/arch"]`: "label value",
+	})
+}
+
+// An agent may not read a provider-path model's key: it would call that provider past
+// LiteLLM and its allowlist.
+func TestAgentCannotReadAProviderKey(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:litellm"] = poolJSON(`"models": [{"alias": "codex-cli/gpt-5.4", "upstream": "chatgpt/gpt-5.4"},
+		{"alias": "embed", "upstream": "openai/text-embedding-3-small", "apiKeySecret": {"name": "openai-key", "key": "key"}}]`)
+	values["cloud-codex:agents"] = agentJSON(`"codex": {"mcpServers": {"x": {"command": "x", "secretEnv": {"EMBED_KEY": {"name": "openai-key", "key": "key"}}}}}`)
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:agents[0].codex.mcpServers.x.secretEnv.EMBED_KEY.name": `provider key of model "embed"`,
+	})
+}
