@@ -57,8 +57,8 @@ const RuleNoCodexCredentials = "no-codex-credentials-outside-auth-pool"
 
 func noCodexCredentialsPolicy() policyx.Policy {
 	return policyx.NewStackValidationPolicy(RuleNoCodexCredentials, policyx.StackValidationPolicyArgs{
-		Description: "ADR-014: no workload but the LiteLLMAuthPool (recognised by the Pulumi resource graph, " +
-			"not labels or names) may receive codex/ChatGPT credentials by any route.",
+		Description: "ADR-014: no workload but the LiteLLMAuthPool's holder (the pool workload that mounts its credential PVC, " +
+			"recognised by the Pulumi resource graph, not labels or names) may receive codex/ChatGPT credentials by any route.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
 			report(args.Manager, CheckNoCodexCredentials(stackFromAnalyzer(args.Resources)))

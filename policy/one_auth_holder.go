@@ -32,8 +32,8 @@ const RuleOneAuthHolder = "one-auth-holder"
 
 func oneAuthHolderPolicy() policyx.Policy {
 	return policyx.NewStackValidationPolicy(RuleOneAuthHolder, policyx.StackValidationPolicyArgs{
-		Description: "The auth pool's ChatGPT credential PVC is mounted by exactly one workload: a Deployment " +
-			"with at most 1 replica and strategy Recreate (refresh tokens are single-use: one refresher).",
+		Description: "One LiteLLMAuthPool per stack; its ReadWriteOnce ChatGPT credential PVC is mounted by exactly one workload: " +
+			"a Deployment with at most 1 replica and strategy Recreate (refresh tokens are single-use: one refresher).",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
 			report(args.Manager, CheckOneAuthHolder(stackFromAnalyzer(args.Resources)))
