@@ -43,7 +43,7 @@ type Cluster struct {
 
 // PodSecurity are Pod Security Admission levels (privileged, baseline, restricted).
 type PodSecurity struct {
-	Enforce string `json:"enforce"` // default baseline
+	Enforce string `json:"enforce"` // default restricted
 	Warn    string `json:"warn"`    // default restricted
 	Audit   string `json:"audit"`   // default restricted
 }
