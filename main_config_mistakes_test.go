@@ -1,0 +1,42 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// One stack-config mistake of each class validation refuses (issues 17, 18, 21; the full
+// corpus is config/mistakes_test.go) goes through the program itself: it fails before the
+// first resource is registered, at the key path exactly as written.
+func TestConfigMistakesRegisterNothing(t *testing.T) {
+	agent := func(extra string) string {
+		return `[{"name": "cody", "registry": {"apiUrl": "https://api.example.com", "podId": "p"}, ` + extra + `}]`
+	}
+	for _, tc := range []struct{ name, key, value, path string }{
+		{"unpinned agent image", "cloud-codex:agents", agent(`"image": "node:latest"`), "cloud-codex:agents[0].image"},
+		{"codex latest", "cloud-codex:agents", agent(`"codex": {"version": "latest"}`), "cloud-codex:agents[0].codex.version"},
+		{"env name Kubernetes refuses", "cloud-codex:agents", agent(`"env": {"1X": "y"}`), "cloud-codex:agents[0].env.1X"},
+		{"dangling kubeconfig", "cloud-codex:cluster", `{"kubeconfig": "/nonexistent/kubeconfig"}`, "cloud-codex:cluster.kubeconfig"},
+		{"render mode with the local cluster", "cloud-codex:cluster", `{"local": true, "renderTo": "rendered"}`, "cloud-codex:cluster.renderTo"},
+		{"OpenAI key in MCP env", "cloud-codex:agents",
+			agent(`"codex": {"mcpServers": {"GitHub": {"command": "x", "env": {"OPENAI_API_KEY": "sk-x"}}}}`),
+			"cloud-codex:agents[0].codex.mcpServers.GitHub.env.OPENAI_API_KEY"},
+		{"MCP secretEnv reads the master key", "cloud-codex:agents",
+			agent(`"codex": {"mcpServers": {"x": {"command": "x", "secretEnv": {"K": {"name": "litellm-master-key", "key": "key"}}}}}`),
+			"cloud-codex:agents[0].codex.mcpServers.x.secretEnv.K.name"},
+		{"map key keeps its case", "cloud-codex:agents", agent(`"env": {"CODEX_HOME": "/x"}`), "cloud-codex:agents[0].env.CODEX_HOME"},
+		{"LiteLLM without the chatgpt provider", "cloud-codex:litellm",
+			`{"database": {"inCluster": {}}, "image": "ghcr.io/berriai/litellm-non_root:main-v1.81.0-stable"}`, "cloud-codex:litellm.image"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := devStackConfig(t)
+			cfg[tc.key] = tc.value
+			rec, err := runWithConfig(t, cfg)
+			require.Error(t, err)
+			require.True(t, strings.Contains(err.Error(), "config "+tc.path+": "), "want %s in:\n%s", tc.path, err)
+			require.Empty(t, rec.all, "nothing may be registered")
+		})
+	}
+}
