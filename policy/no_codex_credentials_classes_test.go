@@ -145,6 +145,14 @@ containers:
   command: [sh, -c, "echo \"$TOKEN_JSON\" > \"$CODEX_HOME/auth.json\"; codex exec hi"]
 `)},
 
+	// The node's other pods.
+	{name: "host PID namespace and a privileged container", urn: intruderURN,
+		want: []string{"hostPID: true reaches every process on its node", `containers[0] "app" is privileged`},
+		extra: withIntruder(`
+hostPID: true
+containers: [{name: app, image: busybox, securityContext: {privileged: true}}]
+`)},
+
 	// Pod templates the rules do not know by kind.
 	{name: "an Argo Rollout", urn: "urn:pulumi:dev::cloud-codex::kubernetes:argoproj.io/v1alpha1:Rollout::r",
 		want: []string{`Rollout "r" (pod template at spec.template.spec) is not part of a LiteLLMAuthPool`, `at or inside a .codex directory`},

@@ -192,6 +192,16 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 	for _, r := range s.claimTemplateAuthRoutes(sw) {
 		routes.add("%s", r)
 	}
+	// The node's other pods: their files are reachable through the host's process table or
+	// its devices, the auth holder's volume included when both run on one node.
+	if w.Pod.HostPID {
+		routes.add("hostPID: true reaches every process on its node, the auth pool's holder included (/proc/<pid>/root)")
+	}
+	for _, c := range w.Pod.AllContainers() {
+		if sc := c.C.SecurityContext; sc != nil && sc.Privileged != nil && *sc.Privileged {
+			routes.add("%s is privileged: it can mount the node's disks, the auth pool's volume included", c)
+		}
+	}
 
 	pod := s.podHomes(sw)
 	for ci, c := range w.Pod.AllContainers() {

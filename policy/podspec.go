@@ -238,6 +238,9 @@ type PodSpec struct {
 	InitContainers      []Container `json:"initContainers"`
 	EphemeralContainers []Container `json:"ephemeralContainers"`
 	Volumes             []Volume    `json:"volumes"`
+	// HostPID shares the node's process namespace: /proc/<pid>/root of every process on
+	// the node, other pods' included, is in reach.
+	HostPID bool `json:"hostPID"`
 }
 
 // ContainerRef is a container with where it sits in the pod spec.
@@ -293,6 +296,10 @@ type Container struct {
 	LivenessProbe  *Probe          `json:"livenessProbe"`
 	ReadinessProbe *Probe          `json:"readinessProbe"`
 	StartupProbe   *Probe          `json:"startupProbe"`
+	// SecurityContext is read for privileged (every device and capability of the node).
+	SecurityContext *struct {
+		Privileged *bool `json:"privileged"`
+	} `json:"securityContext"`
 }
 
 // EnvVar returns the container's env var of that name (the last one wins, as in Kubernetes).
