@@ -79,11 +79,11 @@ cmd_import() {
   [ -S "$address" ] || fail "import: $address is not a socket (is containerd running?)"
   [ -n "$ctr" ] || ctr=$(command -v ctr) || fail "import: no ctr on PATH; pass --ctr <path>"
   CTR=("$ctr" --address "$address" --namespace k8s.io)
-  "${CTR[@]}" version >/dev/null || fail "import: $ctr cannot talk to containerd at $address"
+  "${CTR[@]}" version >/dev/null 2>&1 || fail "import: $ctr cannot talk to containerd at $address ($("${CTR[@]}" version 2>&1 | tail -1))"
   local bin
   bin=$(builder)
 
-  local failed=() registry_down=0 ref name tar digest desc have start
+  local failed=() registry_down=0 ref name tar digest desc have start out
   local unpack=(--platform linux/amd64)
   [ -z "$snapshotter" ] || unpack+=(--snapshotter "$snapshotter")
   # The list on fd 3, so nothing in the loop can read it from stdin.
@@ -98,11 +98,11 @@ cmd_import() {
     if [ $pull = 1 ] && [ $registry_down = 0 ] && [[ "$ref" != cloud-codex.local/* ]]; then
       if "$bin" reachable -cache "$IMAGES_CACHE" -only "$ref" 2>/dev/null; then
         start=$SECONDS
-        if timeout "$PULL_TIMEOUT" "${CTR[@]}" images pull "${unpack[@]}" "$name" >/dev/null; then
+        if out=$(timeout "$PULL_TIMEOUT" "${CTR[@]}" images pull "${unpack[@]}" "$name" 2>&1); then
           say "images: $ref: pulled the real image ($((SECONDS - start))s)"
           continue
         fi
-        say "images: $ref: pulling the real image failed or took over ${PULL_TIMEOUT}s; using the local stand-in"
+        say "images: $ref: pulling the real image failed or took over ${PULL_TIMEOUT}s ($(tail -1 <<<"$out")); using the local stand-in"
       else
         registry_down=1
         say "images: no registry answered for $ref; importing local stand-ins (scripts/images.sh list says what each is)"
@@ -116,8 +116,8 @@ cmd_import() {
     IFS=$'\t' read -r ref name tar digest desc < <(cmd_list -tsv -only "$ref")
     [ "$have" != "$digest" ] || continue
     start=$SECONDS
-    if ! "${CTR[@]}" images import "${unpack[@]}" "$tar" >/dev/null; then
-      say "images: $ref: ctr images import $tar failed"
+    if ! out=$("${CTR[@]}" images import "${unpack[@]}" "$tar" 2>&1); then
+      say "images: $ref: ctr images import $tar failed: $(tail -3 <<<"$out")"
       failed+=("$ref")
       continue
     fi
