@@ -116,7 +116,9 @@ cmd_import() {
     IFS=$'\t' read -r ref name tar digest desc < <(cmd_list -tsv -only "$ref")
     [ "$have" != "$digest" ] || continue
     start=$SECONDS
-    if ! out=$("${CTR[@]}" images import "${unpack[@]}" "$tar" 2>&1); then
+    # Pinned: the kubelet's image garbage collection never removes a stand-in, which could
+    # not be pulled back.
+    if ! out=$("${CTR[@]}" images import "${unpack[@]}" --label io.cri-containerd.pinned=pinned "$tar" 2>&1); then
       say "images: $ref: ctr images import $tar failed: $(tail -3 <<<"$out")"
       failed+=("$ref")
       continue
