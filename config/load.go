@@ -124,7 +124,7 @@ func (s Stack) validate() error {
 				"model %q is not a responses-path alias of litellm.models (served: %s); use one of those or add it there",
 				model, strings.Join(s.servedModels(), ", "))})
 		}
-		errs = append(errs, agentPoolSecretRefs(prefix, a, poolSecrets)...)
+		errs = append(errs, agentPoolSecretRefs(prefix, a, s.forbiddenSecrets(i, poolSecrets))...)
 	}
 	return errors.Join(errs...)
 }

@@ -299,3 +299,18 @@ func TestAgentCannotReadAProviderKey(t *testing.T) {
 		"cloud-codex:agents[0].codex.mcpServers.x.secretEnv.EMBED_KEY.name": `provider key of model "embed"`,
 	})
 }
+
+// An agent may not read another agent's LiteLLM key or runtime token, defaulted or named.
+func TestAgentCannotReadAnotherAgentsSecrets(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "registry": {"apiUrl": "https://x", "podId": "p"},
+		 "codex": {"mcpServers": {"x": {"command": "x", "secretEnv": {"K": {"name": "cloud-codex-ada-litellm-key", "key": "key"}}}}}},
+		{"name": "ada", "registry": {"apiUrl": "https://x", "podId": "p", "tokenSecret": {"name": "shared-token"}}},
+		{"name": "bob", "registry": {"apiUrl": "https://x", "podId": "p", "tokenSecret": {"name": "shared-token"}}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:agents[0].codex.mcpServers.x.secretEnv.K.name": "agents[1] (ada)'s LiteLLM key",
+		"cloud-codex:agents[1].registry.tokenSecret.name":           "agents[2] (bob)'s runtime token",
+		"cloud-codex:agents[2].registry.tokenSecret.name":           "agents[1] (ada)'s runtime token",
+	})
+}
