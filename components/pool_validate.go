@@ -45,3 +45,11 @@ func (a LiteLLMAuthPoolArgs) validateImage() []error {
 	}
 	return nil
 }
+
+// ObjectNames are the Kubernetes names of the pool's objects (every kind), for stack
+// validation to refuse a pool name whose objects would collide with an agent's.
+func (a LiteLLMAuthPoolArgs) ObjectNames() []string {
+	n := authPoolNamesFor(a.withDefaults())
+	return []string{n.deployment, n.service, n.networkPolicy, n.masterKey, n.saltKey, n.config, n.source,
+		n.scripts, n.authClaim, n.databaseSecret, n.postgres, n.postgresPassword, n.postgresNetworkPolicy}
+}

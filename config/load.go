@@ -102,6 +102,7 @@ func (s Stack) validate() error {
 	}
 	errs = append(errs, s.validateCluster()...)
 	add(s.validatePool())
+	errs = append(errs, s.validateObjectNames()...)
 	add(s.validateEgress())
 	poolSecrets := s.PoolArgs().PoolSecrets()
 	seen := map[string]int{}

@@ -314,3 +314,15 @@ func TestAgentCannotReadAnotherAgentsSecrets(t *testing.T) {
 		"cloud-codex:agents[2].registry.tokenSecret.name":           "agents[1] (ada)'s runtime token",
 	})
 }
+
+// A pool named like an agent's objects would collide with them halfway through up.
+func TestPoolNameCollidingWithAnAgentIsRefused(t *testing.T) {
+	for _, name := range []string{"cloud-codex-cody", "cloud-codex-agent", "cloud-codex-agent-egress"} {
+		values := devConfig()
+		values["cloud-codex:litellm"] = poolJSON(`"name": "` + name + `"`)
+		requireRefused(t, errorLines(t, values), map[string]string{"cloud-codex:litellm.name": "choose another litellm.name"})
+	}
+	values := devConfig()
+	values["cloud-codex:litellm"] = poolJSON(`"name": "cloud-codex-litellm"`)
+	require.Empty(t, errorLines(t, values))
+}
