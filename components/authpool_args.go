@@ -201,6 +201,10 @@ type LiteLLMAuthPoolArgs struct {
 	// Postgres): node selector, tolerations, affinity, priority class. Default: none.
 	Placement PlacementArgs
 
+	// Upstream overrides OpenAI's endpoints (an egress gateway; the running-system test's
+	// stand-in). Default: OpenAI's own.
+	Upstream AuthPoolUpstream
+
 	// AgentSelector are the pod labels the NetworkPolicy admits to port 4000, in Namespace.
 	// Default DefaultAgentSelector(). Must not be empty (that would admit every pod).
 	AgentSelector map[string]string
@@ -314,6 +318,7 @@ func (a LiteLLMAuthPoolArgs) validate() error {
 
 	errs = append(errs, a.validateModels()...)
 	errs = append(errs, a.Placement.validate("Placement")...)
+	errs = append(errs, a.Upstream.validate()...)
 	errs = append(errs, a.validateAccounts()...)
 
 	_, err := CheckMinDuration("RotationInterval", a.RotationInterval, MinRotationInterval, authPoolRotationWhy)

@@ -185,7 +185,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 	seed := &corev1.ContainerArgs{
 		Name:            pulumi.String("seed"),
 		Image:           pulumi.String(RotatorRunImage),
-		Command:         pulumi.ToStringArray(append([]string{authPoolRotatorBin, "seed"}, accountFlags...)),
+		Command:         pulumi.ToStringArray(append(append([]string{authPoolRotatorBin, "seed"}, accountFlags...), a.Upstream.rotatorFlags()...)),
 		Resources:       resourceRequirements(authPoolRotatorResources),
 		SecurityContext: RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
@@ -208,6 +208,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 	for _, e := range authPoolModelKeyEnvs(a) {
 		env = append(env, e)
 	}
+	env = append(env, a.Upstream.liteLLMEnv()...)
 	litellm := &corev1.ContainerArgs{
 		Name:  pulumi.String("litellm"),
 		Image: pulumi.String(a.Image),
@@ -238,8 +239,17 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 	rotatorC := &corev1.ContainerArgs{
 		Name:  pulumi.String("rotator"),
 		Image: pulumi.String(RotatorRunImage),
-		Command: pulumi.ToStringArray(append(append([]string{authPoolRotatorBin, "run"}, accountFlags...),
-			"--interval", a.RotationInterval, "--listen", authPoolEventListen)),
+		Command: pulumi.ToStringArray(append(append(append([]string{authPoolRotatorBin, "run"}, accountFlags...),
+			"--interval", a.RotationInterval, "--listen", authPoolEventListen), a.Upstream.rotatorFlags()...)),
+		// The pool is Ready only while the rotator says LiteLLM's token file is usable: with no
+		// usable account it holds a fail-fast file (docs/rotator.md) and the Service must not
+		// route to it. Exec, because the rotator listens on loopback only.
+		ReadinessProbe: &corev1.ProbeArgs{
+			Exec:             &corev1.ExecActionArgs{Command: pulumi.ToStringArray([]string{authPoolRotatorBin, "ready", "--dir", authPoolAuthDir})},
+			PeriodSeconds:    pulumi.Int(10),
+			TimeoutSeconds:   pulumi.Int(5),
+			FailureThreshold: pulumi.Int(1),
+		},
 		Resources:       resourceRequirements(authPoolRotatorResources),
 		SecurityContext: RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{

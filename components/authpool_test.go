@@ -313,7 +313,7 @@ func TestAuthPoolDeployment(t *testing.T) {
 	for _, kind := range []string{"initContainers", "containers"} {
 		for _, c := range authPoolContainers(t, dep, kind) {
 			for _, p := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
-				if probe, ok := c[p]; ok {
+				if probe, ok := c[p].(map[string]any); ok && probe["httpGet"] != nil {
 					require.NotEqual(t, "/health", at(t, probe, "httpGet", "path"))
 				}
 			}

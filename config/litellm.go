@@ -13,6 +13,13 @@ type LiteLLM struct {
 	Database         Database     `json:"database"`
 	CodexVersion     string       `json:"codexVersion"`
 	Placement        Placement    `json:"placement"`
+	Upstream         Upstream     `json:"upstream"`
+}
+
+// Upstream overrides OpenAI's endpoints (components.AuthPoolUpstream).
+type Upstream struct {
+	ChatGPTAPIBase string `json:"chatgptApiBase"`
+	OAuthTokenURL  string `json:"oauthTokenUrl"`
 }
 
 // Accounts are the ChatGPT account numbers (auth-N.json) the rotator uses or keeps aside.

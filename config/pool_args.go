@@ -31,6 +31,7 @@ func (s Stack) PoolArgs() components.LiteLLMAuthPoolArgs {
 		AuthStorage:      components.AuthPoolStorage{Size: l.AuthStorage.Size, StorageClass: l.AuthStorage.StorageClass},
 		CodexVersion:     l.CodexVersion,
 		Placement:        l.Placement.args(),
+		Upstream:         components.AuthPoolUpstream{ChatGPTAPIBase: l.Upstream.ChatGPTAPIBase, OAuthTokenURL: l.Upstream.OAuthTokenURL},
 	}
 	if l.Resources != nil {
 		args.Resources = &components.ResourcesArgs{

@@ -1,0 +1,51 @@
+package components
+
+import (
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+)
+
+// AuthPoolUpstream overrides the two OpenAI endpoints the pool talks to. Both default to
+// OpenAI's own, and a production stack leaves them empty. Set them when an egress gateway
+// fronts OpenAI, and in the project's running-system test, where a stand-in plays OpenAI's
+// side (tests/standin/chatgpt).
+type AuthPoolUpstream struct {
+	// ChatGPTAPIBase is LiteLLM's CHATGPT_API_BASE: the ChatGPT codex backend its chatgpt/
+	// provider posts {base}/responses to (litellm/llms/chatgpt/common_utils.py; default
+	// https://chatgpt.com/backend-api/codex). Empty: LiteLLM's default.
+	ChatGPTAPIBase string
+	// OAuthTokenURL is the token endpoint the rotator refreshes accounts against (its
+	// --token-url; default rotator.DefaultTokenURL, https://auth.openai.com/oauth/token).
+	// LiteLLM's own refresh, which runs only when the rotator is down, keeps OpenAI's.
+	OAuthTokenURL string
+}
+
+func (u AuthPoolUpstream) validate() []error {
+	var errs []error
+	if u.ChatGPTAPIBase != "" {
+		if err := CheckHTTPURL("Upstream.ChatGPTAPIBase", u.ChatGPTAPIBase); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if u.OAuthTokenURL != "" {
+		if err := CheckHTTPURL("Upstream.OAuthTokenURL", u.OAuthTokenURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// liteLLMEnv is the litellm container's env for the override (none by default).
+func (u AuthPoolUpstream) liteLLMEnv() corev1.EnvVarArray {
+	if u.ChatGPTAPIBase == "" {
+		return nil
+	}
+	return authPoolEnv("CHATGPT_API_BASE", u.ChatGPTAPIBase)
+}
+
+// rotatorFlags are the seed's and the rotator's flags for the override (none by default).
+func (u AuthPoolUpstream) rotatorFlags() []string {
+	if u.OAuthTokenURL == "" {
+		return nil
+	}
+	return []string{"--token-url", u.OAuthTokenURL}
+}
