@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"time"
 )
@@ -41,7 +42,15 @@ func newServer(st settings, getenv func(string) string) (*server, error) {
 	if st.databaseURL == "" {
 		keys, err = newKeyStore("")
 	} else {
-		keys, err = newKeyStore(getenv("LITELLM_STANDIN_STATE_DIR"))
+		// The real proxy keeps keys in its database, so they survive a restart of the pod.
+		// The stand-in's nearest equivalent is a file on the volume it already writes:
+		// $CHATGPT_TOKEN_DIR/.litellm-standin unless LITELLM_STANDIN_STATE_DIR says otherwise
+		// (the rotator ignores subdirectories of the auth dir, rotator/recover.go).
+		dir := getenv("LITELLM_STANDIN_STATE_DIR")
+		if dir == "" {
+			dir = filepath.Join(filepath.Dir(tokens.path), ".litellm-standin")
+		}
+		keys, err = newKeyStore(dir)
 	}
 	if err != nil {
 		return nil, err
