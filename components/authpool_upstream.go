@@ -10,7 +10,8 @@ import (
 // side (tests/standin/chatgpt).
 type AuthPoolUpstream struct {
 	// ChatGPTAPIBase is LiteLLM's CHATGPT_API_BASE: the ChatGPT codex backend its chatgpt/
-	// provider posts {base}/responses to (litellm/llms/chatgpt/common_utils.py; default
+	// provider posts {base}/responses to (read in litellm/llms/chatgpt/authenticator.py,
+	// get_api_base, then OPENAI_CHATGPT_API_BASE; the default is in common_utils.py:
 	// https://chatgpt.com/backend-api/codex). Empty: LiteLLM's default.
 	ChatGPTAPIBase string
 	// OAuthTokenURL is the token endpoint the rotator refreshes accounts against (its
