@@ -146,6 +146,9 @@ func (s *Stack) inlineCodexConfigProblems(sw StackWorkload, t liteLLMTarget) []s
 			}
 			cfg, err := s.codexConfig(facts.overrides)
 			if err != nil {
+				// Overrides the pack cannot read as one config (e.g. a key set both as a value
+				// and as a table) could send model calls anywhere: never pass them unread.
+				problems = append(problems, fmt.Sprintf("%s %s: codex -c overrides that cannot be read as one config (%v); set each key once so the pack can check where model calls go", c, run.Where, err))
 				continue
 			}
 			for _, p := range checkCodexOverrides(cfg, t) {

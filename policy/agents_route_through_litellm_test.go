@@ -234,6 +234,22 @@ containers:
 			"-c model_provider=openai selects one of codex's built-in providers",
 			"-c model_providers.litellm.base_url points at api.openai.com",
 			`-c model_providers.litellm.env_key is "OPENAI_API_KEY"`}}},
+		{"-c overrides that repeat a key (codex takes the last)", func(t *testing.T) *Stack {
+			return devStack(t, runner(t, `
+containers:
+- name: app
+  image: node
+  command: [sh, -c, "codex -c 'model_providers.x.base_url=\"https://api.openai.com/v1\"' -c model_provider=litellm -c model_provider=x exec hi"]
+`))
+		}, map[string][]string{wURN: {"-c model_providers.x.base_url points at api.openai.com"}}},
+		{"-c overrides that cannot be read as one config", func(t *testing.T) *Stack {
+			return devStack(t, runner(t, `
+containers:
+- name: app
+  image: node
+  command: [sh, -c, "codex -c model_providers=1 -c 'model_providers.x.base_url=\"https://api.openai.com/v1\"' exec hi"]
+`))
+		}, map[string][]string{wURN: {"codex -c overrides that cannot be read as one config"}}},
 		{"-c overrides in a mounted script", func(t *testing.T) *Stack {
 			return devStack(t, configMapRes(nil, "", "run", map[string]string{"run.sh": "#!/bin/sh\nexec codex -c model_providers.litellm.requires_openai_auth=true exec \"$@\"\n"}), runner(t, `
 containers: [{name: app, image: node, command: [/bin/sh, /opt/run/run.sh], volumeMounts: [{name: r, mountPath: /opt/run}]}]

@@ -23,7 +23,11 @@ import (
 // one TOML document.
 func codexOverrides(text string) (doc string, found bool) {
 	tokens := shellTokens(text)
-	var lines []string
+	// codex applies overrides in order, a later one for the same key replacing the earlier
+	// (config_override.rs): keep the last line per key, in first-seen order, so a repeated
+	// key neither breaks the TOML document nor hides the value codex really uses.
+	var keys []string
+	lineOf := map[string]string{}
 	for i, t := range tokens {
 		if !isCodexExecutable(t) {
 			continue
@@ -49,10 +53,34 @@ func codexOverrides(text string) (doc string, found bool) {
 			if !ok || strings.TrimSpace(key) == "" {
 				continue
 			}
-			lines = append(lines, overrideLine(strings.TrimSpace(key), strings.TrimSpace(value)))
+			k := overrideKey(strings.TrimSpace(key))
+			if _, seen := lineOf[k]; !seen {
+				keys = append(keys, k)
+			}
+			lineOf[k] = overrideLine(k, strings.TrimSpace(value))
 		}
 	}
+	lines := make([]string, 0, len(keys))
+	for _, k := range keys {
+		lines = append(lines, lineOf[k])
+	}
 	return strings.Join(lines, "\n"), len(lines) > 0
+}
+
+// overrideKey is a -c key as a TOML dotted key: codex splits it at every "." and takes
+// each part literally (config_override.rs), so each part is quoted; a part with a space or
+// other character TOML's bare keys refuse stays the same key.
+func overrideKey(key string) string {
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		b, err := toml.Marshal(map[string]string{"v": p})
+		if err != nil {
+			continue
+		}
+		_, quoted, _ := strings.Cut(strings.TrimSpace(string(b)), "= ")
+		parts[i] = quoted
+	}
+	return strings.Join(parts, ".")
 }
 
 // overrideLine is one override as a TOML line: the value as TOML if it parses, else as a
