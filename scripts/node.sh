@@ -9,7 +9,8 @@
 # Layout (see docs/runbooks/local-cluster.md):
 #   $CLUSTER_DIR/node/           rendered config (node-config), PV directories, kubelet/containerd state
 #   $NODE_RUN_DIR                sockets and containerd's runtime state (short paths for unix sockets)
-#   cc-node0 (dummy, $NODE_IP)   the node's address: kubelet, kube-proxy NodePorts, CoreDNS
+#   cc-node0 ($NODE_IP)          the node's address: kubelet, kube-proxy NodePorts, CoreDNS (a
+#                                portless bridge: this kernel has no dummy interfaces)
 #   cc-br0 ($POD_CIDR)           the CNI bridge; pods reach the outside through its masquerade rules
 #   cgroup $NODE_CGROUP_ROOT     every pod cgroup, nested under the cgroup `up` runs in
 
@@ -76,10 +77,39 @@ node_sysctls() {
 
 node_network() {
   if ! ip link show "$NODE_IFACE" >/dev/null 2>&1; then
-    ip link add "$NODE_IFACE" type dummy || fail "ip link add $NODE_IFACE"
+    # A bridge with no ports: the kernel here has no `dummy` link type; all the node needs is
+    # an address of this machine that is not on a real interface.
+    ip link add "$NODE_IFACE" type bridge || fail "ip link add $NODE_IFACE type bridge"
   fi
   ip addr replace "$NODE_IP/32" dev "$NODE_IFACE" || fail "ip addr $NODE_IP on $NODE_IFACE"
   ip link set "$NODE_IFACE" up || fail "ip link set $NODE_IFACE up"
+}
+
+# node_cgroups: the kubelet wants its cgroup root to exist in every v1 hierarchy. Created
+# level by level (cpuset children start with no CPUs or memory nodes: each level copies its
+# parent's, or nothing could run in it).
+node_cgroups() {
+  local root h dir parent f
+  root=$(cat "$NODE_CGROUP_SAVE")
+  for h in /sys/fs/cgroup/*/; do
+    h=${h%/}
+    [ "$(basename "$h")" = unified ] && continue
+    dir=$h
+    local IFS=/
+    for part in ${root#/}; do
+      parent=$dir
+      dir=$dir/$part
+      if [ ! -d "$dir" ]; then
+        mkdir "$dir" || fail "creating cgroup $dir"
+      fi
+      if [ "$(basename "$h")" = cpuset ]; then
+        for f in cpuset.cpus cpuset.mems; do
+          [ -n "$(cat "$dir/$f")" ] || cat "$parent/$f" >"$dir/$f" || fail "initialising $dir/$f"
+        done
+      fi
+    done
+    unset IFS
+  done
 }
 
 node_render() {
@@ -124,6 +154,7 @@ node_up() {
   step="node: config"
   write_kubeconfig "$NODE_KUBECONFIG"
   node_render
+  node_cgroups
   mkdir -p "$NODE_DIR/kubelet" "$NODE_DIR/kubelet-certs"
 
   step="start containerd"

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -39,8 +42,12 @@ type criImages struct {
 }
 
 type criRuntime struct {
-	Containerd criContainerd `toml:"containerd"`
-	CNI        criCNI        `toml:"cni"`
+	// RestrictOOMScoreAdj clamps the OOM score the kubelet asks for (-998 for a sandbox) to
+	// containerd's own: a session here runs without CAP_SYS_RESOURCE, so lowering a score is
+	// refused and runc fails every sandbox ("failed to update /proc/self/oom_score_adj").
+	RestrictOOMScoreAdj bool          `toml:"restrict_oom_score_adj"`
+	Containerd          criContainerd `toml:"containerd"`
+	CNI                 criCNI        `toml:"cni"`
 }
 
 type criContainerd struct {
@@ -89,6 +96,7 @@ func containerdConfig(s settings) ([]byte, error) {
 				PinnedImages: map[string]string{"sandbox": s.sandboxImage},
 			},
 			CRIRuntime: criRuntime{
+				RestrictOOMScoreAdj: restrictOOMScoreAdj(),
 				Containerd: criContainerd{
 					DefaultRuntimeName: "runc",
 					Runtimes: map[string]criRunc{"runc": {
@@ -103,4 +111,20 @@ func containerdConfig(s settings) ([]byte, error) {
 		},
 	}
 	return toml.Marshal(c)
+}
+
+// restrictOOMScoreAdj reports whether this process lacks CAP_SYS_RESOURCE (bit 24 of its
+// effective capabilities), without which no process may lower its OOM score.
+func restrictOOMScoreAdj() bool {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return err != nil || caps&(1<<24) == 0
+		}
+	}
+	return true
 }
