@@ -157,6 +157,7 @@ node_up() {
   node_cgroups
   mkdir -p "$NODE_DIR/kubelet" "$NODE_DIR/kubelet-certs"
 
+  [ -e /run/containerd ] || touch "$NODE_DIR/run-containerd.created"
   step="start containerd"
   start containerd --config "$NODE_DIR/config/containerd.toml"
   wait_for containerd "its socket $CONTAINERD_SOCK" containerd_healthy
@@ -243,14 +244,36 @@ node_down() {
     rm -f "$NODE_SYSCTL_SAVE"
   fi
   rm -rf "$NODE_RUN_DIR"
+  # The runc shim keeps runc's state and its sockets under /run/containerd whatever
+  # containerd's own state dir is: our namespace's part, and the directories if `up` made them.
+  rm -rf /run/containerd/runc/k8s.io
+  if [ -f "$NODE_DIR/run-containerd.created" ]; then
+    rmdir /run/containerd/runc /run/containerd/s /run/containerd 2>/dev/null || true
+    rm -f "$NODE_DIR/run-containerd.created"
+  fi
   [ "$(cat "$NODE_OWNER" 2>/dev/null)" = "$CLUSTER_DIR" ] && rm -f "$NODE_OWNER"
   return 0
 }
 
 # The bridge plugin's per-pod masquerade chains (CNI-<hash>) are removed by CNI DEL; any left
 # by a pod whose sandbox could not be drained are found by their comment (the network name).
+# The kubelet's own chains (KUBE-FIREWALL with its INPUT/OUTPUT jumps, KUBE-KUBELET-CANARY,
+# KUBE-IPTABLES-HINT; pkg/kubelet/kubelet_network_linux.go) survive `kube-proxy --cleanup`
+# and go here, for IPv4 and IPv6.
 node_cleanup_iptables() {
   command -v iptables >/dev/null || return 0
+  local ipt table chain2
+  for ipt in iptables ip6tables; do
+    command -v "$ipt" >/dev/null || continue
+    for table in filter nat mangle; do
+      for chain2 in INPUT OUTPUT; do
+        while "$ipt" -t "$table" -D "$chain2" -j KUBE-FIREWALL 2>/dev/null; do :; done
+      done
+      for chain2 in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
+        "$ipt" -t "$table" -F "$chain2" 2>/dev/null && "$ipt" -t "$table" -X "$chain2" 2>/dev/null || true
+      done
+    done
+  done
   local rule chain
   while read -r rule; do
     chain=$(sed -n 's/.* -j \(CNI-[0-9a-f]*\).*/\1/p' <<<"$rule")
