@@ -156,7 +156,7 @@ func nodeImage(ref, builtFrom, cold string, extra ...Step) Image {
 	steps := append([]Step{
 		Run("groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node"),
 	}, extra...)
-	return Image{
+	return withHostCAs(Image{
 		Ref:       ref,
 		BuiltFrom: builtFrom,
 		Cold:      cold,
@@ -188,7 +188,7 @@ func nodeImage(ref, builtFrom, cold string, extra ...Step) Image {
 			Entrypoint: []string{"docker-entrypoint.sh"},
 			Cmd:        []string{"node"},
 		},
-	}
+	})
 }
 
 // nodeEntrypoint behaves as docker-library/node's docker-entrypoint.sh: an option, a name
