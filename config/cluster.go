@@ -37,8 +37,8 @@ func (s Stack) Kubeconfig() string {
 	return ""
 }
 
-// SkipAwait is on for the embedded cluster (no kubelet: nothing becomes ready) unless the
-// stack says otherwise; off for real clusters.
+// SkipAwait is on for the embedded cluster unless the stack says otherwise (its pool waits
+// for a first device-auth, and the tests wait for the pods they need); off for real clusters.
 func (s Stack) SkipAwait() bool {
 	if s.Cluster.SkipAwait != nil {
 		return *s.Cluster.SkipAwait
