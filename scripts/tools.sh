@@ -5,6 +5,7 @@
 # installs the provider plugins into $PULUMI_HOME under their exact versions.
 #
 # Usage: scripts/tools.sh [step...]   steps: pulumi plugins policy kube node staticcheck actionlint
+#        (node = node-kube + node-runtime)
 #        (default: pulumi plugins policy)
 # Idempotent: a step whose binaries exist for its key takes well under a second.
 set -euo pipefail
@@ -201,7 +202,11 @@ build_kube() {
 # local-path-provisioner; the project's node-config and cri-drain. runc, the CNI plugins,
 # iptables and conntrack come from Debian's packages (installed here when missing).
 build_node() {
-  node_packages
+  build_node_kube
+  build_node_runtime
+}
+
+build_node_kube() {
   local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
   local ver="" p
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -217,6 +222,11 @@ build_node() {
     fi
     link "$kdir/$cmd"
   done
+}
+
+build_node_runtime() {
+  node_packages
+  local cmd
   local cdir="$CLOUD_CODEX_CACHE/containerd/$(key tools/containerd "$CONTAINERD_VERSION")"
   mkdir -p "$cdir"
   for cmd in containerd containerd-shim-runc-v2 ctr; do
@@ -300,9 +310,11 @@ for s in "${steps[@]}"; do
     policy) run_step "policy pack" build_policy ;;
     kube) run_step "kube-apiserver/controller-manager/kubectl $KUBERNETES_VERSION, etcd $ETCD_VERSION" build_kube ;;
     node) run_step "node: kubelet/kube-proxy/kube-scheduler $KUBERNETES_VERSION, containerd $CONTAINERD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION" build_node ;;
+    node-kube) run_step "node: kubelet/kube-proxy/kube-scheduler $KUBERNETES_VERSION" build_node_kube ;;
+    node-runtime) run_step "node: containerd $CONTAINERD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION, Debian packages" build_node_runtime ;;
     staticcheck) run_step staticcheck build_staticcheck ;;
     actionlint) run_step actionlint build_actionlint ;;
-    *) say "tools: unknown step '$s' (steps: pulumi plugins policy kube node staticcheck actionlint)" ; exit 2 ;;
+    *) say "tools: unknown step '$s' (steps: pulumi plugins policy kube node node-kube node-runtime staticcheck actionlint)" ; exit 2 ;;
   esac
 done
 [ "$QUIET" = 1 ] || say "==> toolchain ready in $((SECONDS - total))s"
