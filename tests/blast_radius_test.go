@@ -305,7 +305,7 @@ func TestBlastRadiusOfConfigChanges(t *testing.T) {
 			s.litellm["authStorage"] = map[string]any{"size": "2Gi", "storageClass": "fast-ssd"}
 		}},
 		{"pool image and codex version", func(s *blastStack) {
-			s.litellm["image"] = "ghcr.io/berriai/litellm-non_root:main-v1.81.1-stable"
+			s.litellm["image"] = "ghcr.io/berriai/litellm-non_root:v1.88.3"
 			s.litellm["codexVersion"] = "0.172.0"
 		}},
 		{"every agent at once", func(s *blastStack) {

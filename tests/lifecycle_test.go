@@ -122,7 +122,10 @@ func TestStackLifecycleOnTheLocalAPIServer(t *testing.T) {
 			{"configmap", "litellm-config"}, {"service", "litellm"}, {"secret", "litellm-master-key"},
 			{"networkpolicy", "litellm"}, {"statefulset", "litellm-postgres"},
 		} {
-			require.False(t, exists(t, e2eNamespace, gone[0], gone[1]), "%s/%s should be deleted", gone[0], gone[1])
+			// With a node, a workload finishes deleting after its pods have stopped.
+			eventually(t, gone[0]+"/"+gone[1]+" deleted", 3*time.Minute, func() (bool, string) {
+				return !exists(t, e2eNamespace, gone[0], gone[1]), "still there"
+			})
 		}
 		for _, kept := range [][2]string{
 			{"pvc", "cloud-codex-cody"}, {"pvc", "cloud-codex-ada"}, {"pvc", "litellm-chatgpt-auth"},
