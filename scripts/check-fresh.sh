@@ -22,6 +22,7 @@ say() { echo "check-fresh: $*" >&2; }
 [ -z "$(git status --porcelain --untracked-files=no)" ] \
   || say "warning: uncommitted changes are NOT part of this check (it clones HEAD $(git rev-parse --short HEAD))"
 
+own_ports="$STATE_DIR/cluster/ports.env"
 work=$(mktemp -d "${TMPDIR:-/tmp}/cloud-codex-fresh.XXXXXX")
 clone="$work/cloud-codex"
 export GOMODCACHE="$work/gomodcache"
@@ -44,9 +45,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -f "$STATE_DIR/cluster/ports.env" ]; then
+if [ -f "$own_ports" ]; then
   say "stopping this checkout's cluster (one node per machine; data kept)"
-  scripts/cluster.sh down >&2
+  STATE_DIR="${own_ports%/cluster/ports.env}" scripts/cluster.sh down >&2
 fi
 
 say "cloning HEAD ($(git rev-parse --short HEAD)) into $clone; GOMODCACHE and CLOUD_CODEX_CACHE empty"
