@@ -145,6 +145,9 @@ node_ready() {
 
 node_up() {
   node_require_root
+  # A fresh state dir has none of the node's directories yet (the fresh-machine check found
+  # this: every earlier run had one left by a previous start).
+  mkdir -p "$NODE_DIR"
   step="node: claim"
   node_claim
   step="node: sysctls"
