@@ -8,9 +8,13 @@
 #      pulumi up for N agents, the floor fixture (tests/fixtures/floor) with as many plain
 #      ConfigMaps, and kubectl apply --server-side of the same rendered manifests; median,
 #      min, max and ratios. BENCH_CLI=0 skips it.
+#   3. Growth (issue 19): a new stack's first preview and first up (creates) at N agents,
+#      t(N)/t(100). BENCH_GROWTH (default "10,100,250"; add 500, ~10 min more here; "off"
+#      skips), BENCH_GROWTH_RUNS (default 3), BENCH_GROWTH_CHECKPOINTS=1 adds the same runs
+#      with Pulumi's per-step state saves (quadratic: keep N small).
 #
 # Environment: BENCH_RUNS (runs per variant, default 5), BENCH_N (agent counts, default
-# "1,10,100"), BENCH_KEEP=1 (keep the cc-bench-* namespaces), BENCH_GO, BENCH_CLI.
+# "1,10,100"; "off" skips the no-op rounds), BENCH_KEEP=1 (keep the cc-bench-* namespaces), BENCH_GO, BENCH_CLI.
 # Quick run: BENCH_N=1,10 BENCH_RUNS=2 make bench. N=100 takes a long while on 2 cores.
 # Results: stdout, and $STATE_DIR/bench/bench-<time>.{json,md}.
 set -euo pipefail

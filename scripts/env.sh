@@ -37,6 +37,15 @@ export CLOUD_CODEX_PROGRAM_CACHE="${CLOUD_CODEX_PROGRAM_CACHE:-$CLOUD_CODEX_CACH
 # at 400 a no-op preview of 100 agents takes 18 % less time for ~40 % more peak memory
 # (docs/performance.md). scripts/pulumi.sh, scripts/bench.sh and the e2e suite apply it.
 export PULUMI_GOGC="${PULUMI_GOGC:-400}"
+# Pulumi's default saves the whole state after every resource step, and in a preview it
+# serializes the whole state after every step and throws it away (pulumi v3.274.1,
+# pkg/backend/diy/backend.go: DiscardPersister; pkg/backend/snapshot.go: saveSnapshot). Each
+# save costs O(resources), so a first preview or up costs O(resources²): 500 agents took
+# >15 min to preview. With this set, the state is saved once, when the operation ends
+# (also on an error or Ctrl-C); a preview loses nothing. What an `up` killed with -9 leaves
+# and how the next `make up` recovers: docs/performance.md#checkpoints. false restores the
+# per-step saves.
+export PULUMI_SKIP_CHECKPOINTS="${PULUMI_SKIP_CHECKPOINTS:-true}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # The dev stack's state lives in a file backend inside the state dir. A real stack sets its

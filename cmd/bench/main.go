@@ -16,7 +16,9 @@
 //	floor-up           pulumi up of the floor fixture, no-op
 //	kubectl            kubectl apply --server-side of the rendered manifests, no-op
 //
-// Every pulumi run passes --expect-no-changes: a run that would change something fails the
+// Then, for every N in BENCH_GROWTH, a new stack's first preview and first up (growth.go).
+//
+// Every no-op pulumi run passes --expect-no-changes: a run that would change something fails the
 // bench instead of being timed. It prints median, min and max per variant and the ratios
 // (ours / floor, with policy / without, time(N) / time(previous N), ours / kubectl), and
 // writes them with the machine's description to $STATE_DIR/bench/ (JSON and Markdown).
@@ -82,6 +84,9 @@ type Report struct {
 	Machine Machine   `json:"machine"`
 	Runs    int       `json:"runs"`
 	Results []*Result `json:"results"`
+	// Growth holds the first-preview and first-up runs (growth.go), GrowthRuns per N.
+	Growth     []*GrowthResult `json:"growth,omitempty"`
+	GrowthRuns int             `json:"growthRuns,omitempty"`
 }
 
 type bench struct {
@@ -104,7 +109,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	ns, err := parseNs(envOr("BENCH_N", "1,10,100"))
+	var ns []int
+	if spec := envOr("BENCH_N", "1,10,100"); spec != "0" && spec != "off" {
+		if ns, err = parseNs("BENCH_N", spec); err != nil {
+			return err
+		}
+	}
+	growthNs, growthRuns, growthCheckpoints, err := growthConfig()
 	if err != nil {
 		return err
 	}
@@ -163,6 +174,16 @@ func run() error {
 		}
 		if err != nil {
 			return fmt.Errorf("at %d agents: %w", n, err)
+		}
+	}
+	report.GrowthRuns = growthRuns
+	for _, n := range growthNs {
+		res, err := b.growth(ctx, n, growthRuns, growthCheckpoints)
+		if res != nil {
+			report.Growth = append(report.Growth, res)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	report.Machine.LoadAfter = loadAvg()
@@ -351,10 +372,18 @@ func (b *bench) kubectlApply(ctx context.Context, path string) (time.Duration, e
 // timed runs a command to completion and returns its wall time; on failure, the error
 // carries the end of its output.
 func (b *bench) timed(ctx context.Context, dir, bin string, args ...string) (time.Duration, error) {
+	return b.timedEnv(ctx, dir, nil, bin, args...)
+}
+
+// timedEnv is timed with extra environment entries on top of this process's.
+func (b *bench) timedEnv(ctx context.Context, dir string, env []string, bin string, args ...string) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -429,19 +458,19 @@ func envInt(key string, def int) (int, error) {
 	return n, nil
 }
 
-// parseNs parses BENCH_N: positive agent counts, comma- or space-separated, in the order
-// given (ratios compare each N with the one before it).
-func parseNs(s string) ([]int, error) {
+// parseNs parses a list of agent counts (BENCH_N, BENCH_GROWTH): positive, comma- or
+// space-separated, in the order given (ratios compare each N with the one before it).
+func parseNs(key, s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
 		n, err := strconv.Atoi(f)
 		if err != nil || n < 1 {
-			return nil, fmt.Errorf("BENCH_N=%q: %q is not a positive agent count", s, f)
+			return nil, fmt.Errorf("%s=%q: %q is not a positive agent count", key, s, f)
 		}
 		out = append(out, n)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("BENCH_N=%q: no agent counts", s)
+		return nil, fmt.Errorf("%s=%q: no agent counts", key, s)
 	}
 	return out, nil
 }

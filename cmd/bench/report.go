@@ -22,6 +22,17 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "Machine: %d CPUs (%s), MemTotal %s; %s; %s; Kubernetes %s, pulumi-kubernetes %s; GOGC %s; program cache %s; commit %s; load average before %s, after %s.\n\n",
 		m.CPUs, m.CPUModel, m.MemTotal, m.Go, firstLine(m.Pulumi), m.Kubernetes, m.Provider, m.GOGC, m.ProgramCache, m.Commit, m.LoadBefore, m.LoadAfter)
 
+	if len(r.Results) > 0 {
+		b.WriteString(r.noopMarkdown())
+		b.WriteString(r.targets())
+	}
+	b.WriteString(growthMarkdown(r.Growth, r.GrowthRuns))
+	return b.String()
+}
+
+// noopMarkdown renders the no-op rounds: timings, single runs, ratios and scaling.
+func (r *Report) noopMarkdown() string {
+	var b strings.Builder
 	fmt.Fprintf(&b, "Wall time, median (min–max) of %d runs. Every run is a no-op (--expect-no-changes).\n\n", r.Runs)
 	b.WriteString("| N agents | objects | preview + policy | preview, no policy | floor preview | up + policy | floor up | kubectl apply --server-side |\n")
 	b.WriteString("|---:|---:|---|---|---|---|---|---|\n")
@@ -68,7 +79,6 @@ func (r *Report) Markdown() string {
 		}
 	}
 
-	b.WriteString(r.targets())
 	return b.String()
 }
 

@@ -27,11 +27,11 @@ func TestRatio(t *testing.T) {
 }
 
 func TestParseNs(t *testing.T) {
-	ns, err := parseNs("1,10, 100")
+	ns, err := parseNs("BENCH_N", "1,10, 100")
 	require.NoError(t, err)
 	require.Equal(t, []int{1, 10, 100}, ns)
 	for _, bad := range []string{"", "0", "ten", "1,-3"} {
-		_, err := parseNs(bad)
+		_, err := parseNs("BENCH_N", bad)
 		require.Error(t, err, bad)
 	}
 }
@@ -59,4 +59,36 @@ func TestMarkdownReportsTargets(t *testing.T) {
 	require.Contains(t, md, "policy overhead: 1.25× (target ≤ 1.10×) — NOT met")
 	require.Contains(t, md, "preview time(100) / time(10): 5.00× (target ≤ 10.00×) — met")
 	require.True(t, strings.Contains(md, "| 100 | 10 | 10.0× | 10.0× |"), md)
+}
+
+func TestGrowthMarkdownRatiosAgainst100(t *testing.T) {
+	sum := func(v float64) Summary { return Summary{Runs: 3, Median: v, Min: v, Max: v} }
+	r := &Report{Runs: 5, GrowthRuns: 3, Growth: []*GrowthResult{
+		{Agents: 10, Resources: 80, Summary: map[string]Summary{gPreview: sum(3), gUp: sum(10)}},
+		{Agents: 100, Resources: 725, Summary: map[string]Summary{gPreview: sum(8), gUp: sum(40)}},
+		{Agents: 500, Resources: 3500, Summary: map[string]Summary{gPreview: sum(40), gUp: sum(260)}},
+	}}
+	md := r.Markdown()
+	require.NotContains(t, md, "no-op", "no no-op rounds were run")
+	require.Contains(t, md, "| 500 | 3500 | 5.0× | 40.0 s (40.0 s–40.0 s) | 5.00× | 260 s (260 s–260 s) | 6.50× |")
+	require.Contains(t, md, "first preview: t(500)/t(100) = 5.00×, target ≤ 6×: met")
+	require.Contains(t, md, "first up: t(500)/t(100) = 6.50×, target ≤ 6×: **not met**")
+	require.NotContains(t, md, "per-step saves", "that variant was not run")
+}
+
+func TestGrowthConfig(t *testing.T) {
+	t.Setenv("BENCH_GROWTH", "off")
+	ns, _, _, err := growthConfig()
+	require.NoError(t, err)
+	require.Empty(t, ns)
+	t.Setenv("BENCH_GROWTH", "100,500")
+	t.Setenv("BENCH_GROWTH_CHECKPOINTS", "1")
+	ns, runs, checkpoints, err := growthConfig()
+	require.NoError(t, err)
+	require.Equal(t, []int{100, 500}, ns)
+	require.Equal(t, 3, runs)
+	require.True(t, checkpoints)
+	t.Setenv("BENCH_GROWTH", "100,x")
+	_, _, _, err = growthConfig()
+	require.ErrorContains(t, err, "BENCH_GROWTH=")
 }
