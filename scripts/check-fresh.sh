@@ -28,7 +28,11 @@ clone="$work/cloud-codex"
 export GOMODCACHE="$work/gomodcache"
 export CLOUD_CODEX_CACHE="$work/cache"
 [ "${CHECK_FRESH_COLD_BUILD:-0}" = 1 ] && export GOCACHE="$work/gocache"
-# The clone has its own state dir (and Pulumi home, backend, program cache, cluster).
+# The clone has its own state dir (and Pulumi home, backend, program cache, cluster). This
+# checkout's tool links leave PATH too: tools.sh honours a pulumi it finds on PATH outside
+# its own cache, and ours would have spared the clone its CLI build (it did, once).
+PATH=$(tr ':' '\n' <<<"$PATH" | grep -vxF "$TOOLS_BIN" | paste -sd: -)
+export PATH
 unset STATE_DIR TOOLS_BIN PULUMI_HOME PULUMI_BACKEND_URL CLOUD_CODEX_PROGRAM_CACHE KUBECONFIG
 
 cleanup() {
@@ -57,6 +61,9 @@ t=$SECONDS
 say "make up"
 make up
 say "make up passed in $((SECONDS - t))s"
+# A fresh machine builds its own CLI; one found elsewhere means this check tested less.
+cli=$(readlink -f .state/bin/pulumi)
+[[ "$cli" == "$CLOUD_CODEX_CACHE"/* ]] || { say "the clone used a pulumi outside its empty cache ($cli)"; exit 1; }
 t=$SECONDS
 say "make test"
 make test
