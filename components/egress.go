@@ -19,14 +19,14 @@ const DefaultAgentEgressPolicyName = "cloud-codex-agent-egress"
 // expressed, so each destination is listed as the CIDRs it resolves to.
 type EgressRule struct {
 	// CIDR of the destination, e.g. "203.0.113.10/32". Required.
-	CIDR string
+	CIDR string `json:"cidr"`
 	// Except are CIDRs inside CIDR that stay closed (e.g. a cloud metadata endpoint,
 	// "169.254.169.254/32", inside "0.0.0.0/0").
-	Except []string
+	Except []string `json:"except"`
 	// Ports opened on that block. Default [443].
-	Ports []int
+	Ports []int `json:"ports"`
 	// Protocol of Ports: TCP (default), UDP or SCTP.
-	Protocol string
+	Protocol string `json:"protocol"`
 }
 
 // AgentEgressArgs configures the default-deny egress policy of the stack's agent pods.

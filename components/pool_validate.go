@@ -37,10 +37,10 @@ func (a LiteLLMAuthPoolArgs) PoolSecrets() map[string]string {
 // validateImage: the image must be a pinned reference, and new enough for the chatgpt/
 // models the pool serves (defaulted args).
 func (a LiteLLMAuthPoolArgs) validateImage() []error {
-	if err := CheckPinnedImage("Image", a.Image, DefaultLiteLLMImage); err != nil {
+	if err := CheckPinnedImage("image", a.Image, DefaultLiteLLMImage); err != nil {
 		return []error{err}
 	}
-	if err := checkLiteLLMImageServesChatGPT("Image", a.Image, a.Models); err != nil {
+	if err := checkLiteLLMImageServesChatGPT("image", a.Image, a.Models); err != nil {
 		return []error{err}
 	}
 	return nil

@@ -34,10 +34,7 @@ func (s Stack) PoolArgs() components.LiteLLMAuthPoolArgs {
 		Upstream:         components.AuthPoolUpstream{ChatGPTAPIBase: l.Upstream.ChatGPTAPIBase, OAuthTokenURL: l.Upstream.OAuthTokenURL},
 	}
 	if l.Resources != nil {
-		args.Resources = &components.ResourcesArgs{
-			CPURequest: l.Resources.Requests.CPU, MemoryRequest: l.Resources.Requests.Memory,
-			CPULimit: l.Resources.Limits.CPU, MemoryLimit: l.Resources.Limits.Memory,
-		}
+		args.Resources = l.Resources
 	}
 	if r := l.Database.ExistingSecret; r != nil {
 		args.Database.ExistingSecret = &components.AuthPoolSecretRef{Name: r.Name, Key: r.Key}

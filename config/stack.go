@@ -119,13 +119,4 @@ type RunnerGit struct {
 }
 
 // Resources are container requests and limits.
-type Resources struct {
-	Requests ResourceList `json:"requests"`
-	Limits   ResourceList `json:"limits"`
-}
-
-// ResourceList is cpu and memory.
-type ResourceList struct {
-	CPU    string `json:"cpu"`
-	Memory string `json:"memory"`
-}
+type Resources = components.ResourcesArgs
