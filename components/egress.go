@@ -31,28 +31,29 @@ type EgressRule struct {
 
 // AgentEgressArgs configures the default-deny egress policy of the stack's agent pods.
 type AgentEgressArgs struct {
-	// Namespace of the agents.
-	Namespace string
+	// Namespace of the agents. Config: the stack's namespace.
+	Namespace string `json:"-"`
 	// Name of the NetworkPolicy. Default DefaultAgentEgressPolicyName.
-	Name string
+	Name string `json:"-"`
 	// AgentSelector selects the agent pods (and their key registration Jobs). Default
 	// DefaultAgentSelector().
-	AgentSelector map[string]string
+	AgentSelector map[string]string `json:"-"`
 	// LiteLLMSelector selects the auth pool's pods (LiteLLMAuthPool.PodSelector), reached on
 	// LiteLLMPort. Required.
-	LiteLLMSelector map[string]string
+	LiteLLMSelector map[string]string `json:"-"`
 	// LiteLLMPort is LiteLLM's container port. Default AuthPoolPort.
-	LiteLLMPort int
+	LiteLLMPort int `json:"-"`
 	// PlatformAPI is the agent platform's API (registry.apiUrl) as CIDRs.
-	PlatformAPI []EgressRule
+	PlatformAPI []EgressRule `json:"platformApi"`
 	// NPMRegistry is the npm registry the install step reaches (codex, runner packages,
 	// runner.git's install command), as CIDRs.
-	NPMRegistry []EgressRule
+	NPMRegistry []EgressRule `json:"npmRegistry"`
 	// Allow are the operator's other destinations: MCP servers, the runner.git host, a
 	// node-local DNS cache outside kube-system, ...
-	Allow []EgressRule
-	// SkipAwait marks the policy ready at once (API-only clusters).
-	SkipAwait bool
+	Allow []EgressRule `json:"allow"`
+	// SkipAwait marks the policy ready at once (API-only clusters). Config: the stack's
+	// cluster.skipAwait.
+	SkipAwait bool `json:"-"`
 }
 
 // Validate checks the rules; field names are relative to the stack's egress key.

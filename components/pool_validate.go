@@ -53,3 +53,15 @@ func (a LiteLLMAuthPoolArgs) ObjectNames() []string {
 	return []string{n.deployment, n.service, n.networkPolicy, n.masterKey, n.saltKey, n.config, n.source,
 		n.scripts, n.authClaim, n.databaseSecret, n.postgres, n.postgresPassword, n.postgresNetworkPolicy}
 }
+
+// ResponsesAliases are the responses-path aliases the pool serves once defaults apply: the
+// only models an agent may ask for.
+func (a LiteLLMAuthPoolArgs) ResponsesAliases() []string {
+	var out []string
+	for _, m := range a.withDefaults().Models {
+		if m.Path == AuthPoolResponsesPath {
+			out = append(out, m.Alias)
+		}
+	}
+	return out
+}

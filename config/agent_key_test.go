@@ -33,7 +33,7 @@ func TestOperatorManagedKeysNeedNoRegistrar(t *testing.T) {
 		"registry": {"apiUrl": "https://api.example.com", "podId": "pod-1"}}]`
 	s, err := Load(values)
 	require.NoError(t, err)
-	args := s.AgentArgs(0, nil)
+	args := s.Agents[0]
 	require.False(t, args.LiteLLM.KeyManaged())
 	require.Equal(t, components.SecretRef{Name: "my-key", Key: "value"}, args.LiteLLM.KeySecret)
 	_, ok := s.KeyRegistrarArgs()

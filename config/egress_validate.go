@@ -1,0 +1,8 @@
+package config
+
+func (s Stack) validateEgress() error {
+	if err := s.Egress.Validate(); err != nil {
+		return atPath(Namespace+":egress", err)
+	}
+	return nil
+}
