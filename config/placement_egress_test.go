@@ -36,7 +36,7 @@ func TestPlacementRunnerGitModelsAndEgressMapToTheComponents(t *testing.T) {
 	require.Equal(t, "kubernetes.io/arch", a.Placement.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions[0].Key)
 	require.Equal(t, "agents", a.Placement.PriorityClassName)
 
-	p := s.PoolArgs()
+	p := s.LiteLLM
 	require.Equal(t, map[string]string{"pool": "dev"}, p.Placement.NodeSelector)
 	require.Equal(t, &components.SecretRef{Name: "openai-key", Key: "api-key"}, p.Models[1].APIKeySecret)
 	require.Equal(t, "codex-cli/gpt-5.4", p.EffectiveResponsesAlias())
