@@ -327,3 +327,8 @@ func (a CloudCodexAgentArgs) Validate() error { return a.withDefaults().validate
 
 // EffectiveModel is the model the agent asks for once defaults apply.
 func (a CloudCodexAgentArgs) EffectiveModel() string { return a.withDefaults().Codex.Model }
+
+// WithDefaults returns the args as NewCloudCodexAgent uses them, every default filled in
+// (withDefaults), for callers that show effective values, such as the config reference's
+// test.
+func (a CloudCodexAgentArgs) WithDefaults() CloudCodexAgentArgs { return a.withDefaults() }

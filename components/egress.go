@@ -161,18 +161,22 @@ func NewAgentEgressPolicy(ctx *pulumi.Context, args AgentEgressArgs, opts ...pul
 	}, opts...)
 }
 
+// WithDefaults returns the rule with its defaults filled in: TCP, port 443.
+func (r EgressRule) WithDefaults() EgressRule {
+	if r.Protocol == "" {
+		r.Protocol = "TCP"
+	}
+	if len(r.Ports) == 0 {
+		r.Ports = []int{443}
+	}
+	return r
+}
+
 func (r EgressRule) rule() *networkingv1.NetworkPolicyEgressRuleArgs {
-	protocol := r.Protocol
-	if protocol == "" {
-		protocol = "TCP"
-	}
-	ports := r.Ports
-	if len(ports) == 0 {
-		ports = []int{443}
-	}
+	r = r.WithDefaults()
 	var np networkingv1.NetworkPolicyPortArray
-	for _, p := range ports {
-		np = append(np, &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String(protocol), Port: pulumi.Int(p)})
+	for _, p := range r.Ports {
+		np = append(np, &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String(r.Protocol), Port: pulumi.Int(p)})
 	}
 	block := &networkingv1.IPBlockArgs{Cidr: pulumi.String(r.CIDR)}
 	if len(r.Except) > 0 {

@@ -65,3 +65,8 @@ func (a LiteLLMAuthPoolArgs) ResponsesAliases() []string {
 	}
 	return out
 }
+
+// WithDefaults returns the args as NewLiteLLMAuthPool uses them, every default filled in
+// (withDefaults), for callers that show effective values, such as the config reference's
+// test.
+func (a LiteLLMAuthPoolArgs) WithDefaults() LiteLLMAuthPoolArgs { return a.withDefaults() }
