@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"cloud-codex/components"
@@ -16,23 +17,36 @@ type KeyError struct {
 
 func (e *KeyError) Error() string { return fmt.Sprintf("config %s: %s", e.Path, e.Msg) }
 
-// atPath puts a component's field errors under prefix, the config key the component's args
-// were decoded from. The args' fields are the config keys, so a field path is already the
-// key path below prefix. Joined errors are mapped one by one: every invalid field is
-// reported.
-func atPath(prefix string, err error) error {
+// atPath puts the field errors of a component whose args (of type t) were decoded from the
+// config key prefix under that key. The args' fields are the config keys, so a field path
+// is already the key path below prefix. Joined errors are mapped one by one: every invalid
+// field is reported. An error on a field that is no config key (json:"-") is about a value
+// the stack handed the component, such as its namespace, which is reported at its own key
+// already; it is dropped rather than shown at a key the user cannot set.
+func atPath(prefix string, t reflect.Type, err error) error {
 	if errs, ok := joined(err); ok {
 		out := make([]error, len(errs))
 		for i, e := range errs {
-			out[i] = atPath(prefix, e)
+			out[i] = atPath(prefix, t, e)
 		}
 		return errors.Join(out...)
 	}
 	var fe *components.FieldError
 	if errors.As(err, &fe) {
+		if _, isKey := jsonFields(t)[topKey(fe.Field)]; !isKey {
+			return nil
+		}
 		return &KeyError{Path: joinKey(prefix, fe.Field), Msg: fmt.Sprintf("invalid value %v: %s", fe.Value, fe.Fix)}
 	}
 	return &KeyError{Path: prefix, Msg: err.Error()}
+}
+
+// topKey is the first key of a field path: "models" of "models[0].alias".
+func topKey(field string) string {
+	if i := strings.IndexAny(field, ".["); i >= 0 {
+		return field[:i]
+	}
+	return field
 }
 
 // joinKey appends a relative key path (which may start with a [index] or ["key"]) to prefix.

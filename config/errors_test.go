@@ -62,3 +62,17 @@ func TestShapeCheckDefersToCustomDecoders(t *testing.T) {
 	require.Error(t, err)
 	require.True(t, strings.HasPrefix(err.Error(), "config k.size: "), err.Error())
 }
+
+// The namespace every component takes from the stack is reported once, at its own key, not
+// again at keys the user cannot set (litellm.namespace, agents[0].namespace).
+func TestAStackValueIsReportedOnlyAtItsOwnKey(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:namespace"] = "Agents"
+	values["cloud-codex:egress"] = `{"allow": [{"cidr": "10.0.0.1/8"}]}`
+	_, err := Load(values)
+	require.Error(t, err)
+	lines := strings.Split(err.Error(), "\n")
+	require.Len(t, lines, 2, err.Error())
+	require.True(t, strings.HasPrefix(lines[0], "config cloud-codex:namespace: "), lines[0])
+	require.True(t, strings.HasPrefix(lines[1], "config cloud-codex:egress.allow[0].cidr: "), lines[1])
+}

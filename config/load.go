@@ -90,7 +90,7 @@ func (s Stack) validate() error {
 		}
 	}
 	if err := components.CheckDNSLabel("namespace", s.Namespace, 63); err != nil {
-		add(atPath(Namespace+":", err))
+		add(atPath(Namespace+":", reflect.TypeOf(s), err))
 	}
 	for _, l := range []struct{ key, v string }{
 		{"enforce", s.Cluster.PodSecurity.Enforce}, {"warn", s.Cluster.PodSecurity.Warn}, {"audit", s.Cluster.PodSecurity.Audit},
@@ -102,7 +102,7 @@ func (s Stack) validate() error {
 	}
 	errs = append(errs, s.validateCluster()...)
 	if err := s.LiteLLM.Validate(); err != nil {
-		add(atPath(Namespace+":litellm", err))
+		add(atPath(Namespace+":litellm", reflect.TypeOf(s.LiteLLM), err))
 	}
 	errs = append(errs, s.validateObjectNames()...)
 	add(s.validateEgress())
@@ -118,7 +118,7 @@ func (s Stack) validate() error {
 			seen[a.Name] = i
 		}
 		if err := a.Validate(); err != nil {
-			add(atPath(prefix, err))
+			add(atPath(prefix, reflect.TypeOf(a), err))
 		}
 		// The agent's model must be a responses-path alias the pool serves; otherwise every
 		// call fails (or, with a fallback, silently goes elsewhere).
