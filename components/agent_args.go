@@ -19,7 +19,9 @@ const MaxAgentNameLen = 30
 const AgentIdentityName = "codex"
 
 // CloudCodexAgentArgs is the public surface of CloudCodexAgent. Zero values take the
-// documented defaults (filled in withDefaults).
+// documented defaults (filled in withDefaults). It is also one entry of the stack config's
+// agents key: the json tags are the keys (docs/config-reference.md); fields tagged json:"-"
+// are not config, and the stack or main.go fills them.
 type CloudCodexAgentArgs struct {
 	// Name of the agent: a DNS-1123 label of at most 30 characters. It is also the agent's
 	// instanceId in the platform registry.
@@ -93,7 +95,8 @@ type MCPServerArgs struct {
 type AgentLiteLLMArgs struct {
 	// BaseURL of LiteLLM's OpenAI-compatible API (".../v1"), normally LiteLLMAuthPool.BaseURL.
 	BaseURL pulumi.StringInput `json:"-"`
-	// DefaultModel is used when Codex.Model is empty: the pool's responses-path alias.
+	// DefaultModel is used when Codex.Model is empty: the pool's responses-path alias
+	// (config: litellm.responsesAlias, defaulted).
 	DefaultModel string `json:"-"`
 	// KeySecret holds the agent's LiteLLM virtual key. Default
 	// {cloud-codex-<name>-litellm-key, key}. Optional at boot: the pod starts without it

@@ -157,15 +157,19 @@ func DefaultLiteLLMResources() ResourcesArgs {
 	return requestsAndLimits("250m", "1Gi", "2", "2Gi")
 }
 
-// LiteLLMAuthPoolArgs configures NewLiteLLMAuthPool. Zero values mean "the default".
+// LiteLLMAuthPoolArgs configures NewLiteLLMAuthPool. Zero values mean "the default". It is
+// also the stack config's litellm key: the json tags are the keys (docs/config-reference.md);
+// fields tagged json:"-" are not config, and the stack or main.go fills them.
 type LiteLLMAuthPoolArgs struct {
 	// Namespace all objects go to. It must already exist (main creates it). Required.
+	// Config: the stack's namespace.
 	Namespace string `json:"-"`
 	// Name of the Kubernetes objects (Deployment, Service, ...). The Service name is part
 	// of the agents' base URL. Default "litellm".
 	Name string `json:"name"`
 	// SkipAwait adds the pulumi.com/skipAwait annotation to every object (API-only
-	// clusters, where nothing ever becomes ready). Default false.
+	// clusters, where nothing ever becomes ready). Default false. Config: the stack's
+	// cluster.skipAwait.
 	SkipAwait bool `json:"-"`
 
 	// Image is the LiteLLM image, pinned by tag. Default DefaultLiteLLMImage (non-root).

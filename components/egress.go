@@ -29,7 +29,8 @@ type EgressRule struct {
 	Protocol string `json:"protocol"`
 }
 
-// AgentEgressArgs configures the default-deny egress policy of the stack's agent pods.
+// AgentEgressArgs configures the default-deny egress policy of the stack's agent pods. Its
+// json-tagged fields are the stack config's egress key (beside egress.enabled).
 type AgentEgressArgs struct {
 	// Namespace of the agents. Config: the stack's namespace.
 	Namespace string `json:"-"`
