@@ -42,28 +42,29 @@ func program(ctx *pulumi.Context) error {
 	}
 	inNamespace := pulumi.DependsOn([]pulumi.Resource{ns})
 
-	pool, err := components.NewLiteLLMAuthPool(ctx, "litellm", stack.PoolArgs(), pulumi.Providers(provider), inNamespace)
+	pool, err := components.NewLiteLLMAuthPool(ctx, "litellm", stack.LiteLLM, pulumi.Providers(provider), inNamespace)
 	if err != nil {
 		return err
 	}
 	if stack.EgressEnabled() && len(stack.Agents) > 0 {
-		if _, err := components.NewAgentEgressPolicy(ctx, stack.EgressArgs(pool.PodSelector), pulumi.Providers(provider), inNamespace); err != nil {
+		egress := stack.Egress.AgentEgressArgs
+		egress.LiteLLMSelector = pool.PodSelector
+		if _, err := components.NewAgentEgressPolicy(ctx, egress, pulumi.Providers(provider), inNamespace); err != nil {
 			return err
 		}
 		if len(stack.Egress.PlatformAPI) == 0 || len(stack.Egress.NPMRegistry) == 0 {
 			_ = ctx.Log.Warn(egressWarning, nil)
 		}
 	}
-	wiring := config.AgentWiring{
-		BaseURL:         pool.BaseURL,
-		MasterKeySecret: components.SecretKeyInput{Name: pool.MasterKeySecretName, Key: pool.MasterKeySecretKey},
-	}
+	// Every agent reaches LiteLLM at the pool's URL, and its key registration Job (with a
+	// Pulumi-managed key) authenticates with the pool's master key using the registrar's source.
+	var registrarSource, scriptsConfigMap pulumi.StringInput
 	if args, ok := stack.KeyRegistrarArgs(); ok {
 		registrar, err := components.NewLiteLLMKeyRegistrar(ctx, "key-registrar", args, pulumi.Providers(provider), inNamespace)
 		if err != nil {
 			return err
 		}
-		wiring.RegistrarSource = registrar.SourceConfigMapName
+		registrarSource = registrar.SourceConfigMapName
 	}
 	if len(stack.Agents) > 0 {
 		// One scripts ConfigMap for every agent (the scripts are the same), not one each.
@@ -72,12 +73,15 @@ func program(ctx *pulumi.Context) error {
 		if err != nil {
 			return err
 		}
-		wiring.Scripts = scripts.ConfigMapName
+		scriptsConfigMap = scripts.ConfigMapName
 	}
 	agents := make([]*components.CloudCodexAgent, len(stack.Agents))
-	for i, a := range stack.Agents {
-		agents[i], err = components.NewCloudCodexAgent(ctx, a.Name, stack.WiredAgentArgs(i, wiring),
-			pulumi.Providers(provider), inNamespace)
+	for i, args := range stack.Agents {
+		args.LiteLLM.BaseURL = pool.BaseURL
+		args.LiteLLM.MasterKeySecret = components.SecretKeyInput{Name: pool.MasterKeySecretName, Key: pool.MasterKeySecretKey}
+		args.LiteLLM.RegistrarSource = registrarSource
+		args.Scripts = scriptsConfigMap
+		agents[i], err = components.NewCloudCodexAgent(ctx, args.Name, args, pulumi.Providers(provider), inNamespace)
 		if err != nil {
 			return err
 		}

@@ -19,105 +19,109 @@ const MaxAgentNameLen = 30
 const AgentIdentityName = "codex"
 
 // CloudCodexAgentArgs is the public surface of CloudCodexAgent. Zero values take the
-// documented defaults (filled in withDefaults).
+// documented defaults (filled in withDefaults). It is also one entry of the stack config's
+// agents key: the json tags are the keys (docs/config-reference.md); fields tagged json:"-"
+// are not config, and the stack or main.go fills them.
 type CloudCodexAgentArgs struct {
 	// Name of the agent: a DNS-1123 label of at most 30 characters. It is also the agent's
 	// instanceId in the platform registry.
-	Name string
-	// Namespace the agent's objects live in (it must exist).
-	Namespace string
+	Name string `json:"name"`
+	// Namespace the agent's objects live in (it must exist). Config: the stack's namespace.
+	Namespace string `json:"-"`
 	// Replicas: 1 runs the agent, 0 parks it (its PVC and state stay). Default 1. More
 	// than 1 is refused: the state PVC is ReadWriteOnce, one writer.
-	Replicas *int
+	Replicas *int `json:"replicas"`
 	// Storage of the agent's state PVC mounted at /state.
-	Storage AgentStorageArgs
+	Storage AgentStorageArgs `json:"storage"`
 	// Codex CLI settings.
-	Codex AgentCodexArgs
+	Codex AgentCodexArgs `json:"codex"`
 	// LiteLLM connection: every model call goes there.
-	LiteLLM AgentLiteLLMArgs
+	LiteLLM AgentLiteLLMArgs `json:"litellm"`
 	// Registry is the agent platform the agent works for.
-	Registry AgentRegistryArgs
+	Registry AgentRegistryArgs `json:"registry"`
 	// Runner is what runs after boot.
-	Runner AgentRunnerArgs
+	Runner AgentRunnerArgs `json:"runner"`
 	// Image of the agent container, pinned by tag. Default node:22-bookworm-slim (codex
 	// is a Node.js package). It must provide sh, node and npm and a uid-1000 user.
-	Image string
+	Image string `json:"image"`
 	// Resources of the agent container. Default requests 50m/256Mi, limits 500m/2Gi.
-	Resources ResourcesArgs
+	Resources ResourcesArgs `json:"resources"`
 	// Env is extra literal environment for the runner. Credentials do not belong here:
 	// names this program sets, and ChatGPT/OpenAI credential names, are refused.
-	Env map[string]string
-	// SkipAwait marks every object ready at once (API-only clusters). Default false.
-	SkipAwait bool
+	Env map[string]string `json:"env"`
+	// SkipAwait marks every object ready at once (API-only clusters). Default false. Config:
+	// the stack's cluster.skipAwait.
+	SkipAwait bool `json:"-"`
 	// Placement of the agent's pods (and of its key registration Job): node selector,
 	// tolerations, affinity, priority class. Default: none.
-	Placement PlacementArgs
+	Placement PlacementArgs `json:"placement"`
 	// Scripts is the ConfigMap of the agent pod's scripts shared by the stack's agents
 	// (CloudCodexAgentScripts.ConfigMapName; it carries the dependency). nil: the agent
 	// declares its own ConfigMap cloud-codex-<name>-scripts (a standalone agent).
-	Scripts pulumi.StringInput
+	Scripts pulumi.StringInput `json:"-"`
 }
 
 // AgentStorageArgs sizes the state PVC.
 type AgentStorageArgs struct {
 	// Size of the PVC. Default 1Gi. Growing it later expands in place where the storage
 	// class allows; the PVC is never replaced.
-	Size string
+	Size string `json:"size"`
 	// StorageClass; empty uses the cluster default.
-	StorageClass string
+	StorageClass string `json:"storageClass"`
 }
 
 // AgentCodexArgs configures the codex CLI.
 type AgentCodexArgs struct {
 	// Version of @openai/codex, pinned. Default 0.171.0.
-	Version string
+	Version string `json:"version"`
 	// Model is the LiteLLM alias codex asks for. Default: LiteLLM.DefaultModel (the auth
 	// pool's responses-path alias).
-	Model string
+	Model string `json:"model"`
 	// MCPServers codex may start, by id.
-	MCPServers map[string]MCPServerArgs
+	MCPServers map[string]MCPServerArgs `json:"mcpServers"`
 }
 
 // MCPServerArgs is one MCP server. MCP children do not inherit codex's environment, so
 // everything they need is passed explicitly: Env for plain values, SecretEnv for values
 // from Secrets (they reach the pod env and are forwarded by name, never written to config).
 type MCPServerArgs struct {
-	Command   string
-	Args      []string
-	Env       map[string]string
-	SecretEnv map[string]SecretRef
+	Command   string               `json:"command"`
+	Args      []string             `json:"args"`
+	Env       map[string]string    `json:"env"`
+	SecretEnv map[string]SecretRef `json:"secretEnv"`
 }
 
 // AgentLiteLLMArgs connects the agent to LiteLLM.
 type AgentLiteLLMArgs struct {
 	// BaseURL of LiteLLM's OpenAI-compatible API (".../v1"), normally LiteLLMAuthPool.BaseURL.
-	BaseURL pulumi.StringInput
-	// DefaultModel is used when Codex.Model is empty: the pool's responses-path alias.
-	DefaultModel string
+	BaseURL pulumi.StringInput `json:"-"`
+	// DefaultModel is used when Codex.Model is empty: the pool's responses-path alias
+	// (config: litellm.responsesAlias, defaulted).
+	DefaultModel string `json:"-"`
 	// KeySecret holds the agent's LiteLLM virtual key. Default
 	// {cloud-codex-<name>-litellm-key, key}. Optional at boot: the pod starts without it
 	// and warns loudly that model calls fail until it exists. A Pulumi-managed key (see
 	// ManageKey) always lives under the default; another name needs ManageKey false.
-	KeySecret SecretRef
+	KeySecret SecretRef `json:"keySecret"`
 	// ModelAllowlist is what the agent's key must allow. Default: [the agent's model]. It
 	// must contain the agent's model (or LiteLLM's "all-proxy-models").
-	ModelAllowlist []string
+	ModelAllowlist []string `json:"modelAllowlist"`
 	// ManageKey: true (the default) makes Pulumi own the agent's key: it generates the
 	// value ("sk-" and 48 random alphanumerics, kept as a Pulumi secret), writes it to the
 	// KeySecret Secret (a child of the agent) and registers it in LiteLLM with
 	// ModelAllowlist from a Job (docs/virtual-keys.md). false: the key is operator-managed:
 	// the operator creates the Secret and the key in LiteLLM, the outputs keep the
 	// `kubectl create secret` command, and nothing is registered.
-	ManageKey *bool
+	ManageKey *bool `json:"manageKey"`
 	// AdminURL is where the registration Job reaches LiteLLM's key API, with or without
 	// the "/v1" suffix. Default: BaseURL.
-	AdminURL pulumi.StringInput
+	AdminURL pulumi.StringInput `json:"-"`
 	// MasterKeySecret is the auth pool's master-key Secret (LiteLLMAuthPool.MasterKeySecretName
 	// and MasterKeySecretKey): the registration Job's credential. Required for a managed key.
-	MasterKeySecret SecretKeyInput
+	MasterKeySecret SecretKeyInput `json:"-"`
 	// RegistrarSource is the ConfigMap holding the key registrar's source
 	// (LiteLLMKeyRegistrar.SourceConfigMapName). Required for a managed key.
-	RegistrarSource pulumi.StringInput
+	RegistrarSource pulumi.StringInput `json:"-"`
 }
 
 // KeyManaged reports whether Pulumi manages the agent's LiteLLM key (ManageKey, default true).
@@ -126,12 +130,12 @@ func (l AgentLiteLLMArgs) KeyManaged() bool { return l.ManageKey == nil || *l.Ma
 // AgentRegistryArgs is the agent platform registration.
 type AgentRegistryArgs struct {
 	// APIURL of the platform (required).
-	APIURL string
+	APIURL string `json:"apiUrl"`
 	// PodID the agent belongs to (required).
-	PodID string
+	PodID string `json:"podId"`
 	// TokenSecret holds the runtime token. Default {cloud-codex-<name>-token, token}.
 	// Required: the pod does not start without it.
-	TokenSecret SecretRef
+	TokenSecret SecretRef `json:"tokenSecret"`
 }
 
 // AgentRunnerArgs is what runs after boot.
@@ -139,12 +143,12 @@ type AgentRunnerArgs struct {
 	// Command and its arguments. Default: an idle loop (agent-idle-runner.sh) that keeps
 	// codex installed and configured for `kubectl exec ... codex exec` until the platform's
 	// agent loop is configured.
-	Command []string
+	Command []string `json:"command"`
 	// Packages are extra npm packages the runner needs, each pinned ("name@1.2.3").
-	Packages []string
+	Packages []string `json:"packages"`
 	// Git installs the runner from a git repository at a pinned commit (the agent
 	// platform's CLI: `commonly agent run <name>`). nil: none.
-	Git *AgentRunnerGitArgs
+	Git *AgentRunnerGitArgs `json:"git"`
 }
 
 // reservedAgentEnv are names the component sets itself, or credentials ADR-014 forbids.
@@ -208,7 +212,7 @@ func (a CloudCodexAgentArgs) withDefaults() CloudCodexAgentArgs {
 	for _, d := range []struct {
 		v   *string
 		def string
-	}{{&r.CPURequest, "50m"}, {&r.MemoryRequest, "256Mi"}, {&r.CPULimit, "500m"}, {&r.MemoryLimit, "2Gi"}} {
+	}{{&r.Requests.CPU, "50m"}, {&r.Requests.Memory, "256Mi"}, {&r.Limits.CPU, "500m"}, {&r.Limits.Memory, "2Gi"}} {
 		if *d.v == "" {
 			*d.v = d.def
 		}
@@ -244,8 +248,8 @@ func (a CloudCodexAgentArgs) validate() error {
 	)
 	checks = append(checks, a.validateReferences()...)
 	for _, q := range []struct{ field, v string }{
-		{"resources.requests.cpu", a.Resources.CPURequest}, {"resources.requests.memory", a.Resources.MemoryRequest},
-		{"resources.limits.cpu", a.Resources.CPULimit}, {"resources.limits.memory", a.Resources.MemoryLimit},
+		{"resources.requests.cpu", a.Resources.Requests.CPU}, {"resources.requests.memory", a.Resources.Requests.Memory},
+		{"resources.limits.cpu", a.Resources.Limits.CPU}, {"resources.limits.memory", a.Resources.Limits.Memory},
 	} {
 		checks = append(checks, CheckQuantity(q.field, q.v))
 	}
@@ -326,3 +330,8 @@ func (a CloudCodexAgentArgs) Validate() error { return a.withDefaults().validate
 
 // EffectiveModel is the model the agent asks for once defaults apply.
 func (a CloudCodexAgentArgs) EffectiveModel() string { return a.withDefaults().Codex.Model }
+
+// WithDefaults returns the args as NewCloudCodexAgent uses them, every default filled in
+// (withDefaults), for callers that show effective values, such as the config reference's
+// test.
+func (a CloudCodexAgentArgs) WithDefaults() CloudCodexAgentArgs { return a.withDefaults() }

@@ -62,8 +62,8 @@ const (
 // Resources of the Job's containers: compiling needs a core and some memory for a minute,
 // the registrar itself almost nothing.
 var (
-	keyRegistrarBuildResources = ResourcesArgs{CPURequest: "250m", MemoryRequest: "256Mi", CPULimit: "2", MemoryLimit: "1Gi"}
-	keyRegistrarRunResources   = ResourcesArgs{CPURequest: "10m", MemoryRequest: "32Mi", CPULimit: "200m", MemoryLimit: "64Mi"}
+	keyRegistrarBuildResources = requestsAndLimits("250m", "256Mi", "2", "1Gi")
+	keyRegistrarRunResources   = requestsAndLimits("10m", "32Mi", "200m", "64Mi")
 )
 
 // SecretKeyInput points at one key of a Secret whose name may be another resource's output

@@ -222,7 +222,7 @@ func TestAgentKeyJobNameFollowsItsSpec(t *testing.T) {
 		"parked":          func(a *CloudCodexAgentArgs) { zero := 0; a.Replicas = &zero },
 		"agent image":     func(a *CloudCodexAgentArgs) { a.Image = "node:22.1-bookworm-slim" },
 		"runner packages": func(a *CloudCodexAgentArgs) { a.Runner.Packages = []string{"left-pad@1.3.0"} },
-		"resources":       func(a *CloudCodexAgentArgs) { a.Resources.MemoryLimit = "4Gi" },
+		"resources":       func(a *CloudCodexAgentArgs) { a.Resources.Limits.Memory = "4Gi" },
 		"env":             func(a *CloudCodexAgentArgs) { a.Env = map[string]string{"LOG_LEVEL": "debug"} },
 		"codex version":   func(a *CloudCodexAgentArgs) { a.Codex.Version = "0.170.0" },
 		"skip await":      func(a *CloudCodexAgentArgs) { a.SkipAwait = true },

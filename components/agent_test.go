@@ -271,7 +271,7 @@ func TestAgentRejectsBadInputBeforeRegisteringAnything(t *testing.T) {
 		{"two replicas", func(a *CloudCodexAgentArgs) { a.Replicas = &two }, "replicas"},
 		{"negative replicas", func(a *CloudCodexAgentArgs) { a.Replicas = &minus }, "replicas"},
 		{"bad storage", func(a *CloudCodexAgentArgs) { a.Storage.Size = "2GB" }, "storage.size"},
-		{"bad memory limit", func(a *CloudCodexAgentArgs) { a.Resources.MemoryLimit = "lots" }, "resources.limits.memory"},
+		{"bad memory limit", func(a *CloudCodexAgentArgs) { a.Resources.Limits.Memory = "lots" }, "resources.limits.memory"},
 		{"bad api url", func(a *CloudCodexAgentArgs) { a.Registry.APIURL = "api.example.com" }, "registry.apiUrl"},
 		{"missing api url", func(a *CloudCodexAgentArgs) { a.Registry.APIURL = "" }, "registry.apiUrl"},
 		{"missing pod id", func(a *CloudCodexAgentArgs) { a.Registry.PodID = "" }, "registry.podId"},

@@ -81,24 +81,24 @@ const (
 // AuthPoolModel maps an alias clients ask for to a ChatGPT-subscription model.
 type AuthPoolModel struct {
 	// Alias is the model_name clients request, e.g. "codex-cli/gpt-5.4". Required.
-	Alias string
+	Alias string `json:"alias"`
 	// Upstream is LiteLLM's model: "chatgpt/<model>" on the responses path,
 	// "chatgpt/responses/<model>" on the chat path. Required.
-	Upstream string
+	Upstream string `json:"upstream"`
 	// Path is the API path the alias serves. Default AuthPoolResponsesPath.
-	Path AuthPoolModelPath
+	Path AuthPoolModelPath `json:"path"`
 	// Fallbacks are aliases of other models in Models LiteLLM tries, in order, when this
 	// one fails: of the same Path, or provider-path models. Optional. Note that a fallback
 	// hides failures of the primary model from the agents: watch LiteLLM's logs when you
 	// use one.
-	Fallbacks []string
+	Fallbacks []string `json:"fallbacks"`
 	// APIKeySecret holds the provider's API key of a provider-path model (LiteLLM reads it
 	// from the environment: litellm_params.api_key = os.environ/...). nil: none (a provider
 	// that needs no key). Not allowed on chatgpt/ models: they use the pool's token file.
-	APIKeySecret *SecretRef
+	APIKeySecret *SecretRef `json:"apiKeySecret"`
 	// APIBase is the provider's base URL of a provider-path model (litellm_params.api_base),
 	// e.g. an Azure or self-hosted endpoint. Optional.
-	APIBase string
+	APIBase string `json:"apiBase"`
 }
 
 // DefaultAuthPoolModels is the default model list: the responses-path alias codex agents use.
@@ -111,10 +111,10 @@ func DefaultAuthPoolModels() []AuthPoolModel {
 type AuthPoolAccounts struct {
 	// InRotation are the accounts the rotator hands to LiteLLM, round-robin in this order.
 	// Default [1, 2].
-	InRotation []int
+	InRotation []int `json:"inRotation"`
 	// Reserved are accounts that may be logged in (auth-login N) and stored, but are never
 	// read for use, refreshed or written by the rotator. Default none.
-	Reserved []int
+	Reserved []int `json:"reserved"`
 }
 
 // All returns the accounts in rotation followed by the reserved ones.
@@ -125,9 +125,9 @@ func (a AuthPoolAccounts) All() []int {
 // AuthPoolStorage is the chatgpt-auth volume.
 type AuthPoolStorage struct {
 	// Size of the claim. Default "1Gi".
-	Size string
+	Size string `json:"size"`
 	// StorageClass of the claim. Default "" (the cluster's default class).
-	StorageClass string
+	StorageClass string `json:"storageClass"`
 }
 
 // AuthPoolSecretRef names a key of an existing Secret in the pool's Namespace (the shared
@@ -138,76 +138,80 @@ type AuthPoolSecretRef = SecretRef
 // generated password. Its claim is retained when the StatefulSet is deleted.
 type AuthPoolInClusterDatabase struct {
 	// StorageSize of the data volume. Default "2Gi".
-	StorageSize string
+	StorageSize string `json:"storageSize"`
 	// StorageClass of the data volume. Default "" (the cluster's default class).
-	StorageClass string
+	StorageClass string `json:"storageClass"`
 }
 
 // AuthPoolDatabase is LiteLLM's database (virtual keys). Set exactly one of the two.
 type AuthPoolDatabase struct {
 	// ExistingSecret is a Secret in Namespace whose Key (default "DATABASE_URL") holds a
 	// postgresql:// URL. Use it for anything that must survive the stack.
-	ExistingSecret *AuthPoolSecretRef
+	ExistingSecret *AuthPoolSecretRef `json:"existingSecret"`
 	// InCluster deploys a dev Postgres next to LiteLLM.
-	InCluster *AuthPoolInClusterDatabase
+	InCluster *AuthPoolInClusterDatabase `json:"inCluster"`
 }
 
 // DefaultLiteLLMResources are the LiteLLM container's defaults: 1Gi request, 2Gi limit.
 func DefaultLiteLLMResources() ResourcesArgs {
-	return ResourcesArgs{CPURequest: "250m", MemoryRequest: "1Gi", CPULimit: "2", MemoryLimit: "2Gi"}
+	return requestsAndLimits("250m", "1Gi", "2", "2Gi")
 }
 
-// LiteLLMAuthPoolArgs configures NewLiteLLMAuthPool. Zero values mean "the default".
+// LiteLLMAuthPoolArgs configures NewLiteLLMAuthPool. Zero values mean "the default". It is
+// also the stack config's litellm key: the json tags are the keys (docs/config-reference.md);
+// fields tagged json:"-" are not config, and the stack or main.go fills them.
 type LiteLLMAuthPoolArgs struct {
 	// Namespace all objects go to. It must already exist (main creates it). Required.
-	Namespace string
+	// Config: the stack's namespace.
+	Namespace string `json:"-"`
 	// Name of the Kubernetes objects (Deployment, Service, ...). The Service name is part
 	// of the agents' base URL. Default "litellm".
-	Name string
+	Name string `json:"name"`
 	// SkipAwait adds the pulumi.com/skipAwait annotation to every object (API-only
-	// clusters, where nothing ever becomes ready). Default false.
-	SkipAwait bool
+	// clusters, where nothing ever becomes ready). Default false. Config: the stack's
+	// cluster.skipAwait.
+	SkipAwait bool `json:"-"`
 
 	// Image is the LiteLLM image, pinned by tag. Default DefaultLiteLLMImage (non-root).
-	Image string
+	Image string `json:"image"`
 	// Resources of the LiteLLM container. Default DefaultLiteLLMResources(); the memory
 	// limit must be at least 1Gi.
-	Resources *ResourcesArgs
+	Resources *ResourcesArgs `json:"resources"`
 
 	// Models served. Default DefaultAuthPoolModels() (codex-cli/gpt-5.4 → chatgpt/gpt-5.4).
-	Models []AuthPoolModel
+	Models []AuthPoolModel `json:"models"`
 	// ResponsesAlias is the alias codex agents use (output ResponsesAlias). It must be a
 	// responses-path model of Models. Default: the first responses-path model.
-	ResponsesAlias string
+	ResponsesAlias string `json:"responsesAlias"`
 
 	// Accounts in rotation and reserved. Default InRotation [1, 2], Reserved none.
-	Accounts AuthPoolAccounts
+	Accounts AuthPoolAccounts `json:"accounts"`
 	// RotationInterval is how often the rotator switches accounts, a Go duration.
 	// Default "30m"; shorter is refused (sessions got invalidated).
-	RotationInterval string
+	RotationInterval string `json:"rotationInterval"`
 
 	// AuthStorage is the chatgpt-auth volume. Default 1Gi, default storage class.
-	AuthStorage AuthPoolStorage
+	AuthStorage AuthPoolStorage `json:"authStorage"`
 
 	// Database for LiteLLM's virtual keys: exactly one of ExistingSecret or InCluster.
 	// Required.
-	Database AuthPoolDatabase
+	Database AuthPoolDatabase `json:"database"`
 
 	// CodexVersion is the @openai/codex version of the device-auth station.
 	// Default DefaultCodexVersion (the agents' default).
-	CodexVersion string
+	CodexVersion string `json:"codexVersion"`
 
 	// Placement of the pool's pods (LiteLLM and, with Database.InCluster, the dev
 	// Postgres): node selector, tolerations, affinity, priority class. Default: none.
-	Placement PlacementArgs
+	Placement PlacementArgs `json:"placement"`
 
 	// Upstream overrides OpenAI's endpoints (an egress gateway; the running-system test's
 	// stand-in). Default: OpenAI's own.
-	Upstream AuthPoolUpstream
+	Upstream AuthPoolUpstream `json:"upstream"`
 
 	// AgentSelector are the pod labels the NetworkPolicy admits to port 4000, in Namespace.
 	// Default DefaultAgentSelector(). Must not be empty (that would admit every pod).
-	AgentSelector map[string]string
+	AgentSelector map[string]string `json:"-"`
 }
 
 // withDefaults returns a copy of a with every default filled in. It is the only place
@@ -222,10 +226,9 @@ func (a LiteLLMAuthPoolArgs) withDefaults() LiteLLMAuthPoolArgs {
 	res := DefaultLiteLLMResources()
 	if a.Resources != nil {
 		r := *a.Resources
-		res = ResourcesArgs{
-			CPURequest: cmp.Or(r.CPURequest, res.CPURequest), MemoryRequest: cmp.Or(r.MemoryRequest, res.MemoryRequest),
-			CPULimit: cmp.Or(r.CPULimit, res.CPULimit), MemoryLimit: cmp.Or(r.MemoryLimit, res.MemoryLimit),
-		}
+		res = requestsAndLimits(
+			cmp.Or(r.Requests.CPU, res.Requests.CPU), cmp.Or(r.Requests.Memory, res.Requests.Memory),
+			cmp.Or(r.Limits.CPU, res.Limits.CPU), cmp.Or(r.Limits.Memory, res.Limits.Memory))
 	}
 	a.Resources = &res
 
@@ -311,37 +314,37 @@ func (a LiteLLMAuthPoolArgs) validate() error {
 		}
 	}
 
-	add(CheckDNSLabel("Namespace", a.Namespace, 63))
-	add(CheckDNSLabel("Name", a.Name, authPoolMaxNameLen))
+	add(CheckDNSLabel("namespace", a.Namespace, 63))
+	add(CheckDNSLabel("name", a.Name, authPoolMaxNameLen))
 	errs = append(errs, a.validateImage()...)
-	add(a.Resources.validate("Resources", authPoolMinLiteLLMMemory))
+	add(a.Resources.validate("resources", authPoolMinLiteLLMMemory))
 
 	errs = append(errs, a.validateModels()...)
-	errs = append(errs, a.Placement.validate("Placement")...)
+	errs = append(errs, a.Placement.validate("placement")...)
 	errs = append(errs, a.Upstream.validate()...)
 	errs = append(errs, a.validateAccounts()...)
 
-	_, err := CheckMinDuration("RotationInterval", a.RotationInterval, MinRotationInterval, authPoolRotationWhy)
+	_, err := CheckMinDuration("rotationInterval", a.RotationInterval, MinRotationInterval, authPoolRotationWhy)
 	add(err)
 
-	add(CheckQuantity("AuthStorage.Size", a.AuthStorage.Size))
-	add(authPoolCheckStorageClass("AuthStorage.StorageClass", a.AuthStorage.StorageClass))
+	add(CheckQuantity("authStorage.size", a.AuthStorage.Size))
+	add(authPoolCheckStorageClass("authStorage.storageClass", a.AuthStorage.StorageClass))
 
 	errs = append(errs, a.validateDatabase()...)
 
-	add(CheckExactVersion("CodexVersion", a.CodexVersion, DefaultCodexVersion))
+	add(CheckExactVersion("codexVersion", a.CodexVersion, DefaultCodexVersion))
 
 	if len(a.AgentSelector) == 0 {
-		add(&FieldError{"AgentSelector", "{}", "must name at least one label: an empty selector would admit every pod of the namespace to LiteLLM; leave it nil for the default " + fmt.Sprint(DefaultAgentSelector())})
+		add(&FieldError{"agentSelector", "{}", "must name at least one label: an empty selector would admit every pod of the namespace to LiteLLM; leave it nil for the default " + fmt.Sprint(DefaultAgentSelector())})
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.AgentSelector)) {
 		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
-			add(&FieldError{"AgentSelector", fmt.Sprintf("key %q", k), "must be a label key: " + strings.Join(msgs, "; ")})
+			add(&FieldError{"agentSelector", fmt.Sprintf("key %q", k), "must be a label key: " + strings.Join(msgs, "; ")})
 		}
 		if v := a.AgentSelector[k]; v == "" {
-			add(&FieldError{"AgentSelector", fmt.Sprintf("%s=%q", k, v), "label values must not be empty"})
+			add(&FieldError{"agentSelector", fmt.Sprintf("%s=%q", k, v), "label values must not be empty"})
 		} else if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 {
-			add(&FieldError{"AgentSelector", fmt.Sprintf("%s=%q", k, v), "must be a label value: " + strings.Join(msgs, "; ")})
+			add(&FieldError{"agentSelector", fmt.Sprintf("%s=%q", k, v), "must be a label value: " + strings.Join(msgs, "; ")})
 		}
 	}
 	return errors.Join(errs...)
@@ -351,8 +354,8 @@ func (r ResourcesArgs) validate(field, minMemoryLimit string) error {
 	var errs []error
 	q := map[string]resource.Quantity{}
 	for _, f := range []struct{ name, v string }{
-		{"CPURequest", r.CPURequest}, {"MemoryRequest", r.MemoryRequest},
-		{"CPULimit", r.CPULimit}, {"MemoryLimit", r.MemoryLimit},
+		{"requests.cpu", r.Requests.CPU}, {"requests.memory", r.Requests.Memory},
+		{"limits.cpu", r.Limits.CPU}, {"limits.memory", r.Limits.Memory},
 	} {
 		name := field + "." + f.name
 		if err := CheckQuantity(name, f.v); err != nil {
@@ -361,17 +364,17 @@ func (r ResourcesArgs) validate(field, minMemoryLimit string) error {
 		}
 		q[f.name] = resource.MustParse(f.v)
 	}
-	if ml, ok := q["MemoryLimit"]; ok {
+	if ml, ok := q["limits.memory"]; ok {
 		if min := resource.MustParse(minMemoryLimit); ml.Cmp(min) < 0 {
-			errs = append(errs, &FieldError{field + ".MemoryLimit", fmt.Sprintf("%q", r.MemoryLimit), "must be at least " + minMemoryLimit + ": LiteLLM is OOM-killed at boot below that"})
+			errs = append(errs, &FieldError{field + ".limits.memory", fmt.Sprintf("%q", r.Limits.Memory), "must be at least " + minMemoryLimit + ": LiteLLM is OOM-killed at boot below that"})
 		}
-		if mr, ok := q["MemoryRequest"]; ok && mr.Cmp(ml) > 0 {
-			errs = append(errs, &FieldError{field + ".MemoryRequest", fmt.Sprintf("%q", r.MemoryRequest), "must not exceed the memory limit " + r.MemoryLimit})
+		if mr, ok := q["requests.memory"]; ok && mr.Cmp(ml) > 0 {
+			errs = append(errs, &FieldError{field + ".requests.memory", fmt.Sprintf("%q", r.Requests.Memory), "must not exceed the memory limit " + r.Limits.Memory})
 		}
 	}
-	if cl, ok := q["CPULimit"]; ok {
-		if cr, ok := q["CPURequest"]; ok && cr.Cmp(cl) > 0 {
-			errs = append(errs, &FieldError{field + ".CPURequest", fmt.Sprintf("%q", r.CPURequest), "must not exceed the CPU limit " + r.CPULimit})
+	if cl, ok := q["limits.cpu"]; ok {
+		if cr, ok := q["requests.cpu"]; ok && cr.Cmp(cl) > 0 {
+			errs = append(errs, &FieldError{field + ".requests.cpu", fmt.Sprintf("%q", r.Requests.CPU), "must not exceed the CPU limit " + r.Limits.CPU})
 		}
 	}
 	return errors.Join(errs...)
@@ -381,15 +384,15 @@ func (a LiteLLMAuthPoolArgs) validateModels() []error {
 	var errs []error
 	byAlias := map[string]AuthPoolModel{}
 	for i, m := range a.Models {
-		f := fmt.Sprintf("Models[%d]", i)
+		f := fmt.Sprintf("models[%d]", i)
 		switch {
 		case m.Alias == "":
-			errs = append(errs, &FieldError{f + ".Alias", `""`, "required: the model name clients ask for, e.g. " + DefaultResponsesAlias})
+			errs = append(errs, &FieldError{f + ".alias", `""`, "required: the model name clients ask for, e.g. " + DefaultResponsesAlias})
 		case !authPoolAliasRE.MatchString(m.Alias):
-			errs = append(errs, &FieldError{f + ".Alias", fmt.Sprintf("%q", m.Alias), "use letters, digits and . _ : / - only"})
+			errs = append(errs, &FieldError{f + ".alias", fmt.Sprintf("%q", m.Alias), "use letters, digits and . _ : / - only"})
 		default:
 			if _, dup := byAlias[m.Alias]; dup {
-				errs = append(errs, &FieldError{f + ".Alias", fmt.Sprintf("%q", m.Alias), "is listed twice; every alias must be unique"})
+				errs = append(errs, &FieldError{f + ".alias", fmt.Sprintf("%q", m.Alias), "is listed twice; every alias must be unique"})
 			}
 			byAlias[m.Alias] = m
 		}
@@ -398,36 +401,36 @@ func (a LiteLLMAuthPoolArgs) validateModels() []error {
 			model, ok := strings.CutPrefix(m.Upstream, litellmconfig.ChatGPTPrefix)
 			switch {
 			case strings.HasPrefix(m.Upstream, litellmconfig.ChatGPTResponsesPrefix):
-				errs = append(errs, &FieldError{f + ".Upstream", fmt.Sprintf("%q", m.Upstream), fmt.Sprintf(
-					"a responses-path alias must map to the unprefixed %s<model> (e.g. %q): %s<model> leaks \"responses/\" upstream on the Responses path and fails with 400; use Path %q for chat-path aliases",
+				errs = append(errs, &FieldError{f + ".upstream", fmt.Sprintf("%q", m.Upstream), fmt.Sprintf(
+					"a responses-path alias must map to the unprefixed %s<model> (e.g. %q): %s<model> leaks \"responses/\" upstream on the Responses path and fails with 400; use path %q for chat-path aliases",
 					litellmconfig.ChatGPTPrefix, DefaultResponsesUpstream, litellmconfig.ChatGPTResponsesPrefix, AuthPoolChatPath)})
 			case !ok || !authPoolModelRE.MatchString(model) || !litellmconfig.IsResponsesPathModel(m.Upstream):
-				errs = append(errs, &FieldError{f + ".Upstream", fmt.Sprintf("%q", m.Upstream), fmt.Sprintf("a responses-path alias must map to %s<model>, e.g. %q", litellmconfig.ChatGPTPrefix, DefaultResponsesUpstream)})
+				errs = append(errs, &FieldError{f + ".upstream", fmt.Sprintf("%q", m.Upstream), fmt.Sprintf("a responses-path alias must map to %s<model>, e.g. %q", litellmconfig.ChatGPTPrefix, DefaultResponsesUpstream)})
 			}
 		case AuthPoolChatPath:
 			model, ok := strings.CutPrefix(m.Upstream, litellmconfig.ChatGPTResponsesPrefix)
 			if !ok || !authPoolModelRE.MatchString(model) {
-				errs = append(errs, &FieldError{f + ".Upstream", fmt.Sprintf("%q", m.Upstream), fmt.Sprintf("a chat-path alias must map to %s<model>, e.g. %q", litellmconfig.ChatGPTResponsesPrefix, litellmconfig.ChatGPTResponsesPrefix+"gpt-5.4")})
+				errs = append(errs, &FieldError{f + ".upstream", fmt.Sprintf("%q", m.Upstream), fmt.Sprintf("a chat-path alias must map to %s<model>, e.g. %q", litellmconfig.ChatGPTResponsesPrefix, litellmconfig.ChatGPTResponsesPrefix+"gpt-5.4")})
 			}
 		case AuthPoolProviderPath:
 			errs = append(errs, validateProviderModel(f, m)...)
 		default:
-			errs = append(errs, &FieldError{f + ".Path", fmt.Sprintf("%q", m.Path), fmt.Sprintf("must be %q (codex agents), %q or %q (another provider's model)", AuthPoolResponsesPath, AuthPoolChatPath, AuthPoolProviderPath)})
+			errs = append(errs, &FieldError{f + ".path", fmt.Sprintf("%q", m.Path), fmt.Sprintf("must be %q (codex agents), %q or %q (another provider's model)", AuthPoolResponsesPath, AuthPoolChatPath, AuthPoolProviderPath)})
 		}
 		if m.Path != AuthPoolProviderPath && m.APIKeySecret != nil {
-			errs = append(errs, &FieldError{f + ".APIKeySecret", m.APIKeySecret.Name, "only provider-path models take a provider key: chatgpt/ models use the pool's ChatGPT token file"})
+			errs = append(errs, &FieldError{f + ".apiKeySecret", m.APIKeySecret.Name, "only provider-path models take a provider key: chatgpt/ models use the pool's ChatGPT token file"})
 		}
 	}
 	for i, m := range a.Models {
 		seen := map[string]bool{}
 		for j, fb := range m.Fallbacks {
-			f := fmt.Sprintf("Models[%d].Fallbacks[%d]", i, j)
+			f := fmt.Sprintf("models[%d].fallbacks[%d]", i, j)
 			target, ok := byAlias[fb]
 			switch {
 			case fb == m.Alias:
 				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), "a model cannot fall back to itself"})
 			case !ok:
-				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), "must be the Alias of another entry of Models"})
+				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), "must be the alias of another entry of models"})
 			case target.Path != m.Path && target.Path != AuthPoolProviderPath:
 				errs = append(errs, &FieldError{f, fmt.Sprintf("%q", fb), fmt.Sprintf("is a %s-path alias but %q is %s-path: a fallback must serve the same API path, or be a provider-path model", target.Path, m.Alias, m.Path)})
 			case seen[fb]:
@@ -437,8 +440,8 @@ func (a LiteLLMAuthPoolArgs) validateModels() []error {
 		}
 	}
 	if m, ok := byAlias[a.ResponsesAlias]; !ok || m.Path != AuthPoolResponsesPath {
-		errs = append(errs, &FieldError{"ResponsesAlias", fmt.Sprintf("%q", a.ResponsesAlias), fmt.Sprintf(
-			"must be the Alias of a responses-path entry of Models (mapped to %s<model>): codex agents use it, and another provider's model (Path %q) is never an agent's model; keep a chatgpt/ model for the agents and use the others as fallbacks or for other clients",
+		errs = append(errs, &FieldError{"responsesAlias", fmt.Sprintf("%q", a.ResponsesAlias), fmt.Sprintf(
+			"must be the alias of a responses-path entry of models (mapped to %s<model>): codex agents use it, and another provider's model (path %q) is never an agent's model; keep a chatgpt/ model for the agents and use the others as fallbacks or for other clients",
 			litellmconfig.ChatGPTPrefix, AuthPoolProviderPath)})
 	}
 	return errs
@@ -447,13 +450,13 @@ func (a LiteLLMAuthPoolArgs) validateModels() []error {
 func (a LiteLLMAuthPoolArgs) validateAccounts() []error {
 	var errs []error
 	if len(a.Accounts.InRotation) == 0 {
-		errs = append(errs, &FieldError{"Accounts.InRotation", "[]", "needs at least one account number (default [1, 2]); leave it nil for the default"})
+		errs = append(errs, &FieldError{"accounts.inRotation", "[]", "needs at least one account number (default [1, 2]); leave it nil for the default"})
 	}
 	seen := map[int]string{}
 	for _, set := range []struct {
 		field string
 		ns    []int
-	}{{"Accounts.InRotation", a.Accounts.InRotation}, {"Accounts.Reserved", a.Accounts.Reserved}} {
+	}{{"accounts.inRotation", a.Accounts.InRotation}, {"accounts.reserved", a.Accounts.Reserved}} {
 		for i, n := range set.ns {
 			f := fmt.Sprintf("%s[%d]", set.field, i)
 			if n <= 0 {
@@ -478,26 +481,26 @@ func (a LiteLLMAuthPoolArgs) validateDatabase() []error {
 	d := a.Database
 	switch {
 	case d.ExistingSecret == nil && d.InCluster == nil:
-		return []error{&FieldError{"Database", "{}", "set Database.ExistingSecret (a Secret holding DATABASE_URL; production) or Database.InCluster (a dev Postgres in the cluster)"}}
+		return []error{&FieldError{"database", "{}", "set database.existingSecret (a Secret holding DATABASE_URL; production) or database.inCluster (a dev Postgres in the cluster)"}}
 	case d.ExistingSecret != nil && d.InCluster != nil:
-		return []error{&FieldError{"Database", "both ExistingSecret and InCluster", "set exactly one of Database.ExistingSecret and Database.InCluster"}}
+		return []error{&FieldError{"database", "both existingSecret and inCluster", "set exactly one of database.existingSecret and database.inCluster"}}
 	}
 	var errs []error
 	if s := d.ExistingSecret; s != nil {
 		if s.Name == "" {
-			errs = append(errs, &FieldError{"Database.ExistingSecret.Name", `""`, "required: the name of a Secret in Namespace whose key holds DATABASE_URL"})
+			errs = append(errs, &FieldError{"database.existingSecret.name", `""`, "required: the name of a Secret in the namespace whose key holds DATABASE_URL"})
 		} else if msgs := validation.IsDNS1123Subdomain(s.Name); len(msgs) > 0 {
-			errs = append(errs, &FieldError{"Database.ExistingSecret.Name", fmt.Sprintf("%q", s.Name), "must be a Secret name: " + strings.Join(msgs, "; ")})
+			errs = append(errs, &FieldError{"database.existingSecret.name", fmt.Sprintf("%q", s.Name), "must be a Secret name: " + strings.Join(msgs, "; ")})
 		}
 		if msgs := validation.IsConfigMapKey(s.Key); len(msgs) > 0 {
-			errs = append(errs, &FieldError{"Database.ExistingSecret.Key", fmt.Sprintf("%q", s.Key), "must be a Secret key (default DATABASE_URL): " + strings.Join(msgs, "; ")})
+			errs = append(errs, &FieldError{"database.existingSecret.key", fmt.Sprintf("%q", s.Key), "must be a Secret key (default DATABASE_URL): " + strings.Join(msgs, "; ")})
 		}
 	}
 	if c := d.InCluster; c != nil {
-		if err := CheckQuantity("Database.InCluster.StorageSize", c.StorageSize); err != nil {
+		if err := CheckQuantity("database.inCluster.storageSize", c.StorageSize); err != nil {
 			errs = append(errs, err)
 		}
-		if err := authPoolCheckStorageClass("Database.InCluster.StorageClass", c.StorageClass); err != nil {
+		if err := authPoolCheckStorageClass("database.inCluster.storageClass", c.StorageClass); err != nil {
 			errs = append(errs, err)
 		}
 	}

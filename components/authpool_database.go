@@ -21,7 +21,7 @@ const (
 	authPoolPostgresPasswordKey = "POSTGRES_PASSWORD"
 )
 
-var authPoolPostgresResources = ResourcesArgs{CPURequest: "100m", MemoryRequest: "256Mi", CPULimit: "1", MemoryLimit: "1Gi"}
+var authPoolPostgresResources = requestsAndLimits("100m", "256Mi", "1", "1Gi")
 
 func authPoolPostgresLabels(a LiteLLMAuthPoolArgs) Labels {
 	return Labels{Name: "postgres", Instance: a.Name, Component: "database"}

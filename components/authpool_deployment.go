@@ -44,10 +44,10 @@ const authPoolScratchSize = "1Gi"
 
 // Resources of the pool's helper containers (not configurable: they are small and fixed).
 var (
-	authPoolBuildResources   = ResourcesArgs{CPURequest: "250m", MemoryRequest: "256Mi", CPULimit: "2", MemoryLimit: "1Gi"}
-	authPoolInstallResources = ResourcesArgs{CPURequest: "100m", MemoryRequest: "256Mi", CPULimit: "1", MemoryLimit: "1Gi"}
-	authPoolStationResources = ResourcesArgs{CPURequest: "10m", MemoryRequest: "64Mi", CPULimit: "500m", MemoryLimit: "512Mi"}
-	authPoolRotatorResources = ResourcesArgs{CPURequest: "10m", MemoryRequest: "32Mi", CPULimit: "200m", MemoryLimit: "128Mi"}
+	authPoolBuildResources   = requestsAndLimits("250m", "256Mi", "2", "1Gi")
+	authPoolInstallResources = requestsAndLimits("100m", "256Mi", "1", "1Gi")
+	authPoolStationResources = requestsAndLimits("10m", "64Mi", "500m", "512Mi")
+	authPoolRotatorResources = requestsAndLimits("10m", "32Mi", "200m", "128Mi")
 )
 
 func authPoolEnv(kv ...string) corev1.EnvVarArray {

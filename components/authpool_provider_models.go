@@ -23,21 +23,21 @@ func validateProviderModel(f string, m AuthPoolModel) []error {
 	provider, model, ok := strings.Cut(m.Upstream, "/")
 	switch {
 	case strings.HasPrefix(m.Upstream, litellmconfig.ChatGPTPrefix):
-		errs = append(errs, &FieldError{f + ".Path", fmt.Sprintf("%q", m.Path), fmt.Sprintf(
-			"%q is a ChatGPT-subscription model: use Path %q (agents) or %q, not %q", m.Upstream, AuthPoolResponsesPath, AuthPoolChatPath, AuthPoolProviderPath)})
+		errs = append(errs, &FieldError{f + ".path", fmt.Sprintf("%q", m.Path), fmt.Sprintf(
+			"%q is a ChatGPT-subscription model: use path %q (agents) or %q, not %q", m.Upstream, AuthPoolResponsesPath, AuthPoolChatPath, AuthPoolProviderPath)})
 	case !ok || provider == "" || model == "" || strings.ContainsAny(m.Upstream, " \t\n"):
-		errs = append(errs, &FieldError{f + ".Upstream", fmt.Sprintf("%q", m.Upstream), `a provider-path model is LiteLLM's "<provider>/<model>", e.g. "openai/gpt-4.1" or "anthropic/claude-sonnet-4-5"`})
+		errs = append(errs, &FieldError{f + ".upstream", fmt.Sprintf("%q", m.Upstream), `a provider-path model is LiteLLM's "<provider>/<model>", e.g. "openai/gpt-4.1" or "anthropic/claude-sonnet-4-5"`})
 	}
 	if s := m.APIKeySecret; s != nil {
 		if msgs := validation.IsDNS1123Subdomain(s.Name); len(msgs) > 0 {
-			errs = append(errs, &FieldError{f + ".APIKeySecret.Name", fmt.Sprintf("%q", s.Name), "must be the name of a Secret in the pool's namespace: " + strings.Join(msgs, "; ")})
+			errs = append(errs, &FieldError{f + ".apiKeySecret.name", fmt.Sprintf("%q", s.Name), "must be the name of a Secret in the pool's namespace: " + strings.Join(msgs, "; ")})
 		}
 		if msgs := validation.IsConfigMapKey(s.Key); len(msgs) > 0 {
-			errs = append(errs, &FieldError{f + ".APIKeySecret.Key", fmt.Sprintf("%q", s.Key), "must be a key of that Secret: " + strings.Join(msgs, "; ")})
+			errs = append(errs, &FieldError{f + ".apiKeySecret.key", fmt.Sprintf("%q", s.Key), "must be a key of that Secret: " + strings.Join(msgs, "; ")})
 		}
 	}
 	if m.APIBase != "" {
-		if err := CheckHTTPURL(f+".APIBase", m.APIBase); err != nil {
+		if err := CheckHTTPURL(f+".apiBase", m.APIBase); err != nil {
 			errs = append(errs, err)
 		}
 	}

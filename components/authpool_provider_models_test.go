@@ -51,5 +51,5 @@ func TestAuthPoolFallbackToAnotherChatGPTPathStillRefused(t *testing.T) {
 	args.Models[0].Fallbacks = []string{"chat"}
 	err := args.Validate()
 	require.Error(t, err)
-	require.Contains(t, err.Error(), "Models[0].Fallbacks[0]")
+	require.Contains(t, err.Error(), "models[0].fallbacks[0]")
 }

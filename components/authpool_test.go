@@ -580,13 +580,13 @@ func TestAuthPoolDefaults(t *testing.T) {
 	require.Equal(t, DefaultLiteLLMResources(), *a.Resources)
 
 	// Partial resources keep the other defaults; the caller's values are not mutated.
-	in := LiteLLMAuthPoolArgs{Resources: &ResourcesArgs{MemoryLimit: "4Gi"}, Database: AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "db"}}}
+	in := LiteLLMAuthPoolArgs{Resources: &ResourcesArgs{Limits: ResourceList{Memory: "4Gi"}}, Database: AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "db"}}}
 	a = in.withDefaults()
-	require.Equal(t, "4Gi", a.Resources.MemoryLimit)
-	require.Equal(t, "250m", a.Resources.CPURequest)
+	require.Equal(t, "4Gi", a.Resources.Limits.Memory)
+	require.Equal(t, "250m", a.Resources.Requests.CPU)
 	require.Equal(t, "DATABASE_URL", a.Database.ExistingSecret.Key)
 	require.Equal(t, "", in.Database.ExistingSecret.Key)
-	require.Equal(t, "", in.Resources.CPURequest)
+	require.Equal(t, "", in.Resources.Requests.CPU)
 }
 
 func TestAuthPoolInvalidArgsFailBeforeAnyResource(t *testing.T) {
@@ -595,97 +595,97 @@ func TestAuthPoolInvalidArgsFailBeforeAnyResource(t *testing.T) {
 		mutate func(*LiteLLMAuthPoolArgs)
 		field  string
 	}{
-		{"bad name", func(a *LiteLLMAuthPoolArgs) { a.Name = "LiteLLM_1" }, "Name"},
-		{"name too long", func(a *LiteLLMAuthPoolArgs) { a.Name = strings.Repeat("a", 41) }, "Name"},
-		{"missing namespace", func(a *LiteLLMAuthPoolArgs) { a.Namespace = "" }, "Namespace"},
-		{"bad namespace", func(a *LiteLLMAuthPoolArgs) { a.Namespace = "Agents" }, "Namespace"},
-		{"interval below 30m", func(a *LiteLLMAuthPoolArgs) { a.RotationInterval = "10m" }, "RotationInterval"},
-		{"interval garbled", func(a *LiteLLMAuthPoolArgs) { a.RotationInterval = "half an hour" }, "RotationInterval"},
-		{"account zero", func(a *LiteLLMAuthPoolArgs) { a.Accounts.InRotation = []int{0, 1} }, "Accounts.InRotation[0]"},
-		{"negative reserved", func(a *LiteLLMAuthPoolArgs) { a.Accounts.Reserved = []int{-3} }, "Accounts.Reserved[0]"},
-		{"duplicate in rotation", func(a *LiteLLMAuthPoolArgs) { a.Accounts.InRotation = []int{1, 1} }, "Accounts.InRotation[1]"},
-		{"rotation overlaps reserved", func(a *LiteLLMAuthPoolArgs) { a.Accounts.Reserved = []int{2} }, "Accounts.Reserved[0]"},
-		{"empty rotation", func(a *LiteLLMAuthPoolArgs) { a.Accounts.InRotation = []int{} }, "Accounts.InRotation"},
-		{"bad auth size", func(a *LiteLLMAuthPoolArgs) { a.AuthStorage.Size = "1GB" }, "AuthStorage.Size"},
-		{"bad storage class", func(a *LiteLLMAuthPoolArgs) { a.AuthStorage.StorageClass = "Fast_SSD" }, "AuthStorage.StorageClass"},
-		{"bad memory", func(a *LiteLLMAuthPoolArgs) { a.Resources = &ResourcesArgs{MemoryLimit: "lots"} }, "Resources.MemoryLimit"},
+		{"bad name", func(a *LiteLLMAuthPoolArgs) { a.Name = "LiteLLM_1" }, "name"},
+		{"name too long", func(a *LiteLLMAuthPoolArgs) { a.Name = strings.Repeat("a", 41) }, "name"},
+		{"missing namespace", func(a *LiteLLMAuthPoolArgs) { a.Namespace = "" }, "namespace"},
+		{"bad namespace", func(a *LiteLLMAuthPoolArgs) { a.Namespace = "Agents" }, "namespace"},
+		{"interval below 30m", func(a *LiteLLMAuthPoolArgs) { a.RotationInterval = "10m" }, "rotationInterval"},
+		{"interval garbled", func(a *LiteLLMAuthPoolArgs) { a.RotationInterval = "half an hour" }, "rotationInterval"},
+		{"account zero", func(a *LiteLLMAuthPoolArgs) { a.Accounts.InRotation = []int{0, 1} }, "accounts.inRotation[0]"},
+		{"negative reserved", func(a *LiteLLMAuthPoolArgs) { a.Accounts.Reserved = []int{-3} }, "accounts.reserved[0]"},
+		{"duplicate in rotation", func(a *LiteLLMAuthPoolArgs) { a.Accounts.InRotation = []int{1, 1} }, "accounts.inRotation[1]"},
+		{"rotation overlaps reserved", func(a *LiteLLMAuthPoolArgs) { a.Accounts.Reserved = []int{2} }, "accounts.reserved[0]"},
+		{"empty rotation", func(a *LiteLLMAuthPoolArgs) { a.Accounts.InRotation = []int{} }, "accounts.inRotation"},
+		{"bad auth size", func(a *LiteLLMAuthPoolArgs) { a.AuthStorage.Size = "1GB" }, "authStorage.size"},
+		{"bad storage class", func(a *LiteLLMAuthPoolArgs) { a.AuthStorage.StorageClass = "Fast_SSD" }, "authStorage.storageClass"},
+		{"bad memory", func(a *LiteLLMAuthPoolArgs) { a.Resources = &ResourcesArgs{Limits: ResourceList{Memory: "lots"}} }, "resources.limits.memory"},
 		{"memory limit below 1Gi", func(a *LiteLLMAuthPoolArgs) {
-			a.Resources = &ResourcesArgs{MemoryRequest: "256Mi", MemoryLimit: "512Mi"}
-		}, "Resources.MemoryLimit"},
+			a.Resources = &ResourcesArgs{Requests: ResourceList{Memory: "256Mi"}, Limits: ResourceList{Memory: "512Mi"}}
+		}, "resources.limits.memory"},
 		{"responses alias on chatgpt/responses/", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/responses/gpt-5.4"}}
-		}, "Models[0].Upstream"},
+		}, "models[0].upstream"},
 		{"responses alias to another provider", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "openai/gpt-5.4", Path: AuthPoolResponsesPath}}
-		}, "Models[0].Upstream"},
+		}, "models[0].upstream"},
 		{"only another provider's model: no alias for agents", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "openai/gpt-5.4"}}
-		}, "ResponsesAlias"},
+		}, "responsesAlias"},
 		{"agents' alias is a provider model", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "gpt-4.1", Upstream: "openai/gpt-4.1"})
 			a.ResponsesAlias = "gpt-4.1"
-		}, "ResponsesAlias"},
+		}, "responsesAlias"},
 		{"provider path with a chatgpt model", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "x", Upstream: "chatgpt/gpt-5.4", Path: AuthPoolProviderPath})
-		}, "Models[1].Path"},
+		}, "models[1].path"},
 		{"provider model without a provider", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "x", Upstream: "gpt-4.1", Path: AuthPoolProviderPath})
-		}, "Models[1].Upstream"},
+		}, "models[1].upstream"},
 		{"provider key on a chatgpt model", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/gpt-5.4", APIKeySecret: &SecretRef{Name: "openai", Key: "key"}}}
-		}, "Models[0].APIKeySecret"},
+		}, "models[0].apiKeySecret"},
 		{"provider key Secret name", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "x", Upstream: "openai/gpt-4.1", APIKeySecret: &SecretRef{Name: "Bad_Name", Key: "key"}})
-		}, "Models[1].APIKeySecret.Name"},
+		}, "models[1].apiKeySecret.name"},
 		{"provider api base", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "x", Upstream: "openai/gpt-4.1", APIBase: "ftp://x"})
-		}, "Models[1].APIBase"},
+		}, "models[1].apiBase"},
 		{"placement toleration operator", func(a *LiteLLMAuthPoolArgs) {
 			a.Placement.Tolerations = []k8score.Toleration{{Key: "pool", Operator: "In", Value: "dev"}}
-		}, "Placement.tolerations[0].operator"},
+		}, "placement.tolerations[0].operator"},
 		{"placement node selector", func(a *LiteLLMAuthPoolArgs) {
 			a.Placement.NodeSelector = map[string]string{"pool": "not a label value!"}
-		}, "Placement.nodeSelector.pool"},
+		}, "placement.nodeSelector.pool"},
 		{"placement priority class", func(a *LiteLLMAuthPoolArgs) {
 			a.Placement.PriorityClassName = "High_Priority"
-		}, "Placement.priorityClassName"},
+		}, "placement.priorityClassName"},
 		{"chat alias unprefixed", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "chat", Upstream: "chatgpt/gpt-5.4", Path: AuthPoolChatPath})
-		}, "Models[1].Upstream"},
+		}, "models[1].upstream"},
 		{"no responses-path model", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = []AuthPoolModel{{Alias: "chat", Upstream: "chatgpt/responses/gpt-5.4", Path: AuthPoolChatPath}}
-		}, "ResponsesAlias"},
+		}, "responsesAlias"},
 		{"responses alias names a chat model", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = append(DefaultAuthPoolModels(), AuthPoolModel{Alias: "chat", Upstream: "chatgpt/responses/gpt-5.4", Path: AuthPoolChatPath})
 			a.ResponsesAlias = "chat"
-		}, "ResponsesAlias"},
-		{"duplicate alias", func(a *LiteLLMAuthPoolArgs) { a.Models = append(DefaultAuthPoolModels(), DefaultAuthPoolModels()...) }, "Models[1].Alias"},
+		}, "responsesAlias"},
+		{"duplicate alias", func(a *LiteLLMAuthPoolArgs) { a.Models = append(DefaultAuthPoolModels(), DefaultAuthPoolModels()...) }, "models[1].alias"},
 		{"unknown fallback", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = []AuthPoolModel{{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/gpt-5.4", Fallbacks: []string{"free/model"}}}
-		}, "Models[0].Fallbacks[0]"},
+		}, "models[0].fallbacks[0]"},
 		{"fallback across paths", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = []AuthPoolModel{
 				{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/gpt-5.4", Fallbacks: []string{"chat"}},
 				{Alias: "chat", Upstream: "chatgpt/responses/gpt-5.4", Path: AuthPoolChatPath},
 			}
-		}, "Models[0].Fallbacks[0]"},
+		}, "models[0].fallbacks[0]"},
 		{"bad path", func(a *LiteLLMAuthPoolArgs) {
 			a.Models = []AuthPoolModel{{Alias: "x", Upstream: "chatgpt/x", Path: "completions"}}
-		}, "Models[0].Path"},
-		{"no database", func(a *LiteLLMAuthPoolArgs) { a.Database = AuthPoolDatabase{} }, "Database"},
-		{"both databases", func(a *LiteLLMAuthPoolArgs) { a.Database.ExistingSecret = &SecretRef{Name: "db"} }, "Database"},
+		}, "models[0].path"},
+		{"no database", func(a *LiteLLMAuthPoolArgs) { a.Database = AuthPoolDatabase{} }, "database"},
+		{"both databases", func(a *LiteLLMAuthPoolArgs) { a.Database.ExistingSecret = &SecretRef{Name: "db"} }, "database"},
 		{"empty existing secret name", func(a *LiteLLMAuthPoolArgs) {
 			a.Database = AuthPoolDatabase{ExistingSecret: &SecretRef{Key: "DATABASE_URL"}}
-		}, "Database.ExistingSecret.Name"},
+		}, "database.existingSecret.name"},
 		{"bad existing secret key", func(a *LiteLLMAuthPoolArgs) {
 			a.Database = AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "db", Key: "a/b"}}
-		}, "Database.ExistingSecret.Key"},
-		{"bad db size", func(a *LiteLLMAuthPoolArgs) { a.Database.InCluster.StorageSize = "2 GiB" }, "Database.InCluster.StorageSize"},
-		{"codex version range", func(a *LiteLLMAuthPoolArgs) { a.CodexVersion = "^0.171.0" }, "CodexVersion"},
-		{"codex latest", func(a *LiteLLMAuthPoolArgs) { a.CodexVersion = "latest" }, "CodexVersion"},
-		{"empty agent selector", func(a *LiteLLMAuthPoolArgs) { a.AgentSelector = map[string]string{} }, "AgentSelector"},
-		{"bad agent selector", func(a *LiteLLMAuthPoolArgs) { a.AgentSelector = map[string]string{"app": "a b"} }, "AgentSelector"},
-		{"unpinned image", func(a *LiteLLMAuthPoolArgs) { a.Image = "ghcr.io/berriai/litellm-non_root" }, "Image"},
+		}, "database.existingSecret.key"},
+		{"bad db size", func(a *LiteLLMAuthPoolArgs) { a.Database.InCluster.StorageSize = "2 GiB" }, "database.inCluster.storageSize"},
+		{"codex version range", func(a *LiteLLMAuthPoolArgs) { a.CodexVersion = "^0.171.0" }, "codexVersion"},
+		{"codex latest", func(a *LiteLLMAuthPoolArgs) { a.CodexVersion = "latest" }, "codexVersion"},
+		{"empty agent selector", func(a *LiteLLMAuthPoolArgs) { a.AgentSelector = map[string]string{} }, "agentSelector"},
+		{"bad agent selector", func(a *LiteLLMAuthPoolArgs) { a.AgentSelector = map[string]string{"app": "a b"} }, "agentSelector"},
+		{"unpinned image", func(a *LiteLLMAuthPoolArgs) { a.Image = "ghcr.io/berriai/litellm-non_root" }, "image"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := authPoolDevArgs()

@@ -13,22 +13,22 @@ type AuthPoolUpstream struct {
 	// provider posts {base}/responses to (read in litellm/llms/chatgpt/authenticator.py,
 	// get_api_base, then OPENAI_CHATGPT_API_BASE; the default is in common_utils.py:
 	// https://chatgpt.com/backend-api/codex). Empty: LiteLLM's default.
-	ChatGPTAPIBase string
+	ChatGPTAPIBase string `json:"chatgptApiBase"`
 	// OAuthTokenURL is the token endpoint the rotator refreshes accounts against (its
 	// --token-url; default rotator.DefaultTokenURL, https://auth.openai.com/oauth/token).
 	// LiteLLM's own refresh, which runs only when the rotator is down, keeps OpenAI's.
-	OAuthTokenURL string
+	OAuthTokenURL string `json:"oauthTokenUrl"`
 }
 
 func (u AuthPoolUpstream) validate() []error {
 	var errs []error
 	if u.ChatGPTAPIBase != "" {
-		if err := CheckHTTPURL("Upstream.ChatGPTAPIBase", u.ChatGPTAPIBase); err != nil {
+		if err := CheckHTTPURL("upstream.chatgptApiBase", u.ChatGPTAPIBase); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if u.OAuthTokenURL != "" {
-		if err := CheckHTTPURL("Upstream.OAuthTokenURL", u.OAuthTokenURL); err != nil {
+		if err := CheckHTTPURL("upstream.oauthTokenUrl", u.OAuthTokenURL); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -25,8 +25,8 @@ func TestAuthPoolUpstreamOverridesReachLiteLLMAndTheRotator(t *testing.T) {
 
 	args.Upstream = AuthPoolUpstream{ChatGPTAPIBase: "chatgpt.com", OAuthTokenURL: "https://u:p@auth.example/oauth/token"}
 	_, err := runAuthPool(t, args)
-	require.ErrorContains(t, err, "Upstream.ChatGPTAPIBase")
-	require.ErrorContains(t, err, "Upstream.OAuthTokenURL")
+	require.ErrorContains(t, err, "upstream.chatgptApiBase")
+	require.ErrorContains(t, err, "upstream.oauthTokenUrl")
 }
 
 func TestAuthPoolReadyOnlyWhileTheRotatorSaysSo(t *testing.T) {

@@ -19,40 +19,42 @@ const DefaultAgentEgressPolicyName = "cloud-codex-agent-egress"
 // expressed, so each destination is listed as the CIDRs it resolves to.
 type EgressRule struct {
 	// CIDR of the destination, e.g. "203.0.113.10/32". Required.
-	CIDR string
+	CIDR string `json:"cidr"`
 	// Except are CIDRs inside CIDR that stay closed (e.g. a cloud metadata endpoint,
 	// "169.254.169.254/32", inside "0.0.0.0/0").
-	Except []string
+	Except []string `json:"except"`
 	// Ports opened on that block. Default [443].
-	Ports []int
+	Ports []int `json:"ports"`
 	// Protocol of Ports: TCP (default), UDP or SCTP.
-	Protocol string
+	Protocol string `json:"protocol"`
 }
 
-// AgentEgressArgs configures the default-deny egress policy of the stack's agent pods.
+// AgentEgressArgs configures the default-deny egress policy of the stack's agent pods. Its
+// json-tagged fields are the stack config's egress key (beside egress.enabled).
 type AgentEgressArgs struct {
-	// Namespace of the agents.
-	Namespace string
+	// Namespace of the agents. Config: the stack's namespace.
+	Namespace string `json:"-"`
 	// Name of the NetworkPolicy. Default DefaultAgentEgressPolicyName.
-	Name string
+	Name string `json:"-"`
 	// AgentSelector selects the agent pods (and their key registration Jobs). Default
 	// DefaultAgentSelector().
-	AgentSelector map[string]string
+	AgentSelector map[string]string `json:"-"`
 	// LiteLLMSelector selects the auth pool's pods (LiteLLMAuthPool.PodSelector), reached on
 	// LiteLLMPort. Required.
-	LiteLLMSelector map[string]string
+	LiteLLMSelector map[string]string `json:"-"`
 	// LiteLLMPort is LiteLLM's container port. Default AuthPoolPort.
-	LiteLLMPort int
+	LiteLLMPort int `json:"-"`
 	// PlatformAPI is the agent platform's API (registry.apiUrl) as CIDRs.
-	PlatformAPI []EgressRule
+	PlatformAPI []EgressRule `json:"platformApi"`
 	// NPMRegistry is the npm registry the install step reaches (codex, runner packages,
 	// runner.git's install command), as CIDRs.
-	NPMRegistry []EgressRule
+	NPMRegistry []EgressRule `json:"npmRegistry"`
 	// Allow are the operator's other destinations: MCP servers, the runner.git host, a
 	// node-local DNS cache outside kube-system, ...
-	Allow []EgressRule
-	// SkipAwait marks the policy ready at once (API-only clusters).
-	SkipAwait bool
+	Allow []EgressRule `json:"allow"`
+	// SkipAwait marks the policy ready at once (API-only clusters). Config: the stack's
+	// cluster.skipAwait.
+	SkipAwait bool `json:"-"`
 }
 
 // Validate checks the rules; field names are relative to the stack's egress key.
@@ -160,18 +162,22 @@ func NewAgentEgressPolicy(ctx *pulumi.Context, args AgentEgressArgs, opts ...pul
 	}, opts...)
 }
 
+// WithDefaults returns the rule with its defaults filled in: TCP, port 443.
+func (r EgressRule) WithDefaults() EgressRule {
+	if r.Protocol == "" {
+		r.Protocol = "TCP"
+	}
+	if len(r.Ports) == 0 {
+		r.Ports = []int{443}
+	}
+	return r
+}
+
 func (r EgressRule) rule() *networkingv1.NetworkPolicyEgressRuleArgs {
-	protocol := r.Protocol
-	if protocol == "" {
-		protocol = "TCP"
-	}
-	ports := r.Ports
-	if len(ports) == 0 {
-		ports = []int{443}
-	}
+	r = r.WithDefaults()
 	var np networkingv1.NetworkPolicyPortArray
-	for _, p := range ports {
-		np = append(np, &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String(protocol), Port: pulumi.Int(p)})
+	for _, p := range r.Ports {
+		np = append(np, &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String(r.Protocol), Port: pulumi.Int(p)})
 	}
 	block := &networkingv1.IPBlockArgs{Cidr: pulumi.String(r.CIDR)}
 	if len(r.Except) > 0 {

@@ -19,13 +19,13 @@ import (
 // in full.
 type PlacementArgs struct {
 	// NodeSelector: node labels the pods require.
-	NodeSelector map[string]string
+	NodeSelector map[string]string `json:"nodeSelector"`
 	// Tolerations of node taints.
-	Tolerations []k8score.Toleration
+	Tolerations []k8score.Toleration `json:"tolerations"`
 	// Affinity: node and pod (anti-)affinity.
-	Affinity *k8score.Affinity
+	Affinity *k8score.Affinity `json:"affinity"`
 	// PriorityClassName of the pods (the PriorityClass must exist).
-	PriorityClassName string
+	PriorityClassName string `json:"priorityClassName"`
 }
 
 // IsZero reports whether no placement is set.

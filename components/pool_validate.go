@@ -37,10 +37,10 @@ func (a LiteLLMAuthPoolArgs) PoolSecrets() map[string]string {
 // validateImage: the image must be a pinned reference, and new enough for the chatgpt/
 // models the pool serves (defaulted args).
 func (a LiteLLMAuthPoolArgs) validateImage() []error {
-	if err := CheckPinnedImage("Image", a.Image, DefaultLiteLLMImage); err != nil {
+	if err := CheckPinnedImage("image", a.Image, DefaultLiteLLMImage); err != nil {
 		return []error{err}
 	}
-	if err := checkLiteLLMImageServesChatGPT("Image", a.Image, a.Models); err != nil {
+	if err := checkLiteLLMImageServesChatGPT("image", a.Image, a.Models); err != nil {
 		return []error{err}
 	}
 	return nil
@@ -53,3 +53,20 @@ func (a LiteLLMAuthPoolArgs) ObjectNames() []string {
 	return []string{n.deployment, n.service, n.networkPolicy, n.masterKey, n.saltKey, n.config, n.source,
 		n.scripts, n.authClaim, n.databaseSecret, n.postgres, n.postgresPassword, n.postgresNetworkPolicy}
 }
+
+// ResponsesAliases are the responses-path aliases the pool serves once defaults apply: the
+// only models an agent may ask for.
+func (a LiteLLMAuthPoolArgs) ResponsesAliases() []string {
+	var out []string
+	for _, m := range a.withDefaults().Models {
+		if m.Path == AuthPoolResponsesPath {
+			out = append(out, m.Alias)
+		}
+	}
+	return out
+}
+
+// WithDefaults returns the args as NewLiteLLMAuthPool uses them, every default filled in
+// (withDefaults), for callers that show effective values, such as the config reference's
+// test.
+func (a LiteLLMAuthPoolArgs) WithDefaults() LiteLLMAuthPoolArgs { return a.withDefaults() }

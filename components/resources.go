@@ -5,15 +5,31 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// ResourcesArgs are a container's requests and limits (Kubernetes quantities).
+// ResourcesArgs are a container's requests and limits (Kubernetes quantities), shaped as in
+// a pod spec so that stack config decodes straight into them.
 type ResourcesArgs struct {
-	CPURequest, MemoryRequest, CPULimit, MemoryLimit string
+	Requests ResourceList `json:"requests"`
+	Limits   ResourceList `json:"limits"`
+}
+
+// ResourceList is the cpu and memory of requests or limits.
+type ResourceList struct {
+	CPU    string `json:"cpu"`
+	Memory string `json:"memory"`
+}
+
+// requestsAndLimits builds ResourcesArgs in the order people say them: requests, then limits.
+func requestsAndLimits(cpuRequest, memoryRequest, cpuLimit, memoryLimit string) ResourcesArgs {
+	return ResourcesArgs{
+		Requests: ResourceList{CPU: cpuRequest, Memory: memoryRequest},
+		Limits:   ResourceList{CPU: cpuLimit, Memory: memoryLimit},
+	}
 }
 
 // resourceRequirements converts requests and limits.
 func resourceRequirements(r ResourcesArgs) *corev1.ResourceRequirementsArgs {
 	return &corev1.ResourceRequirementsArgs{
-		Requests: pulumi.StringMap{"cpu": pulumi.String(r.CPURequest), "memory": pulumi.String(r.MemoryRequest)},
-		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.CPULimit), "memory": pulumi.String(r.MemoryLimit)},
+		Requests: pulumi.StringMap{"cpu": pulumi.String(r.Requests.CPU), "memory": pulumi.String(r.Requests.Memory)},
+		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.Limits.CPU), "memory": pulumi.String(r.Limits.Memory)},
 	}
 }

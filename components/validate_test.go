@@ -198,7 +198,7 @@ func TestAuthPoolRefusesAnOldLiteLLMForChatGPTModels(t *testing.T) {
 	args := authPoolDevArgs()
 	args.Image = "ghcr.io/berriai/litellm-non_root:main-v1.81.0-stable"
 	r, err := runAuthPool(t, args)
-	require.ErrorContains(t, err, "Image: invalid value")
+	require.ErrorContains(t, err, "image: invalid value")
 	require.ErrorContains(t, err, "v1.81.3")
 	require.Empty(t, r.mocks.res, "nothing may be registered before validation passes")
 

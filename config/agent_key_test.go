@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
 
 	"cloud-codex/components"
@@ -13,15 +12,10 @@ import (
 func TestAgentKeysArePulumiManagedByDefault(t *testing.T) {
 	s, err := Load(devConfig())
 	require.NoError(t, err)
-	args := s.WiredAgentArgs(0, AgentWiring{
-		BaseURL:         pulumi.String("http://litellm.cloud-codex.svc.cluster.local:4000/v1"),
-		MasterKeySecret: components.SecretKeyInput{Name: pulumi.String("litellm-master-key"), Key: components.AuthPoolMasterKeySecretKey},
-		RegistrarSource: pulumi.String("cloud-codex-key-registrar-src"),
-	})
+	// main.go hands a managed key's Job the pool's master key and the registrar's source
+	// (the golden object list has the Job); config's part is the default itself.
+	args := s.Agents[0]
 	require.True(t, args.LiteLLM.KeyManaged())
-	require.NotNil(t, args.LiteLLM.MasterKeySecret.Name)
-	require.Equal(t, components.AuthPoolMasterKeySecretKey, args.LiteLLM.MasterKeySecret.Key)
-	require.NotNil(t, args.LiteLLM.RegistrarSource)
 	reg, ok := s.KeyRegistrarArgs()
 	require.True(t, ok, "a managed key needs the registrar")
 	require.Equal(t, components.LiteLLMKeyRegistrarArgs{Namespace: "cloud-codex", SkipAwait: s.SkipAwait()}, reg)
@@ -33,7 +27,7 @@ func TestOperatorManagedKeysNeedNoRegistrar(t *testing.T) {
 		"registry": {"apiUrl": "https://api.example.com", "podId": "pod-1"}}]`
 	s, err := Load(values)
 	require.NoError(t, err)
-	args := s.AgentArgs(0, nil)
+	args := s.Agents[0]
 	require.False(t, args.LiteLLM.KeyManaged())
 	require.Equal(t, components.SecretRef{Name: "my-key", Key: "value"}, args.LiteLLM.KeySecret)
 	_, ok := s.KeyRegistrarArgs()

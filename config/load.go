@@ -46,7 +46,7 @@ func Load(values map[string]string) (Stack, error) {
 		// Validating half-decoded values would add errors that are not the user's.
 		return Stack{}, errors.Join(errs...)
 	}
-	s = s.withDefaults()
+	s = s.withDefaults().withStackValues()
 	if err := s.validate(); err != nil {
 		return Stack{}, err
 	}
@@ -90,7 +90,7 @@ func (s Stack) validate() error {
 		}
 	}
 	if err := components.CheckDNSLabel("namespace", s.Namespace, 63); err != nil {
-		add(atPath(Namespace+":", reflect.TypeOf(s), err, nil))
+		add(atPath(Namespace+":", reflect.TypeOf(s), err))
 	}
 	for _, l := range []struct{ key, v string }{
 		{"enforce", s.Cluster.PodSecurity.Enforce}, {"warn", s.Cluster.PodSecurity.Warn}, {"audit", s.Cluster.PodSecurity.Audit},
@@ -101,10 +101,13 @@ func (s Stack) validate() error {
 		}
 	}
 	errs = append(errs, s.validateCluster()...)
-	add(s.validatePool())
+	if err := s.LiteLLM.Validate(); err != nil {
+		add(atPath(Namespace+":litellm", reflect.TypeOf(s.LiteLLM), err))
+	}
 	errs = append(errs, s.validateObjectNames()...)
 	add(s.validateEgress())
-	poolSecrets := s.PoolArgs().PoolSecrets()
+	poolSecrets := s.LiteLLM.PoolSecrets()
+	served := s.LiteLLM.ResponsesAliases()
 	seen := map[string]int{}
 	for i, a := range s.Agents {
 		prefix := fmt.Sprintf("%s:agents[%d]", Namespace, i)
@@ -114,16 +117,15 @@ func (s Stack) validate() error {
 		} else {
 			seen[a.Name] = i
 		}
-		args := s.AgentArgs(i, nil)
-		if err := args.Validate(); err != nil {
-			add(atPath(prefix, reflect.TypeOf(a), err, nil))
+		if err := a.Validate(); err != nil {
+			add(atPath(prefix, reflect.TypeOf(a), err))
 		}
 		// The agent's model must be a responses-path alias the pool serves; otherwise every
 		// call fails (or, with a fallback, silently goes elsewhere).
-		if model := args.EffectiveModel(); model != "" && !slices.Contains(s.servedModels(), model) {
+		if model := a.EffectiveModel(); model != "" && !slices.Contains(served, model) {
 			add(&KeyError{Path: prefix + ".codex.model", Msg: fmt.Sprintf(
 				"model %q is not a responses-path alias of litellm.models (served: %s); use one of those or add it there",
-				model, strings.Join(s.servedModels(), ", "))})
+				model, strings.Join(served, ", "))})
 		}
 		errs = append(errs, agentPoolSecretRefs(prefix, a, s.forbiddenSecrets(i, poolSecrets))...)
 	}

@@ -28,11 +28,11 @@ func TestLoadDevConfig(t *testing.T) {
 	require.Equal(t, "cloud-codex", s.Namespace)
 	require.Equal(t, PodSecurity{Enforce: "restricted", Warn: "restricted", Audit: "restricted"}, s.Cluster.PodSecurity)
 	require.Len(t, s.Agents, 1)
-	args := s.AgentArgs(0, nil)
+	args := s.Agents[0]
 	require.Equal(t, "cody", args.Name)
 	require.Equal(t, "codex-cli/gpt-5.4", args.LiteLLM.DefaultModel, "agents default to the pool's responses-path alias")
-	require.Equal(t, []int{1, 2}, s.PoolArgs().Accounts.InRotation)
-	require.Equal(t, []int{3}, s.PoolArgs().Accounts.Reserved)
+	require.Equal(t, []int{1, 2}, s.LiteLLM.Accounts.InRotation)
+	require.Equal(t, []int{3}, s.LiteLLM.Accounts.Reserved)
 }
 
 func TestBadStackConfigsNameTheKeyPath(t *testing.T) {

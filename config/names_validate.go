@@ -28,7 +28,7 @@ func (s Stack) validateObjectNames() []error {
 			}
 		}
 	}
-	for _, name := range s.PoolArgs().ObjectNames() {
+	for _, name := range s.LiteLLM.ObjectNames() {
 		if who, taken := owner[name]; taken {
 			return []error{&KeyError{Path: Namespace + ":litellm.name", Msg: fmt.Sprintf(
 				"the pool's object %q would have the name of an object of %s, and Kubernetes refuses the second one halfway through up; choose another litellm.name (default %q)",

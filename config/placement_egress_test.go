@@ -29,20 +29,20 @@ func TestPlacementRunnerGitModelsAndEgressMapToTheComponents(t *testing.T) {
 	s, err := Load(cfg)
 	require.NoError(t, err)
 
-	a := s.AgentArgs(0, nil)
+	a := s.Agents[0]
 	require.Equal(t, &components.AgentRunnerGitArgs{URL: "https://github.com/Team-Commonly/commonly.git", Ref: testSHA, Path: "cli"}, a.Runner.Git)
 	require.Equal(t, map[string]string{"pool": "dev"}, a.Placement.NodeSelector)
 	require.Equal(t, []k8score.Toleration{{Key: "pool", Operator: "Equal", Value: "dev", Effect: "NoSchedule"}}, a.Placement.Tolerations)
 	require.Equal(t, "kubernetes.io/arch", a.Placement.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions[0].Key)
 	require.Equal(t, "agents", a.Placement.PriorityClassName)
 
-	p := s.PoolArgs()
+	p := s.LiteLLM
 	require.Equal(t, map[string]string{"pool": "dev"}, p.Placement.NodeSelector)
 	require.Equal(t, &components.SecretRef{Name: "openai-key", Key: "api-key"}, p.Models[1].APIKeySecret)
 	require.Equal(t, "codex-cli/gpt-5.4", p.EffectiveResponsesAlias())
 
 	require.True(t, s.EgressEnabled())
-	e := s.EgressArgs(map[string]string{"app.kubernetes.io/name": "litellm"})
+	e := s.Egress.AgentEgressArgs
 	require.Equal(t, []components.EgressRule{{CIDR: "203.0.113.10/32"}}, e.PlatformAPI)
 	require.Equal(t, []components.EgressRule{{CIDR: "104.16.0.0/12", Ports: []int{443}}}, e.NPMRegistry)
 	require.Equal(t, "cloud-codex", e.Namespace)

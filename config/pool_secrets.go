@@ -39,7 +39,7 @@ func (s Stack) forbiddenSecrets(i int, poolSecrets map[string]string) map[string
 }
 
 // agentPoolSecretRefs refuses every reference of agent a (at prefix) to a forbidden Secret.
-func agentPoolSecretRefs(prefix string, a Agent, forbidden map[string]string) []error {
+func agentPoolSecretRefs(prefix string, a components.CloudCodexAgentArgs, forbidden map[string]string) []error {
 	var errs []error
 	check := func(path, name string) {
 		if what, ok := forbidden[name]; ok {

@@ -1,6 +1,10 @@
-// Package config is the stack configuration: typed structs read from the project's config
-// namespace, defaults and validation in one place. Every error names the key path
-// (e.g. cloud-codex:agents[1].name) and the fix; nothing is registered before it passes.
+// Package config is the stack configuration. Stack config decodes strictly, straight into
+// the components' args (their json tags are the config keys): there is one type tree from
+// Pulumi.<stack>.yaml to the components. This package fills in the values every component
+// takes from the stack (namespace, skipAwait, the agents' default model), cross-checks the
+// components against each other, and reports every error at its key path (e.g.
+// cloud-codex:agents[1].name) with the fix; nothing is registered before it passes.
+// Wiring one component's outputs into another is main.go's.
 package config
 
 import "cloud-codex/components"
@@ -14,10 +18,10 @@ type Stack struct {
 	Namespace string `json:"namespace"`
 	// Cluster says where (and whether) to deploy.
 	Cluster Cluster `json:"cluster"`
-	// LiteLLM configures the LiteLLMAuthPool.
-	LiteLLM LiteLLM `json:"litellm"`
+	// LiteLLM is the LiteLLMAuthPool.
+	LiteLLM components.LiteLLMAuthPoolArgs `json:"litellm"`
 	// Agents are the cloud-codex agents, one CloudCodexAgent each.
-	Agents []Agent `json:"agents"`
+	Agents []components.CloudCodexAgentArgs `json:"agents"`
 	// Egress is the agents' default-deny egress NetworkPolicy and its openings.
 	Egress Egress `json:"egress"`
 }
@@ -48,84 +52,13 @@ type PodSecurity struct {
 	Audit   string `json:"audit"`   // default restricted
 }
 
-// SecretRef names a key of a Secret.
-type SecretRef = components.SecretRef
-
-// Agent is one agents[] entry; see components.CloudCodexAgentArgs for meanings and defaults.
-type Agent struct {
-	Name      string            `json:"name"`
-	Replicas  *int              `json:"replicas"`
-	Storage   AgentStorage      `json:"storage"`
-	Codex     AgentCodex        `json:"codex"`
-	LiteLLM   AgentLiteLLM      `json:"litellm"`
-	Registry  AgentRegistry     `json:"registry"`
-	Runner    AgentRunner       `json:"runner"`
-	Image     string            `json:"image"`
-	Resources Resources         `json:"resources"`
-	Env       map[string]string `json:"env"`
-	Placement Placement         `json:"placement"`
+// Egress is the agents' default-deny egress NetworkPolicy (components.NewAgentEgressPolicy):
+// the component's args plus whether to declare it at all.
+type Egress struct {
+	// Enabled: default true. false declares no policy (agents' egress is then open).
+	Enabled *bool `json:"enabled"`
+	components.AgentEgressArgs
 }
 
-// AgentStorage sizes the agent's state PVC.
-type AgentStorage struct {
-	Size         string `json:"size"`
-	StorageClass string `json:"storageClass"`
-}
-
-// AgentCodex configures the agent's codex CLI.
-type AgentCodex struct {
-	Version    string               `json:"version"`
-	Model      string               `json:"model"`
-	MCPServers map[string]MCPServer `json:"mcpServers"`
-}
-
-// MCPServer is one MCP server of an agent.
-type MCPServer struct {
-	Command   string               `json:"command"`
-	Args      []string             `json:"args"`
-	Env       map[string]string    `json:"env"`
-	SecretEnv map[string]SecretRef `json:"secretEnv"`
-}
-
-// AgentLiteLLM is the agent's LiteLLM key. ManageKey (default true) has Pulumi generate
-// the key and register it with ModelAllowlist; false leaves both to the operator.
-type AgentLiteLLM struct {
-	KeySecret      SecretRef `json:"keySecret"`
-	ModelAllowlist []string  `json:"modelAllowlist"`
-	ManageKey      *bool     `json:"manageKey"`
-}
-
-// AgentRegistry is the agent platform registration.
-type AgentRegistry struct {
-	APIURL      string    `json:"apiUrl"`
-	PodID       string    `json:"podId"`
-	TokenSecret SecretRef `json:"tokenSecret"`
-}
-
-// AgentRunner is what runs after boot.
-type AgentRunner struct {
-	Command  []string   `json:"command"`
-	Packages []string   `json:"packages"`
-	Git      *RunnerGit `json:"git"`
-}
-
-// RunnerGit installs the runner from a git repository at a pinned commit.
-type RunnerGit struct {
-	URL     string   `json:"url"`
-	Ref     string   `json:"ref"`
-	Path    string   `json:"path"`
-	Install []string `json:"install"`
-	Image   string   `json:"image"`
-}
-
-// Resources are container requests and limits.
-type Resources struct {
-	Requests ResourceList `json:"requests"`
-	Limits   ResourceList `json:"limits"`
-}
-
-// ResourceList is cpu and memory.
-type ResourceList struct {
-	CPU    string `json:"cpu"`
-	Memory string `json:"memory"`
-}
+// EgressEnabled reports whether the agents' egress policy is declared (default true).
+func (s Stack) EgressEnabled() bool { return s.Egress.Enabled == nil || *s.Egress.Enabled }

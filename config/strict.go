@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 	"strings"
@@ -158,11 +159,17 @@ func jsonTypeName(v any) string {
 	}
 }
 
+// jsonFields are the keys of struct type t as encoding/json reads them: an embedded struct
+// without a tag (Egress embeds the egress component's args) contributes its own keys.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
 	fields := map[string]reflect.Type{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		name := strings.Split(f.Tag.Get("json"), ",")[0]
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			maps.Copy(fields, jsonFields(f.Type))
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}

@@ -19,7 +19,7 @@ func TestUpstreamOverridesAreCheckedAtTheirKeys(t *testing.T) {
 	  "upstream": {"chatgptApiBase": "http://10.200.0.1:8080", "oauthTokenUrl": "http://10.200.0.1:8080/oauth/token"}}`
 	s, err := Load(values)
 	require.NoError(t, err)
-	args := s.PoolArgs()
+	args := s.LiteLLM
 	require.Equal(t, "http://10.200.0.1:8080", args.Upstream.ChatGPTAPIBase)
 	require.Equal(t, "http://10.200.0.1:8080/oauth/token", args.Upstream.OAuthTokenURL)
 }
