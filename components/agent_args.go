@@ -13,11 +13,6 @@ import (
 // pod names Kubernetes derives from "cloud-codex-<name>" stay within DNS limits.
 const MaxAgentNameLen = 30
 
-// AgentIdentityName is the only agentName the agent platform knows codex agents by. It is
-// not configurable: an earlier system defaulted it to "cloud-codex", and the platform then
-// marked every agent stale.
-const AgentIdentityName = "codex"
-
 // CloudCodexAgentArgs is the public surface of CloudCodexAgent. Zero values take the
 // documented defaults (filled in withDefaults).
 type CloudCodexAgentArgs struct {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cloud-codex/components"
+	"cloud-codex/contract"
 )
 
 func TestAgentKeysArePulumiManagedByDefault(t *testing.T) {
@@ -15,12 +16,12 @@ func TestAgentKeysArePulumiManagedByDefault(t *testing.T) {
 	require.NoError(t, err)
 	args := s.WiredAgentArgs(0, AgentWiring{
 		BaseURL:         pulumi.String("http://litellm.cloud-codex.svc.cluster.local:4000/v1"),
-		MasterKeySecret: components.SecretKeyInput{Name: pulumi.String("litellm-master-key"), Key: components.AuthPoolMasterKeySecretKey},
+		MasterKeySecret: components.SecretKeyInput{Name: pulumi.String("litellm-master-key"), Key: contract.MasterKeyEnv},
 		RegistrarSource: pulumi.String("cloud-codex-key-registrar-src"),
 	})
 	require.True(t, args.LiteLLM.KeyManaged())
 	require.NotNil(t, args.LiteLLM.MasterKeySecret.Name)
-	require.Equal(t, components.AuthPoolMasterKeySecretKey, args.LiteLLM.MasterKeySecret.Key)
+	require.Equal(t, contract.MasterKeyEnv, args.LiteLLM.MasterKeySecret.Key)
 	require.NotNil(t, args.LiteLLM.RegistrarSource)
 	reg, ok := s.KeyRegistrarArgs()
 	require.True(t, ok, "a managed key needs the registrar")

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"cloud-codex/contract"
 )
 
 // RuleAgentIdentity guards the agents' registry identity: the platform only knows agents
@@ -17,13 +19,6 @@ import (
 // literal "codex" and COMMONLY_INSTANCE_ID to a literal, non-empty value that no other
 // workload of the stack uses (literals, so that the policy can check them).
 const RuleAgentIdentity = "agent-identity"
-
-// Env names and the registry name of the agents.
-const (
-	EnvAgentName      = "COMMONLY_AGENT_NAME"
-	EnvInstanceID     = "COMMONLY_INSTANCE_ID"
-	AgentRegistryName = "codex"
-)
 
 func agentIdentityPolicy() policyx.Policy {
 	return policyx.NewStackValidationPolicy(RuleAgentIdentity, policyx.StackValidationPolicyArgs{
@@ -77,7 +72,7 @@ func CheckAgentIdentity(s *Stack) []Violation {
 			}
 			out = append(out, Violation{URN: u.urn, Message: fmt.Sprintf(
 				"%s uses %s %q, which %s also uses: instance ids must be unique in the stack.",
-				u.desc, EnvInstanceID, id, strings.Join(others, ", "))})
+				u.desc, contract.InstanceIDEnv, id, strings.Join(others, ", "))})
 		}
 	}
 	return out
@@ -86,7 +81,7 @@ func CheckAgentIdentity(s *Stack) []Violation {
 // registersAsCodex reports whether some container of w sets COMMONLY_AGENT_NAME=codex.
 func registersAsCodex(w Workload) bool {
 	for _, c := range w.Pod.AllContainers() {
-		if e, ok := c.C.EnvVar(EnvAgentName); ok && e.ValueFrom == nil && e.Value == AgentRegistryName {
+		if e, ok := c.C.EnvVar(contract.AgentNameEnv); ok && e.ValueFrom == nil && e.Value == contract.AgentRegistryName {
 			return true
 		}
 	}
@@ -100,26 +95,26 @@ func identityProblems(w Workload, required bool) (problems, instanceIDs []string
 	hasName, hasID := false, false
 	seen := map[string]bool{}
 	for _, c := range w.Pod.AllContainers() {
-		if e, ok := c.C.EnvVar(EnvAgentName); ok {
+		if e, ok := c.C.EnvVar(contract.AgentNameEnv); ok {
 			hasName = true
 			switch {
 			case e.ValueFrom != nil:
 				problems = append(problems, fmt.Sprintf("%s takes %s %s; it must be the literal %q",
-					c, EnvAgentName, envSource(e), AgentRegistryName))
-			case !isUnknown(e.Value) && e.Value != AgentRegistryName:
+					c, contract.AgentNameEnv, envSource(e), contract.AgentRegistryName))
+			case !isUnknown(e.Value) && e.Value != contract.AgentRegistryName:
 				problems = append(problems, fmt.Sprintf("%s sets %s=%q; the platform only knows %q",
-					c, EnvAgentName, e.Value, AgentRegistryName))
+					c, contract.AgentNameEnv, e.Value, contract.AgentRegistryName))
 			}
 		}
-		if e, ok := c.C.EnvVar(EnvInstanceID); ok {
+		if e, ok := c.C.EnvVar(contract.InstanceIDEnv); ok {
 			hasID = true
 			switch {
 			case e.ValueFrom != nil:
 				problems = append(problems, fmt.Sprintf("%s takes %s %s; it must be a literal (the agent's name)",
-					c, EnvInstanceID, envSource(e)))
+					c, contract.InstanceIDEnv, envSource(e)))
 			case isUnknown(e.Value):
 			case strings.TrimSpace(e.Value) == "":
-				problems = append(problems, fmt.Sprintf("%s sets an empty %s", c, EnvInstanceID))
+				problems = append(problems, fmt.Sprintf("%s sets an empty %s", c, contract.InstanceIDEnv))
 			case !seen[e.Value]:
 				seen[e.Value] = true
 				instanceIDs = append(instanceIDs, e.Value)
@@ -127,10 +122,10 @@ func identityProblems(w Workload, required bool) (problems, instanceIDs []string
 		}
 	}
 	if required && !hasName {
-		problems = append(problems, fmt.Sprintf("no container sets %s=%q", EnvAgentName, AgentRegistryName))
+		problems = append(problems, fmt.Sprintf("no container sets %s=%q", contract.AgentNameEnv, contract.AgentRegistryName))
 	}
 	if required && !hasID {
-		problems = append(problems, fmt.Sprintf("no container sets %s", EnvInstanceID))
+		problems = append(problems, fmt.Sprintf("no container sets %s", contract.InstanceIDEnv))
 	}
 	return problems, instanceIDs
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"testing"
+
+	"cloud-codex/contract"
 )
 
 // setEnv sets (or with value "" and from != nil, replaces) an env var of the first container.
@@ -38,30 +40,30 @@ containers:
 	}{
 		{"dev stack", func(t *testing.T) *Stack { return devStack(t) }, nil},
 		{"agent name cloud-codex", func(t *testing.T) *Stack {
-			return mutate(t, devStack(t), aliceDeployURN, setEnv(EnvAgentName, map[string]any{"value": "cloud-codex"}))
+			return mutate(t, devStack(t), aliceDeployURN, setEnv(contract.AgentNameEnv, map[string]any{"value": "cloud-codex"}))
 		}, map[string][]string{aliceDeployURN: {`containers[0] "agent" sets COMMONLY_AGENT_NAME="cloud-codex"; the platform only knows "codex"`}}},
 		{"agent name from a ConfigMap", func(t *testing.T) *Stack {
-			return mutate(t, devStack(t), aliceDeployURN, setEnv(EnvAgentName, map[string]any{
+			return mutate(t, devStack(t), aliceDeployURN, setEnv(contract.AgentNameEnv, map[string]any{
 				"valueFrom": map[string]any{"configMapKeyRef": map[string]any{"name": "c", "key": "k"}}}))
 		}, map[string][]string{aliceDeployURN: {`takes COMMONLY_AGENT_NAME from ConfigMap "c" key "k"; it must be the literal "codex"`}}},
 		{"agent name missing", func(t *testing.T) *Stack {
-			return mutate(t, devStack(t), aliceDeployURN, setEnv(EnvAgentName, nil))
+			return mutate(t, devStack(t), aliceDeployURN, setEnv(contract.AgentNameEnv, nil))
 		}, map[string][]string{aliceDeployURN: {`no container sets COMMONLY_AGENT_NAME="codex"`}}},
 		{"instance id missing", func(t *testing.T) *Stack {
-			return mutate(t, devStack(t), aliceDeployURN, setEnv(EnvInstanceID, nil))
+			return mutate(t, devStack(t), aliceDeployURN, setEnv(contract.InstanceIDEnv, nil))
 		}, map[string][]string{aliceDeployURN: {"no container sets COMMONLY_INSTANCE_ID"}}},
 		{"instance id empty", func(t *testing.T) *Stack {
-			return mutate(t, devStack(t), aliceDeployURN, setEnv(EnvInstanceID, map[string]any{"value": " "}))
+			return mutate(t, devStack(t), aliceDeployURN, setEnv(contract.InstanceIDEnv, map[string]any{"value": " "}))
 		}, map[string][]string{aliceDeployURN: {"sets an empty COMMONLY_INSTANCE_ID"}}},
 		{"instance id from the pod name", func(t *testing.T) *Stack {
-			return mutate(t, devStack(t), aliceDeployURN, setEnv(EnvInstanceID, map[string]any{
+			return mutate(t, devStack(t), aliceDeployURN, setEnv(contract.InstanceIDEnv, map[string]any{
 				"valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "metadata.name"}}}))
 		}, map[string][]string{aliceDeployURN: {"must be a literal"}}},
 		{"instance id not known yet", func(t *testing.T) *Stack {
-			return mutate(t, devStack(t), aliceDeployURN, setEnv(EnvInstanceID, map[string]any{"value": unknownValue}))
+			return mutate(t, devStack(t), aliceDeployURN, setEnv(contract.InstanceIDEnv, map[string]any{"value": unknownValue}))
 		}, nil},
 		{"two agents with one id", func(t *testing.T) *Stack {
-			return mutate(t, devStack(t), bobDeployURN, setEnv(EnvInstanceID, map[string]any{"value": "alice"}))
+			return mutate(t, devStack(t), bobDeployURN, setEnv(contract.InstanceIDEnv, map[string]any{"value": "alice"}))
 		}, map[string][]string{
 			aliceDeployURN: {`Deployment "alice" uses COMMONLY_INSTANCE_ID "alice", which Deployment "bob" also uses`},
 			bobDeployURN:   {`Deployment "bob" uses COMMONLY_INSTANCE_ID "alice", which Deployment "alice" also uses`},

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
 	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
 )
 
 // RuleAgentModelInKeyAllowlist guards the agents' LiteLLM virtual keys (issue 10): LiteLLM
@@ -25,16 +26,13 @@ import (
 // "all-proxy-models" allows every model.
 const RuleAgentModelInKeyAllowlist = "agent-model-in-key-allowlist"
 
-// AnnotationModelAllowlist is the annotation that declares an agent key's model allowlist.
-const AnnotationModelAllowlist = "cloud-codex.dev/model-allowlist"
-
 // allProxyModels is LiteLLM's allowlist entry for "every model of the proxy".
 const allProxyModels = "all-proxy-models"
 
 func agentModelInKeyAllowlistPolicy() policyx.Policy {
 	return policyx.NewStackValidationPolicy(RuleAgentModelInKeyAllowlist, policyx.StackValidationPolicyArgs{
 		Description: "Every agent's model is in its LiteLLM key's allowlist (annotation " +
-			AnnotationModelAllowlist + " on the agent Deployment).",
+			contract.ModelAllowlistAnnotation + " on the agent Deployment).",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
 			report(args.Manager, CheckAgentModelInKeyAllowlist(stackFromAnalyzer(args.Resources)))
@@ -70,14 +68,14 @@ func CheckAgentModelInKeyAllowlist(s *Stack) []Violation {
 		}
 		desc := fmt.Sprintf("Deployment %s", quote(sw.W.Meta.Name))
 		var allow []string
-		source := "annotation " + AnnotationModelAllowlist
-		if raw, ok := sw.W.Meta.Annotations[AnnotationModelAllowlist]; ok {
+		source := "annotation " + contract.ModelAllowlistAnnotation
+		if raw, ok := sw.W.Meta.Annotations[contract.ModelAllowlistAnnotation]; ok {
 			if isUnknown(raw) {
 				continue
 			}
 			if err := json.Unmarshal([]byte(raw), &allow); err != nil {
 				out = append(out, Violation{URN: sw.Res.URN, Message: fmt.Sprintf(
-					"%s: annotation %s must be a JSON list of model names: %v", desc, AnnotationModelAllowlist, err)})
+					"%s: annotation %s must be a JSON list of model names: %v", desc, contract.ModelAllowlistAnnotation, err)})
 				continue
 			}
 		} else if list, ok := componentAllowlist(s.Get(sw.Owner)); ok {

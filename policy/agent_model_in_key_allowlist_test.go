@@ -2,12 +2,14 @@ package main
 
 import (
 	"testing"
+
+	"cloud-codex/contract"
 )
 
 func TestAgentModelInKeyAllowlist(t *testing.T) {
 	with := func(allow string) func(t *testing.T) *Stack {
 		return func(t *testing.T) *Stack {
-			return mutate(t, devStack(t), aliceDeployURN, annotate(AnnotationModelAllowlist, allow))
+			return mutate(t, devStack(t), aliceDeployURN, annotate(contract.ModelAllowlistAnnotation, allow))
 		}
 	}
 	for _, tc := range []struct {
@@ -24,7 +26,7 @@ func TestAgentModelInKeyAllowlist(t *testing.T) {
 		}, map[string][]string{aliceDeployURN: {`model "codex-cli/gpt-5.4" is not in its LiteLLM key's allowlist ["other"] (CloudCodexAgent output modelAllowlist)`}}},
 		{"the annotation wins over the component output", func(t *testing.T) *Stack {
 			s := mutate(t, devStack(t), agentURN("alice"), func(p map[string]any) { p["modelAllowlist"] = []any{"other"} })
-			return mutate(t, s, aliceDeployURN, annotate(AnnotationModelAllowlist, `["codex-cli/gpt-5.4"]`))
+			return mutate(t, s, aliceDeployURN, annotate(contract.ModelAllowlistAnnotation, `["codex-cli/gpt-5.4"]`))
 		}, nil},
 		{"model allowed", with(`["codex-cli/gpt-5.4"]`), nil},
 		{"model among others", with(`["other", "codex-cli/gpt-5.4"]`), nil},
@@ -37,8 +39,8 @@ func TestAgentModelInKeyAllowlist(t *testing.T) {
 		{"not a list of strings", with(`{"models": ["x"]}`), map[string][]string{aliceDeployURN: {"must be a JSON list"}}},
 		{"the model of another agent does not count", func(t *testing.T) *Stack {
 			s := withAliceConfig(t, devStack(t), codexConfigTOML(t))
-			s = mutate(t, s, aliceDeployURN, annotate(AnnotationModelAllowlist, `["codex-cli/gpt-5.4"]`))
-			return mutate(t, s, bobDeployURN, annotate(AnnotationModelAllowlist, `["codex-cli/gpt-5.3"]`))
+			s = mutate(t, s, aliceDeployURN, annotate(contract.ModelAllowlistAnnotation, `["codex-cli/gpt-5.4"]`))
+			return mutate(t, s, bobDeployURN, annotate(contract.ModelAllowlistAnnotation, `["codex-cli/gpt-5.3"]`))
 		}, map[string][]string{bobDeployURN: {`"codex-cli/gpt-5.4" is not in`}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
 	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
 	"cloud-codex/litellmconfig"
 )
 
@@ -236,9 +237,9 @@ func providerProblems(id string, p codexconfig.ModelProvider, t liteLLMTarget) [
 	if p.WireAPI != codexconfig.WireAPIResponses {
 		problems = append(problems, fmt.Sprintf("%s wire_api is %q, want %q", table, p.WireAPI, codexconfig.WireAPIResponses))
 	}
-	if p.EnvKey != codexconfig.EnvKeyLiteLLM {
+	if p.EnvKey != contract.LiteLLMAPIKeyEnv {
 		problems = append(problems, fmt.Sprintf("%s env_key is %q, want %q (the agent's LiteLLM virtual key)",
-			table, p.EnvKey, codexconfig.EnvKeyLiteLLM))
+			table, p.EnvKey, contract.LiteLLMAPIKeyEnv))
 	}
 	if p.RequiresOpenAIAuth {
 		problems = append(problems, table+" sets requires_openai_auth = true, which makes codex want a ChatGPT login in the agent")

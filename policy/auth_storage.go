@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"cloud-codex/contract"
 )
 
 // This file answers "which storage holds the auth pool's ChatGPT credentials", one step
@@ -23,21 +25,6 @@ import (
 //     outside the stack cannot be known, so this is the one place a name decides.
 //
 // Shared: computed once per Stack, read only.
-
-// authClaimSuffix is the suffix of the auth claim's name as the LiteLLMAuthPool component
-// creates it (components/authpool.go, authPoolNamesFor: n + "-chatgpt-auth"). The component
-// does not export it; TestComponentsOutput pins it against what the component emits.
-const authClaimSuffix = "-chatgpt-auth"
-
-// The labels the LiteLLMAuthPool component puts on its objects (components/authpool.go,
-// authPoolLabels), read here to recognise an auth claim outside the pool's graph. Pinned
-// by TestComponentsOutput too.
-const (
-	labelName          = "app.kubernetes.io/name"
-	labelComponent     = "app.kubernetes.io/component"
-	authPoolLabelName  = "litellm"
-	authPoolLabelValue = "auth-pool"
-)
 
 // authStore is a piece of storage that holds (a copy of) the auth pool's credentials.
 type authStore struct {
@@ -180,10 +167,10 @@ func (s *Stack) findAuthStorage() authStorage {
 		if p.Role == RoleAuthPool {
 			continue
 		}
-		if l := s.metaOf(p.Res).Labels; l[labelComponent] == authPoolLabelValue && l[labelName] == authPoolLabelName {
+		if l := s.metaOf(p.Res).Labels; l[contract.LabelComponent] == contract.AuthPoolLabelComponent && l[contract.LabelName] == contract.AuthPoolLabelName {
 			a.claims = append(a.claims, authStore{"PersistentVolumeClaim", p.Key, fmt.Sprintf(
 				"PVC %s, declared outside any LiteLLMAuthPool but labelled as an auth pool's (%s=%s): a pool's ChatGPT credential claim",
-				quote(p.Key.String()), labelComponent, authPoolLabelValue)})
+				quote(p.Key.String()), contract.LabelComponent, contract.AuthPoolLabelComponent)})
 		}
 	}
 
@@ -270,7 +257,7 @@ func containsStore(ss []authStore, k objectKey) bool {
 // named <pool>-chatgpt-auth as the component names it. Only for claims outside the stack,
 // whose content the pack cannot see.
 func (s *Stack) foreignAuthClaim(ns, name string) bool {
-	if name == "" || isUnknown(name) || !strings.HasSuffix(name, authClaimSuffix) || name == authClaimSuffix {
+	if name == "" || isUnknown(name) || !strings.HasSuffix(name, contract.AuthClaimSuffix) || name == contract.AuthClaimSuffix {
 		return false
 	}
 	s.pvcs()
@@ -301,7 +288,7 @@ func (s *Stack) volumeAuthRoute(sw StackWorkload, v Volume) string {
 		}
 		if s.foreignAuthClaim(ns, claim) {
 			return fmt.Sprintf("is PVC %s, which is not in this stack and is named like a LiteLLMAuthPool's ChatGPT credential claim (<pool>%s)",
-				quote(claim), authClaimSuffix)
+				quote(claim), contract.AuthClaimSuffix)
 		}
 	case v.Ephemeral != nil && v.Ephemeral.VolumeClaimTemplate != nil:
 		if st, ok := a.claimSpec(ns, v.Ephemeral.VolumeClaimTemplate.Spec); ok {

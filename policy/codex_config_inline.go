@@ -9,6 +9,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
 )
 
 // Codex config given inline rather than in a config.toml file (issue 18: an agent's codex
@@ -115,8 +116,8 @@ func checkCodexOverrides(cfg codexconfig.Config, t liteLLMTarget) []string {
 				problems = append(problems, table+".base_url "+quote(p.BaseURL)+" is not this stack's LiteLLM Service")
 			}
 		}
-		if p.EnvKey != "" && p.EnvKey != codexconfig.EnvKeyLiteLLM {
-			problems = append(problems, table+".env_key is "+quote(p.EnvKey)+", want "+quote(codexconfig.EnvKeyLiteLLM))
+		if p.EnvKey != "" && p.EnvKey != contract.LiteLLMAPIKeyEnv {
+			problems = append(problems, table+".env_key is "+quote(p.EnvKey)+", want "+quote(contract.LiteLLMAPIKeyEnv))
 		}
 		if p.RequiresOpenAIAuth {
 			problems = append(problems, table+".requires_openai_auth=true makes codex want a ChatGPT login in the pod")

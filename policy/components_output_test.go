@@ -15,6 +15,7 @@ import (
 
 	"cloud-codex/components"
 	"cloud-codex/config"
+	"cloud-codex/contract"
 )
 
 // The pack must keep accepting what the components emit. These tests declare the dev stack
@@ -207,11 +208,11 @@ func TestComponentsOutputFactsThePackReads(t *testing.T) {
 		t.Fatalf("auth PVCs: %d, want 1", len(auth))
 	}
 	claim := auth[0]
-	if !strings.HasSuffix(claim.Key.Name, authClaimSuffix) {
-		t.Errorf("the auth claim %q does not end with authClaimSuffix %q", claim.Key.Name, authClaimSuffix)
+	if !strings.HasSuffix(claim.Key.Name, contract.AuthClaimSuffix) {
+		t.Errorf("the auth claim %q does not end with contract.AuthClaimSuffix %q", claim.Key.Name, contract.AuthClaimSuffix)
 	}
-	if l := s.metaOf(claim.Res).Labels; l[labelName] != authPoolLabelName || l[labelComponent] != authPoolLabelValue {
-		t.Errorf("the auth claim's labels %v; auth_storage.go expects %s=%s, %s=%s", l, labelName, authPoolLabelName, labelComponent, authPoolLabelValue)
+	if l := s.metaOf(claim.Res).Labels; l[contract.LabelName] != contract.AuthPoolLabelName || l[contract.LabelComponent] != contract.AuthPoolLabelComponent {
+		t.Errorf("the auth claim's labels %v; auth_storage.go expects %s=%s, %s=%s", l, contract.LabelName, contract.AuthPoolLabelName, contract.LabelComponent, contract.AuthPoolLabelComponent)
 	}
 	if !isRWO(claim.AccessModes) {
 		t.Errorf("the auth claim's access modes %v", claim.AccessModes)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/urn"
 
-	"cloud-codex/components"
+	"cloud-codex/contract"
 	"cloud-codex/litellmconfig"
 )
 
@@ -44,9 +44,9 @@ func (r Role) String() string {
 // roleOfType maps a component type token to its role.
 func roleOfType(t string) Role {
 	switch t {
-	case components.LiteLLMAuthPoolType:
+	case contract.LiteLLMAuthPoolType:
 		return RoleAuthPool
-	case components.CloudCodexAgentType:
+	case contract.CloudCodexAgentType:
 		return RoleAgent
 	}
 	return RoleNone

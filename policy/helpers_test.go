@@ -14,6 +14,7 @@ import (
 
 	"cloud-codex/codexconfig"
 	"cloud-codex/components"
+	"cloud-codex/contract"
 	"cloud-codex/litellmconfig"
 )
 
@@ -25,7 +26,7 @@ const (
 	testNS       = "cloud-codex"
 	testModel    = "codex-cli/gpt-5.4"
 	testBaseURL  = "http://litellm.cloud-codex.svc.cluster.local:4000/v1"
-	poolURN      = "urn:pulumi:dev::cloud-codex::" + components.LiteLLMAuthPoolType + "::pool"
+	poolURN      = "urn:pulumi:dev::cloud-codex::" + contract.LiteLLMAuthPoolType + "::pool"
 	kubeDeploy   = "kubernetes:apps/v1:Deployment"
 	kubeCM       = "kubernetes:core/v1:ConfigMap"
 	kubeSecret   = "kubernetes:core/v1:Secret"
@@ -55,7 +56,7 @@ func childURN(chain []string, typ, name string) string {
 }
 
 func agentURN(name string) string {
-	return childURN(nil, components.CloudCodexAgentType, name)
+	return childURN(nil, contract.CloudCodexAgentType, name)
 }
 
 // yamlMap parses YAML into plain values with JSON's shapes (numbers are float64).
@@ -240,9 +241,9 @@ func codexConfigTOML(t testing.TB, mutate ...func(*codexconfig.Config)) string {
 // Deployment holds everything an auth surface holds: the credential PVC, a seed Secret with
 // account files, and a device-auth container that runs `codex login`.
 func poolResources(t testing.TB) []*Resource {
-	chain := []string{components.LiteLLMAuthPoolType}
+	chain := []string{contract.LiteLLMAuthPoolType}
 	return []*Resource{
-		component(components.LiteLLMAuthPoolType, "pool"),
+		component(contract.LiteLLMAuthPoolType, "pool"),
 		pvcRes(t, chain, poolURN, authPVCName, "ReadWriteOnce"),
 		configMapRes(chain, poolURN, "litellm-config", map[string]string{litellmconfig.FileName: litellmConfigYAML(t)}),
 		secretRes(chain, poolURN, "litellm-accounts", map[string]string{"auth-1.json": testAuthJSON()}),
@@ -324,10 +325,10 @@ volumes:
 
 // agentResources are one CloudCodexAgent as the component declares it.
 func agentResources(t testing.TB, name string, extra ...func(map[string]any)) []*Resource {
-	chain := []string{components.CloudCodexAgentType}
+	chain := []string{contract.CloudCodexAgentType}
 	parent := agentURN(name)
 	return []*Resource{
-		component(components.CloudCodexAgentType, name, map[string]any{
+		component(contract.CloudCodexAgentType, name, map[string]any{
 			"model": testModel, "modelAllowlist": []any{testModel}, "deploymentName": name,
 		}),
 		pvcRes(t, chain, parent, name+"-home", "ReadWriteOnce"),

@@ -8,11 +8,11 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
-	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
 )
 
 // RuleLiteLLMAPIKeyFromSecret guards the agents' LiteLLM virtual key: LITELLM_API_KEY
-// (the env var codex's provider reads, codexconfig.EnvKeyLiteLLM) must come from a
+// (the env var codex's provider reads, contract.LiteLLMAPIKeyEnv) must come from a
 // Secret (valueFrom.secretKeyRef) in every container of every pod template (a custom
 // resource's found by shape), never a literal value or a ConfigMap: a literal lands in the
 // manifest, in Pulumi's state and in every `kubectl get -o yaml`. Operators can name more variables with the
@@ -49,7 +49,7 @@ func liteLLMAPIKeyFromSecretPolicy() policyx.Policy {
 				return nil
 			}
 			for _, w := range WorkloadsOf(resourceFromAnalyzer(args.Resource)) {
-				if problems := CheckSecretOnlyEnv(w, append([]string{codexconfig.EnvKeyLiteLLM}, names...)); len(problems) > 0 {
+				if problems := CheckSecretOnlyEnv(w, append([]string{contract.LiteLLMAPIKeyEnv}, names...)); len(problems) > 0 {
 					args.Manager.ReportViolation(fmt.Sprintf("%s %s (pod template at %s):\n  - %s",
 						w.Kind, quote(w.Meta.Name), w.PodPath, strings.Join(problems, "\n  - ")), "")
 				}

@@ -19,6 +19,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"cloud-codex/contract"
 )
 
 // serveEnv makes the test binary act as the policy pack executable, so the pack can be
@@ -124,7 +126,7 @@ volumes:
 - {name: v, persistentVolumeClaim: {claimName: litellm-chatgpt-auth}}
 `)
 	leaky := configMapRes(nil, "", "leaky", map[string]string{"token": testJWT()})
-	s := mutate(t, devStack(t, intruder, leaky), bobDeployURN, setEnv(EnvInstanceID, map[string]any{"value": "alice"}))
+	s := mutate(t, devStack(t, intruder, leaky), bobDeployURN, setEnv(contract.InstanceIDEnv, map[string]any{"value": "alice"}))
 	got := runPack(t, stackToAnalyzer(t, s, secretPaths{"data": true, "spec": true}))
 	want := map[string][]string{
 		"no-codex-credentials-outside-auth-pool": {intruder.URN},
@@ -317,8 +319,8 @@ containers:
   env: [{name: LITELLM_API_KEY, value: sk-literal-value}, {name: LITELLM_MASTER_KEY, value: sk-master-value}]
   command: [codex, login]
 `)
-	stack := mutate(t, devStack(t, intruder), bobDeployURN, setEnv(EnvInstanceID, map[string]any{"value": "alice"}))
-	stack = mutate(t, stack, aliceDeployURN, annotate(AnnotationModelAllowlist, `["nothing"]`))
+	stack := mutate(t, devStack(t, intruder), bobDeployURN, setEnv(contract.InstanceIDEnv, map[string]any{"value": "alice"}))
+	stack = mutate(t, stack, aliceDeployURN, annotate(contract.ModelAllowlistAnnotation, `["nothing"]`))
 
 	analyze := func() map[string][]*pulumirpc.AnalyzeDiagnostic {
 		t.Helper()

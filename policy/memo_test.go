@@ -8,7 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
-	"cloud-codex/components"
+	"cloud-codex/contract"
 )
 
 // The stack rules of one validation share one conversion of the resources (issue 11):
@@ -42,7 +42,7 @@ volumes:
 - {name: c, persistentVolumeClaim: {claimName: alice-home}}
 - {name: d, persistentVolumeClaim: {claimName: nobody}}
 `)
-	unknownClaim.Dependencies = []string{childURN([]string{components.LiteLLMAuthPoolType}, kubePVC, authPVCName), "urn:other"}
+	unknownClaim.Dependencies = []string{childURN([]string{contract.LiteLLMAuthPoolType}, kubePVC, authPVCName), "urn:other"}
 	otherNS := workloadRes(t, "Deployment", "elsewhere", nil, "", `
 containers: [{name: app, image: busybox}]
 volumes: [{name: v, persistentVolumeClaim: {claimName: bob-home}}]

@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"cloud-codex/components"
+	"cloud-codex/contract"
 )
 
 // Samples for every class of route issue 18 names, each a violating sample and, where the
@@ -256,10 +256,10 @@ spec: {accessModes: [ReadWriteOnce]}
 `))},
 
 	// The pool's exemption is its holder only.
-	{name: "a Job declared inside the pool", urn: childURN([]string{components.LiteLLMAuthPoolType}, "kubernetes:batch/v1:Job", "backup"),
+	{name: "a Job declared inside the pool", urn: childURN([]string{contract.LiteLLMAuthPoolType}, "kubernetes:batch/v1:Job", "backup"),
 		want: []string{"is part of a LiteLLMAuthPool but is not its auth holder", `mounts Secret "litellm-accounts" at "/root/.codex"`},
 		extra: func(t testing.TB) []*Resource {
-			return []*Resource{workloadRes(t, "Job", "backup", []string{components.LiteLLMAuthPoolType}, poolURN, `
+			return []*Resource{workloadRes(t, "Job", "backup", []string{contract.LiteLLMAuthPoolType}, poolURN, `
 containers: [{name: app, image: busybox, volumeMounts: [{name: v, mountPath: /root/.codex}]}]
 volumes: [{name: v, secret: {secretName: litellm-accounts}}]
 `)}

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
 	"cloud-codex/codexauth"
+	"cloud-codex/contract"
 )
 
 // RuleNoCodexCredentials guards ADR-014, "the runtime is not the auth surface": the auth
@@ -266,7 +267,7 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 			default:
 				continue
 			}
-			if strings.HasPrefix(ef.Prefix, credentialEnvPrefix) {
+			if strings.HasPrefix(ef.Prefix, contract.ChatGPTCredentialEnvPrefix) {
 				routes.add("%s imports %s %s as env with prefix %s: ChatGPT/OpenAI credential variables", c, kind, quote(name), quote(ef.Prefix))
 			}
 			data := src.data(kind, ns, name)
@@ -389,13 +390,10 @@ func itemsSelect(items []KeyToPath, key string) bool {
 	return false
 }
 
-// credentialEnvPrefix: every OPENAI_CODEX_* variable is treated as a credential.
-const credentialEnvPrefix = "OPENAI_CODEX_"
-
 // isCredentialEnvName reports whether an env var carries a ChatGPT/OpenAI credential codex
 // would use instead of LiteLLM.
 func isCredentialEnvName(name string) bool {
-	return name == "OPENAI_API_KEY" || name == "CODEX_API_KEY" || strings.HasPrefix(name, credentialEnvPrefix)
+	return contract.IsChatGPTCredentialEnv(name)
 }
 
 // envSource describes where an env var's value comes from.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"cloud-codex/components"
+	"cloud-codex/contract"
 )
 
 func TestNoCodexCredentials_DevStackPasses(t *testing.T) {
@@ -226,7 +227,7 @@ func TestNoCodexCredentials_AgentsAreNotExempt(t *testing.T) {
 	// The same routes inside a CloudCodexAgent violate too: only the pool is exempt.
 	for _, tc := range credentialRouteCases {
 		t.Run(tc.name, func(t *testing.T) {
-			chain := []string{components.CloudCodexAgentType}
+			chain := []string{contract.CloudCodexAgentType}
 			w := workloadRes(t, "Deployment", "sidecar", chain, agentURN("alice"), tc.pod, recreate)
 			var extra []*Resource
 			if tc.extra != nil {
@@ -254,8 +255,8 @@ func TestNoCodexCredentials_CopyOfThePoolIsNotThePool(t *testing.T) {
 	}{
 		{"top level", childURN(nil, kubeDeploy, "litellm"), ""},
 		{"inside another component", childURN([]string{"acme:index:Platform"}, kubeDeploy, "litellm"), childURN(nil, "acme:index:Platform", "p")},
-		{"inside an agent", childURN([]string{components.CloudCodexAgentType}, kubeDeploy, "litellm"), agentURN("alice")},
-		{"inside an agent nested in a pool", childURN([]string{components.LiteLLMAuthPoolType, components.CloudCodexAgentType}, kubeDeploy, "litellm"), ""},
+		{"inside an agent", childURN([]string{contract.CloudCodexAgentType}, kubeDeploy, "litellm"), agentURN("alice")},
+		{"inside an agent nested in a pool", childURN([]string{contract.LiteLLMAuthPoolType, contract.CloudCodexAgentType}, kubeDeploy, "litellm"), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			copyRes := &Resource{URN: tc.urn, Type: kubeDeploy, Parent: tc.parent, Props: pool.Props}
@@ -283,7 +284,7 @@ func TestNoCodexCredentials_AuthPVCRecognisedByGraphNotName(t *testing.T) {
 	var rs []*Resource
 	for _, r := range s.Resources {
 		if r.Type == kubePVC && r.Name() == authPVCName {
-			r = pvcRes(t, []string{components.LiteLLMAuthPoolType}, poolURN, "tokens", "ReadWriteOnce")
+			r = pvcRes(t, []string{contract.LiteLLMAuthPoolType}, poolURN, "tokens", "ReadWriteOnce")
 		}
 		if r.Type == kubeDeploy && r.Name() == "litellm" {
 			r = &Resource{URN: r.URN, Type: r.Type, Parent: r.Parent, Props: yamlMap(t, strings.ReplaceAll(mustJSON(t, r.Props), authPVCName, "tokens"))}
@@ -318,7 +319,7 @@ volumes:
 	if vs := CheckNoCodexCredentials(devStack(t, w)); len(vs) != 0 {
 		t.Fatalf("unknown claim without dependency: %s", describe(vs))
 	}
-	w.Dependencies = []string{childURN([]string{components.LiteLLMAuthPoolType}, kubePVC, authPVCName)}
+	w.Dependencies = []string{childURN([]string{contract.LiteLLMAuthPoolType}, kubePVC, authPVCName)}
 	assertViolations(t, CheckNoCodexCredentials(devStack(t, w)), map[string][]string{w.URN: {"credential PVC"}})
 }
 
@@ -402,11 +403,11 @@ func TestRoleFromURN(t *testing.T) {
 		urn, parent string
 		want        Role
 	}{
-		{childURN([]string{components.LiteLLMAuthPoolType}, kubeDeploy, "litellm"), "", RoleAuthPool},
-		{childURN([]string{"x:index:Outer", components.LiteLLMAuthPoolType}, kubeDeploy, "litellm"), "", RoleAuthPool},
-		{childURN([]string{components.CloudCodexAgentType}, kubeDeploy, "a"), "", RoleAgent},
-		{childURN([]string{components.LiteLLMAuthPoolType, components.CloudCodexAgentType}, kubeDeploy, "a"), "", RoleAgent},
-		{childURN(nil, kubeDeploy, components.LiteLLMAuthPoolType), "", RoleNone},
+		{childURN([]string{contract.LiteLLMAuthPoolType}, kubeDeploy, "litellm"), "", RoleAuthPool},
+		{childURN([]string{"x:index:Outer", contract.LiteLLMAuthPoolType}, kubeDeploy, "litellm"), "", RoleAuthPool},
+		{childURN([]string{contract.CloudCodexAgentType}, kubeDeploy, "a"), "", RoleAgent},
+		{childURN([]string{contract.LiteLLMAuthPoolType, contract.CloudCodexAgentType}, kubeDeploy, "a"), "", RoleAgent},
+		{childURN(nil, kubeDeploy, contract.LiteLLMAuthPoolType), "", RoleNone},
 		{"not-a-urn", poolURN, RoleAuthPool},
 		{"not-a-urn", "", RoleNone},
 	} {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
-	"cloud-codex/components"
+	"cloud-codex/contract"
 )
 
 // RuleOneAuthHolder guards the single-refresher invariant: ChatGPT refresh tokens are
@@ -49,7 +49,7 @@ func CheckOneAuthHolder(s *Stack) []Violation {
 
 	var pools []*Resource
 	for _, r := range s.Resources {
-		if r.Type == components.LiteLLMAuthPoolType {
+		if r.Type == contract.LiteLLMAuthPoolType {
 			pools = append(pools, r)
 		}
 	}

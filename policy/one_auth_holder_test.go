@@ -3,14 +3,14 @@ package main
 import (
 	"testing"
 
-	"cloud-codex/components"
+	"cloud-codex/contract"
 )
 
 var (
-	poolChain      = []string{components.LiteLLMAuthPoolType}
+	poolChain      = []string{contract.LiteLLMAuthPoolType}
 	poolDeployURN  = childURN(poolChain, kubeDeploy, "litellm")
 	poolPVCURN     = childURN(poolChain, kubePVC, authPVCName)
-	agentChain     = []string{components.CloudCodexAgentType}
+	agentChain     = []string{contract.CloudCodexAgentType}
 	aliceDeployURN = childURN(agentChain, kubeDeploy, "alice")
 	bobDeployURN   = childURN(agentChain, kubeDeploy, "bob")
 )
@@ -153,16 +153,16 @@ func TestStackWorkloadString(t *testing.T) {
 }
 
 func TestOneAuthHolder_PoolShape(t *testing.T) {
-	secondPool := "urn:pulumi:dev::cloud-codex::" + components.LiteLLMAuthPoolType + "::pool-b"
+	secondPool := "urn:pulumi:dev::cloud-codex::" + contract.LiteLLMAuthPoolType + "::pool-b"
 	for _, tc := range []struct {
 		name  string
 		stack func(t *testing.T) *Stack
 		want  map[string][]string
 	}{
 		{"two pools in one stack", func(t *testing.T) *Stack {
-			chain := []string{components.LiteLLMAuthPoolType}
+			chain := []string{contract.LiteLLMAuthPoolType}
 			return devStack(t,
-				component(components.LiteLLMAuthPoolType, "pool-b"),
+				component(contract.LiteLLMAuthPoolType, "pool-b"),
 				pvcRes(t, chain, secondPool, "b-chatgpt-auth", "ReadWriteOnce"),
 				workloadRes(t, "Deployment", "b", chain, secondPool, claimPod("b-chatgpt-auth"), recreate))
 		}, map[string][]string{

@@ -10,7 +10,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
-	"cloud-codex/components"
+	"cloud-codex/contract"
 )
 
 // The whole pack over a stack of n agents, as the engine drives it: every resource rule on
@@ -66,7 +66,7 @@ func benchStack(tb testing.TB, n int) *Stack {
 		}
 		scripts[filepath.Base(f)] = string(data)
 	}
-	chain := []string{components.CloudCodexAgentType}
+	chain := []string{contract.CloudCodexAgentType}
 	rs := poolResources(tb)
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("agent%03d", i)

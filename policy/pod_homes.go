@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"cloud-codex/codexauth"
+	"cloud-codex/contract"
 )
 
 // This file answers, for one pod template, "where is codex's home" (per container: its
@@ -38,7 +39,7 @@ func (s *Stack) podHomes(sw StackWorkload) podHomeView {
 	for i, c := range cs {
 		env := s.resolvedEnv(sw.W.Meta.Namespace, c.C)
 		v.env[i] = env
-		if h, ok := env["CODEX_HOME"]; ok && h.Known && strings.HasPrefix(h.Value, "/") {
+		if h, ok := env[contract.CodexHomeEnv]; ok && h.Known && strings.HasPrefix(h.Value, "/") {
 			v.homes[i] = append(v.homes[i], path.Clean(h.Value))
 		} else if h, ok := env["HOME"]; ok && h.Known && strings.HasPrefix(h.Value, "/") {
 			v.homes[i] = append(v.homes[i], path.Join(h.Value, codexauth.CodexHomeDirName))

@@ -8,8 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
-	"cloud-codex/codexconfig"
-	"cloud-codex/components"
+	"cloud-codex/contract"
 	"cloud-codex/keyregistrar"
 )
 
@@ -29,7 +28,7 @@ import (
 // LITELLM_MASTER_KEY, LITELLM_SALT_KEY and DATABASE_URL (an existing database Secret
 // outside the pool included), and every Secret declared inside a LiteLLMAuthPool. A pool
 // in another stack is invisible except by the keys its component writes
-// (components.AuthPoolMasterKeySecretKey, AuthPoolSaltKeySecretKey): a reference to a
+// (contract.MasterKeyEnv, SaltKeyEnv): a reference to a
 // Secret outside this stack under one of those keys is taken for that pool's secret.
 const RulePoolSecretsOnlyInPool = "litellm-pool-secrets-only-in-pool"
 
@@ -46,11 +45,11 @@ func poolSecretsOnlyInPoolPolicy() policyx.Policy {
 }
 
 // The env names LiteLLM reads its secrets from; the component stores each under a Secret
-// key of the same name (components.AuthPool*Key).
+// key of the same name (contract.MasterKeyEnv, SaltKeyEnv, DatabaseURLEnv).
 var poolSecretEnv = map[string]string{
-	components.AuthPoolMasterKeySecretKey: "LiteLLM's master key",
-	components.AuthPoolSaltKeySecretKey:   "LiteLLM's salt key",
-	components.AuthPoolDatabaseURLKey:     "LiteLLM's database URL",
+	contract.MasterKeyEnv:   "LiteLLM's master key",
+	contract.SaltKeyEnv:     "LiteLLM's salt key",
+	contract.DatabaseURLEnv: "LiteLLM's database URL",
 }
 
 // poolSecret is one Secret of an auth pool.
@@ -95,12 +94,12 @@ func (s *Stack) poolSecrets() []poolSecret {
 				}
 				k := objectKey{Namespace: h.W.Meta.Namespace, Name: e.ValueFrom.SecretKeyRef.Name}
 				if i, ok := byKey[k]; ok {
-					out[i].Master = out[i].Master || e.Name == components.AuthPoolMasterKeySecretKey
+					out[i].Master = out[i].Master || e.Name == contract.MasterKeyEnv
 					continue
 				}
 				byKey[k] = len(out)
 				out = append(out, poolSecret{Key: k, Res: secretRes(k), What: what, Holder: true,
-					Master: e.Name == components.AuthPoolMasterKeySecretKey, Pool: h.Owner})
+					Master: e.Name == contract.MasterKeyEnv, Pool: h.Owner})
 			}
 		}
 	}
@@ -193,8 +192,8 @@ func CheckPoolSecretsOnlyInPool(s *Stack) []Violation {
 			// A Secret outside the stack: its key is the only evidence. DATABASE_URL is every
 			// database client's key, so only the master and salt keys count.
 			if read.Key != "" && !s.secretInStack(sw.W.Meta.Namespace, read.Name) && !isUnknown(read.Name) {
-				if what, ok := poolSecretEnv[read.Key]; ok && read.Key != components.AuthPoolDatabaseURLKey {
-					if read.Key == components.AuthPoolMasterKeySecretKey && registrationJob && read.EnvKeyRef {
+				if what, ok := poolSecretEnv[read.Key]; ok && read.Key != contract.DatabaseURLEnv {
+					if read.Key == contract.MasterKeyEnv && registrationJob && read.EnvKeyRef {
 						continue
 					}
 					problems = append(problems, fmt.Sprintf("%s reads key %s of Secret %s, which is not in this stack: by its key, %s of a LiteLLMAuthPool",
@@ -214,7 +213,7 @@ func CheckPoolSecretsOnlyInPool(s *Stack) []Violation {
 		out = append(out, Violation{URN: sw.Res.URN, Message: fmt.Sprintf(
 			"%s reads the LiteLLM pool's secrets, but %s:\n  - %s\nGive it what it needs another way: an agent gets its own "+
 				"LiteLLM virtual key (env %s), never the master key.",
-			sw, who, strings.Join(problems, "\n  - "), codexconfig.EnvKeyLiteLLM)})
+			sw, who, strings.Join(problems, "\n  - "), contract.LiteLLMAPIKeyEnv)})
 	}
 	return out
 }

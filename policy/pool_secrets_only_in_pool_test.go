@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"cloud-codex/components"
+	"cloud-codex/contract"
 	"cloud-codex/keyregistrar"
 )
 
@@ -11,16 +11,16 @@ import (
 // pool its database workload reading its own password Secret.
 func withPoolSecrets(t *testing.T, extra ...*Resource) *Stack {
 	s := devStack(t, append([]*Resource{
-		secretRes(poolChain, poolURN, "litellm-master-key", map[string]string{components.AuthPoolMasterKeySecretKey: "sk-master0123456789"}),
-		secretRes(poolChain, poolURN, "litellm-salt-key", map[string]string{components.AuthPoolSaltKeySecretKey: "sk-salt0123456789"}),
-		secretRes(poolChain, poolURN, "litellm-database-url", map[string]string{components.AuthPoolDatabaseURLKey: "postgresql://x"}),
+		secretRes(poolChain, poolURN, "litellm-master-key", map[string]string{contract.MasterKeyEnv: "sk-master0123456789"}),
+		secretRes(poolChain, poolURN, "litellm-salt-key", map[string]string{contract.SaltKeyEnv: "sk-salt0123456789"}),
+		secretRes(poolChain, poolURN, "litellm-database-url", map[string]string{contract.DatabaseURLEnv: "postgresql://x"}),
 		secretRes(poolChain, poolURN, "litellm-postgres", map[string]string{"password": "p"}),
 	}, extra...)...)
 	return mutate(t, s, poolDeployURN, func(p map[string]any) {
 		c := p["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
 		c["env"] = append(c["env"].([]any),
-			map[string]any{"name": "LITELLM_SALT_KEY", "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "litellm-salt-key", "key": components.AuthPoolSaltKeySecretKey}}},
-			map[string]any{"name": "DATABASE_URL", "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "litellm-database-url", "key": components.AuthPoolDatabaseURLKey}}},
+			map[string]any{"name": "LITELLM_SALT_KEY", "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "litellm-salt-key", "key": contract.SaltKeyEnv}}},
+			map[string]any{"name": "DATABASE_URL", "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "litellm-database-url", "key": contract.DatabaseURLEnv}}},
 		)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"cloud-codex/codexauth"
+	"cloud-codex/contract"
 )
 
 // This file reads what a container runs (its command and args, hooks, exec probes, and the
@@ -41,7 +42,7 @@ func expandShellVars(s string, env map[string]EnvValue) string {
 		if v, ok := env[name]; ok && v.Known {
 			return v.Value
 		}
-		if name == "CODEX_HOME" {
+		if name == contract.CodexHomeEnv {
 			return unresolvedCodexHome
 		}
 		return "$" + name
@@ -177,7 +178,7 @@ func isCodexExecutable(word string) bool {
 		return true
 	}
 	return word == strings.ToUpper(word) && strings.Contains(word, "CODEX") && !strings.Contains(word, "/") &&
-		!strings.Contains(word, "=") && word != "CODEX_HOME"
+		!strings.Contains(word, "=") && word != contract.CodexHomeEnv
 }
 
 // credentialAssignments returns the credential variables (isCredentialEnvName) a script
