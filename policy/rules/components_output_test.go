@@ -18,12 +18,11 @@ import (
 	"cloud-codex/contract"
 )
 
-// The pack must keep accepting what the components emit. These tests declare the dev stack
-// with the real components (the wiring of the program's main.go, from Pulumi.dev.yaml)
-// under Pulumi's mocks, turn every registration into what the rules see (type, URN,
-// parent, dependencies, inputs with secrets unwrapped), and run every rule over it. They
-// also pin the facts the pack reads from the components' output without a shared constant
-// (the auth claim's name suffix and the pool's labels, auth_storage.go).
+// The facts the pack reads from the components' output beyond the names in contract/: the
+// dev stack, declared with the real components (main.go's wiring, from Pulumi.dev.yaml)
+// under Pulumi's mocks, has one auth holder, a database beside it, the pool's Secrets read
+// under the env names the pack expects, and key-registration Jobs. That the real program
+// passes every rule is the root package's TestProgramPassesThePolicyPack.
 
 // componentsMonitor records registrations as the rules' Resources.
 type componentsMonitor struct {
@@ -142,61 +141,6 @@ func componentsStack(t *testing.T, cfg map[string]string) *Stack {
 		t.Fatalf("declaring the stack: %v", err)
 	}
 	return NewStack(mon.all)
-}
-
-// twoAgentsConfig is the dev config with a second agent that has MCP servers with
-// secretEnv (its own Secrets), so agents' full shape is covered.
-func twoAgentsConfig(t *testing.T) map[string]string {
-	cfg := devStackConfig(t)
-	cfg["cloud-codex:agents"] = `[
-	  {"name": "cody", "registry": {"apiUrl": "https://api.commonly.example", "podId": "pod-dev"}},
-	  {"name": "dana", "registry": {"apiUrl": "https://api.commonly.example", "podId": "pod-dev"},
-	   "codex": {"mcpServers": {"github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github@2025.4.8"],
-	     "secretEnv": {"GITHUB_PERSONAL_ACCESS_TOKEN": {"name": "dana-github", "key": "token"}}}}}}
-	]`
-	return cfg
-}
-
-func TestComponentsOutputPassesEveryRule(t *testing.T) {
-	for name, cfg := range map[string]func(*testing.T) map[string]string{
-		"dev":        devStackConfig,
-		"two agents": twoAgentsConfig,
-	} {
-		t.Run(name, func(t *testing.T) {
-			s := componentsStack(t, cfg(t))
-			got := runPack(t, stackToAnalyzer(t, s, secretPaths{"data": true, "stringData": true}))
-			for rule, urns := range got {
-				t.Errorf("%s: violations on %q", rule, urns)
-			}
-			for _, check := range []struct {
-				name string
-				vs   []Violation
-			}{
-				{RuleNoCodexCredentials, CheckNoCodexCredentials(s)},
-				{RuleOneAuthHolder, CheckOneAuthHolder(s)},
-				{RuleRWOVolumeRecreateSingleReplica, CheckRWOVolumeRecreateSingleReplica(s)},
-				{RuleAgentsRouteThroughLiteLLM, CheckAgentsRouteThroughLiteLLM(s)},
-				{RulePoolSecretsOnlyInPool, CheckPoolSecretsOnlyInPool(s)},
-				{RuleSingleWriterNotScaledFromOutside, CheckSingleWriterNotScaledFromOutside(s)},
-			} {
-				if len(check.vs) > 0 {
-					t.Errorf("%s: %s", check.name, describe(check.vs))
-				}
-			}
-			for _, r := range s.Resources {
-				if r.kindOf() == "ConfigMap" {
-					if findings := CheckConfigMapCredentials(stringData(r), nil); len(findings) > 0 {
-						t.Errorf("%s: %s: %q", RuleNoCredentialsInConfigMaps, r.URN, findings)
-					}
-				}
-				for _, w := range WorkloadsOf(r) {
-					if problems := CheckSecretOnlyEnv(w, []string{"LITELLM_API_KEY"}); len(problems) > 0 {
-						t.Errorf("%s: %s: %q", RuleLiteLLMAPIKeyFromSecret, r.URN, problems)
-					}
-				}
-			}
-		})
-	}
 }
 
 // The facts the pack reads from the components' output: if the component changes them,

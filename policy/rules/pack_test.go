@@ -159,31 +159,18 @@ volumes:
 	}
 }
 
-// runPack runs every rule of the pack over the resources (resource rules on each one),
-// returning the violated URNs by rule.
+// runPack runs every rule of the pack over the resources (Evaluate), returning the
+// violated URNs by rule.
 func runPack(t *testing.T, resources []policyx.AnalyzerResource) map[string][]string {
 	t.Helper()
+	vs, err := Evaluate(context.Background(), resources)
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := map[string][]string{}
-	for _, p := range Policies() {
-		rec := &recorder{}
-		switch p := p.(type) {
-		case policyx.StackValidationPolicy:
-			if err := p.Validate(context.Background(), policyx.StackValidationArgs{Manager: rec, Resources: resources}); err != nil {
-				t.Fatalf("%s: %v", p.Name(), err)
-			}
-		case policyx.ResourceValidationPolicy:
-			for _, r := range resources {
-				before := len(rec.vs)
-				if err := p.Validate(context.Background(), policyx.ResourceValidationArgs{Manager: rec, Resource: r}); err != nil {
-					t.Fatalf("%s: %v", p.Name(), err)
-				}
-				for i := before; i < len(rec.vs); i++ {
-					rec.vs[i].URN = r.URN // "" means the resource itself
-				}
-			}
-		}
-		for _, v := range rec.vs {
-			out[p.Name()] = append(out[p.Name()], v.URN)
+	for rule, rvs := range vs {
+		for _, v := range rvs {
+			out[rule] = append(out[rule], v.URN)
 		}
 	}
 	return out
