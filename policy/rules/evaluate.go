@@ -19,31 +19,39 @@ func Evaluate(ctx context.Context, resources []policyx.AnalyzerResource) (map[st
 	out := map[string][]Violation{}
 	for _, p := range Policies() {
 		rec := &violationRecorder{}
-		switch p := p.(type) {
-		case policyx.StackValidationPolicy:
-			if err := p.Validate(ctx, policyx.StackValidationArgs{Manager: rec, Resources: resources}); err != nil {
-				return nil, fmt.Errorf("stack rule %s: %w", p.Name(), err)
-			}
-		case policyx.ResourceValidationPolicy:
-			for _, r := range resources {
-				before := len(rec.vs)
-				if err := p.Validate(ctx, policyx.ResourceValidationArgs{Manager: rec, Resource: r}); err != nil {
-					return nil, fmt.Errorf("resource rule %s on %s: %w", p.Name(), r.URN, err)
-				}
-				for i := before; i < len(rec.vs); i++ {
-					if rec.vs[i].URN == "" {
-						rec.vs[i].URN = r.URN
-					}
-				}
-			}
-		default:
-			return nil, fmt.Errorf("rule %s is neither a resource nor a stack rule (%T)", p.Name(), p)
+		if err := evaluatePolicy(ctx, p, resources, rec); err != nil {
+			return nil, err
 		}
 		if len(rec.vs) > 0 {
 			out[p.Name()] = rec.vs
 		}
 	}
 	return out, nil
+}
+
+// evaluatePolicy runs one rule over the resources, reporting to rec.
+func evaluatePolicy(ctx context.Context, p policyx.Policy, resources []policyx.AnalyzerResource, rec *violationRecorder) error {
+	switch p := p.(type) {
+	case policyx.StackValidationPolicy:
+		if err := p.Validate(ctx, policyx.StackValidationArgs{Manager: rec, Resources: resources}); err != nil {
+			return fmt.Errorf("stack rule %s: %w", p.Name(), err)
+		}
+	case policyx.ResourceValidationPolicy:
+		for _, r := range resources {
+			before := len(rec.vs)
+			if err := p.Validate(ctx, policyx.ResourceValidationArgs{Manager: rec, Resource: r}); err != nil {
+				return fmt.Errorf("resource rule %s on %s: %w", p.Name(), r.URN, err)
+			}
+			for i := before; i < len(rec.vs); i++ {
+				if rec.vs[i].URN == "" {
+					rec.vs[i].URN = r.URN
+				}
+			}
+		}
+	default:
+		return fmt.Errorf("rule %s is neither a resource nor a stack rule (%T)", p.Name(), p)
+	}
+	return nil
 }
 
 // violationRecorder is the policyx.PolicyManager of Evaluate: it keeps what the rules report.
