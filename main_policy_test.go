@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -107,4 +110,35 @@ func TestProgramPassesThePolicyPack(t *testing.T) {
 			require.Empty(t, lines, "the program's %s stack violates the pack:\n%s", tc.name, strings.Join(lines, "\n"))
 		})
 	}
+}
+
+var updateSamples = flag.Bool("update-samples", false, "rewrite policy/rules/testdata/stacks/dev.yaml")
+
+// devStackSample is the base of the policy rules' data samples: the dev stack as this
+// program registers it, so that the samples vary what the program deploys.
+const devStackSample = "policy/rules/testdata/stacks/dev.yaml"
+
+func TestDevStackSampleIsWhatTheProgramRegisters(t *testing.T) {
+	t.Setenv("STATE_DIR", "") // the local cluster's kubeconfig: <checkout>/.state below
+	rec, err := runWithConfig(t, devStackConfig(t))
+	require.NoError(t, err)
+	var got bytes.Buffer
+	require.NoError(t, rules.WriteManifest(&got, "The dev stack as the program registers it (Pulumi.dev.yaml under Pulumi's mocks), the base\n"+
+		"of the policy rules' samples. Generated: go test . -run DevStackSample -update-samples", rules.ResourcesOf(rec.analyzed)))
+	// The program's provider points at this checkout's cluster state: not a fact of the stack.
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	normalised := bytes.ReplaceAll(got.Bytes(), []byte(wd), []byte("<checkout>"))
+	got.Reset()
+	got.Write(normalised)
+	if *updateSamples {
+		require.NoError(t, os.WriteFile(devStackSample, got.Bytes(), 0o644))
+	}
+	want, err := os.ReadFile(devStackSample)
+	require.NoError(t, err, "go test . -run DevStackSample -update-samples creates it")
+	require.True(t, bytes.Equal(want, got.Bytes()),
+		"%s is not what the program registers; run go test . -run DevStackSample -update-samples and review the diff", devStackSample)
+	back, err := rules.ReadManifest(devStackSample, nil)
+	require.NoError(t, err)
+	require.Len(t, back, len(rec.analyzed), "%s read back", devStackSample)
 }
