@@ -5,11 +5,8 @@ package contract
 // recognises another stack's auth claim by this name alone.
 const AuthClaimSuffix = "-chatgpt-auth"
 
-// Secret names of the LiteLLMAuthPool, derived from the pool's name. Contract because the
-// pack names them in its messages and samples, and a workload outside the pool that reads
-// them breaks the pool's secrecy (litellm-pool-secrets-only-in-pool).
-const (
-	MasterKeySecretSuffix   = "-master-key"
-	SaltKeySecretSuffix     = "-salt-key"
-	DatabaseURLSecretSuffix = "-database-url"
-)
+// The pool's Secrets are found by the pack through the graph (what the holder reads) and,
+// for a pool in another stack, by their keys: the pool stores each secret under the key
+// named like the env variable LiteLLM reads it from (MasterKeyEnv, SaltKeyEnv,
+// DatabaseURLEnv in env.go). Their Secret names (<pool>-master-key, ...) are the
+// component's own business: the pack never reads them, so they are not contract.
