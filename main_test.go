@@ -12,6 +12,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 )
@@ -43,9 +44,12 @@ func devStackConfig(t *testing.T) map[string]string {
 
 type registration struct{ typ, name, parent string }
 
+// recorder keeps every registration of the program, both as the golden object list reads
+// it and as the policy engine would receive it (main_policy_test.go).
 type recorder struct {
-	mu  sync.Mutex
-	all []registration
+	mu       sync.Mutex
+	all      []registration
+	analyzed []policyx.AnalyzerResource
 }
 
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -53,8 +57,10 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if args.RegisterRPC != nil {
 		parent = args.RegisterRPC.GetParent()
 	}
+	analyzed := analyzerResource(args)
 	r.mu.Lock()
 	r.all = append(r.all, registration{args.TypeToken, args.Name, parent})
+	r.analyzed = append(r.analyzed, analyzed)
 	r.mu.Unlock()
 	outputs := args.Inputs.Copy()
 	if args.TypeToken == "random:index/randomPassword:RandomPassword" {

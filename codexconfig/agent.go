@@ -1,5 +1,7 @@
 package codexconfig
 
+import "cloud-codex/contract"
+
 // ForLiteLLM is the config every cloud-codex agent runs with: all model calls go to the
 // in-cluster LiteLLM proxy at baseURL (its /v1 endpoint), authenticated with the agent's
 // LiteLLM virtual key from LITELLM_API_KEY. Nothing in it is secret.
@@ -16,7 +18,7 @@ func ForLiteLLM(model, baseURL string, mcp map[string]MCPServer) Config {
 				Name:    "LiteLLM (in-cluster)",
 				BaseURL: baseURL,
 				WireAPI: WireAPIResponses,
-				EnvKey:  EnvKeyLiteLLM,
+				EnvKey:  contract.LiteLLMAPIKeyEnv,
 			},
 		},
 		MCPServers: mcp,

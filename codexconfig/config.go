@@ -18,7 +18,6 @@ const FileName = "config.toml"
 const (
 	ProviderID        = "litellm"
 	WireAPIResponses  = "responses"
-	EnvKeyLiteLLM     = "LITELLM_API_KEY"
 	ApprovalNever     = "never"
 	SandboxFullAccess = "danger-full-access"
 )

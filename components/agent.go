@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
 )
 
 // CloudCodexAgent is one in-cluster codex agent: a state PVC, its codex config, its boot
@@ -76,7 +77,7 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		}
 	}
 	agent := &CloudCodexAgent{AgentName: args.Name}
-	if err := ctx.RegisterComponentResource(CloudCodexAgentType, name, agent, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(contract.CloudCodexAgentType, name, agent, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(agent)
@@ -153,7 +154,7 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		depMeta.Annotations = pulumi.StringMap{}
 	}
 	depMeta.Annotations.(pulumi.StringMap)[AnnotationModel] = pulumi.String(args.Codex.Model)
-	depMeta.Annotations.(pulumi.StringMap)[AnnotationModelAllowlist] = pulumi.String(modelAllowlistJSON(args.LiteLLM.ModelAllowlist))
+	depMeta.Annotations.(pulumi.StringMap)[contract.ModelAllowlistAnnotation] = pulumi.String(modelAllowlistJSON(args.LiteLLM.ModelAllowlist))
 	deployment, err := appsv1.NewDeployment(ctx, base, &appsv1.DeploymentArgs{
 		Metadata: depMeta,
 		Spec: &appsv1.DeploymentSpecArgs{
@@ -257,7 +258,7 @@ func SecretFromStdinCommand(name, namespace, key, what string) string {
 // agentRegistryInstall is the platform-side step that precedes the runtime-token Secret.
 func agentRegistryInstall(args CloudCodexAgentArgs) string {
 	return fmt.Sprintf("install agent %s as instance %s in pod %s on %s; put the runtime token it issues in Secret %s",
-		AgentIdentityName, args.Name, args.Registry.PodID, args.Registry.APIURL, args.Registry.TokenSecret.Name)
+		contract.AgentRegistryName, args.Name, args.Registry.PodID, args.Registry.APIURL, args.Registry.TokenSecret.Name)
 }
 
 // toolsDirName keys the tools install on the PVC by codex version and runner packages, so a

@@ -7,16 +7,13 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"cloud-codex/contract"
 )
 
 // MaxAgentNameLen keeps every derived name valid: "cloud-codex-<name>-litellm-key" and the
 // pod names Kubernetes derives from "cloud-codex-<name>" stay within DNS limits.
 const MaxAgentNameLen = 30
-
-// AgentIdentityName is the only agentName the agent platform knows codex agents by. It is
-// not configurable: an earlier system defaulted it to "cloud-codex", and the platform then
-// marked every agent stale.
-const AgentIdentityName = "codex"
 
 // CloudCodexAgentArgs is the public surface of CloudCodexAgent. Zero values take the
 // documented defaults (filled in withDefaults). It is also one entry of the stack config's
@@ -152,12 +149,18 @@ type AgentRunnerArgs struct {
 }
 
 // reservedAgentEnv are names the component sets itself, or credentials ADR-014 forbids.
-var reservedAgentEnv = map[string]bool{
-	"HOME": true, "CODEX_HOME": true, "LITELLM_API_KEY": true, "TOOLS_DIR": true, "CODEX_VERSION": true,
-	"RUNNER_PACKAGES": true, "LITELLM_KEY_SECRET": true, "OPENAI_API_KEY": true, "CODEX_API_KEY": true,
-	"COMMONLY_AGENT_NAME": true, "COMMONLY_INSTANCE_ID": true, "COMMONLY_POD_ID": true,
-	"COMMONLY_API_URL": true, "COMMONLY_RUNTIME_TOKEN": true,
-}
+var reservedAgentEnv = func() map[string]bool {
+	names := map[string]bool{
+		"HOME": true, contract.CodexHomeEnv: true, contract.LiteLLMAPIKeyEnv: true, "TOOLS_DIR": true, "CODEX_VERSION": true,
+		"RUNNER_PACKAGES": true, "LITELLM_KEY_SECRET": true,
+		contract.AgentNameEnv: true, contract.InstanceIDEnv: true, "COMMONLY_POD_ID": true,
+		"COMMONLY_API_URL": true, "COMMONLY_RUNTIME_TOKEN": true,
+	}
+	for _, n := range contract.ChatGPTCredentialEnv {
+		names[n] = true
+	}
+	return names
+}()
 
 // withDefaults returns a copy with every default filled in: the one place defaults live.
 func (a CloudCodexAgentArgs) withDefaults() CloudCodexAgentArgs {

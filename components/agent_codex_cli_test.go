@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
 	"cloud-codex/internal/testsupport"
 )
 
@@ -57,7 +58,7 @@ func TestAgentConfigDrivesRealCodexCLI(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, codex, "--strict-config", "exec", "--skip-git-repo-check", "say hello")
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "CODEX_HOME="+home, "HOME="+t.TempDir(), codexconfig.EnvKeyLiteLLM+"=sk-agent-test-key")
+	cmd.Env = append(os.Environ(), "CODEX_HOME="+home, "HOME="+t.TempDir(), contract.LiteLLMAPIKeyEnv+"=sk-agent-test-key")
 	out, _ := cmd.CombinedOutput() // codex exits non-zero on the stub's 400; the requests are what count
 	require.NoError(t, ctx.Err(), "codex did not finish: %s", out)
 

@@ -22,8 +22,6 @@ import (
 const (
 	// AnnotationModel is the LiteLLM model the agent asks for.
 	AnnotationModel = "cloud-codex.dev/model"
-	// AnnotationModelAllowlist is the agent key's model allowlist, a JSON array.
-	AnnotationModelAllowlist = "cloud-codex.dev/model-allowlist"
 	// AnnotationKeySHA256 (pod template, Pulumi-managed keys only) is a short SHA-256 of the
 	// key value: a rotated key restarts the agent, which reads the key at start.
 	AnnotationKeySHA256 = "cloud-codex.dev/litellm-key-sha256"

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
 
+	"cloud-codex/contract"
 	"cloud-codex/keyregistrar"
 )
 
@@ -88,7 +89,7 @@ func TestAgentDeploymentDeclaresItsModelAndAllowlist(t *testing.T) {
 	annotations := at(t, dep.Plain, "metadata", "annotations").(map[string]any)
 	require.Equal(t, DefaultResponsesAlias, annotations[AnnotationModel])
 	var allow []string
-	require.NoError(t, json.Unmarshal([]byte(annotations[AnnotationModelAllowlist].(string)), &allow))
+	require.NoError(t, json.Unmarshal([]byte(annotations[contract.ModelAllowlistAnnotation].(string)), &allow))
 	require.Equal(t, []string{DefaultResponsesAlias, "codex-cli/gpt-5.3"}, allow)
 	require.NotContains(t, annotations, SkipAwaitAnnotation)
 
@@ -101,7 +102,7 @@ func TestAgentDeploymentDeclaresItsModelAndAllowlist(t *testing.T) {
 	// Operator-managed: the same declaration, and no key digest.
 	r = mustRunAgent(t, operatorManaged(testAgentArgs()))
 	dep = r.mocks.k8s(t, agentDeploymentType, "cloud-codex-cody")
-	require.Equal(t, `["`+DefaultResponsesAlias+`"]`, at(t, dep.Plain, "metadata", "annotations", AnnotationModelAllowlist))
+	require.Equal(t, `["`+DefaultResponsesAlias+`"]`, at(t, dep.Plain, "metadata", "annotations", contract.ModelAllowlistAnnotation))
 	tmpl := at(t, dep.Plain, "spec", "template", "metadata").(map[string]any)
 	require.NotContains(t, tmpl, "annotations")
 
@@ -170,7 +171,7 @@ func TestAgentKeyRegistrationJob(t *testing.T) {
 	}, register["command"])
 	env := envOf(t, register)
 	require.Equal(t, map[string]envSource{
-		keyregistrar.EnvMasterKey: {secret: testMasterKeySecret, key: AuthPoolMasterKeySecretKey},
+		keyregistrar.EnvMasterKey: {secret: testMasterKeySecret, key: contract.MasterKeyEnv},
 		keyregistrar.EnvKey:       {secret: "cloud-codex-cody-litellm-key", key: "key"},
 	}, env, "both keys come from Secrets, nothing else")
 	require.Equal(t, map[string]string{"registrar-bin": "/registrar-bin"}, mountsOf(t, register))

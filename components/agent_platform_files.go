@@ -3,6 +3,8 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+
+	"cloud-codex/contract"
 )
 
 // The agent platform CLI's two files, as `commonly agent run <name>` reads them
@@ -62,7 +64,7 @@ type agentPlatformInstance struct {
 // agentPlatformFiles renders the two templates (no secret in either).
 func agentPlatformFiles(args CloudCodexAgentArgs) (token, config string, err error) {
 	t, err := json.MarshalIndent(agentPlatformTokenFile{
-		AgentName:   AgentIdentityName,
+		AgentName:   contract.AgentRegistryName,
 		InstanceID:  args.Name,
 		PodID:       args.Registry.PodID,
 		InstanceURL: args.Registry.APIURL,

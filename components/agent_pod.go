@@ -10,7 +10,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
 )
 
 // agentUID is the node image's "node" user; fsGroup makes /state writable for it.
@@ -119,12 +119,12 @@ const agentScratchSize = "1Gi"
 func agentEnv(args CloudCodexAgentArgs, toolsDir string) corev1.EnvVarArray {
 	env := corev1.EnvVarArray{
 		literalEnv("HOME", agentStateDir),
-		literalEnv("CODEX_HOME", agentCodexHome),
+		literalEnv(contract.CodexHomeEnv, agentCodexHome),
 		literalEnv("TOOLS_DIR", toolsDir),
 		literalEnv("LITELLM_KEY_SECRET", args.LiteLLM.KeySecret.Name),
-		args.LiteLLM.KeySecret.EnvFrom(codexconfig.EnvKeyLiteLLM, true),
-		literalEnv("COMMONLY_AGENT_NAME", AgentIdentityName),
-		literalEnv("COMMONLY_INSTANCE_ID", args.Name),
+		args.LiteLLM.KeySecret.EnvFrom(contract.LiteLLMAPIKeyEnv, true),
+		literalEnv(contract.AgentNameEnv, contract.AgentRegistryName),
+		literalEnv(contract.InstanceIDEnv, args.Name),
 		literalEnv("COMMONLY_POD_ID", args.Registry.PodID),
 		literalEnv("COMMONLY_API_URL", args.Registry.APIURL),
 		args.Registry.TokenSecret.EnvFrom("COMMONLY_RUNTIME_TOKEN", false),

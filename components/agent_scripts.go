@@ -6,6 +6,8 @@ import (
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"cloud-codex/contract"
 )
 
 // Scripts the agent pod runs, shipped in a ConfigMap. They are code, not configuration:
@@ -36,9 +38,6 @@ func agentScriptsData() pulumi.StringMap {
 		"agent-runner-bins.js":    pulumi.String(agentRunnerBinsScript),
 	}
 }
-
-// CloudCodexAgentScriptsType is the type token of the CloudCodexAgentScripts component.
-const CloudCodexAgentScriptsType = "cloud-codex:index:CloudCodexAgentScripts"
 
 // DefaultAgentScriptsName names the shared scripts ConfigMap.
 const DefaultAgentScriptsName = "cloud-codex-agent-scripts"
@@ -78,7 +77,7 @@ func NewCloudCodexAgentScripts(ctx *pulumi.Context, name string, args CloudCodex
 		return nil, fmt.Errorf("CloudCodexAgentScripts %q: %w", name, err)
 	}
 	s := &CloudCodexAgentScripts{}
-	if err := ctx.RegisterComponentResource(CloudCodexAgentScriptsType, name, s, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(contract.CloudCodexAgentScriptsType, name, s, opts...); err != nil {
 		return nil, err
 	}
 	labels := Labels{Name: "cloud-codex-agent", Instance: args.Name, Component: "agent-scripts"}

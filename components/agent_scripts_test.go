@@ -6,6 +6,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
+
+	"cloud-codex/contract"
 )
 
 // The stack's agents share one scripts ConfigMap (issue 11): no agent declares its own,
@@ -44,7 +46,7 @@ func TestAgentsShareOneScriptsConfigMap(t *testing.T) {
 	require.ElementsMatch(t, []string{"cloud-codex-cody-config", "cloud-codex-ada-config", DefaultAgentScriptsName}, configMaps,
 		"one scripts ConfigMap for every agent, none per agent")
 	require.Equal(t, "agents", at(t, shared.Plain, "metadata", "namespace"))
-	require.Contains(t, shared.Parent, CloudCodexAgentScriptsType)
+	require.Contains(t, shared.Parent, contract.CloudCodexAgentScriptsType)
 	for key, file := range map[string]string{
 		"agent-install-tools.sh": "scripts/agent-install-tools.sh", "agent-boot.sh": "scripts/agent-boot.sh",
 		"agent-identity.js": "scripts/agent-identity.js", "agent-idle-runner.sh": "scripts/agent-idle-runner.sh",

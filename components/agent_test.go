@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
 )
 
 const testLiteLLMURL = "http://litellm.agents.svc.cluster.local:4000/v1"
@@ -25,7 +26,7 @@ func testAgentArgs() CloudCodexAgentArgs {
 		Namespace: "agents",
 		LiteLLM: AgentLiteLLMArgs{
 			BaseURL: pulumi.String(testLiteLLMURL), DefaultModel: DefaultResponsesAlias,
-			MasterKeySecret: SecretKeyInput{Name: pulumi.String(testMasterKeySecret), Key: AuthPoolMasterKeySecretKey},
+			MasterKeySecret: SecretKeyInput{Name: pulumi.String(testMasterKeySecret), Key: contract.MasterKeyEnv},
 			RegistrarSource: pulumi.String(testRegistrarSource),
 		},
 		Registry: AgentRegistryArgs{APIURL: "https://api.example.com", PodID: "pod-1"},
@@ -83,7 +84,7 @@ func TestAgentRegistersItsObjectsUnderTheComponent(t *testing.T) {
 	var kinds []string
 	jobName := regexp.MustCompile(`^cloud-codex-cody-key-[0-9a-f]{10}$`)
 	for _, res := range r.mocks.resources() {
-		if res.Type == CloudCodexAgentType {
+		if res.Type == contract.CloudCodexAgentType {
 			continue
 		}
 		require.Equal(t, r.urn, res.Parent, "%s %s must be a child of the agent", res.Type, res.Name)
@@ -117,7 +118,7 @@ func TestAgentRegistersItsObjectsUnderTheComponent(t *testing.T) {
 	r = mustRunAgent(t, operatorManaged(testAgentArgs()))
 	kinds = nil
 	for _, res := range r.mocks.resources() {
-		if res.Type != CloudCodexAgentType {
+		if res.Type != contract.CloudCodexAgentType {
 			require.Equal(t, r.urn, res.Parent)
 			kinds = append(kinds, res.Type+" "+at(t, res.Plain, "metadata", "name").(string))
 		}

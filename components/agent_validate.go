@@ -9,6 +9,8 @@ import (
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"cloud-codex/contract"
 )
 
 // The agent's environment has three sources: agents' Env, each MCP server's Env (written
@@ -34,10 +36,12 @@ func (a CloudCodexAgentArgs) componentEnvNames() map[string]bool {
 	return names
 }
 
-// chatGPTCredentialEnv: the OpenAI/ChatGPT credentials an agent must never hold.
+// chatGPTCredentialEnv: the OpenAI/ChatGPT credentials an agent must never hold. Stricter
+// than the pack, which cannot tell a CHATGPT_* setting of another program from a
+// credential: any case, and any CHATGPT* name.
 func chatGPTCredentialEnv(name string) bool {
 	u := strings.ToUpper(name)
-	return u == "OPENAI_API_KEY" || u == "CODEX_API_KEY" || strings.HasPrefix(u, "OPENAI_CODEX_") || strings.HasPrefix(u, "CHATGPT")
+	return contract.IsChatGPTCredentialEnv(u) || strings.HasPrefix(u, "CHATGPT")
 }
 
 // credentialEnvName reports a name that by convention carries a credential: *_API_KEY,

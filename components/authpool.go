@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
 	"cloud-codex/litellmconfig"
 	"cloud-codex/rotator"
 )
@@ -54,12 +55,6 @@ type LiteLLMAuthPool struct {
 const (
 	// AuthPoolPort is LiteLLM's port (Service and container).
 	AuthPoolPort = 4000
-	// AuthPoolMasterKeySecretKey is the master key's key in the master-key Secret.
-	AuthPoolMasterKeySecretKey = "LITELLM_MASTER_KEY"
-	// AuthPoolSaltKeySecretKey is the salt key's key in the salt-key Secret.
-	AuthPoolSaltKeySecretKey = "LITELLM_SALT_KEY"
-	// AuthPoolDatabaseURLKey is DATABASE_URL's key in the in-cluster database Secret.
-	AuthPoolDatabaseURLKey = "DATABASE_URL"
 )
 
 // Paths, ports and identities inside the pool's pod.
@@ -117,7 +112,7 @@ func authPoolNamesFor(a LiteLLMAuthPoolArgs) authPoolNames {
 		config:                n + "-config",
 		source:                n + "-rotator-src",
 		scripts:               n + "-scripts",
-		authClaim:             n + "-chatgpt-auth",
+		authClaim:             n + contract.AuthClaimSuffix,
 		postgres:              n + "-postgres",
 		postgresPassword:      n + "-postgres",
 		postgresNetworkPolicy: n + "-postgres",
@@ -126,13 +121,13 @@ func authPoolNamesFor(a LiteLLMAuthPoolArgs) authPoolNames {
 	if s := a.Database.ExistingSecret; s != nil {
 		names.databaseSecret, names.databaseKey = s.Name, s.Key
 	} else {
-		names.databaseSecret, names.databaseKey = n+"-database-url", AuthPoolDatabaseURLKey
+		names.databaseSecret, names.databaseKey = n+"-database-url", contract.DatabaseURLEnv
 	}
 	return names
 }
 
 func authPoolLabels(a LiteLLMAuthPoolArgs) Labels {
-	return Labels{Name: "litellm", Instance: a.Name, Component: "auth-pool"}
+	return Labels{Name: contract.AuthPoolLabelName, Instance: a.Name, Component: contract.AuthPoolLabelComponent}
 }
 
 // AuthPoolDeviceAuthCommand is the command that logs account n in at the pool's station.
@@ -248,7 +243,7 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	a, names := b.args, b.names
 
 	pool := &LiteLLMAuthPool{}
-	if err := ctx.RegisterComponentResource(LiteLLMAuthPoolType, name, pool, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(contract.LiteLLMAuthPoolType, name, pool, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(pool)
@@ -260,7 +255,7 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	}
 
 	// Master key: may be regenerated (it only guards the admin API).
-	masterKey, err := authPoolSKSecret(ctx, name+"-master-key", meta(names.masterKey, b.labels), AuthPoolMasterKeySecretKey, parent)
+	masterKey, err := authPoolSKSecret(ctx, name+"-master-key", meta(names.masterKey, b.labels), contract.MasterKeyEnv, parent)
 	if err != nil {
 		return fail("master key", err)
 	}
@@ -272,7 +267,7 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	// data (owned by the old stack's field manager) instead of silently minting a new salt;
 	// adopt the existing Secret with `pulumi import` instead. Not Protect: it would block
 	// every `pulumi destroy` of a dev stack and guard nothing the two options above leave open.
-	saltKey, err := authPoolSKSecret(ctx, name+"-salt-key", meta(names.saltKey, b.labels), AuthPoolSaltKeySecretKey, parent,
+	saltKey, err := authPoolSKSecret(ctx, name+"-salt-key", meta(names.saltKey, b.labels), contract.SaltKeyEnv, parent,
 		pulumi.IgnoreChanges([]string{"data", "stringData"}), pulumi.RetainOnDelete(true))
 	if err != nil {
 		return fail("salt key", err)
@@ -401,7 +396,7 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	pool.BaseURL = service.URN().ApplyT(func(pulumi.URN) string { return baseURL }).(pulumi.StringOutput)
 	pool.ServiceName = service.URN().ApplyT(func(pulumi.URN) string { return names.service }).(pulumi.StringOutput)
 	pool.MasterKeySecretName = masterKey.URN().ApplyT(func(pulumi.URN) string { return names.masterKey }).(pulumi.StringOutput)
-	pool.MasterKeySecretKey = AuthPoolMasterKeySecretKey
+	pool.MasterKeySecretKey = contract.MasterKeyEnv
 	pool.ResponsesAlias = a.ResponsesAlias
 	pool.Namespace = a.Namespace
 	pool.PodSelector = map[string]string{}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"cloud-codex/contract"
 	"cloud-codex/litellmconfig"
 )
 
@@ -55,8 +56,8 @@ const authPoolRotationWhy = "switching ChatGPT accounts more often than every 30
 // the policy's own namespace, so together with Namespace it selects this stack's agents.
 func DefaultAgentSelector() map[string]string {
 	return map[string]string{
-		"app.kubernetes.io/part-of":   PartOf,
-		"app.kubernetes.io/component": "agent",
+		contract.LabelPartOf:    PartOf,
+		contract.LabelComponent: "agent",
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"cloud-codex/contract"
 	"cloud-codex/litellmconfig"
 	"cloud-codex/rotator"
 )
@@ -201,8 +202,8 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		"GENERIC_LOGGER_ENDPOINT", "http://"+authPoolEventListen+rotator.EventsPath,
 	)
 	env = append(env,
-		authPoolSecretEnv("LITELLM_MASTER_KEY", names.masterKey, AuthPoolMasterKeySecretKey),
-		authPoolSecretEnv("LITELLM_SALT_KEY", names.saltKey, AuthPoolSaltKeySecretKey),
+		authPoolSecretEnv(contract.MasterKeyEnv, names.masterKey, contract.MasterKeyEnv),
+		authPoolSecretEnv(contract.SaltKeyEnv, names.saltKey, contract.SaltKeyEnv),
 		authPoolSecretEnv("DATABASE_URL", names.databaseSecret, names.databaseKey),
 	)
 	for _, e := range authPoolModelKeyEnvs(a) {

@@ -14,6 +14,7 @@ import (
 	k8score "k8s.io/api/core/v1"
 
 	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
 	"cloud-codex/litellmconfig"
 	"cloud-codex/rotator"
 )
@@ -148,7 +149,7 @@ func TestAuthPoolRegistersEveryObjectUnderTheComponent(t *testing.T) {
 	r := mustRunAuthPool(t, authPoolDevArgs())
 
 	comp := r.mocks.res[0]
-	require.Equal(t, LiteLLMAuthPoolType, comp.Type)
+	require.Equal(t, contract.LiteLLMAuthPoolType, comp.Type)
 	require.Equal(t, "pool", comp.Name)
 	require.False(t, comp.Custom)
 
@@ -298,8 +299,8 @@ func TestAuthPoolDeployment(t *testing.T) {
 	require.Equal(t, "/chatgpt-auth", lenv["CHATGPT_TOKEN_DIR"])
 	require.Equal(t, "http://127.0.0.1:4099"+rotator.EventsPath, lenv["GENERIC_LOGGER_ENDPOINT"])
 	refs := authPoolSecretRefs(t, ll)
-	require.Equal(t, [2]string{"litellm-master-key", AuthPoolMasterKeySecretKey}, refs["LITELLM_MASTER_KEY"])
-	require.Equal(t, [2]string{"litellm-salt-key", AuthPoolSaltKeySecretKey}, refs["LITELLM_SALT_KEY"])
+	require.Equal(t, [2]string{"litellm-master-key", contract.MasterKeyEnv}, refs["LITELLM_MASTER_KEY"])
+	require.Equal(t, [2]string{"litellm-salt-key", contract.SaltKeyEnv}, refs["LITELLM_SALT_KEY"])
 	require.Equal(t, [2]string{"litellm-database-url", "DATABASE_URL"}, refs["DATABASE_URL"])
 	require.Equal(t, "/health/liveliness", at(t, ll, "livenessProbe", "httpGet", "path"))
 	require.Equal(t, "/health/readiness", at(t, ll, "readinessProbe", "httpGet", "path"))
@@ -454,8 +455,8 @@ func TestAuthPoolSecrets(t *testing.T) {
 	require.Empty(t, master.IgnoreChanges)
 
 	for _, tc := range []struct{ secret, key, want string }{
-		{"litellm-master-key", AuthPoolMasterKeySecretKey, "sk-" + mockRandomPassword},
-		{"litellm-salt-key", AuthPoolSaltKeySecretKey, "sk-" + mockRandomPassword},
+		{"litellm-master-key", contract.MasterKeyEnv, "sk-" + mockRandomPassword},
+		{"litellm-salt-key", contract.SaltKeyEnv, "sk-" + mockRandomPassword},
 		{"litellm-postgres", "POSTGRES_PASSWORD", mockRandomPassword},
 		{"litellm-database-url", "DATABASE_URL", "postgresql://litellm:" + mockRandomPassword + "@litellm-postgres." + authPoolTestNS + ".svc.cluster.local:5432/litellm"},
 	} {
@@ -544,7 +545,7 @@ func TestAuthPoolOutputs(t *testing.T) {
 	require.Equal(t, "http://llm.agents.svc.cluster.local:4000/v1", r.out["baseUrl"].Value)
 	require.Equal(t, "llm", r.out["serviceName"].Value)
 	require.Equal(t, "llm-master-key", r.out["masterKeySecretName"].Value)
-	require.Equal(t, AuthPoolMasterKeySecretKey, r.pool.MasterKeySecretKey)
+	require.Equal(t, contract.MasterKeyEnv, r.pool.MasterKeySecretKey)
 	require.Equal(t, DefaultResponsesAlias, r.pool.ResponsesAlias)
 	require.Equal(t, map[int]string{
 		1: "kubectl exec -n agents -it deploy/llm -c codex-cli -- auth-login 1",

@@ -5,10 +5,9 @@ import (
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
 
-// LiteLLMKeyRegistrarType is the type token of the LiteLLMKeyRegistrar component.
-const LiteLLMKeyRegistrarType = "cloud-codex:index:LiteLLMKeyRegistrar"
+	"cloud-codex/contract"
+)
 
 // DefaultKeyRegistrarName names the registrar's source ConfigMap (<name>-src).
 const DefaultKeyRegistrarName = "cloud-codex-key-registrar"
@@ -52,7 +51,7 @@ func NewLiteLLMKeyRegistrar(ctx *pulumi.Context, name string, args LiteLLMKeyReg
 		return nil, fmt.Errorf("LiteLLMKeyRegistrar %q: %w", name, err)
 	}
 	r := &LiteLLMKeyRegistrar{}
-	if err := ctx.RegisterComponentResource(LiteLLMKeyRegistrarType, name, r, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(contract.LiteLLMKeyRegistrarType, name, r, opts...); err != nil {
 		return nil, err
 	}
 	data := pulumi.StringMap{}

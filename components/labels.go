@@ -1,6 +1,10 @@
 package components
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"cloud-codex/contract"
+)
 
 // PartOf is the app.kubernetes.io/part-of value of every object this program declares.
 const PartOf = "cloud-codex"
@@ -19,18 +23,18 @@ type Labels struct {
 // All returns every label for metadata.labels.
 func (l Labels) All() pulumi.StringMap {
 	return pulumi.StringMap{
-		"app.kubernetes.io/name":       pulumi.String(l.Name),
-		"app.kubernetes.io/instance":   pulumi.String(l.Instance),
-		"app.kubernetes.io/component":  pulumi.String(l.Component),
-		"app.kubernetes.io/part-of":    pulumi.String(PartOf),
-		"app.kubernetes.io/managed-by": pulumi.String(ManagedBy),
+		contract.LabelName:      pulumi.String(l.Name),
+		contract.LabelInstance:  pulumi.String(l.Instance),
+		contract.LabelComponent: pulumi.String(l.Component),
+		contract.LabelPartOf:    pulumi.String(PartOf),
+		contract.LabelManagedBy: pulumi.String(ManagedBy),
 	}
 }
 
 // Selector returns the immutable subset used in selectors.
 func (l Labels) Selector() pulumi.StringMap {
 	return pulumi.StringMap{
-		"app.kubernetes.io/name":     pulumi.String(l.Name),
-		"app.kubernetes.io/instance": pulumi.String(l.Instance),
+		contract.LabelName:     pulumi.String(l.Name),
+		contract.LabelInstance: pulumi.String(l.Instance),
 	}
 }

@@ -4,6 +4,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"cloud-codex/contract"
 )
 
 // PodSecurityLevels are the Pod Security Admission labels of the namespace.
@@ -17,8 +19,8 @@ func NewNamespace(ctx *pulumi.Context, name string, levels PodSecurityLevels, sk
 	meta := &metav1.ObjectMetaArgs{
 		Name: pulumi.String(name),
 		Labels: pulumi.StringMap{
-			"app.kubernetes.io/part-of":          pulumi.String(PartOf),
-			"app.kubernetes.io/managed-by":       pulumi.String(ManagedBy),
+			contract.LabelPartOf:                 pulumi.String(PartOf),
+			contract.LabelManagedBy:              pulumi.String(ManagedBy),
 			"pod-security.kubernetes.io/enforce": pulumi.String(levels.Enforce),
 			"pod-security.kubernetes.io/warn":    pulumi.String(levels.Warn),
 			"pod-security.kubernetes.io/audit":   pulumi.String(levels.Audit),

@@ -5,7 +5,8 @@
 //
 // Build it and pass the binary with --policy-pack (CLI >= 3.255), or pass this directory
 // (PulumiPolicy.yaml, runtime: go). Every rule is mandatory unless --policy-pack-config
-// says otherwise; see README.md.
+// says otherwise; see README.md. The rules live in policy/rules, importable by tests and
+// other programs; this command only names, versions and serves them.
 package main
 
 import (
@@ -15,6 +16,8 @@ import (
 	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"cloud-codex/policy/rules"
 )
 
 // PackName and PackVersion identify the pack in Pulumi's output and in policy config.
@@ -23,38 +26,14 @@ const (
 	PackVersion = "0.1.0"
 )
 
-// Policies returns every rule of the pack. Each sets its own enforcement level
-// (mandatory): policyx ignores the pack-level default and an unset level means advisory.
-func Policies() []policyx.Policy {
-	return []policyx.Policy{
-		noCodexCredentialsPolicy(),
-		oneAuthHolderPolicy(),
-		rwoVolumeRecreateSingleReplicaPolicy(),
-		agentsRouteThroughLiteLLMPolicy(),
-		noCredentialsInConfigMapsPolicy(),
-		agentIdentityPolicy(),
-		liteLLMAPIKeyFromSecretPolicy(),
-		agentModelInKeyAllowlistPolicy(),
-		poolSecretsOnlyInPoolPolicy(),
-		singleWriterNotScaledFromOutsidePolicy(),
-	}
-}
-
 // NewPack assembles the pack. It needs nothing from the stack's context.
 func NewPack(*pulumi.Context) (policyx.PolicyPack, error) {
-	return policyx.NewPolicyPack(PackName, semver.MustParse(PackVersion), policyx.EnforcementLevelMandatory, Policies())
+	return policyx.NewPolicyPack(PackName, semver.MustParse(PackVersion), policyx.EnforcementLevelMandatory, rules.Policies())
 }
 
 func main() {
 	if err := policyx.Main(NewPack); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
-	}
-}
-
-// report sends a rule's findings to the policy manager.
-func report(m policyx.PolicyManager, vs []Violation) {
-	for _, v := range vs {
-		m.ReportViolation(v.Message, v.URN)
 	}
 }

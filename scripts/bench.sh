@@ -24,7 +24,7 @@ cd "$ROOT_DIR"
 if [ "${BENCH_GO:-1}" != 0 ]; then
   echo "==> Go benchmarks (construction under mocks; policy stack rules)"
   go test -run '^$' -bench 'BenchmarkProgram' -benchmem -benchtime "${BENCH_GO_TIME:-20x}" . | grep -E '^(Benchmark|ok|FAIL)'
-  go test -run '^$' -bench 'BenchmarkPack' -benchmem -benchtime "${BENCH_GO_TIME:-20x}" ./policy/ | grep -E '^(Benchmark|ok|FAIL)'
+  go test -run '^$' -bench 'BenchmarkPack' -benchmem -benchtime "${BENCH_GO_TIME:-20x}" ./policy/rules/ | grep -E '^(Benchmark|ok|FAIL)'
 fi
 
 if [ "${BENCH_CLI:-1}" != 0 ]; then

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cloud-codex/components"
+	"cloud-codex/contract"
 )
 
 // The blast radius of a config change (issue 11), on a deployed stack, from the change set
@@ -147,7 +148,7 @@ func changed(steps []step) []step {
 func agentOf(s step, urnToStep map[string]step) string {
 	for cur, seen := s, map[string]bool{}; !seen[cur.urn]; {
 		seen[cur.urn] = true
-		if cur.typ == components.CloudCodexAgentType {
+		if cur.typ == contract.CloudCodexAgentType {
 			return cur.urn[strings.LastIndex(cur.urn, "::")+2:]
 		}
 		parent, ok := urnToStep[cur.parent]

@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
 	"cloud-codex/internal/testsupport"
 	"cloud-codex/keyregistrar"
 	"cloud-codex/litellmconfig"
@@ -187,7 +188,7 @@ func runCodex(t *testing.T, codex, baseURL, key, prompt string) (string, error) 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, codex, "--strict-config", "exec", "--skip-git-repo-check", prompt)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "CODEX_HOME="+home, "HOME="+t.TempDir(), codexconfig.EnvKeyLiteLLM+"="+key)
+	cmd.Env = append(os.Environ(), "CODEX_HOME="+home, "HOME="+t.TempDir(), contract.LiteLLMAPIKeyEnv+"="+key)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, ctx.Err(), "codex did not finish:\n%s", out)
 	return string(out), err

@@ -1,0 +1,52 @@
+package contract
+
+import "strings"
+
+// The agent's registry identity. Contract because the CloudCodexAgent sets these literals
+// and the agent-identity rule requires them: the platform only knows agents named "codex"
+// and tells instances apart by their instance id (a chart default of "cloud-codex" once
+// made every agent stale).
+const (
+	AgentNameEnv      = "COMMONLY_AGENT_NAME"
+	InstanceIDEnv     = "COMMONLY_INSTANCE_ID"
+	AgentRegistryName = "codex"
+)
+
+// LiteLLMAPIKeyEnv holds an agent's LiteLLM virtual key. Contract because the agent's codex
+// config names it as the provider's env_key, the component fills it from a Secret, and the
+// pack requires both (agents-route-through-litellm, litellm-api-key-from-secret).
+const LiteLLMAPIKeyEnv = "LITELLM_API_KEY"
+
+// The env names LiteLLM reads its own secrets from; the LiteLLMAuthPool stores each under a
+// Secret key of the same name. Contract because the pack finds the pool's Secrets by these
+// names (litellm-pool-secrets-only-in-pool), including a pool's in another stack.
+const (
+	MasterKeyEnv   = "LITELLM_MASTER_KEY"
+	SaltKeyEnv     = "LITELLM_SALT_KEY"
+	DatabaseURLEnv = "DATABASE_URL"
+)
+
+// CodexHomeEnv is codex's home directory variable. Contract because the components place
+// an agent's codex state there and the pack treats a credential file under it as a codex
+// login (no-codex-credentials-outside-auth-pool).
+const CodexHomeEnv = "CODEX_HOME"
+
+// ChatGPTCredentialEnv are the env names under which codex (and OpenAI's clients) take a
+// ChatGPT/OpenAI credential directly, and ChatGPTCredentialEnvPrefix marks a family of
+// them. Contract because ADR-014 forbids them outside the auth pool: the agent's
+// validation refuses them in its config and the pack refuses them in any workload.
+var ChatGPTCredentialEnv = []string{"OPENAI_API_KEY", "CODEX_API_KEY"}
+
+// ChatGPTCredentialEnvPrefix: every OPENAI_CODEX_* variable is treated as a credential.
+const ChatGPTCredentialEnvPrefix = "OPENAI_CODEX_"
+
+// IsChatGPTCredentialEnv reports whether name (exactly as written) is a ChatGPT/OpenAI
+// credential env name.
+func IsChatGPTCredentialEnv(name string) bool {
+	for _, n := range ChatGPTCredentialEnv {
+		if name == n {
+			return true
+		}
+	}
+	return strings.HasPrefix(name, ChatGPTCredentialEnvPrefix)
+}

@@ -1,0 +1,192 @@
+package rules
+
+import (
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"cloud-codex/codexconfig"
+	"cloud-codex/contract"
+)
+
+// Codex config given inline rather than in a config.toml file (issue 18: an agent's codex
+// config checked wherever it appears): codex's -c / --config key=value overrides on a
+// command line that runs codex, and a config written in place by a here-document or a
+// multi-line argument. codex parses each value as TOML and, if that fails, takes
+// it as a string (openai/codex codex-rs/common/src/config_override.rs); dotted keys address
+// tables. Each override is turned into one TOML line and parsed with the shared
+// codexconfig model, so the checks read the same typed fields as for a file.
+
+// codexOverrides returns the -c/--config overrides of every codex invocation in a text, as
+// one TOML document.
+func codexOverrides(text string) (doc string, found bool) {
+	tokens := shellTokens(text)
+	// codex applies overrides in order, a later one for the same key replacing the earlier
+	// (config_override.rs): keep the last line per key, in first-seen order, so a repeated
+	// key neither breaks the TOML document nor hides the value codex really uses.
+	var keys []string
+	lineOf := map[string]string{}
+	for i, t := range tokens {
+		if !isCodexExecutable(t) {
+			continue
+		}
+		for j := i + 1; j < len(tokens); j++ {
+			tok := tokens[j]
+			if tok == shellSeparator || tok == shellRedirect {
+				break
+			}
+			var kv string
+			switch {
+			case tok == "-c" || tok == "--config":
+				if j+1 < len(tokens) {
+					kv = tokens[j+1]
+					j++
+				}
+			case strings.HasPrefix(tok, "--config="):
+				kv = strings.TrimPrefix(tok, "--config=")
+			default:
+				continue
+			}
+			key, value, ok := strings.Cut(kv, "=")
+			if !ok || strings.TrimSpace(key) == "" {
+				continue
+			}
+			k := overrideKey(strings.TrimSpace(key))
+			if _, seen := lineOf[k]; !seen {
+				keys = append(keys, k)
+			}
+			lineOf[k] = overrideLine(k, strings.TrimSpace(value))
+		}
+	}
+	lines := make([]string, 0, len(keys))
+	for _, k := range keys {
+		lines = append(lines, lineOf[k])
+	}
+	return strings.Join(lines, "\n"), len(lines) > 0
+}
+
+// overrideKey is a -c key as a TOML dotted key: codex splits it at every "." and takes
+// each part literally (config_override.rs), so each part is quoted; a part with a space or
+// other character TOML's bare keys refuse stays the same key.
+func overrideKey(key string) string {
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		b, err := toml.Marshal(map[string]string{"v": p})
+		if err != nil {
+			continue
+		}
+		_, quoted, _ := strings.Cut(strings.TrimSpace(string(b)), "= ")
+		parts[i] = quoted
+	}
+	return strings.Join(parts, ".")
+}
+
+// overrideLine is one override as a TOML line: the value as TOML if it parses, else as a
+// string, as codex does.
+func overrideLine(key, value string) string {
+	var probe map[string]any
+	if toml.Unmarshal([]byte("v = "+value), &probe) == nil {
+		return key + " = " + value
+	}
+	b, err := toml.Marshal(map[string]string{"v": value})
+	if err != nil {
+		return key + ` = ""`
+	}
+	_, quoted, _ := strings.Cut(strings.TrimSpace(string(b)), "= ")
+	return key + " = " + quoted
+}
+
+// checkCodexOverrides checks inline overrides: only what they set can be judged (the rest
+// comes from a config file checked on its own).
+func checkCodexOverrides(cfg codexconfig.Config, t liteLLMTarget) []string {
+	var problems []string
+	if id := cfg.ModelProvider; id != "" && codexconfig.IsBuiltinProvider(id) {
+		problems = append(problems, "-c model_provider="+id+" selects one of codex's built-in providers, not LiteLLM")
+	}
+	for _, id := range sortedProviderIDs(cfg.ModelProviders) {
+		p := cfg.ModelProviders[id]
+		table := "-c model_providers." + id
+		if p.BaseURL != "" {
+			if host, public := publicOpenAIHost(p.BaseURL); public {
+				problems = append(problems, table+".base_url points at "+host+", a public OpenAI/ChatGPT host, not LiteLLM")
+			} else if len(t.Endpoints) > 0 && len(matchingEndpoints(p.BaseURL, t.Endpoints)) == 0 {
+				problems = append(problems, table+".base_url "+quote(p.BaseURL)+" is not this stack's LiteLLM Service")
+			}
+		}
+		if p.EnvKey != "" && p.EnvKey != contract.LiteLLMAPIKeyEnv {
+			problems = append(problems, table+".env_key is "+quote(p.EnvKey)+", want "+quote(contract.LiteLLMAPIKeyEnv))
+		}
+		if p.RequiresOpenAIAuth {
+			problems = append(problems, table+".requires_openai_auth=true makes codex want a ChatGPT login in the pod")
+		}
+	}
+	return problems
+}
+
+func sortedProviderIDs(m map[string]codexconfig.ModelProvider) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// publicOpenAIHosts are the domains of OpenAI's and ChatGPT's public endpoints. A codex
+// provider pointed at them bypasses LiteLLM whatever else the stack holds.
+var publicOpenAIHosts = []string{"openai.com", "chatgpt.com", "oaiusercontent.com"}
+
+// publicOpenAIHost reports whether a base_url's host is (a subdomain of) a public
+// OpenAI/ChatGPT domain, and returns the host.
+func publicOpenAIHost(baseURL string) (string, bool) {
+	raw := strings.TrimSpace(baseURL)
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", false
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	for _, d := range publicOpenAIHosts {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return host, true
+		}
+	}
+	return host, false
+}
+
+// heredocStart is the start of a here-document: <<EOF, <<-EOF, <<'EOF', <<"EOF".
+var heredocStart = regexp.MustCompile(`<<-?[ \t]*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?`)
+
+// inlineTOMLDocs returns the texts in what a container runs that may be a config file
+// written in place (the original system wrote config.toml from a shell heredoc): every
+// here-document body, and every command-line word that spans several lines.
+func inlineTOMLDocs(text string, argv []string) []string {
+	var out []string
+	lines := strings.Split(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		m := heredocStart.FindStringSubmatch(lines[i])
+		if m == nil {
+			continue
+		}
+		var body []string
+		for j := i + 1; j < len(lines); j++ {
+			if strings.TrimSpace(lines[j]) == m[1] {
+				i = j
+				break
+			}
+			body = append(body, lines[j])
+		}
+		out = append(out, strings.Join(body, "\n"))
+	}
+	for _, a := range argv {
+		if strings.Contains(a, "\n") && strings.Contains(a, "=") && !heredocStart.MatchString(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}

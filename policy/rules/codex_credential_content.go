@@ -1,0 +1,65 @@
+package rules
+
+import (
+	"encoding/json"
+	"strings"
+
+	"cloud-codex/codexauth"
+)
+
+// isCodexCredential reports whether a value is a ChatGPT/codex credential file, judged by
+// content with the shapes codexauth models (not by "has a refresh_token": every OAuth
+// token cache has one, issue 18):
+//   - codex's nested auth.json (codexauth.CodexAuth): a tokens object carrying a refresh or
+//     access token, or an API-key login (OPENAI_API_KEY set);
+//   - LiteLLM's flat token file (codexauth.FlatToken): access_token, refresh_token and
+//     expires_at, and either account_id / tokens that carry ChatGPT's account claim, or no
+//     token_type. An OAuth token response always has a token_type (RFC 6749 section 5.1),
+//     and a client's token cache keeps it; LiteLLM's and the rotator's files never do.
+func isCodexCredential(s string) bool {
+	if isUnknown(s) || !strings.HasPrefix(strings.TrimSpace(s), "{") {
+		return false
+	}
+	var nested codexauth.CodexAuth
+	if json.Unmarshal([]byte(s), &nested) == nil {
+		if t := nested.Tokens; t != nil && (t.RefreshToken != "" || t.AccessToken != "") {
+			return true
+		}
+		if k := nested.OpenAIAPIKey; k != nil && *k != "" {
+			return true
+		}
+	}
+	var flat codexauth.FlatToken
+	if json.Unmarshal([]byte(s), &flat) != nil || flat.AccessToken == "" || flat.RefreshToken == "" || flat.ExpiresAt <= 0 {
+		return false
+	}
+	var oauth struct {
+		TokenType *string `json:"token_type"`
+	}
+	_ = json.Unmarshal([]byte(s), &oauth)
+	return flat.AccountID != "" || codexauth.ChatGPTAccountID(flat.AccessToken, flat.IDToken) != "" || oauth.TokenType == nil
+}
+
+// looksLikeCredentialValue is isCodexCredential for a value the stack holds.
+func looksLikeCredentialValue(s string) bool { return isCodexCredential(s) }
+
+// registryAuthKeys are the Secret keys of container-registry credentials
+// (kubernetes.io/dockerconfigjson and kubernetes.io/dockercfg Secrets). Mounted as
+// auth.json they are podman/skopeo's containers-auth.json, not a codex login.
+var registryAuthKeys = map[string]bool{".dockerconfigjson": true, ".dockercfg": true}
+
+// isRegistryAuthPath reports whether a path is where container tools read registry
+// credentials named auth.json (containers-auth.json(5): $XDG_RUNTIME_DIR/containers/,
+// ~/.config/containers/, /etc/containers/), or a docker config directory.
+func isRegistryAuthPath(p string) bool {
+	dir := pathParent(p)
+	return hasPathElement(dir, "containers") || hasPathElement(dir, ".docker")
+}
+
+func pathParent(p string) string {
+	p = strings.TrimRight(p, "/")
+	if i := strings.LastIndex(p, "/"); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}

@@ -1,0 +1,195 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode"
+
+	"github.com/pelletier/go-toml/v2"
+	"go.yaml.in/yaml/v3"
+)
+
+// This file judges a setting by its name (issue 21: a literal OPENAI_API_KEY in an MCP
+// server's env reached a ConfigMap because only sk-shaped values were recognised): names
+// like OPENAI_API_KEY, *_API_KEY, *TOKEN*, *SECRET*, *PASSWORD*, with a literal value that
+// is not obviously a non-secret (empty, a reference such as ${VAR} or os.environ/VAR, a
+// number or boolean, a placeholder). Structured values (TOML, YAML/JSON, KEY=value lines)
+// are read with their libraries, so a credential nested in a config file is found under
+// its own name.
+
+// credentialWords are name segments that mark a credential wherever they appear in a
+// segment (GITHUB_TOKEN, dbPassword, CLIENT_SECRET).
+var credentialWords = []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "APIKEY"}
+
+// keyQualifiers are the words before KEY that make KEY a credential (API_KEY, MASTER_KEY).
+var keyQualifiers = []string{"API", "ACCESS", "PRIVATE", "SECRET", "MASTER", "SALT", "SIGNING", "ENCRYPTION", "AUTH", "CLIENT", "SERVICE"}
+
+// nonSecretSuffixes are last segments that make a credential-looking name describe one
+// instead of holding it (CHATGPT_TOKEN_DIR, TOKEN_URL, SECRET_NAME, codex's
+// cli_auth_credentials_store).
+var nonSecretSuffixes = []string{"DIR", "PATH", "FILE", "URL", "URI", "ENDPOINT", "NAME", "ID", "TYPE", "TTL", "EXPIRY",
+	"EXPIRES", "LIMIT", "SIZE", "COUNT", "HEADER", "REF", "KIND", "MODE", "LENGTH", "LEN", "FORMAT", "ENABLED",
+	"REQUIRED", "VERSION", "PREFIX", "SOURCE", "TOKENIZER", "TOKENS", "STORE", "STORAGE", "PROVIDER", "HELPER"}
+
+// nameSegments splits a name into upper-case words at separators and camelCase bounds.
+func nameSegments(name string) []string {
+	var segs []string
+	var cur []rune
+	rs := []rune(name)
+	for i, r := range rs {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			if len(cur) > 0 {
+				segs = append(segs, strings.ToUpper(string(cur)))
+				cur = nil
+			}
+			continue
+		}
+		if i > 0 && unicode.IsUpper(r) && unicode.IsLower(rs[i-1]) && len(cur) > 0 {
+			segs = append(segs, strings.ToUpper(string(cur)))
+			cur = nil
+		}
+		cur = append(cur, r)
+	}
+	if len(cur) > 0 {
+		segs = append(segs, strings.ToUpper(string(cur)))
+	}
+	return segs
+}
+
+// isCredentialName reports whether a setting's name says it holds a credential.
+func isCredentialName(name string) bool {
+	segs := nameSegments(name)
+	if len(segs) == 0 || slices.Contains(nonSecretSuffixes, segs[len(segs)-1]) {
+		return false
+	}
+	for i, s := range segs {
+		for _, w := range credentialWords {
+			if strings.Contains(s, w) && !strings.HasPrefix(s, "TOKENIZ") {
+				return true
+			}
+		}
+		if s == "KEY" && i > 0 && slices.Contains(keyQualifiers, segs[i-1]) {
+			return true
+		}
+		if strings.HasSuffix(s, "KEY") && slices.Contains(keyQualifiers, strings.TrimSuffix(s, "KEY")) {
+			return true // APIKEY, MASTERKEY
+		}
+	}
+	return false
+}
+
+// referenceValue matches values that point at a secret instead of holding one.
+var referenceValue = regexp.MustCompile(`^(\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|os\.environ/\S+|\{\{.*\}\}|<[^<>]*>|env:\S+|secret:\S+|file:\S+|vault:\S+|\*+|x+|\.\.\.)$`)
+
+// isPlaceholderValue reports whether a literal is obviously not a secret: empty, a
+// reference (${VAR}, $(VAR), $VAR, os.environ/VAR, {{ template }}, <placeholder>), a
+// number, a boolean or null.
+func isPlaceholderValue(v string) bool {
+	v = strings.Trim(strings.TrimSpace(v), `"'`)
+	if v == "" || isUnknown(v) || referenceValue.MatchString(v) {
+		return true
+	}
+	switch strings.ToLower(v) {
+	case "true", "false", "null", "none", "yes", "no", "on", "off":
+		return true
+	}
+	return strings.IndexFunc(v, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' && r != '-' }) < 0
+}
+
+// namedCredential is a credential-named setting with a literal value, found in a text.
+type namedCredential struct {
+	Path string // e.g. mcp_servers.github.env.OPENAI_API_KEY, or line 3: GITHUB_TOKEN
+}
+
+// credentialNamedSettings finds credential-named settings with literal values in a text:
+// the entries of a TOML, YAML or JSON document (parsed with go-toml / yaml.v3), or
+// KEY=value lines (.env files, shell exports).
+func credentialNamedSettings(key, text string) []namedCredential {
+	cacheKey := key + "\x00" + text
+	if v, ok := namedSettingsCache.Load(cacheKey); ok {
+		return v.([]namedCredential)
+	}
+	out := findCredentialNamedSettings(key, text)
+	if namedSettingsCacheSize.Add(1) <= namedSettingsCacheMax {
+		namedSettingsCache.Store(cacheKey, out)
+	}
+	return out
+}
+
+// namedSettingsCache keeps the findings per ConfigMap key and text: the resource rule sees
+// every agent's config.toml, most of them alike, and parsing each costs more than the
+// rest of the rule. Bounded: a pack process serves one preview.
+var (
+	namedSettingsCache     sync.Map
+	namedSettingsCacheSize atomic.Int64
+)
+
+const namedSettingsCacheMax = 4096
+
+func findCredentialNamedSettings(key, text string) []namedCredential {
+	var out []namedCredential
+	var doc any
+	parsed := false
+	if strings.HasSuffix(key, ".toml") {
+		var m map[string]any
+		if toml.Unmarshal([]byte(text), &m) == nil {
+			doc, parsed = m, true
+		}
+	}
+	if !parsed {
+		var v any
+		if yaml.Unmarshal([]byte(text), &v) == nil {
+			if _, ok := v.(map[string]any); ok {
+				doc, parsed = v, true
+			}
+		}
+	}
+	if parsed {
+		walkSettings(doc, "", func(p, name, value string) {
+			if isCredentialName(name) && !isPlaceholderValue(value) {
+				out = append(out, namedCredential{Path: p})
+			}
+		})
+		return out
+	}
+	for i, line := range strings.Split(text, "\n") {
+		m := envLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if isCredentialName(m[1]) && !isPlaceholderValue(m[2]) {
+			out = append(out, namedCredential{Path: fmt.Sprintf("line %d: %s", i+1, m[1])})
+		}
+	}
+	return out
+}
+
+// envLine is a KEY=value line (optionally exported).
+var envLine = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S.*)$`)
+
+// walkSettings calls f for every string scalar of a parsed document with its dotted path
+// and the name of the entry holding it.
+func walkSettings(v any, p string, f func(path, name, value string)) {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(v) {
+			child := k
+			if p != "" {
+				child = p + "." + k
+			}
+			if s, ok := v[k].(string); ok {
+				f(child, k, s)
+				continue
+			}
+			walkSettings(v[k], child, f)
+		}
+	case []any:
+		for i, e := range v {
+			walkSettings(e, fmt.Sprintf("%s[%d]", p, i), f)
+		}
+	}
+}

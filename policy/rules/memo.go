@@ -1,0 +1,233 @@
+package rules
+
+import (
+	"slices"
+	"sync"
+
+	"cloud-codex/codexconfig"
+)
+
+// What the stack rules derive from a Stack, computed once per Stack (so once per stack
+// validation: stackFromAnalyzer hands every rule the same Stack) and shared by all of them.
+// Before, every rule converted every resource again, decoded every workload's pod spec and
+// every object's metadata again (a JSON round trip each), re-parsed the same codex configs,
+// and some graph questions scanned all resources for each resource (which workload mounts
+// which PVC, which Secret a workload references): issue 11, docs/performance.md.
+type stackMemo struct {
+	mu     sync.Mutex
+	owners map[*Resource]ownerOf
+	metas  map[*Resource]ObjectMeta
+	data   map[*Resource]map[string]string
+	codex  map[string]parsedCodex
+	// scriptVars: the variables each mounted script references; scripts: its expansions.
+	scriptVars map[string][]string
+	scripts    map[string]string
+	facts      map[string]scriptFacts
+
+	workloadsOnce sync.Once
+	workloads     []StackWorkload
+
+	pvcsOnce   sync.Once
+	pvcs       []PVC
+	pvcsByName map[string][]int // claim name -> indices into pvcs
+	pvcByURN   map[string]int
+
+	authOnce sync.Once
+	authPVCs []PVC
+
+	holdersOnce sync.Once
+	holders     []StackWorkload
+
+	storageOnce sync.Once
+	storage     authStorage
+
+	endpointsOnce sync.Once
+	endpoints     []LiteLLMEndpoint
+
+	configsOnce sync.Once
+	configs     []PoolLiteLLMConfig
+
+	sourcesOnce sync.Once
+	sources     credentialSources
+}
+
+type ownerOf struct {
+	role Role
+	urn  string
+}
+
+type parsedCodex struct {
+	cfg codexconfig.Config
+	err error
+}
+
+// metaOf is r.meta(), decoded once per Stack.
+func (s *Stack) metaOf(r *Resource) ObjectMeta {
+	s.memo.mu.Lock()
+	defer s.memo.mu.Unlock()
+	if m, ok := s.memo.metas[r]; ok {
+		return m
+	}
+	if s.memo.metas == nil {
+		s.memo.metas = map[*Resource]ObjectMeta{}
+	}
+	m := r.meta()
+	s.memo.metas[r] = m
+	return m
+}
+
+// dataOf is stringData(r), decoded once per Stack. The map is shared: read it only.
+func (s *Stack) dataOf(r *Resource) map[string]string {
+	s.memo.mu.Lock()
+	defer s.memo.mu.Unlock()
+	if d, ok := s.memo.data[r]; ok {
+		return d
+	}
+	if s.memo.data == nil {
+		s.memo.data = map[*Resource]map[string]string{}
+	}
+	d := stringData(r)
+	s.memo.data[r] = d
+	return d
+}
+
+// codexConfig parses a codex config.toml once per Stack (two rules read the agents' configs).
+func (s *Stack) codexConfig(text string) (codexconfig.Config, error) {
+	s.memo.mu.Lock()
+	defer s.memo.mu.Unlock()
+	if p, ok := s.memo.codex[text]; ok {
+		return p.cfg, p.err
+	}
+	if s.memo.codex == nil {
+		s.memo.codex = map[string]parsedCodex{}
+	}
+	cfg, err := codexconfig.Parse(text)
+	s.memo.codex[text] = parsedCodex{cfg, err}
+	return cfg, err
+}
+
+// owner returns the role of r and the URN of the component it belongs to (the nearest
+// LiteLLMAuthPool or CloudCodexAgent ancestor, r included). The URN is "" when the
+// component itself is not among the stack's resources (the role still comes from the URN).
+func (s *Stack) owner(r *Resource) (Role, string) {
+	s.memo.mu.Lock()
+	defer s.memo.mu.Unlock()
+	if o, ok := s.memo.owners[r]; ok {
+		return o.role, o.urn
+	}
+	if s.memo.owners == nil {
+		s.memo.owners = map[*Resource]ownerOf{}
+	}
+	o := s.findOwner(r)
+	s.memo.owners[r] = o
+	return o.role, o.urn
+}
+
+func (s *Stack) findOwner(r *Resource) ownerOf {
+	seen := map[string]bool{}
+	for p := r; p != nil && !seen[p.URN]; p = s.Get(p.Parent) {
+		seen[p.URN] = true
+		if role := roleOfType(p.Type); role != RoleNone {
+			return ownerOf{role, p.URN}
+		}
+	}
+	return ownerOf{roleFromURN(r.URN, r.Parent), ""}
+}
+
+// workloads returns every pod-bearing resource of the stack. Shared: read it only.
+func (s *Stack) workloads() []StackWorkload {
+	s.memo.workloadsOnce.Do(func() {
+		for _, r := range s.Resources {
+			for _, w := range WorkloadsOf(r) {
+				role, owner := s.owner(r)
+				s.memo.workloads = append(s.memo.workloads, StackWorkload{Res: r, W: w, Role: role, Owner: owner})
+			}
+		}
+	})
+	return s.memo.workloads
+}
+
+// pvcs returns every PersistentVolumeClaim of the stack. Shared: read it only.
+func (s *Stack) pvcs() []PVC {
+	s.memo.pvcsOnce.Do(func() {
+		s.memo.pvcsByName = map[string][]int{}
+		s.memo.pvcByURN = map[string]int{}
+		for _, r := range s.Resources {
+			if r.kindOf() != "PersistentVolumeClaim" {
+				continue
+			}
+			var spec struct {
+				AccessModes []string `json:"accessModes"`
+			}
+			if v, ok := r.Props["spec"]; ok {
+				decode(v, &spec)
+			}
+			m := s.metaOf(r)
+			role, owner := s.owner(r)
+			i := len(s.memo.pvcs)
+			s.memo.pvcs = append(s.memo.pvcs, PVC{
+				Res: r, Key: objectKey{Namespace: m.Namespace, Name: m.Name},
+				AccessModes: spec.AccessModes, Role: role, Owner: owner,
+			})
+			s.memo.pvcsByName[m.Name] = append(s.memo.pvcsByName[m.Name], i)
+			s.memo.pvcByURN[r.URN] = i
+		}
+	})
+	return s.memo.pvcs
+}
+
+// mountedPVCs returns the stack's PVCs that the workload mounts (claimRefers for one of its
+// volumes), in stack order, each once: an index lookup by claim name (or, for a claim name
+// not known yet, by the workload's dependencies) instead of a scan of every PVC.
+func (s *Stack) mountedPVCs(sw StackWorkload) []PVC {
+	all := s.pvcs()
+	var idx []int
+	for _, v := range sw.W.Pod.Volumes {
+		if v.PersistentVolumeClaim == nil {
+			continue
+		}
+		claim := v.PersistentVolumeClaim.ClaimName
+		if isUnknown(claim) {
+			for _, d := range sw.Res.Dependencies {
+				if i, ok := s.memo.pvcByURN[d]; ok {
+					idx = append(idx, i)
+				}
+			}
+			continue
+		}
+		for _, i := range s.memo.pvcsByName[claim] {
+			if all[i].Key.matches(sw.W.Meta.Namespace, claim) {
+				idx = append(idx, i)
+			}
+		}
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	out := make([]PVC, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, all[i])
+	}
+	return out
+}
+
+// credentialSources returns the stack's Secrets and ConfigMaps, indexed by kind and name.
+func (s *Stack) credentialSources() credentialSources {
+	s.memo.sourcesOnce.Do(func() {
+		src := credentialSources{authPVCs: s.authPVCs(), objects: map[string]map[string][]dataObject{}}
+		for _, r := range s.Resources {
+			kind := r.kindOf()
+			if kind != "Secret" && kind != "ConfigMap" {
+				continue
+			}
+			m := s.metaOf(r)
+			if src.objects[kind] == nil {
+				src.objects[kind] = map[string][]dataObject{}
+			}
+			src.objects[kind][m.Name] = append(src.objects[kind][m.Name], dataObject{
+				Key: objectKey{Namespace: m.Namespace, Name: m.Name}, Data: s.dataOf(r),
+			})
+		}
+		s.memo.sources = src
+	})
+	return s.memo.sources
+}

@@ -1,0 +1,413 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"cloud-codex/codexauth"
+	"cloud-codex/contract"
+)
+
+// RuleNoCodexCredentials guards ADR-014, "the runtime is not the auth surface": the auth
+// pool's holder (the one workload of a LiteLLMAuthPool that mounts the pool's credential
+// PVC) is the only holder of ChatGPT OAuth credentials, and no other workload (agents, the
+// pool's own database, anything else declared inside the pool) may receive them by any
+// route. An agent that holds a codex auth.json becomes a second refresher of a single-use
+// refresh token (which kills the account for everyone) and an exfiltration target; an
+// agent that can run `codex login` can create one.
+//
+// The holder is recognised by the Pulumi resource graph (the workload's URN type chain and
+// Parent links lead to a cloud-codex:index:LiteLLMAuthPool component, and it mounts that
+// pool's PVC), never by labels or names: a workload that copies the pool's labels and name
+// but is declared outside the component is checked like any other.
+//
+// It is a stack policy because most routes can only be recognised with the whole graph
+// (which PVC is the pool's, what a ConfigMap a pod imports holds). Pulumi runs stack
+// policies during preview (and `pulumi up` previews first), so a violation still stops the
+// update before anything changes.
+//
+// Routes, for every pod template of every object (built-in kinds at their known path,
+// custom resources found by shape) and every container (init, regular, ephemeral); the
+// field-by-field table is in README.md:
+//   - a file mounted (mountPath, subPath, items) under a credential file's name (auth.json,
+//     auth-N.json): by content when the stack holds it (the codex auth.json / LiteLLM flat
+//     file shapes of codexauth), by name only where the content cannot be known, and never
+//     for container-registry credentials (.dockerconfigjson items, containers/ paths);
+//   - a file-carrying volume (anything but emptyDir, downwardAPI and the stack's claims)
+//     mounted at or inside a .codex directory or the container's CODEX_HOME, CODEX_HOME
+//     resolved through envFrom, configMapKeyRef and $(VAR) against the stack's objects;
+//   - Secret/ConfigMap/projected items or whole objects whose keys hold a credential file,
+//     and hostPaths of a .codex directory or a credential file;
+//   - the auth pool's claim and storage one step away from it (auth_storage.go): clones,
+//     snapshots, bound PersistentVolumes, generic ephemeral volumes and claim templates
+//     made from them, and another stack's auth claim by its name;
+//   - env OPENAI_API_KEY, CODEX_API_KEY or OPENAI_CODEX_* (literal or from anywhere),
+//     env taken from a Secret/ConfigMap key that holds a credential file, and envFrom that
+//     imports such names or values;
+//   - a command, args, lifecycle hook, exec probe or a script the container mounts from the
+//     stack's ConfigMaps/Secrets that runs `codex login`, assigns a credential variable, or
+//     writes a credential file into a codex home, its own or another container's through
+//     a shared volume.
+const RuleNoCodexCredentials = "no-codex-credentials-outside-auth-pool"
+
+func noCodexCredentialsPolicy() policyx.Policy {
+	return policyx.NewStackValidationPolicy(RuleNoCodexCredentials, policyx.StackValidationPolicyArgs{
+		Description: "ADR-014: no workload but the LiteLLMAuthPool's holder (the pool workload that mounts its credential PVC, " +
+			"recognised by the Pulumi resource graph, not labels or names) may receive codex/ChatGPT credentials by any route.",
+		EnforcementLevel: policyx.EnforcementLevelMandatory,
+		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
+			report(args.Manager, CheckNoCodexCredentials(stackFromAnalyzer(args.Resources)))
+			return nil
+		},
+	})
+}
+
+// CheckNoCodexCredentials returns one violation per workload, other than the auth pools'
+// holders, that codex credentials can reach, listing every route found.
+func CheckNoCodexCredentials(s *Stack) []Violation {
+	var out []Violation
+	for _, sw := range s.workloads() {
+		if s.isAuthHolder(sw) {
+			continue
+		}
+		routes := s.credentialRoutes(sw)
+		if len(routes) == 0 {
+			continue
+		}
+		what := "is not part of a LiteLLMAuthPool"
+		if sw.Role == RoleAuthPool {
+			what = "is part of a LiteLLMAuthPool but is not its auth holder (the one workload that mounts the pool's credential PVC)"
+		}
+		out = append(out, Violation{
+			URN: sw.Res.URN,
+			Message: fmt.Sprintf("%s %s, but codex credentials can reach it:\n  - %s",
+				sw, what, strings.Join(routes, "\n  - ")),
+		})
+	}
+	return out
+}
+
+// credentialSources is what the stack tells about where credentials may live (built once
+// per Stack by Stack.credentialSources).
+type credentialSources struct {
+	authPVCs []PVC
+	// objects holds the data of the stack's Secrets and ConfigMaps, by kind and name.
+	objects map[string]map[string][]dataObject
+}
+
+type dataObject struct {
+	Key  objectKey
+	Data map[string]string
+}
+
+// data returns the data of the stack's Secret or ConfigMap that a workload in namespace ns
+// references by name, merged if several may match; nil if the stack has none.
+func (c credentialSources) data(kind, ns, name string) map[string]string {
+	var out map[string]string
+	for _, o := range c.objects[kind][name] {
+		if !o.Key.matches(ns, name) {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		for k, v := range o.Data {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// routeSet collects route descriptions, each once, in the order found.
+type routeSet struct {
+	list []string
+	seen map[string]bool
+}
+
+func (r *routeSet) add(format string, a ...any) {
+	s := fmt.Sprintf(format, a...)
+	if r.seen == nil {
+		r.seen = map[string]bool{}
+	}
+	if !r.seen[s] {
+		r.seen[s] = true
+		r.list = append(r.list, s)
+	}
+}
+
+// credentialRoutes lists every route by which codex credentials reach the workload.
+func (s *Stack) credentialRoutes(sw StackWorkload) []string {
+	src := s.credentialSources()
+	var routes routeSet
+	w := sw.W
+	ns := w.Meta.Namespace
+
+	for _, v := range w.Pod.Volumes {
+		vol := fmt.Sprintf("volume %s (%s)", quote(v.Name), v.Source())
+		for _, ref := range volumeObjectRefs(v) {
+			data := src.data(ref.Kind, ns, ref.Name)
+			for _, it := range ref.Items {
+				if !codexauth.IsCredentialFileName(it.Key) && !codexauth.IsCredentialFileName(it.Path) {
+					continue
+				}
+				if data != nil {
+					continue // the content is known: judged below
+				}
+				if registryAuthKeys[it.Key] || isRegistryAuthPath(it.Path) {
+					continue
+				}
+				routes.add("%s projects %s key %s to path %s: named like a codex credential file, and %s %s is not in this stack, so its content cannot be checked",
+					vol, ref.Kind, quote(it.Key), quote(it.Path), ref.Kind, quote(ref.Name))
+			}
+			for _, k := range slices.Sorted(maps.Keys(data)) {
+				if len(ref.Items) > 0 && !itemsSelect(ref.Items, k) {
+					continue
+				}
+				if !looksLikeCredentialValue(data[k]) {
+					continue
+				}
+				if len(ref.Items) == 0 && codexauth.IsCredentialFileName(k) {
+					routes.add("%s projects every key of %s %s, and its key %s is a codex credential file", vol, ref.Kind, quote(ref.Name), quote(k))
+				} else {
+					routes.add("%s projects %s %s key %s, whose value is a codex credential file", vol, ref.Kind, quote(ref.Name), quote(k))
+				}
+			}
+		}
+		if v.HostPath != nil {
+			if hasPathElement(v.HostPath.Path, codexauth.CodexHomeDirName) {
+				routes.add("%s is a host directory at or inside a %s directory", vol, codexauth.CodexHomeDirName)
+			} else if codexauth.IsCredentialFileName(v.HostPath.Path) && !isRegistryAuthPath(v.HostPath.Path) {
+				routes.add("%s is a codex credential file on the host", vol)
+			}
+		}
+		if r := s.volumeAuthRoute(sw, v); r != "" {
+			routes.add("%s %s", vol, r)
+		}
+	}
+	for _, r := range s.claimTemplateAuthRoutes(sw) {
+		routes.add("%s", r)
+	}
+	// The node's other pods: their files are reachable through the host's process table or
+	// its devices, the auth holder's volume included when both run on one node.
+	if w.Pod.HostPID {
+		routes.add("hostPID: true reaches every process on its node, the auth pool's holder included (/proc/<pid>/root)")
+	}
+	for _, c := range w.Pod.AllContainers() {
+		if sc := c.C.SecurityContext; sc != nil && sc.Privileged != nil && *sc.Privileged {
+			routes.add("%s is privileged: it can mount the node's disks, the auth pool's volume included", c)
+		}
+	}
+
+	pod := s.podHomes(sw)
+	for ci, c := range w.Pod.AllContainers() {
+		env := pod.env[ci]
+		inHome := func(p string) bool { return pod.inHome(ci, p) }
+		for _, m := range c.C.VolumeMounts {
+			v, ok := w.Pod.Volume(m.Name)
+			for _, file := range []string{m.MountPath, m.SubPath, m.SubPathExpr} {
+				if file == "" || !codexauth.IsCredentialFileName(file) {
+					continue
+				}
+				if why := s.mountedCredentialFile(ns, v, m, inHome(m.MountPath)); why != "" {
+					if file == m.MountPath {
+						routes.add("%s mounts volume %s at %s: %s", c, quote(m.Name), quote(m.MountPath), why)
+					} else {
+						routes.add("%s mounts subPath %s of volume %s: %s", c, quote(file), quote(m.Name), why)
+					}
+				}
+			}
+			if !ok || !v.CarriesFiles() {
+				continue
+			}
+			switch {
+			case hasPathElement(path.Clean(m.MountPath), codexauth.CodexHomeDirName):
+				routes.add("%s mounts %s at %s, at or inside a %s directory", c, v.Source(), quote(m.MountPath), codexauth.CodexHomeDirName)
+			case inHome(m.MountPath):
+				routes.add("%s mounts %s at %s, at or inside its CODEX_HOME %s", c, v.Source(), quote(m.MountPath), quote(pod.homes[ci][0]))
+			}
+		}
+		for _, e := range c.C.Env {
+			if isCredentialEnvName(e.Name) {
+				routes.add("%s sets env %s (%s): a ChatGPT/OpenAI credential variable", c, e.Name, envSource(e))
+			}
+			if e.ValueFrom == nil {
+				continue
+			}
+			for _, ref := range []struct {
+				kind string
+				sel  *KeySelector
+			}{{"Secret", e.ValueFrom.SecretKeyRef}, {"ConfigMap", e.ValueFrom.ConfigMapKeyRef}} {
+				if ref.sel == nil {
+					continue
+				}
+				data := src.data(ref.kind, ns, ref.sel.Name)
+				if val, ok := data[ref.sel.Key]; ok {
+					if looksLikeCredentialValue(val) {
+						routes.add("%s takes env %s from %s %s key %s, whose value is a codex credential file", c, e.Name, ref.kind, quote(ref.sel.Name), quote(ref.sel.Key))
+					}
+				} else if codexauth.IsCredentialFileName(ref.sel.Key) && data == nil {
+					routes.add("%s takes env %s from %s %s key %s: named like a codex credential file, and the %s is not in this stack",
+						c, e.Name, ref.kind, quote(ref.sel.Name), quote(ref.sel.Key), ref.kind)
+				}
+			}
+		}
+		for _, ef := range c.C.EnvFrom {
+			kind, name := "Secret", ""
+			switch {
+			case ef.SecretRef != nil:
+				name = ef.SecretRef.Name
+			case ef.ConfigMapRef != nil:
+				kind, name = "ConfigMap", ef.ConfigMapRef.Name
+			default:
+				continue
+			}
+			if strings.HasPrefix(ef.Prefix, contract.ChatGPTCredentialEnvPrefix) {
+				routes.add("%s imports %s %s as env with prefix %s: ChatGPT/OpenAI credential variables", c, kind, quote(name), quote(ef.Prefix))
+			}
+			data := src.data(kind, ns, name)
+			for _, k := range slices.Sorted(maps.Keys(data)) {
+				if isCredentialEnvName(ef.Prefix + k) {
+					routes.add("%s imports %s %s as env, which sets %s: a ChatGPT/OpenAI credential variable", c, kind, quote(name), ef.Prefix+k)
+				} else if looksLikeCredentialValue(data[k]) {
+					routes.add("%s imports %s %s as env, and its key %s holds a codex credential file", c, kind, quote(name), quote(k))
+				}
+			}
+		}
+		for _, run := range s.containerScripts(sw, c.C, env) {
+			facts := s.factsOf(run.Text)
+			if facts.login {
+				routes.add("%s %s runs `codex login`", c, run.Where)
+			}
+			for _, name := range facts.assigns {
+				routes.add("%s %s assigns %s: a ChatGPT/OpenAI credential variable", c, run.Where, name)
+			}
+			for _, fw := range facts.writes {
+				if fw.writesCredentialFile(func(p string) bool { return pod.inAnyHome(ci, p) }) {
+					routes.add("%s %s writes a codex credential file into a codex home (%s to %s)", c, run.Where, fw.Cmd, quote(strings.ReplaceAll(fw.Dest, unresolvedCodexHome, "$CODEX_HOME")))
+				}
+			}
+		}
+	}
+	return routes.list
+}
+
+// mountedCredentialFile says why a file mounted under a credential file's name is a route,
+// or "" if it is not: by content when the stack holds the Secret/ConfigMap key mounted
+// there; otherwise (content the pack cannot see) by the name, unless it is where container
+// tools keep registry credentials under the same name, outside any codex home.
+func (s *Stack) mountedCredentialFile(ns string, v Volume, m VolumeMount, inHome bool) string {
+	if content, ok := s.mountedFileContent(ns, v, m); ok {
+		if looksLikeCredentialValue(content) {
+			return "its content is a codex credential file"
+		}
+		return ""
+	}
+	if !inHome {
+		if isRegistryAuthPath(m.MountPath) {
+			return ""
+		}
+		refs := volumeObjectRefs(v)
+		registry := len(refs) > 0
+		for _, ref := range refs {
+			if len(ref.Items) == 0 {
+				registry = false
+			}
+			for _, it := range ref.Items {
+				registry = registry && registryAuthKeys[it.Key]
+			}
+		}
+		if registry {
+			return ""
+		}
+	}
+	return "a codex credential file by its name (its content is not in this stack)"
+}
+
+// mountedFileContent returns the content of the file a subPath mount of a Secret or
+// ConfigMap of the stack puts at its mount path.
+func (s *Stack) mountedFileContent(ns string, v Volume, m VolumeMount) (string, bool) {
+	if m.SubPath == "" {
+		return "", false
+	}
+	for _, ref := range volumeObjectRefs(v) {
+		data := s.credentialSources().data(ref.Kind, ns, ref.Name)
+		if data == nil {
+			continue
+		}
+		key := m.SubPath
+		for _, it := range ref.Items {
+			if path.Clean(it.Path) == path.Clean(m.SubPath) {
+				key = it.Key
+			}
+		}
+		if val, ok := data[key]; ok && !isUnknown(val) {
+			return val, true
+		}
+	}
+	return "", false
+}
+
+// volumeObjectRef is a Secret or ConfigMap a volume projects, with the items it selects.
+type volumeObjectRef struct {
+	Kind  string
+	Name  string
+	Items []KeyToPath
+}
+
+func volumeObjectRefs(v Volume) []volumeObjectRef {
+	var out []volumeObjectRef
+	if v.Secret != nil {
+		out = append(out, volumeObjectRef{"Secret", v.Secret.SecretName, v.Secret.Items})
+	}
+	if v.ConfigMap != nil {
+		out = append(out, volumeObjectRef{"ConfigMap", v.ConfigMap.Name, v.ConfigMap.Items})
+	}
+	if v.Projected != nil {
+		for _, s := range v.Projected.Sources {
+			if s.Secret != nil {
+				out = append(out, volumeObjectRef{"Secret", s.Secret.Name, s.Secret.Items})
+			}
+			if s.ConfigMap != nil {
+				out = append(out, volumeObjectRef{"ConfigMap", s.ConfigMap.Name, s.ConfigMap.Items})
+			}
+		}
+	}
+	return out
+}
+
+func itemsSelect(items []KeyToPath, key string) bool {
+	for _, it := range items {
+		if it.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// isCredentialEnvName reports whether an env var carries a ChatGPT/OpenAI credential codex
+// would use instead of LiteLLM.
+func isCredentialEnvName(name string) bool {
+	return contract.IsChatGPTCredentialEnv(name)
+}
+
+// envSource describes where an env var's value comes from.
+func envSource(e EnvVar) string {
+	switch {
+	case e.ValueFrom == nil:
+		return "literal value"
+	case e.ValueFrom.SecretKeyRef != nil:
+		return fmt.Sprintf("from Secret %s key %s", quote(e.ValueFrom.SecretKeyRef.Name), quote(e.ValueFrom.SecretKeyRef.Key))
+	case e.ValueFrom.ConfigMapKeyRef != nil:
+		return fmt.Sprintf("from ConfigMap %s key %s", quote(e.ValueFrom.ConfigMapKeyRef.Name), quote(e.ValueFrom.ConfigMapKeyRef.Key))
+	case e.ValueFrom.FieldRef != nil:
+		return "from field " + quote(e.ValueFrom.FieldRef.FieldPath)
+	default:
+		return "from valueFrom"
+	}
+}
