@@ -37,20 +37,23 @@ export CLOUD_CODEX_PROGRAM_CACHE="${CLOUD_CODEX_PROGRAM_CACHE:-$CLOUD_CODEX_CACH
 # at 400 a no-op preview of 100 agents takes 18 % less time for ~40 % more peak memory
 # (docs/performance.md). scripts/pulumi.sh, scripts/bench.sh and the e2e suite apply it.
 export PULUMI_GOGC="${PULUMI_GOGC:-400}"
-# Pulumi's default saves the whole state after every resource step, and in a preview it
-# serializes the whole state after every step and throws it away (pulumi v3.274.1,
-# pkg/backend/diy/backend.go: DiscardPersister; pkg/backend/snapshot.go: saveSnapshot). Each
-# save costs O(resources), so a first preview or up costs O(resources²): 500 agents took
-# >15 min to preview. With this set, the state is saved once, when the operation ends
-# (also on an error or Ctrl-C); a preview loses nothing. What an `up` killed with -9 leaves
-# and how the next `make up` recovers: docs/performance.md#checkpoints. false restores the
-# per-step saves.
-export PULUMI_SKIP_CHECKPOINTS="${PULUMI_SKIP_CHECKPOINTS:-true}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # The dev stack's state lives in a file backend inside the state dir. A real stack sets its
 # own PULUMI_BACKEND_URL (and secrets provider) before calling make; see README.
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$STATE_DIR/backend}"
+# A DIY backend (file://, s3://, gs://, azblob://) saves the whole state after every resource
+# step, each save costing O(resources): a first `up` of N agents costs O(N²) (pulumi v3.274.1,
+# pkg/backend/snapshot.go: defaultServiceLoop, saveSnapshot). With PULUMI_SKIP_CHECKPOINTS the
+# state is saved once, when the operation ends, also on an error or Ctrl-C; only a CLI killed
+# outright (kill -9, OOM, a lost machine) loses the run's record, and
+# docs/runbooks/killed-up.md is the way back. Pulumi Cloud journals each step instead (linear
+# and safe), so there it stays unset. Set PULUMI_SKIP_CHECKPOINTS=false to keep per-step saves;
+# previews skip them always (scripts/pulumi.sh): a preview saves nothing anyway.
+case "$PULUMI_BACKEND_URL" in
+  https://*|http://*) ;;
+  *) export PULUMI_SKIP_CHECKPOINTS="${PULUMI_SKIP_CHECKPOINTS:-true}" ;;
+esac
 # Dev-only passphrase for the dev stack's passphrase secrets provider. It protects nothing
 # but a throwaway local stack; real stacks use their own secrets provider.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-cloud-codex-dev-only}"

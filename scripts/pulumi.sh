@@ -42,7 +42,9 @@ export GOGC="$PULUMI_GOGC"
 policy=(--policy-pack "$TOOLS_BIN/cloud-codex-policy")
 [ -n "${POLICY_PACK_CONFIG:-}" ] && policy+=(--policy-pack-config "$POLICY_PACK_CONFIG")
 case "$op" in
-  preview) exec pulumi preview --stack "$stack" "${policy[@]}" --diff "$@" ;;
+  # A preview persists nothing, yet Pulumi serializes the whole state after every step and
+  # discards it (pkg/backend/diy/backend.go: DiscardPersister): O(resources²) for nothing.
+  preview) PULUMI_SKIP_CHECKPOINTS=true exec pulumi preview --stack "$stack" "${policy[@]}" --diff "$@" ;;
   # No --skip-preview: stack-level policies run in the preview phase, before anything
   # exists; skipping it would let them run only after the resources were created.
   up) exec pulumi up --stack "$stack" "${policy[@]}" --yes "$@" ;;

@@ -24,6 +24,12 @@ func renderStack(n int) string { return fmt.Sprintf("bench-render-n%d", n) }
 // agentName is the name of the i-th bench agent (a DNS label, well under the limit).
 func agentName(i int) string { return fmt.Sprintf("agent%03d", i) }
 
+// noNode is the bench's placement for every pod: a node label no node has. The bench measures
+// what Pulumi, the providers and the API server spend on the objects; pods that started on
+// the embedded cluster's node (npm installs, Go builds in 2×N init containers) would take the
+// same two CPUs and time the node instead. Pending pods, as on a cluster without a kubelet.
+var noNode = map[string]any{"nodeSelector": map[string]string{"cloud-codex.dev/bench-no-node": "true"}}
+
 // agentsConfig is cloud-codex:agents for n agents: every agent as a user would write it
 // (defaults everywhere, a Pulumi-managed LiteLLM key, so each has its key Secret and
 // registration Job).
@@ -31,8 +37,9 @@ func agentsConfig(n int) string {
 	agents := make([]map[string]any, n)
 	for i := range agents {
 		agents[i] = map[string]any{
-			"name":     agentName(i),
-			"registry": map[string]any{"apiUrl": "https://api.commonly.example", "podId": "pod-bench"},
+			"name":      agentName(i),
+			"registry":  map[string]any{"apiUrl": "https://api.commonly.example", "podId": "pod-bench"},
+			"placement": noNode,
 		}
 	}
 	return mustJSON(agents)
@@ -44,8 +51,12 @@ func oursConfig(n int, ns string, cluster map[string]any) map[string]string {
 	return map[string]string{
 		"cloud-codex:namespace": ns,
 		"cloud-codex:cluster":   mustJSON(cluster),
-		"cloud-codex:litellm":   `{"accounts": {"inRotation": [1, 2], "reserved": [3]}, "database": {"inCluster": {}}}`,
-		"cloud-codex:agents":    agentsConfig(n),
+		"cloud-codex:litellm": mustJSON(map[string]any{
+			"accounts":  map[string]any{"inRotation": []int{1, 2}, "reserved": []int{3}},
+			"database":  map[string]any{"inCluster": map[string]any{}},
+			"placement": noNode,
+		}),
+		"cloud-codex:agents": agentsConfig(n),
 	}
 }
 

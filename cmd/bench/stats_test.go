@@ -37,8 +37,9 @@ func TestParseNs(t *testing.T) {
 }
 
 func TestAgentsConfigAndCounts(t *testing.T) {
-	require.JSONEq(t, `[{"name":"agent000","registry":{"apiUrl":"https://api.commonly.example","podId":"pod-bench"}},
-		{"name":"agent001","registry":{"apiUrl":"https://api.commonly.example","podId":"pod-bench"}}]`, agentsConfig(2))
+	placement := `"placement":{"nodeSelector":{"cloud-codex.dev/bench-no-node":"true"}}`
+	require.JSONEq(t, `[{"name":"agent000","registry":{"apiUrl":"https://api.commonly.example","podId":"pod-bench"},`+placement+`},
+		{"name":"agent001","registry":{"apiUrl":"https://api.commonly.example","podId":"pod-bench"},`+placement+`}]`, agentsConfig(2))
 	all, objects, err := deploymentCounts([]byte(`{"version": 3, "deployment": {"resources": [
 		{"type": "pulumi:pulumi:Stack"}, {"type": "pulumi:providers:kubernetes", "custom": true},
 		{"type": "cloud-codex:index:CloudCodexAgent"}, {"type": "kubernetes:core/v1:ConfigMap", "custom": true},
