@@ -3,7 +3,6 @@ package components
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -44,33 +43,11 @@ func chatGPTCredentialEnv(name string) bool {
 	return contract.IsChatGPTCredentialEnv(u) || strings.HasPrefix(u, "CHATGPT")
 }
 
-// credentialEnvName reports a name that by convention carries a credential: *_API_KEY,
-// *APIKEY, *_TOKEN (or a TOKEN segment), *SECRET*, *PASSWORD*, *PASSWD*, *PRIVATE_KEY,
-// CHATGPT*.
+// credentialEnvName reports a name that carries a credential: the contract's judge (the
+// pack uses the same), and any CHATGPT* name in any case.
 func credentialEnvName(name string) bool {
-	u := strings.ToUpper(name)
-	for _, w := range []string{"SECRET", "PASSWORD", "PASSWD", "APIKEY", "API_KEY", "API-KEY", "PRIVATE_KEY", "ACCESS_KEY"} {
-		if strings.Contains(u, w) {
-			return true
-		}
-	}
-	for _, seg := range strings.FieldsFunc(u, func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
-		if seg == "TOKEN" || seg == "PAT" {
-			return true
-		}
-	}
-	return chatGPTCredentialEnv(name)
+	return contract.IsCredentialName(name) || chatGPTCredentialEnv(name)
 }
-
-// credentialValueRE matches values shaped like well-known credentials: OpenAI/LiteLLM
-// "sk-" keys, GitHub tokens, Slack tokens, AWS access key ids and JWTs (ChatGPT's access
-// and id tokens are JWTs).
-var credentialValueRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9])(?:` +
-	`sk-[A-Za-z0-9_-]{16,}|` +
-	`(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|` +
-	`xox[abprs]-[A-Za-z0-9-]{10,}|` +
-	`AKIA[0-9A-Z]{16}|` +
-	`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.)`)
 
 // checkOwnedEnv refuses a name the component sets or a ChatGPT/OpenAI credential.
 func checkOwnedEnv(field, name string, owned map[string]bool) error {
@@ -89,7 +66,7 @@ func checkLiteralEnv(field, name, value, where string) error {
 	switch {
 	case credentialEnvName(name):
 		return &FieldError{field, "(a literal)", fmt.Sprintf("the name says credential, and a literal is stored in plaintext in %s and the stack's state; %s", where, fix)}
-	case credentialValueRE.MatchString(value):
+	case contract.LooksLikeCredential(value):
 		return &FieldError{field, "(a credential-shaped literal)", fmt.Sprintf("the value looks like a key or token, and a literal is stored in plaintext in %s and the stack's state; %s", where, fix)}
 	}
 	return nil
@@ -159,7 +136,7 @@ func (a CloudCodexAgentArgs) validateEnv() []error {
 func checkLiteralArgs(field string, args []string, where string) []error {
 	var errs []error
 	for i, arg := range args {
-		if credentialValueRE.MatchString(arg) {
+		if contract.LooksLikeCredential(arg) {
 			errs = append(errs, &FieldError{fmt.Sprintf("%s[%d]", field, i), "(a credential-shaped literal)", fmt.Sprintf(
 				"looks like a key or token, and arguments are stored in plaintext in %s and the stack's state; put it in a Secret, pass it through codex.mcpServers.<id>.secretEnv and have the program read it from its environment", where)})
 		}

@@ -10,6 +10,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
+
+	"cloud-codex/contract"
 )
 
 const testImageDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -85,12 +87,12 @@ func TestDefaultLiteLLMImageServesChatGPT(t *testing.T) {
 func TestCredentialEnvNames(t *testing.T) {
 	for _, name := range []string{
 		"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "SERVICE_APIKEY", "x-api-key", "GITHUB_TOKEN", "GH_TOKEN", "TOKEN",
-		"SLACK_BOT_TOKEN_VALUE", "CLIENT_SECRET", "SECRETS_FILE", "DB_PASSWORD", "PGPASSWD", "GITHUB_PAT",
+		"SLACK_BOT_TOKEN_VALUE", "CLIENT_SECRET", "DB_PASSWORD", "PGPASSWD", "GITHUB_PAT",
 		"CHATGPT_ACCESS_TOKEN", "ChatGPT_account", "AWS_SECRET_ACCESS_KEY", "SSH_PRIVATE_KEY", "AWS_ACCESS_KEY_ID",
 	} {
 		require.True(t, credentialEnvName(name), name)
 	}
-	for _, name := range []string{"GITHUB_HOST", "LOG_LEVEL", "TOKENIZERS_PARALLELISM", "KEYBOARD", "PATH_PREFIX", "NODE_OPTIONS", "HOME_DIR"} {
+	for _, name := range []string{"GITHUB_HOST", "LOG_LEVEL", "TOKENIZERS_PARALLELISM", "KEYBOARD", "PATH_PREFIX", "NODE_OPTIONS", "HOME_DIR", "SECRETS_FILE", "TOKEN_URL"} {
 		require.False(t, credentialEnvName(name), name)
 	}
 }
@@ -101,10 +103,10 @@ func TestCredentialShapedValues(t *testing.T) {
 		"ghp_abcdefghijklmnopqrstuvwxyz0123456789", "github_pat_11ABCDEFG0123456789_abcdefghijklmnop",
 		"xoxb-1234567890-abcdefghij", "AKIAABCDEFGHIJKLMNOP", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
 	} {
-		require.True(t, credentialValueRE.MatchString(v), v)
+		require.True(t, contract.LooksLikeCredential(v), v)
 	}
 	for _, v := range []string{"sk-short", "task-abcdefghijklmnopqrstuvwx", "https://github.example", "debug", "/state/.config", "eyJ"} {
-		require.False(t, credentialValueRE.MatchString(v), v)
+		require.False(t, contract.LooksLikeCredential(v), v)
 	}
 }
 

@@ -120,10 +120,10 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 			agentJSON(`"codex": {"mcpServers": {"github": {"command": "gh-mcp", "env": {"GITHUB_TOKEN": "x"}}}}`),
 			map[string]string{"cloud-codex:agents[0].codex.mcpServers.github.env.GITHUB_TOKEN": "secretEnv"}},
 		{"secret-named literal in MCP env", "cloud-codex:agents",
-			agentJSON(`"codex": {"mcpServers": {"db": {"command": "db-mcp", "env": {"DB_PASSWORD": "hunter2", "CLIENT_SECRET_FILE": "x"}}}}`),
+			agentJSON(`"codex": {"mcpServers": {"db": {"command": "db-mcp", "env": {"DB_PASSWORD": "hunter2", "clientSecret": "x", "CLIENT_SECRET_FILE": "/run/secrets/db"}}}}`),
 			map[string]string{
-				"cloud-codex:agents[0].codex.mcpServers.db.env.DB_PASSWORD":        "secretEnv",
-				"cloud-codex:agents[0].codex.mcpServers.db.env.CLIENT_SECRET_FILE": "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.db.env.DB_PASSWORD":  "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.db.env.clientSecret": "secretEnv",
 			}},
 		{"sk- value under an innocent name", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"docs": {"command": "docs-mcp", "env": {"UPSTREAM": "sk-abcdefghijklmnopqrstuvwx"}}}}`),

@@ -1,9 +1,9 @@
 package rules
 
 import (
+	"cloud-codex/contract"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,72 +15,11 @@ import (
 
 // This file judges a setting by its name (issue 21: a literal OPENAI_API_KEY in an MCP
 // server's env reached a ConfigMap because only sk-shaped values were recognised): names
-// like OPENAI_API_KEY, *_API_KEY, *TOKEN*, *SECRET*, *PASSWORD*, with a literal value that
+// that contract.IsCredentialName marks (the agent's validation uses the same judge), with a literal value that
 // is not obviously a non-secret (empty, a reference such as ${VAR} or os.environ/VAR, a
 // number or boolean, a placeholder). Structured values (TOML, YAML/JSON, KEY=value lines)
 // are read with their libraries, so a credential nested in a config file is found under
 // its own name.
-
-// credentialWords are name segments that mark a credential wherever they appear in a
-// segment (GITHUB_TOKEN, dbPassword, CLIENT_SECRET).
-var credentialWords = []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "APIKEY"}
-
-// keyQualifiers are the words before KEY that make KEY a credential (API_KEY, MASTER_KEY).
-var keyQualifiers = []string{"API", "ACCESS", "PRIVATE", "SECRET", "MASTER", "SALT", "SIGNING", "ENCRYPTION", "AUTH", "CLIENT", "SERVICE"}
-
-// nonSecretSuffixes are last segments that make a credential-looking name describe one
-// instead of holding it (CHATGPT_TOKEN_DIR, TOKEN_URL, SECRET_NAME, codex's
-// cli_auth_credentials_store).
-var nonSecretSuffixes = []string{"DIR", "PATH", "FILE", "URL", "URI", "ENDPOINT", "NAME", "ID", "TYPE", "TTL", "EXPIRY",
-	"EXPIRES", "LIMIT", "SIZE", "COUNT", "HEADER", "REF", "KIND", "MODE", "LENGTH", "LEN", "FORMAT", "ENABLED",
-	"REQUIRED", "VERSION", "PREFIX", "SOURCE", "TOKENIZER", "TOKENS", "STORE", "STORAGE", "PROVIDER", "HELPER"}
-
-// nameSegments splits a name into upper-case words at separators and camelCase bounds.
-func nameSegments(name string) []string {
-	var segs []string
-	var cur []rune
-	rs := []rune(name)
-	for i, r := range rs {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-			if len(cur) > 0 {
-				segs = append(segs, strings.ToUpper(string(cur)))
-				cur = nil
-			}
-			continue
-		}
-		if i > 0 && unicode.IsUpper(r) && unicode.IsLower(rs[i-1]) && len(cur) > 0 {
-			segs = append(segs, strings.ToUpper(string(cur)))
-			cur = nil
-		}
-		cur = append(cur, r)
-	}
-	if len(cur) > 0 {
-		segs = append(segs, strings.ToUpper(string(cur)))
-	}
-	return segs
-}
-
-// isCredentialName reports whether a setting's name says it holds a credential.
-func isCredentialName(name string) bool {
-	segs := nameSegments(name)
-	if len(segs) == 0 || slices.Contains(nonSecretSuffixes, segs[len(segs)-1]) {
-		return false
-	}
-	for i, s := range segs {
-		for _, w := range credentialWords {
-			if strings.Contains(s, w) && !strings.HasPrefix(s, "TOKENIZ") {
-				return true
-			}
-		}
-		if s == "KEY" && i > 0 && slices.Contains(keyQualifiers, segs[i-1]) {
-			return true
-		}
-		if strings.HasSuffix(s, "KEY") && slices.Contains(keyQualifiers, strings.TrimSuffix(s, "KEY")) {
-			return true // APIKEY, MASTERKEY
-		}
-	}
-	return false
-}
 
 // referenceValue matches values that point at a secret instead of holding one.
 var referenceValue = regexp.MustCompile(`^(\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|os\.environ/\S+|\{\{.*\}\}|<[^<>]*>|env:\S+|secret:\S+|file:\S+|vault:\S+|\*+|x+|\.\.\.)$`)
@@ -150,7 +89,7 @@ func findCredentialNamedSettings(key, text string) []namedCredential {
 	}
 	if parsed {
 		walkSettings(doc, "", func(p, name, value string) {
-			if isCredentialName(name) && !isPlaceholderValue(value) {
+			if contract.IsCredentialName(name) && !isPlaceholderValue(value) {
 				out = append(out, namedCredential{Path: p})
 			}
 		})
@@ -161,7 +100,7 @@ func findCredentialNamedSettings(key, text string) []namedCredential {
 		if m == nil {
 			continue
 		}
-		if isCredentialName(m[1]) && !isPlaceholderValue(m[2]) {
+		if contract.IsCredentialName(m[1]) && !isPlaceholderValue(m[2]) {
 			out = append(out, namedCredential{Path: fmt.Sprintf("line %d: %s", i+1, m[1])})
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
 	"cloud-codex/codexauth"
+	"cloud-codex/contract"
 )
 
 // RuleNoCredentialsInConfigMaps guards against credentials in ConfigMaps, which anyone
@@ -34,7 +35,7 @@ const configExtraPatterns = "extraPatterns"
 
 func noCredentialsInConfigMapsPolicy() policyx.Policy {
 	return policyx.NewResourceValidationPolicy(RuleNoCredentialsInConfigMaps, policyx.ResourceValidationPolicyArgs{
-		Description:      "No credentials in ConfigMaps: no codex auth file, JWT, sk- key or GitHub token in any value.",
+		Description:      "No credentials in ConfigMaps: no codex auth file, JWT, sk- key, GitHub, Slack or AWS key in any value, and no literal under a credential name.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema: &policyx.ConfigSchema{
 			Properties: map[string]map[string]any{
@@ -70,11 +71,18 @@ type credentialPattern struct {
 	confirm func(string) bool
 }
 
-var builtinCredentialPatterns = []credentialPattern{
-	{what: "a JWT", re: regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`), confirm: codexauth.LooksLikeJWT},
-	{what: "an sk- API key", re: regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(sk-[A-Za-z0-9][A-Za-z0-9_-]{7,})`)},
-	{what: "a GitHub token", re: regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`)},
-}
+// builtinCredentialPatterns are the contract's shapes; a JWT counts only if it decodes.
+var builtinCredentialPatterns = func() []credentialPattern {
+	var ps []credentialPattern
+	for _, p := range contract.CredentialPatterns {
+		cp := credentialPattern{what: p.What, re: p.RE}
+		if p.JWT {
+			cp.confirm = codexauth.LooksLikeJWT
+		}
+		ps = append(ps, cp)
+	}
+	return ps
+}()
 
 // CheckConfigMapCredentials lists the credentials found in a ConfigMap's data (keys and
 // values); extra are additional patterns from config.
@@ -115,7 +123,7 @@ func CheckConfigMapCredentials(data map[string]string, extra []*regexp.Regexp) [
 		if len(findings) > shapeFindings {
 			continue // the value is already reported by its shape: one finding per credential
 		}
-		if isCredentialName(key) && !isPlaceholderValue(value) {
+		if contract.IsCredentialName(key) && !isPlaceholderValue(value) {
 			findings = append(findings, fmt.Sprintf("key %q is named like a credential and holds a literal value; "+
 				"put it in a Secret and reference it (valueFrom.secretKeyRef)", key))
 		}
