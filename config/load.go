@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 
 	"cloud-codex/components"
@@ -21,7 +21,7 @@ func Load(values map[string]string) (Stack, error) {
 	var s Stack
 	var errs []error
 	known := jsonFields(reflect.TypeOf(s))
-	for _, full := range sortedStringKeys(values) {
+	for _, full := range slices.Sorted(maps.Keys(values)) {
 		key, ok := strings.CutPrefix(full, Namespace+":")
 		if !ok {
 			continue
@@ -130,13 +130,4 @@ func (s Stack) validate() error {
 		errs = append(errs, agentPoolSecretRefs(prefix, a, s.forbiddenSecrets(i, poolSecrets))...)
 	}
 	return errors.Join(errs...)
-}
-
-func sortedStringKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

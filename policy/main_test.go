@@ -13,20 +13,6 @@ import (
 // decides: the pack's name and version (docs, --policy-pack-config and PulumiPolicy.yaml
 // use them) and that it serves every rule.
 
-// ruleNames are the exact rule names (docs, e2e tests and --policy-pack-config use them).
-var ruleNames = []string{
-	"no-codex-credentials-outside-auth-pool",
-	"one-auth-holder",
-	"rwo-volume-recreate-single-replica",
-	"agents-route-through-litellm",
-	"no-credentials-in-configmaps",
-	"agent-identity",
-	"litellm-api-key-from-secret",
-	"agent-model-in-key-allowlist",
-	"litellm-pool-secrets-only-in-pool",
-	"single-writer-not-scaled-from-outside",
-}
-
 func TestPackServesEveryRule(t *testing.T) {
 	pack, err := NewPack(nil)
 	if err != nil {
@@ -39,11 +25,13 @@ func TestPackServesEveryRule(t *testing.T) {
 	for _, p := range pack.Policies() {
 		names = append(names, p.Name())
 	}
-	if !slices.Equal(names, ruleNames) {
-		t.Fatalf("rules %q, want %q", names, ruleNames)
+	// The names themselves are pinned in policy/rules (ruleNames in pack_test.go).
+	var want []string
+	for _, p := range rules.Policies() {
+		want = append(want, p.Name())
 	}
-	if n := len(rules.Policies()); n != len(names) {
-		t.Fatalf("the pack serves %d rules, policy/rules has %d", len(names), n)
+	if !slices.Equal(names, want) {
+		t.Fatalf("the pack serves %q, policy/rules has %q", names, want)
 	}
 }
 

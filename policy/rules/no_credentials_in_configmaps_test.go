@@ -197,4 +197,3 @@ func TestIsCodexCredential(t *testing.T) {
 		}
 	}
 }
-

@@ -2,8 +2,9 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 
 	"cloud-codex/codexauth"
@@ -143,7 +144,7 @@ func (s *Stack) containerScripts(sw StackWorkload, c Container, env map[string]E
 		}
 		for _, ref := range volumeObjectRefs(v) {
 			data := src.data(ref.Kind, sw.W.Meta.Namespace, ref.Name)
-			for _, k := range sortedStringKeys(data) {
+			for _, k := range slices.Sorted(maps.Keys(data)) {
 				rel := k
 				if len(ref.Items) > 0 {
 					if !itemsSelect(ref.Items, k) {
@@ -177,15 +178,6 @@ func (s *Stack) containerScripts(sw StackWorkload, c Container, env map[string]E
 		}
 	}
 	return out
-}
-
-func sortedStringKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // expandScript is expandShellVars for a mounted script, computed once per stack for each
