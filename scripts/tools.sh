@@ -140,8 +140,10 @@ build_random_provider() {
     # tfgen needs the embedded files to exist to compile the provider package; it is a
     # separate main package, so placeholders are enough until it writes the real ones.
     go_build tools/random-provider "$dir/pulumi-tfgen-random" ./cmd/pulumi-tfgen-random "$ld"
+    # tfgen prints a page of doc-coverage statistics and a warning that the upstream docs
+    # are not on disk (we skip them): kept in a log, shown only if it fails.
     (cd "$w" && "$dir/pulumi-tfgen-random" schema --skip-examples --out "$w/cmd/pulumi-resource-random") \
-      || fail "pulumi-tfgen-random schema"
+      >"$dir/tfgen.log" 2>&1 || { tail -30 "$dir/tfgen.log" >&2; fail "pulumi-tfgen-random schema (log: $dir/tfgen.log)"; }
     go_build tools/random-provider "$bin" ./cmd/pulumi-resource-random "$ld"
   fi
   install_plugin random "$RANDOM_PROVIDER_VERSION" "$bin"
