@@ -59,15 +59,16 @@ const (
 
 // Paths, ports and identities inside the pool's pod.
 const (
-	authPoolAuthDir     = "/chatgpt-auth"
-	authPoolToolsDir    = authPoolAuthDir + "/.tools"
-	authPoolConfigDir   = "/etc/litellm"
-	authPoolSrcDir      = "/src"
-	authPoolBinDir      = "/rotator-bin"
-	authPoolRotatorBin  = authPoolBinDir + "/codex-auth-rotator"
-	authPoolScriptsDir  = "/opt/auth-pool/bin"
-	authPoolEventListen = "127.0.0.1:4099"
-	authPoolSecretLen   = 48
+	authPoolAuthDir       = "/chatgpt-auth"
+	authPoolToolsDir      = authPoolAuthDir + "/.tools"
+	authPoolConfigDir     = "/etc/litellm"
+	authPoolSrcDir        = "/src"
+	authPoolBinDir        = "/rotator-bin"
+	authPoolRotatorBinary = "codex-auth-rotator"
+	authPoolRotatorBin    = authPoolBinDir + "/" + authPoolRotatorBinary
+	authPoolScriptsDir    = "/opt/auth-pool/bin"
+	authPoolEventListen   = "127.0.0.1:4099"
+	authPoolSecretLen     = 48
 
 	// authPoolUID is the uid of every container of the pool's pod, and its group and
 	// fsGroup. The rotator writes token files with mode 0600, so every container that

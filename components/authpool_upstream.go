@@ -2,6 +2,8 @@ package components
 
 import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+
+	"cloud-codex/components/podspec"
 )
 
 // AuthPoolUpstream overrides the two OpenAI endpoints the pool talks to. Both default to
@@ -40,7 +42,7 @@ func (u AuthPoolUpstream) liteLLMEnv() corev1.EnvVarArray {
 	if u.ChatGPTAPIBase == "" {
 		return nil
 	}
-	return authPoolEnv("CHATGPT_API_BASE", u.ChatGPTAPIBase)
+	return corev1.EnvVarArray{podspec.Env("CHATGPT_API_BASE", u.ChatGPTAPIBase)}
 }
 
 // rotatorFlags are the seed's and the rotator's flags for the override (none by default).
