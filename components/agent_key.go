@@ -11,7 +11,6 @@ import (
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"cloud-codex/components/podspec"
@@ -38,8 +37,6 @@ const allProxyModels = "all-proxy-models"
 
 // The key registration Job.
 const (
-	// agentKeyLen is the number of random characters after "sk-".
-	agentKeyLen = 48
 	// agentKeyJobDeadline bounds the whole Job (s): the registrar waits up to 25 minutes
 	// for LiteLLM (which on a first deployment starts only after a device-auth login),
 	// plus the build.
@@ -136,23 +133,11 @@ func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.Res
 	labels := Labels{Name: "cloud-codex-agent", Instance: args.Name, Component: "agent"}
 	ref := args.LiteLLM.KeySecret
 
-	// The key is generated once: RandomPassword keeps its result until it is replaced
-	// (`pulumi up --replace <its URN>` rotates the key, see docs/virtual-keys.md).
-	pw, err := random.NewRandomPassword(ctx, base+"-litellm-key", &random.RandomPasswordArgs{
-		Length:  pulumi.Int(agentKeyLen),
-		Special: pulumi.Bool(false),
-	}, child)
+	// The key is generated once (`pulumi up --replace <its RandomPassword's URN>` rotates
+	// it, see docs/virtual-keys.md).
+	secret, value, err := newSKSecret(ctx, base+"-litellm-key", Meta(ref.Name, args.Namespace, labels, args.SkipAwait), ref.Key, child)
 	if err != nil {
-		return nil, fmt.Errorf("key value: %w", err)
-	}
-	value := pulumi.ToSecret(pw.Result.ApplyT(func(s string) string { return keyregistrar.KeyPrefix + s })).(pulumi.StringOutput)
-	secret, err := corev1.NewSecret(ctx, base+"-litellm-key", &corev1.SecretArgs{
-		Metadata:   Meta(ref.Name, args.Namespace, labels, args.SkipAwait),
-		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{ref.Key: value},
-	}, child)
-	if err != nil {
-		return nil, fmt.Errorf("key Secret: %w", err)
+		return nil, err
 	}
 	keySHA := pulumi.Unsecret(value.ApplyT(sha256Hex)).(pulumi.StringOutput)
 
