@@ -146,10 +146,7 @@ func authPoolInClusterDatabase(ctx *pulumi.Context, name string, b *authPoolBuil
 				Name:     pulumi.String("run"),
 				EmptyDir: &corev1.EmptyDirVolumeSourceArgs{},
 			},
-			&corev1.VolumeArgs{
-				Name:     pulumi.String(podspec.ScratchVolume),
-				EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("256Mi")},
-			},
+			podspec.Scratch("256Mi"),
 		},
 	}
 	// The pool's placement: the dev database runs where LiteLLM may run.
