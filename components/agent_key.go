@@ -62,8 +62,8 @@ var keyRegistrarRunResources = requestsAndLimits("10m", "32Mi", "200m", "64Mi")
 // SecretKeyInput points at one key of a Secret whose name may be another resource's output
 // (so the consumer depends on that resource), e.g. the auth pool's master-key Secret.
 type SecretKeyInput struct {
-	Name pulumi.StringInput
-	Key  string
+	Name pulumi.StringInput `pulumi:"name"`
+	Key  string             `pulumi:"key"`
 }
 
 // AgentLiteLLMKeyAlias is the key_alias of an agent's key in LiteLLM.

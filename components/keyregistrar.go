@@ -27,11 +27,11 @@ type LiteLLMKeyRegistrar struct {
 // LiteLLMKeyRegistrarArgs configures the registrar's source ConfigMap.
 type LiteLLMKeyRegistrarArgs struct {
 	// Namespace of the agents (it must exist).
-	Namespace string
+	Namespace string `pulumi:"namespace"`
 	// Name prefix of the ConfigMap. Default DefaultKeyRegistrarName.
-	Name string
+	Name string `pulumi:"name"`
 	// SkipAwait marks the ConfigMap ready at once (API-only clusters).
-	SkipAwait bool
+	SkipAwait bool `pulumi:"skipAwait"`
 }
 
 // keyRegistrarLabels labels the source ConfigMap.

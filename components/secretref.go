@@ -9,9 +9,9 @@ import (
 // creates. Values never pass through this program's config.
 type SecretRef struct {
 	// Name of the Secret in the component's namespace.
-	Name string `json:"name"`
+	Name string `json:"name" pulumi:"name"`
 	// Key inside the Secret.
-	Key string `json:"key"`
+	Key string `json:"key" pulumi:"key"`
 }
 
 // EnvFrom returns an env var whose value comes from the Secret. optional=true lets the pod
