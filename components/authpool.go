@@ -289,13 +289,9 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	if err != nil {
 		return fail("config.yaml ConfigMap", err)
 	}
-	srcData := pulumi.StringMap{}
-	for _, f := range b.sources {
-		srcData[f.Key] = pulumi.String(f.Content)
-	}
 	sourceMap, err := corev1.NewConfigMap(ctx, name+"-rotator-src", &corev1.ConfigMapArgs{
 		Metadata: meta(names.source, b.labels),
-		Data:     srcData,
+		Data:     shippedSourceData(b.sources),
 	}, parent)
 	if err != nil {
 		return fail("rotator source ConfigMap", err)
