@@ -130,7 +130,7 @@ type agentKey struct {
 // LiteLLM, all children of the agent.
 func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.ResourceOption) (*agentKey, error) {
 	base := AgentResourceName(args.Name)
-	labels := Labels{Name: "cloud-codex-agent", Instance: args.Name, Component: "agent"}
+	labels := agentLabels(args.Name)
 	ref := args.LiteLLM.KeySecret
 
 	// The key is generated once (`pulumi up --replace <its RandomPassword's URN>` rotates
