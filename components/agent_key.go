@@ -59,13 +59,6 @@ const (
 // podspec.ShippedGo's).
 var keyRegistrarRunResources = requestsAndLimits("10m", "32Mi", "200m", "64Mi")
 
-// SecretKeyInput points at one key of a Secret whose name may be another resource's output
-// (so the consumer depends on that resource), e.g. the auth pool's master-key Secret.
-type SecretKeyInput struct {
-	Name pulumi.StringInput `pulumi:"name"`
-	Key  string             `pulumi:"key"`
-}
-
 // AgentLiteLLMKeyAlias is the key_alias of an agent's key in LiteLLM.
 func AgentLiteLLMKeyAlias(name string) string { return "cloud-codex-" + name }
 
@@ -228,8 +221,6 @@ func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) (*corev1
 	for _, k := range slices.Sorted(maps.Keys(spec.Metadata)) {
 		command = append(command, pulumi.String("--metadata"), pulumi.String(k+"="+spec.Metadata[k]))
 	}
-	master := args.LiteLLM.MasterKeySecret
-
 	podSpec := &corev1.PodSpecArgs{
 		RestartPolicy:                pulumi.String("Never"),
 		AutomountServiceAccountToken: pulumi.Bool(false),
@@ -241,12 +232,7 @@ func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) (*corev1
 			Image:   pulumi.String(RotatorRunImage),
 			Command: command,
 			Env: corev1.EnvVarArray{
-				&corev1.EnvVarArgs{
-					Name: pulumi.String(keyregistrar.EnvMasterKey),
-					ValueFrom: &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{
-						Name: master.Name, Key: pulumi.String(master.Key), Optional: pulumi.Bool(false),
-					}},
-				},
+				args.LiteLLM.MasterKeySecret.EnvFrom(keyregistrar.EnvMasterKey, false),
 				args.LiteLLM.KeySecret.EnvFrom(keyregistrar.EnvKey, false),
 			},
 			Resources:       resourceRequirements(keyRegistrarRunResources),

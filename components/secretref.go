@@ -28,3 +28,24 @@ func (r SecretRef) EnvFrom(envName string, optional bool) corev1.EnvVarArgs {
 		},
 	}
 }
+
+// SecretKeyInput points at one key of a Secret whose name may be another resource's output
+// (so the consumer depends on that resource), e.g. the auth pool's master-key Secret.
+type SecretKeyInput struct {
+	Name pulumi.StringInput `pulumi:"name"`
+	Key  string             `pulumi:"key"`
+}
+
+// EnvFrom is SecretRef.EnvFrom for a Secret named by another resource's output.
+func (r SecretKeyInput) EnvFrom(envName string, optional bool) corev1.EnvVarArgs {
+	return corev1.EnvVarArgs{
+		Name: pulumi.String(envName),
+		ValueFrom: &corev1.EnvVarSourceArgs{
+			SecretKeyRef: &corev1.SecretKeySelectorArgs{
+				Name:     r.Name,
+				Key:      pulumi.String(r.Key),
+				Optional: pulumi.Bool(optional),
+			},
+		},
+	}
+}
