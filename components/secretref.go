@@ -17,16 +17,7 @@ type SecretRef struct {
 // EnvFrom returns an env var whose value comes from the Secret. optional=true lets the pod
 // start without the Secret (the container must then handle an empty value loudly).
 func (r SecretRef) EnvFrom(envName string, optional bool) corev1.EnvVarArgs {
-	return corev1.EnvVarArgs{
-		Name: pulumi.String(envName),
-		ValueFrom: &corev1.EnvVarSourceArgs{
-			SecretKeyRef: &corev1.SecretKeySelectorArgs{
-				Name:     pulumi.String(r.Name),
-				Key:      pulumi.String(r.Key),
-				Optional: pulumi.Bool(optional),
-			},
-		},
-	}
+	return SecretKeyInput{Name: pulumi.String(r.Name), Key: r.Key}.EnvFrom(envName, optional)
 }
 
 // SecretKeyInput points at one key of a Secret whose name may be another resource's output
@@ -36,7 +27,8 @@ type SecretKeyInput struct {
 	Key  string             `pulumi:"key"`
 }
 
-// EnvFrom is SecretRef.EnvFrom for a Secret named by another resource's output.
+// EnvFrom is SecretRef.EnvFrom for a Secret named by another resource's output (one
+// spelling of a secretKeyRef for both).
 func (r SecretKeyInput) EnvFrom(envName string, optional bool) corev1.EnvVarArgs {
 	return corev1.EnvVarArgs{
 		Name: pulumi.String(envName),
