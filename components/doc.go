@@ -11,6 +11,7 @@
 //     sk- key Secrets, state PVC options, pinned images and argument checks.
 //
 // Pod-spec pieces (env, mounts, security contexts, the shipped-Go build step) are in
-// podspec, which imports nothing from here. Type tokens, annotations and env names the
+// podspec, which imports nothing from here; the pre-flight check of the cluster's
+// Kubernetes version is serverversion (not a component). Type tokens, annotations and env names the
 // policy pack also reads are in package contract.
 package components
