@@ -138,7 +138,7 @@ func authPoolInClusterDatabase(ctx *pulumi.Context, name string, b *authPoolBuil
 				// the container layer.
 				podspec.Mount("run", "/var/run/postgresql", false),
 				// The entrypoint's and initdb's scratch: the root filesystem is read-only.
-				podspec.Mount(podspec.ScratchVolume, "/tmp", false),
+				podspec.Mount(podspec.ScratchVolume, podspec.ScratchDir, false),
 			},
 		}},
 		Volumes: corev1.VolumeArray{

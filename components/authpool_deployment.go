@@ -109,7 +109,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 			podspec.Mount(authPoolVolAuth, authPoolAuthDir, false),
 			podspec.Mount(authPoolVolScripts, authPoolScriptsDir, true),
 			// HOME and npm's cache.
-			podspec.Mount(podspec.ScratchVolume, "/tmp", false),
+			podspec.Mount(podspec.ScratchVolume, podspec.ScratchDir, false),
 		},
 	}
 
@@ -135,10 +135,10 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		SecurityContext: podspec.RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
 			podspec.Mount(authPoolVolAuth, authPoolAuthDir, false),
-			podspec.Mount(authPoolVolBin, authPoolBinDir, true),
+			rotatorBuild.BinMount(),
 			podspec.Mount(authPoolVolScripts, authPoolScriptsDir, true),
 			// HOME, and auth-login's throwaway codex home (mktemp -d).
-			podspec.Mount(podspec.ScratchVolume, "/tmp", false),
+			podspec.Mount(podspec.ScratchVolume, podspec.ScratchDir, false),
 		},
 	}
 
@@ -150,7 +150,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		SecurityContext: podspec.RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
 			podspec.Mount(authPoolVolAuth, authPoolAuthDir, false),
-			podspec.Mount(authPoolVolBin, authPoolBinDir, true),
+			rotatorBuild.BinMount(),
 		},
 	}
 
@@ -212,7 +212,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		SecurityContext: podspec.RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
 			podspec.Mount(authPoolVolAuth, authPoolAuthDir, false),
-			podspec.Mount(authPoolVolBin, authPoolBinDir, true),
+			rotatorBuild.BinMount(),
 		},
 	}
 
