@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"cloud-codex/components"
+	"cloud-codex/components/serverversion"
 	"cloud-codex/config"
 )
 
@@ -103,9 +104,9 @@ func checkCluster(ctx *pulumi.Context, stack config.Stack) error {
 	if stack.Cluster.RenderTo != "" {
 		return nil
 	}
-	version, err := components.CheckServerVersion(ctx.Context(), stack.Kubeconfig(), stack.Cluster.Context)
+	version, err := serverversion.Check(ctx.Context(), stack.Kubeconfig(), stack.Cluster.Context)
 	switch {
-	case errors.Is(err, components.ErrServerVersionUnknown):
+	case errors.Is(err, serverversion.ErrUnknown):
 		_ = ctx.Log.Debug(fmt.Sprintf("Kubernetes version check skipped: %v", err), nil)
 		return nil
 	case err != nil:

@@ -81,7 +81,7 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		return nil, err
 	}
 	child := pulumi.Parent(agent)
-	labels := Labels{Name: "cloud-codex-agent", Instance: args.Name, Component: "agent"}
+	labels := agentLabels(args.Name)
 	base := AgentResourceName(args.Name)
 
 	pvc, err := corev1.NewPersistentVolumeClaim(ctx, base, &corev1.PersistentVolumeClaimArgs{
@@ -204,6 +204,12 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		return nil, err
 	}
 	return agent, nil
+}
+
+// agentLabels label the agent's Deployment, pod, PVC, ConfigMaps and key Secret (its
+// egress policy and scripts differ only in Component).
+func agentLabels(name string) Labels {
+	return Labels{Name: "cloud-codex-agent", Instance: name, Component: "agent"}
 }
 
 // agentConfigTOML renders the agent's config.toml once LiteLLM's base URL is known (at

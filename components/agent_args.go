@@ -19,106 +19,108 @@ const MaxAgentNameLen = 30
 // documented defaults (filled in withDefaults). It is also one entry of the stack config's
 // agents key: the json tags are the keys (docs/config-reference.md); fields tagged json:"-"
 // are not config, and the stack or main.go fills them.
+// The pulumi tags name the inputs a component package would expose: the config key where
+// there is one, so a program and a stack file spell every field alike.
 type CloudCodexAgentArgs struct {
 	// Name of the agent: a DNS-1123 label of at most 30 characters. It is also the agent's
 	// instanceId in the platform registry.
-	Name string `json:"name"`
+	Name string `json:"name" pulumi:"name"`
 	// Namespace the agent's objects live in (it must exist). Config: the stack's namespace.
-	Namespace string `json:"-"`
+	Namespace string `json:"-" pulumi:"namespace"`
 	// Replicas: 1 runs the agent, 0 parks it (its PVC and state stay). Default 1. More
 	// than 1 is refused: the state PVC is ReadWriteOnce, one writer.
-	Replicas *int `json:"replicas"`
+	Replicas *int `json:"replicas" pulumi:"replicas"`
 	// Storage of the agent's state PVC mounted at /state.
-	Storage AgentStorageArgs `json:"storage"`
+	Storage AgentStorageArgs `json:"storage" pulumi:"storage"`
 	// Codex CLI settings.
-	Codex AgentCodexArgs `json:"codex"`
+	Codex AgentCodexArgs `json:"codex" pulumi:"codex"`
 	// LiteLLM connection: every model call goes there.
-	LiteLLM AgentLiteLLMArgs `json:"litellm"`
+	LiteLLM AgentLiteLLMArgs `json:"litellm" pulumi:"litellm"`
 	// Registry is the agent platform the agent works for.
-	Registry AgentRegistryArgs `json:"registry"`
+	Registry AgentRegistryArgs `json:"registry" pulumi:"registry"`
 	// Runner is what runs after boot.
-	Runner AgentRunnerArgs `json:"runner"`
+	Runner AgentRunnerArgs `json:"runner" pulumi:"runner"`
 	// Image of the agent container, pinned by tag. Default node:22-bookworm-slim (codex
 	// is a Node.js package). It must provide sh, node and npm and a uid-1000 user.
-	Image string `json:"image"`
+	Image string `json:"image" pulumi:"image"`
 	// Resources of the agent container. Default requests 50m/256Mi, limits 500m/2Gi.
-	Resources ResourcesArgs `json:"resources"`
+	Resources ResourcesArgs `json:"resources" pulumi:"resources"`
 	// Env is extra literal environment for the runner. Credentials do not belong here:
 	// names this program sets, and ChatGPT/OpenAI credential names, are refused.
-	Env map[string]string `json:"env"`
+	Env map[string]string `json:"env" pulumi:"env"`
 	// SkipAwait marks every object ready at once (API-only clusters). Default false. Config:
 	// the stack's cluster.skipAwait.
-	SkipAwait bool `json:"-"`
+	SkipAwait bool `json:"-" pulumi:"skipAwait"`
 	// Placement of the agent's pods (and of its key registration Job): node selector,
 	// tolerations, affinity, priority class. Default: none.
-	Placement PlacementArgs `json:"placement"`
+	Placement PlacementArgs `json:"placement" pulumi:"placement"`
 	// Scripts is the ConfigMap of the agent pod's scripts shared by the stack's agents
 	// (CloudCodexAgentScripts.ConfigMapName; it carries the dependency). nil: the agent
 	// declares its own ConfigMap cloud-codex-<name>-scripts (a standalone agent).
-	Scripts pulumi.StringInput `json:"-"`
+	Scripts pulumi.StringInput `json:"-" pulumi:"scripts"`
 }
 
 // AgentStorageArgs sizes the state PVC.
 type AgentStorageArgs struct {
 	// Size of the PVC. Default 1Gi. Growing it later expands in place where the storage
 	// class allows; the PVC is never replaced.
-	Size string `json:"size"`
+	Size string `json:"size" pulumi:"size"`
 	// StorageClass; empty uses the cluster default.
-	StorageClass string `json:"storageClass"`
+	StorageClass string `json:"storageClass" pulumi:"storageClass"`
 }
 
 // AgentCodexArgs configures the codex CLI.
 type AgentCodexArgs struct {
 	// Version of @openai/codex, pinned. Default 0.171.0.
-	Version string `json:"version"`
+	Version string `json:"version" pulumi:"version"`
 	// Model is the LiteLLM alias codex asks for. Default: LiteLLM.DefaultModel (the auth
 	// pool's responses-path alias).
-	Model string `json:"model"`
+	Model string `json:"model" pulumi:"model"`
 	// MCPServers codex may start, by id.
-	MCPServers map[string]MCPServerArgs `json:"mcpServers"`
+	MCPServers map[string]MCPServerArgs `json:"mcpServers" pulumi:"mcpServers"`
 }
 
 // MCPServerArgs is one MCP server. MCP children do not inherit codex's environment, so
 // everything they need is passed explicitly: Env for plain values, SecretEnv for values
 // from Secrets (they reach the pod env and are forwarded by name, never written to config).
 type MCPServerArgs struct {
-	Command   string               `json:"command"`
-	Args      []string             `json:"args"`
-	Env       map[string]string    `json:"env"`
-	SecretEnv map[string]SecretRef `json:"secretEnv"`
+	Command   string               `json:"command" pulumi:"command"`
+	Args      []string             `json:"args" pulumi:"args"`
+	Env       map[string]string    `json:"env" pulumi:"env"`
+	SecretEnv map[string]SecretRef `json:"secretEnv" pulumi:"secretEnv"`
 }
 
 // AgentLiteLLMArgs connects the agent to LiteLLM.
 type AgentLiteLLMArgs struct {
 	// BaseURL of LiteLLM's OpenAI-compatible API (".../v1"), normally LiteLLMAuthPool.BaseURL.
-	BaseURL pulumi.StringInput `json:"-"`
+	BaseURL pulumi.StringInput `json:"-" pulumi:"baseUrl"`
 	// DefaultModel is used when Codex.Model is empty: the pool's responses-path alias
 	// (config: litellm.responsesAlias, defaulted).
-	DefaultModel string `json:"-"`
+	DefaultModel string `json:"-" pulumi:"defaultModel"`
 	// KeySecret holds the agent's LiteLLM virtual key. Default
 	// {cloud-codex-<name>-litellm-key, key}. Optional at boot: the pod starts without it
 	// and warns loudly that model calls fail until it exists. A Pulumi-managed key (see
 	// ManageKey) always lives under the default; another name needs ManageKey false.
-	KeySecret SecretRef `json:"keySecret"`
+	KeySecret SecretRef `json:"keySecret" pulumi:"keySecret"`
 	// ModelAllowlist is what the agent's key must allow. Default: [the agent's model]. It
 	// must contain the agent's model (or LiteLLM's "all-proxy-models").
-	ModelAllowlist []string `json:"modelAllowlist"`
+	ModelAllowlist []string `json:"modelAllowlist" pulumi:"modelAllowlist"`
 	// ManageKey: true (the default) makes Pulumi own the agent's key: it generates the
 	// value ("sk-" and 48 random alphanumerics, kept as a Pulumi secret), writes it to the
 	// KeySecret Secret (a child of the agent) and registers it in LiteLLM with
 	// ModelAllowlist from a Job (docs/virtual-keys.md). false: the key is operator-managed:
 	// the operator creates the Secret and the key in LiteLLM, the outputs keep the
 	// `kubectl create secret` command, and nothing is registered.
-	ManageKey *bool `json:"manageKey"`
+	ManageKey *bool `json:"manageKey" pulumi:"manageKey"`
 	// AdminURL is where the registration Job reaches LiteLLM's key API, with or without
 	// the "/v1" suffix. Default: BaseURL.
-	AdminURL pulumi.StringInput `json:"-"`
+	AdminURL pulumi.StringInput `json:"-" pulumi:"adminUrl"`
 	// MasterKeySecret is the auth pool's master-key Secret (LiteLLMAuthPool.MasterKeySecretName
 	// and MasterKeySecretKey): the registration Job's credential. Required for a managed key.
-	MasterKeySecret SecretKeyInput `json:"-"`
+	MasterKeySecret SecretKeyInput `json:"-" pulumi:"masterKeySecret"`
 	// RegistrarSource is the ConfigMap holding the key registrar's source
 	// (LiteLLMKeyRegistrar.SourceConfigMapName). Required for a managed key.
-	RegistrarSource pulumi.StringInput `json:"-"`
+	RegistrarSource pulumi.StringInput `json:"-" pulumi:"registrarSource"`
 }
 
 // KeyManaged reports whether Pulumi manages the agent's LiteLLM key (ManageKey, default true).
@@ -127,12 +129,12 @@ func (l AgentLiteLLMArgs) KeyManaged() bool { return l.ManageKey == nil || *l.Ma
 // AgentRegistryArgs is the agent platform registration.
 type AgentRegistryArgs struct {
 	// APIURL of the platform (required).
-	APIURL string `json:"apiUrl"`
+	APIURL string `json:"apiUrl" pulumi:"apiUrl"`
 	// PodID the agent belongs to (required).
-	PodID string `json:"podId"`
+	PodID string `json:"podId" pulumi:"podId"`
 	// TokenSecret holds the runtime token. Default {cloud-codex-<name>-token, token}.
 	// Required: the pod does not start without it.
-	TokenSecret SecretRef `json:"tokenSecret"`
+	TokenSecret SecretRef `json:"tokenSecret" pulumi:"tokenSecret"`
 }
 
 // AgentRunnerArgs is what runs after boot.
@@ -140,12 +142,12 @@ type AgentRunnerArgs struct {
 	// Command and its arguments. Default: an idle loop (agent-idle-runner.sh) that keeps
 	// codex installed and configured for `kubectl exec ... codex exec` until the platform's
 	// agent loop is configured.
-	Command []string `json:"command"`
+	Command []string `json:"command" pulumi:"command"`
 	// Packages are extra npm packages the runner needs, each pinned ("name@1.2.3").
-	Packages []string `json:"packages"`
+	Packages []string `json:"packages" pulumi:"packages"`
 	// Git installs the runner from a git repository at a pinned commit (the agent
 	// platform's CLI: `commonly agent run <name>`). nil: none.
-	Git *AgentRunnerGitArgs `json:"git"`
+	Git *AgentRunnerGitArgs `json:"git" pulumi:"git"`
 }
 
 // reservedAgentEnv are names the component sets itself, or credentials ADR-014 forbids.

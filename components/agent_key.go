@@ -11,9 +11,9 @@ import (
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"cloud-codex/components/podspec"
 	"cloud-codex/keyregistrar"
 )
 
@@ -37,8 +37,6 @@ const allProxyModels = "all-proxy-models"
 
 // The key registration Job.
 const (
-	// agentKeyLen is the number of random characters after "sk-".
-	agentKeyLen = 48
 	// agentKeyJobDeadline bounds the whole Job (s): the registrar waits up to 25 minutes
 	// for LiteLLM (which on a first deployment starts only after a device-auth login),
 	// plus the build.
@@ -57,19 +55,9 @@ const (
 	agentKeyJobSpecVersion = 1
 )
 
-// Resources of the Job's containers: compiling needs a core and some memory for a minute,
-// the registrar itself almost nothing.
-var (
-	keyRegistrarBuildResources = requestsAndLimits("250m", "256Mi", "2", "1Gi")
-	keyRegistrarRunResources   = requestsAndLimits("10m", "32Mi", "200m", "64Mi")
-)
-
-// SecretKeyInput points at one key of a Secret whose name may be another resource's output
-// (so the consumer depends on that resource), e.g. the auth pool's master-key Secret.
-type SecretKeyInput struct {
-	Name pulumi.StringInput
-	Key  string
-}
+// keyRegistrarRunResources: the registrar makes a few HTTP calls (its build's are
+// podspec.ShippedGo's).
+var keyRegistrarRunResources = requestsAndLimits("10m", "32Mi", "200m", "64Mi")
 
 // AgentLiteLLMKeyAlias is the key_alias of an agent's key in LiteLLM.
 func AgentLiteLLMKeyAlias(name string) string { return "cloud-codex-" + name }
@@ -135,26 +123,14 @@ type agentKey struct {
 // LiteLLM, all children of the agent.
 func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.ResourceOption) (*agentKey, error) {
 	base := AgentResourceName(args.Name)
-	labels := Labels{Name: "cloud-codex-agent", Instance: args.Name, Component: "agent"}
+	labels := agentLabels(args.Name)
 	ref := args.LiteLLM.KeySecret
 
-	// The key is generated once: RandomPassword keeps its result until it is replaced
-	// (`pulumi up --replace <its URN>` rotates the key, see docs/virtual-keys.md).
-	pw, err := random.NewRandomPassword(ctx, base+"-litellm-key", &random.RandomPasswordArgs{
-		Length:  pulumi.Int(agentKeyLen),
-		Special: pulumi.Bool(false),
-	}, child)
+	// The key is generated once (`pulumi up --replace <its RandomPassword's URN>` rotates
+	// it, see docs/virtual-keys.md).
+	secret, value, err := newSKSecret(ctx, base+"-litellm-key", Meta(ref.Name, args.Namespace, labels, args.SkipAwait), ref.Key, child)
 	if err != nil {
-		return nil, fmt.Errorf("key value: %w", err)
-	}
-	value := pulumi.ToSecret(pw.Result.ApplyT(func(s string) string { return keyregistrar.KeyPrefix + s })).(pulumi.StringOutput)
-	secret, err := corev1.NewSecret(ctx, base+"-litellm-key", &corev1.SecretArgs{
-		Metadata:   Meta(ref.Name, args.Namespace, labels, args.SkipAwait),
-		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{ref.Key: value},
-	}, child)
-	if err != nil {
-		return nil, fmt.Errorf("key Secret: %w", err)
+		return nil, err
 	}
 	keySHA := pulumi.Unsecret(value.ApplyT(sha256Hex)).(pulumi.StringOutput)
 
@@ -220,11 +196,24 @@ func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.Res
 // ConfigMap into an emptyDir (GoBuildImage, no network needed: standard library only),
 // then register runs it on the distroless image with the two keys from their Secrets.
 func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) (*corev1.PodSpecArgs, error) {
-	bin := keyRegistrarBin + "/" + keyregistrar.BinaryName
-	items := corev1.KeyToPathArray{}
-	for _, f := range keyRegistrarSourceFiles() {
-		items = append(items, &corev1.KeyToPathArgs{Key: pulumi.String(f.Key), Path: pulumi.String(f.Path)})
+	build := podspec.ShippedGo{
+		Container:       "build-registrar",
+		Image:           GoBuildImage,
+		Package:         keyregistrar.BuildPackage,
+		BuildFlags:      []string{"-trimpath"},
+		Files:           keyRegistrarSourceFiles(),
+		SourceConfigMap: args.LiteLLM.RegistrarSource,
+		SourceVolume:    "registrar-src",
+		SourceDir:       keyRegistrarSrc,
+		BinVolume:       "registrar-bin",
+		BinDir:          keyRegistrarBin,
+		BinSize:         "64Mi",
+		Binary:          keyregistrar.BinaryName,
+		UID:             keyRegistrarUID,
+		Scratch:         podspec.ScratchMount(),
 	}
+	bin := build.BinaryPath()
+	sourceVolume, binVolume := build.Volumes()
 	command := pulumi.StringArray{pulumi.String(bin), pulumi.String("--url"), args.LiteLLM.AdminURL, pulumi.String("--alias"), pulumi.String(spec.Alias)}
 	for _, m := range spec.Models {
 		command = append(command, pulumi.String("--model"), pulumi.String(m))
@@ -232,58 +221,28 @@ func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) (*corev1
 	for _, k := range slices.Sorted(maps.Keys(spec.Metadata)) {
 		command = append(command, pulumi.String("--metadata"), pulumi.String(k+"="+spec.Metadata[k]))
 	}
-	master := args.LiteLLM.MasterKeySecret
-
-	podSecurity := RestrictedPod(keyRegistrarUID)
-	podSecurity.RunAsUser = pulumi.Int(keyRegistrarUID)
-	podSecurity.RunAsGroup = pulumi.Int(keyRegistrarUID)
 	podSpec := &corev1.PodSpecArgs{
 		RestartPolicy:                pulumi.String("Never"),
 		AutomountServiceAccountToken: pulumi.Bool(false),
 		EnableServiceLinks:           pulumi.Bool(false),
-		SecurityContext:              podSecurity,
-		InitContainers: corev1.ContainerArray{&corev1.ContainerArgs{
-			Name:            pulumi.String("build-registrar"),
-			Image:           pulumi.String(GoBuildImage),
-			WorkingDir:      pulumi.String(keyRegistrarSrc),
-			Command:         pulumi.ToStringArray([]string{"go", "build", "-trimpath", "-o", bin, keyregistrar.BuildPackage}),
-			Env:             shippedGoBuildEnv(),
-			Resources:       resourceRequirements(keyRegistrarBuildResources),
-			SecurityContext: RestrictedContainer(keyRegistrarUID),
-			VolumeMounts: corev1.VolumeMountArray{
-				keyJobMount("registrar-src", keyRegistrarSrc, true),
-				keyJobMount("registrar-bin", keyRegistrarBin, false),
-				// GOCACHE, GOPATH and HOME (shippedGoBuildEnv): the root filesystem is read-only.
-				scratchMount(),
-			},
-		}},
+		SecurityContext:              podspec.RestrictedPodAs(keyRegistrarUID),
+		InitContainers:               corev1.ContainerArray{build.BuildContainer()},
 		Containers: corev1.ContainerArray{&corev1.ContainerArgs{
 			Name:    pulumi.String("register"),
 			Image:   pulumi.String(RotatorRunImage),
 			Command: command,
 			Env: corev1.EnvVarArray{
-				&corev1.EnvVarArgs{
-					Name: pulumi.String(keyregistrar.EnvMasterKey),
-					ValueFrom: &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{
-						Name: master.Name, Key: pulumi.String(master.Key), Optional: pulumi.Bool(false),
-					}},
-				},
+				args.LiteLLM.MasterKeySecret.EnvFrom(keyregistrar.EnvMasterKey, false),
 				args.LiteLLM.KeySecret.EnvFrom(keyregistrar.EnvKey, false),
 			},
 			Resources:       resourceRequirements(keyRegistrarRunResources),
-			SecurityContext: RestrictedContainer(keyRegistrarUID),
-			VolumeMounts:    corev1.VolumeMountArray{keyJobMount("registrar-bin", keyRegistrarBin, true)},
+			SecurityContext: podspec.RestrictedContainer(keyRegistrarUID),
+			VolumeMounts:    corev1.VolumeMountArray{build.BinMount()},
 		}},
 		Volumes: corev1.VolumeArray{
-			&corev1.VolumeArgs{
-				Name:      pulumi.String("registrar-src"),
-				ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: args.LiteLLM.RegistrarSource, Items: items},
-			},
-			&corev1.VolumeArgs{
-				Name:     pulumi.String("registrar-bin"),
-				EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("64Mi")},
-			},
-			scratchVolumeArgs(goBuildScratchSize),
+			sourceVolume,
+			binVolume,
+			podspec.Scratch(podspec.GoBuildScratchSize),
 		},
 	}
 	// The agent's placement: the Job runs where the agent may run (e.g. its node pool).
@@ -291,8 +250,4 @@ func agentKeyJobPodSpec(args CloudCodexAgentArgs, spec agentKeyJobSpec) (*corev1
 		return nil, fmt.Errorf("placement: %w", err)
 	}
 	return podSpec, nil
-}
-
-func keyJobMount(volume, path string, readOnly bool) corev1.VolumeMountArgs {
-	return corev1.VolumeMountArgs{Name: pulumi.String(volume), MountPath: pulumi.String(path), ReadOnly: pulumi.Bool(readOnly)}
 }

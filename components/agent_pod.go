@@ -10,6 +10,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"cloud-codex/components/podspec"
 	"cloud-codex/contract"
 )
 
@@ -31,7 +32,7 @@ func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes
 	mounts := corev1.VolumeMountArray{
 		corev1.VolumeMountArgs{Name: pulumi.String("state"), MountPath: pulumi.String(agentStateDir)},
 		corev1.VolumeMountArgs{Name: pulumi.String("scripts"), MountPath: pulumi.String(agentScriptsDir), ReadOnly: pulumi.Bool(true)},
-		scratchMount(),
+		podspec.ScratchMount(),
 	}
 	resources := resourceRequirements(args.Resources)
 	initContainers := corev1.ContainerArray{
@@ -40,15 +41,15 @@ func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes
 			Image:   pulumi.String(args.Image),
 			Command: pulumi.ToStringArray([]string{"/bin/sh", agentScriptsDir + "/agent-install-tools.sh"}),
 			Env: corev1.EnvVarArray{
-				literalEnv("HOME", agentStateDir),
-				literalEnv("TOOLS_DIR", toolsDir),
-				literalEnv("CODEX_VERSION", args.Codex.Version),
-				literalEnv("RUNNER_PACKAGES", strings.Join(args.Runner.Packages, " ")),
-				literalEnv("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
+				podspec.Env("HOME", agentStateDir),
+				podspec.Env("TOOLS_DIR", toolsDir),
+				podspec.Env("CODEX_VERSION", args.Codex.Version),
+				podspec.Env("RUNNER_PACKAGES", strings.Join(args.Runner.Packages, " ")),
+				podspec.Env("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
 			},
 			VolumeMounts:    mounts,
 			Resources:       resources,
-			SecurityContext: RestrictedContainer(agentUID),
+			SecurityContext: podspec.RestrictedContainer(agentUID),
 		},
 	}
 	if g := args.Runner.Git; g != nil {
@@ -58,22 +59,22 @@ func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes
 			// The install command is passed as arguments, never through a shell string.
 			Command: pulumi.ToStringArray(append([]string{"/bin/sh", agentScriptsDir + "/agent-install-runner.sh"}, g.Install...)),
 			Env: corev1.EnvVarArray{
-				literalEnv("HOME", agentStateDir),
-				literalEnv("RUNNER_GIT_URL", g.URL),
-				literalEnv("RUNNER_GIT_REF", g.Ref),
-				literalEnv("RUNNER_GIT_PATH", g.Path),
-				literalEnv("RUNNER_DIR", runnerDirName(*g)),
-				literalEnv("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
+				podspec.Env("HOME", agentStateDir),
+				podspec.Env("RUNNER_GIT_URL", g.URL),
+				podspec.Env("RUNNER_GIT_REF", g.Ref),
+				podspec.Env("RUNNER_GIT_PATH", g.Path),
+				podspec.Env("RUNNER_DIR", runnerDirName(*g)),
+				podspec.Env("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
 				// git must not ask for credentials on a terminal the pod does not have.
-				literalEnv("GIT_TERMINAL_PROMPT", "0"),
+				podspec.Env("GIT_TERMINAL_PROMPT", "0"),
 			},
 			VolumeMounts:    mounts,
 			Resources:       resources,
-			SecurityContext: RestrictedContainer(agentUID),
+			SecurityContext: podspec.RestrictedContainer(agentUID),
 		})
 	}
 	spec := &corev1.PodSpecArgs{
-		SecurityContext:               RestrictedPod(agentUID),
+		SecurityContext:               podspec.RestrictedPod(agentUID),
 		AutomountServiceAccountToken:  pulumi.Bool(false),
 		TerminationGracePeriodSeconds: pulumi.Int(30),
 		InitContainers:                initContainers,
@@ -87,7 +88,7 @@ func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes
 					Name: pulumi.String("config"), MountPath: pulumi.String(agentConfigDir), ReadOnly: pulumi.Bool(true),
 				}),
 				Resources:       resources,
-				SecurityContext: RestrictedContainer(agentUID),
+				SecurityContext: podspec.RestrictedContainer(agentUID),
 			},
 		},
 		Volumes: corev1.VolumeArray{
@@ -98,7 +99,7 @@ func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes
 			}},
 			// npm's temporary files, node's os.tmpdir() (codex's and the platform CLI's
 			// per-turn files), git: the root filesystem is read-only.
-			scratchVolumeArgs(agentScratchSize),
+			podspec.Scratch(agentScratchSize),
 		},
 	}
 	if err := args.Placement.apply(spec); err != nil {
@@ -118,19 +119,19 @@ const agentScratchSize = "1Gi"
 // instead of a pod stuck in CreateContainerConfigError; the runtime token is required.
 func agentEnv(args CloudCodexAgentArgs, toolsDir string) corev1.EnvVarArray {
 	env := corev1.EnvVarArray{
-		literalEnv("HOME", agentStateDir),
-		literalEnv(contract.CodexHomeEnv, agentCodexHome),
-		literalEnv("TOOLS_DIR", toolsDir),
-		literalEnv("LITELLM_KEY_SECRET", args.LiteLLM.KeySecret.Name),
+		podspec.Env("HOME", agentStateDir),
+		podspec.Env(contract.CodexHomeEnv, agentCodexHome),
+		podspec.Env("TOOLS_DIR", toolsDir),
+		podspec.Env("LITELLM_KEY_SECRET", args.LiteLLM.KeySecret.Name),
 		args.LiteLLM.KeySecret.EnvFrom(contract.LiteLLMAPIKeyEnv, true),
-		literalEnv(contract.AgentNameEnv, contract.AgentRegistryName),
-		literalEnv(contract.InstanceIDEnv, args.Name),
-		literalEnv("COMMONLY_POD_ID", args.Registry.PodID),
-		literalEnv("COMMONLY_API_URL", args.Registry.APIURL),
+		podspec.Env(contract.AgentNameEnv, contract.AgentRegistryName),
+		podspec.Env(contract.InstanceIDEnv, args.Name),
+		podspec.Env("COMMONLY_POD_ID", args.Registry.PodID),
+		podspec.Env("COMMONLY_API_URL", args.Registry.APIURL),
 		args.Registry.TokenSecret.EnvFrom("COMMONLY_RUNTIME_TOKEN", false),
 	}
 	if g := args.Runner.Git; g != nil {
-		env = append(env, literalEnv("RUNNER_DIR", runnerDirName(*g)))
+		env = append(env, podspec.Env("RUNNER_DIR", runnerDirName(*g)))
 	}
 	for _, id := range slices.Sorted(maps.Keys(args.Codex.MCPServers)) {
 		s := args.Codex.MCPServers[id]
@@ -139,11 +140,7 @@ func agentEnv(args CloudCodexAgentArgs, toolsDir string) corev1.EnvVarArray {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(args.Env)) {
-		env = append(env, literalEnv(name, args.Env[name]))
+		env = append(env, podspec.Env(name, args.Env[name]))
 	}
 	return env
-}
-
-func literalEnv(name, value string) corev1.EnvVarArgs {
-	return corev1.EnvVarArgs{Name: pulumi.String(name), Value: pulumi.String(value)}
 }

@@ -17,20 +17,20 @@ import (
 // A ref already installed is reused on restart; a new Ref installs next to it.
 type AgentRunnerGitArgs struct {
 	// URL of the repository, https:// (the pod has no git credentials). Required.
-	URL string `json:"url"`
+	URL string `json:"url" pulumi:"url"`
 	// Ref is the full commit SHA (40 hex digits, or 64 for a SHA-256 repository). Branches
 	// and tags are refused: the original cloned `main` on every start and got a different
 	// CLI after any push.
-	Ref string `json:"ref"`
+	Ref string `json:"ref" pulumi:"ref"`
 	// Path is the package's directory inside the repository, e.g. "cli". Default ".".
-	Path string `json:"path"`
+	Path string `json:"path" pulumi:"path"`
 	// Install is the install command (argv, no shell) run in Path. Default
 	// DefaultRunnerInstall: `npm ci`, which installs exactly the repository's lockfile and
 	// fails when there is none.
-	Install []string `json:"install"`
+	Install []string `json:"install" pulumi:"install"`
 	// Image of the install step. It must provide git, sh and node (the bin linker is a
 	// Node.js script). Default RunnerGitImage.
-	Image string `json:"image"`
+	Image string `json:"image" pulumi:"image"`
 }
 
 // DefaultRunnerInstall is the default install command of agents[].runner.git.

@@ -58,11 +58,11 @@ type CloudCodexAgentScripts struct {
 // CloudCodexAgentScriptsArgs configures the shared scripts ConfigMap.
 type CloudCodexAgentScriptsArgs struct {
 	// Namespace of the agents (it must exist).
-	Namespace string
+	Namespace string `pulumi:"namespace"`
 	// Name of the ConfigMap. Default DefaultAgentScriptsName.
-	Name string
+	Name string `pulumi:"name"`
 	// SkipAwait marks the ConfigMap ready at once (API-only clusters).
-	SkipAwait bool
+	SkipAwait bool `pulumi:"skipAwait"`
 }
 
 // NewCloudCodexAgentScripts declares the shared agent scripts ConfigMap.

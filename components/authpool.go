@@ -10,7 +10,6 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
-	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"cloud-codex/codexconfig"
@@ -59,15 +58,15 @@ const (
 
 // Paths, ports and identities inside the pool's pod.
 const (
-	authPoolAuthDir     = "/chatgpt-auth"
-	authPoolToolsDir    = authPoolAuthDir + "/.tools"
-	authPoolConfigDir   = "/etc/litellm"
-	authPoolSrcDir      = "/src"
-	authPoolBinDir      = "/rotator-bin"
-	authPoolRotatorBin  = authPoolBinDir + "/codex-auth-rotator"
-	authPoolScriptsDir  = "/opt/auth-pool/bin"
-	authPoolEventListen = "127.0.0.1:4099"
-	authPoolSecretLen   = 48
+	authPoolAuthDir       = "/chatgpt-auth"
+	authPoolToolsDir      = authPoolAuthDir + "/.tools"
+	authPoolConfigDir     = "/etc/litellm"
+	authPoolSrcDir        = "/src"
+	authPoolBinDir        = "/rotator-bin"
+	authPoolRotatorBinary = "codex-auth-rotator"
+	authPoolRotatorBin    = authPoolBinDir + "/" + authPoolRotatorBinary
+	authPoolScriptsDir    = "/opt/auth-pool/bin"
+	authPoolEventListen   = "127.0.0.1:4099"
 
 	// authPoolUID is the uid of every container of the pool's pod, and its group and
 	// fsGroup. The rotator writes token files with mode 0600, so every container that
@@ -255,7 +254,7 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	}
 
 	// Master key: may be regenerated (it only guards the admin API).
-	masterKey, err := authPoolSKSecret(ctx, name+"-master-key", meta(names.masterKey, b.labels), contract.MasterKeyEnv, parent)
+	masterKey, _, err := newSKSecret(ctx, name+"-master-key", meta(names.masterKey, b.labels), contract.MasterKeyEnv, parent)
 	if err != nil {
 		return fail("master key", err)
 	}
@@ -267,7 +266,7 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	// data (owned by the old stack's field manager) instead of silently minting a new salt;
 	// adopt the existing Secret with `pulumi import` instead. Not Protect: it would block
 	// every `pulumi destroy` of a dev stack and guard nothing the two options above leave open.
-	saltKey, err := authPoolSKSecret(ctx, name+"-salt-key", meta(names.saltKey, b.labels), contract.SaltKeyEnv, parent,
+	saltKey, _, err := newSKSecret(ctx, name+"-salt-key", meta(names.saltKey, b.labels), contract.SaltKeyEnv, parent,
 		pulumi.IgnoreChanges([]string{"data", "stringData"}), pulumi.RetainOnDelete(true))
 	if err != nil {
 		return fail("salt key", err)
@@ -290,13 +289,9 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	if err != nil {
 		return fail("config.yaml ConfigMap", err)
 	}
-	srcData := pulumi.StringMap{}
-	for _, f := range b.sources {
-		srcData[f.Key] = pulumi.String(f.Content)
-	}
 	sourceMap, err := corev1.NewConfigMap(ctx, name+"-rotator-src", &corev1.ConfigMapArgs{
 		Metadata: meta(names.source, b.labels),
-		Data:     srcData,
+		Data:     shippedSourceData(b.sources),
 	}, parent)
 	if err != nil {
 		return fail("rotator source ConfigMap", err)
@@ -424,23 +419,4 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 		return nil, err
 	}
 	return pool, nil
-}
-
-// authPoolSKSecret generates an "sk-" key with pulumi-random and stores it in a Secret
-// under key. The generator is alphanumeric (Special false) so the key needs no quoting
-// anywhere; the value stays a Pulumi secret.
-func authPoolSKSecret(ctx *pulumi.Context, name string, meta *metav1.ObjectMetaArgs, key string, parent pulumi.ResourceOption, secretOpts ...pulumi.ResourceOption) (*corev1.Secret, error) {
-	pw, err := random.NewRandomPassword(ctx, name, &random.RandomPasswordArgs{
-		Length:  pulumi.Int(authPoolSecretLen),
-		Special: pulumi.Bool(false),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	value := pulumi.ToSecret(pw.Result.ApplyT(func(s string) string { return "sk-" + s })).(pulumi.StringOutput)
-	return corev1.NewSecret(ctx, name, &corev1.SecretArgs{
-		Metadata:   meta,
-		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{key: value},
-	}, append([]pulumi.ResourceOption{parent}, secretOpts...)...)
 }

@@ -82,24 +82,24 @@ const (
 // AuthPoolModel maps an alias clients ask for to a ChatGPT-subscription model.
 type AuthPoolModel struct {
 	// Alias is the model_name clients request, e.g. "codex-cli/gpt-5.4". Required.
-	Alias string `json:"alias"`
+	Alias string `json:"alias" pulumi:"alias"`
 	// Upstream is LiteLLM's model: "chatgpt/<model>" on the responses path,
 	// "chatgpt/responses/<model>" on the chat path. Required.
-	Upstream string `json:"upstream"`
+	Upstream string `json:"upstream" pulumi:"upstream"`
 	// Path is the API path the alias serves. Default AuthPoolResponsesPath.
-	Path AuthPoolModelPath `json:"path"`
+	Path AuthPoolModelPath `json:"path" pulumi:"path"`
 	// Fallbacks are aliases of other models in Models LiteLLM tries, in order, when this
 	// one fails: of the same Path, or provider-path models. Optional. Note that a fallback
 	// hides failures of the primary model from the agents: watch LiteLLM's logs when you
 	// use one.
-	Fallbacks []string `json:"fallbacks"`
+	Fallbacks []string `json:"fallbacks" pulumi:"fallbacks"`
 	// APIKeySecret holds the provider's API key of a provider-path model (LiteLLM reads it
 	// from the environment: litellm_params.api_key = os.environ/...). nil: none (a provider
 	// that needs no key). Not allowed on chatgpt/ models: they use the pool's token file.
-	APIKeySecret *SecretRef `json:"apiKeySecret"`
+	APIKeySecret *SecretRef `json:"apiKeySecret" pulumi:"apiKeySecret"`
 	// APIBase is the provider's base URL of a provider-path model (litellm_params.api_base),
 	// e.g. an Azure or self-hosted endpoint. Optional.
-	APIBase string `json:"apiBase"`
+	APIBase string `json:"apiBase" pulumi:"apiBase"`
 }
 
 // DefaultAuthPoolModels is the default model list: the responses-path alias codex agents use.
@@ -112,10 +112,10 @@ func DefaultAuthPoolModels() []AuthPoolModel {
 type AuthPoolAccounts struct {
 	// InRotation are the accounts the rotator hands to LiteLLM, round-robin in this order.
 	// Default [1, 2].
-	InRotation []int `json:"inRotation"`
+	InRotation []int `json:"inRotation" pulumi:"inRotation"`
 	// Reserved are accounts that may be logged in (auth-login N) and stored, but are never
 	// read for use, refreshed or written by the rotator. Default none.
-	Reserved []int `json:"reserved"`
+	Reserved []int `json:"reserved" pulumi:"reserved"`
 }
 
 // All returns the accounts in rotation followed by the reserved ones.
@@ -126,9 +126,9 @@ func (a AuthPoolAccounts) All() []int {
 // AuthPoolStorage is the chatgpt-auth volume.
 type AuthPoolStorage struct {
 	// Size of the claim. Default "1Gi".
-	Size string `json:"size"`
+	Size string `json:"size" pulumi:"size"`
 	// StorageClass of the claim. Default "" (the cluster's default class).
-	StorageClass string `json:"storageClass"`
+	StorageClass string `json:"storageClass" pulumi:"storageClass"`
 }
 
 // AuthPoolSecretRef names a key of an existing Secret in the pool's Namespace (the shared
@@ -139,18 +139,18 @@ type AuthPoolSecretRef = SecretRef
 // generated password. Its claim is retained when the StatefulSet is deleted.
 type AuthPoolInClusterDatabase struct {
 	// StorageSize of the data volume. Default "2Gi".
-	StorageSize string `json:"storageSize"`
+	StorageSize string `json:"storageSize" pulumi:"storageSize"`
 	// StorageClass of the data volume. Default "" (the cluster's default class).
-	StorageClass string `json:"storageClass"`
+	StorageClass string `json:"storageClass" pulumi:"storageClass"`
 }
 
 // AuthPoolDatabase is LiteLLM's database (virtual keys). Set exactly one of the two.
 type AuthPoolDatabase struct {
 	// ExistingSecret is a Secret in Namespace whose Key (default "DATABASE_URL") holds a
 	// postgresql:// URL. Use it for anything that must survive the stack.
-	ExistingSecret *AuthPoolSecretRef `json:"existingSecret"`
+	ExistingSecret *AuthPoolSecretRef `json:"existingSecret" pulumi:"existingSecret"`
 	// InCluster deploys a dev Postgres next to LiteLLM.
-	InCluster *AuthPoolInClusterDatabase `json:"inCluster"`
+	InCluster *AuthPoolInClusterDatabase `json:"inCluster" pulumi:"inCluster"`
 }
 
 // DefaultLiteLLMResources are the LiteLLM container's defaults: 1Gi request, 2Gi limit.
@@ -161,58 +161,60 @@ func DefaultLiteLLMResources() ResourcesArgs {
 // LiteLLMAuthPoolArgs configures NewLiteLLMAuthPool. Zero values mean "the default". It is
 // also the stack config's litellm key: the json tags are the keys (docs/config-reference.md);
 // fields tagged json:"-" are not config, and the stack or main.go fills them.
+// The pulumi tags name the inputs a component package would expose: the config key where
+// there is one, so a program and a stack file spell every field alike.
 type LiteLLMAuthPoolArgs struct {
 	// Namespace all objects go to. It must already exist (main creates it). Required.
 	// Config: the stack's namespace.
-	Namespace string `json:"-"`
+	Namespace string `json:"-" pulumi:"namespace"`
 	// Name of the Kubernetes objects (Deployment, Service, ...). The Service name is part
 	// of the agents' base URL. Default "litellm".
-	Name string `json:"name"`
+	Name string `json:"name" pulumi:"name"`
 	// SkipAwait adds the pulumi.com/skipAwait annotation to every object (API-only
 	// clusters, where nothing ever becomes ready). Default false. Config: the stack's
 	// cluster.skipAwait.
-	SkipAwait bool `json:"-"`
+	SkipAwait bool `json:"-" pulumi:"skipAwait"`
 
 	// Image is the LiteLLM image, pinned by tag. Default DefaultLiteLLMImage (non-root).
-	Image string `json:"image"`
+	Image string `json:"image" pulumi:"image"`
 	// Resources of the LiteLLM container. Default DefaultLiteLLMResources(); the memory
 	// limit must be at least 1Gi.
-	Resources *ResourcesArgs `json:"resources"`
+	Resources *ResourcesArgs `json:"resources" pulumi:"resources"`
 
 	// Models served. Default DefaultAuthPoolModels() (codex-cli/gpt-5.4 → chatgpt/gpt-5.4).
-	Models []AuthPoolModel `json:"models"`
+	Models []AuthPoolModel `json:"models" pulumi:"models"`
 	// ResponsesAlias is the alias codex agents use (output ResponsesAlias). It must be a
 	// responses-path model of Models. Default: the first responses-path model.
-	ResponsesAlias string `json:"responsesAlias"`
+	ResponsesAlias string `json:"responsesAlias" pulumi:"responsesAlias"`
 
 	// Accounts in rotation and reserved. Default InRotation [1, 2], Reserved none.
-	Accounts AuthPoolAccounts `json:"accounts"`
+	Accounts AuthPoolAccounts `json:"accounts" pulumi:"accounts"`
 	// RotationInterval is how often the rotator switches accounts, a Go duration.
 	// Default "30m"; shorter is refused (sessions got invalidated).
-	RotationInterval string `json:"rotationInterval"`
+	RotationInterval string `json:"rotationInterval" pulumi:"rotationInterval"`
 
 	// AuthStorage is the chatgpt-auth volume. Default 1Gi, default storage class.
-	AuthStorage AuthPoolStorage `json:"authStorage"`
+	AuthStorage AuthPoolStorage `json:"authStorage" pulumi:"authStorage"`
 
 	// Database for LiteLLM's virtual keys: exactly one of ExistingSecret or InCluster.
 	// Required.
-	Database AuthPoolDatabase `json:"database"`
+	Database AuthPoolDatabase `json:"database" pulumi:"database"`
 
 	// CodexVersion is the @openai/codex version of the device-auth station.
 	// Default DefaultCodexVersion (the agents' default).
-	CodexVersion string `json:"codexVersion"`
+	CodexVersion string `json:"codexVersion" pulumi:"codexVersion"`
 
 	// Placement of the pool's pods (LiteLLM and, with Database.InCluster, the dev
 	// Postgres): node selector, tolerations, affinity, priority class. Default: none.
-	Placement PlacementArgs `json:"placement"`
+	Placement PlacementArgs `json:"placement" pulumi:"placement"`
 
 	// Upstream overrides OpenAI's endpoints (an egress gateway; the running-system test's
 	// stand-in). Default: OpenAI's own.
-	Upstream AuthPoolUpstream `json:"upstream"`
+	Upstream AuthPoolUpstream `json:"upstream" pulumi:"upstream"`
 
 	// AgentSelector are the pod labels the NetworkPolicy admits to port 4000, in Namespace.
 	// Default DefaultAgentSelector(). Must not be empty (that would admit every pod).
-	AgentSelector map[string]string `json:"-"`
+	AgentSelector map[string]string `json:"-" pulumi:"agentSelector"`
 }
 
 // withDefaults returns a copy of a with every default filled in. It is the only place

@@ -9,6 +9,8 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"cloud-codex/components/podspec"
 )
 
 const (
@@ -102,7 +104,7 @@ func authPoolInClusterDatabase(ctx *pulumi.Context, name string, b *authPoolBuil
 		})},
 		PeriodSeconds: pulumi.Int(10), TimeoutSeconds: pulumi.Int(5), FailureThreshold: pulumi.Int(3),
 	}
-	podSecurity := RestrictedPod(authPoolPostgresUID)
+	podSecurity := podspec.RestrictedPod(authPoolPostgresUID)
 	podSecurity.RunAsUser = pulumi.Int(authPoolPostgresUID)
 	podSecurity.RunAsGroup = pulumi.Int(authPoolPostgresUID)
 
@@ -116,12 +118,12 @@ func authPoolInClusterDatabase(ctx *pulumi.Context, name string, b *authPoolBuil
 			Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{
 				Name: pulumi.String("postgres"), ContainerPort: pulumi.Int(authPoolPostgresPort), Protocol: pulumi.String("TCP"),
 			}},
-			Env: append(authPoolEnv(
-				"POSTGRES_USER", names.postgresUser,
-				"POSTGRES_DB", names.postgresUser,
+			Env: append(corev1.EnvVarArray{
+				podspec.Env("POSTGRES_USER", names.postgresUser),
+				podspec.Env("POSTGRES_DB", names.postgresUser),
 				// A subdirectory: the volume's root may hold lost+found.
-				"PGDATA", "/var/lib/postgresql/data/pgdata",
-			), authPoolSecretEnv("POSTGRES_PASSWORD", names.postgresPassword, authPoolPostgresPasswordKey)),
+				podspec.Env("PGDATA", "/var/lib/postgresql/data/pgdata"),
+			}, podspec.SecretEnv("POSTGRES_PASSWORD", names.postgresPassword, authPoolPostgresPasswordKey)),
 			ReadinessProbe: pgReady,
 			LivenessProbe: &corev1.ProbeArgs{
 				TcpSocket:     &corev1.TCPSocketActionArgs{Port: pulumi.String("postgres")},
@@ -129,14 +131,14 @@ func authPoolInClusterDatabase(ctx *pulumi.Context, name string, b *authPoolBuil
 				InitialDelaySeconds: pulumi.Int(30),
 			},
 			Resources:       resourceRequirements(authPoolPostgresResources),
-			SecurityContext: RestrictedContainer(authPoolPostgresUID),
+			SecurityContext: podspec.RestrictedContainer(authPoolPostgresUID),
 			VolumeMounts: corev1.VolumeMountArray{
-				authPoolMount("data", "/var/lib/postgresql/data", false),
+				podspec.Mount("data", "/var/lib/postgresql/data", false),
 				// The image's socket directory; writable as uid 999, but keep it off
 				// the container layer.
-				authPoolMount("run", "/var/run/postgresql", false),
+				podspec.Mount("run", "/var/run/postgresql", false),
 				// The entrypoint's and initdb's scratch: the root filesystem is read-only.
-				authPoolMount(scratchVolume, "/tmp", false),
+				podspec.Mount(podspec.ScratchVolume, podspec.ScratchDir, false),
 			},
 		}},
 		Volumes: corev1.VolumeArray{
@@ -144,10 +146,7 @@ func authPoolInClusterDatabase(ctx *pulumi.Context, name string, b *authPoolBuil
 				Name:     pulumi.String("run"),
 				EmptyDir: &corev1.EmptyDirVolumeSourceArgs{},
 			},
-			&corev1.VolumeArgs{
-				Name:     pulumi.String(scratchVolume),
-				EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("256Mi")},
-			},
+			podspec.Scratch("256Mi"),
 		},
 	}
 	// The pool's placement: the dev database runs where LiteLLM may run.

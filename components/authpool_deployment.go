@@ -9,6 +9,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"cloud-codex/components/podspec"
 	"cloud-codex/contract"
 	"cloud-codex/litellmconfig"
 	"cloud-codex/rotator"
@@ -45,33 +46,10 @@ const authPoolScratchSize = "1Gi"
 
 // Resources of the pool's helper containers (not configurable: they are small and fixed).
 var (
-	authPoolBuildResources   = requestsAndLimits("250m", "256Mi", "2", "1Gi")
 	authPoolInstallResources = requestsAndLimits("100m", "256Mi", "1", "1Gi")
 	authPoolStationResources = requestsAndLimits("10m", "64Mi", "500m", "512Mi")
 	authPoolRotatorResources = requestsAndLimits("10m", "32Mi", "200m", "128Mi")
 )
-
-func authPoolEnv(kv ...string) corev1.EnvVarArray {
-	env := corev1.EnvVarArray{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(kv[i]), Value: pulumi.String(kv[i+1])})
-	}
-	return env
-}
-
-func authPoolSecretEnv(name, secret, key string) *corev1.EnvVarArgs {
-	return &corev1.EnvVarArgs{
-		Name: pulumi.String(name),
-		ValueFrom: &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{
-			Name: pulumi.String(secret),
-			Key:  pulumi.String(key),
-		}},
-	}
-}
-
-func authPoolMount(volume, path string, readOnly bool) *corev1.VolumeMountArgs {
-	return &corev1.VolumeMountArgs{Name: pulumi.String(volume), MountPath: pulumi.String(path), ReadOnly: pulumi.Bool(readOnly)}
-}
 
 func authPoolHTTPProbe(path string, period, failures int) *corev1.ProbeArgs {
 	return &corev1.ProbeArgs{
@@ -110,47 +88,28 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 	accountFlags := authPoolAccountFlags(a, names.deployment)
 	codexBin := authPoolCodexDir(a.CodexVersion) + "/node_modules/.bin/codex"
 
-	sourceItems := corev1.KeyToPathArray{}
-	for _, f := range b.sources {
-		sourceItems = append(sourceItems, &corev1.KeyToPathArgs{Key: pulumi.String(f.Key), Path: pulumi.String(f.Path)})
-	}
-
-	buildRotator := &corev1.ContainerArgs{
-		Name:       pulumi.String("build-rotator"),
-		Image:      pulumi.String(GoBuildImage),
-		WorkingDir: pulumi.String(authPoolSrcDir),
-		Command: pulumi.ToStringArray([]string{
-			"go", "build", "-o", authPoolRotatorBin, rotator.BuildPackage,
-		}),
-		Env:             shippedGoBuildEnv(),
-		Resources:       resourceRequirements(authPoolBuildResources),
-		SecurityContext: RestrictedContainer(authPoolUID),
-		VolumeMounts: corev1.VolumeMountArray{
-			authPoolMount(authPoolVolSource, authPoolSrcDir, true),
-			authPoolMount(authPoolVolBin, authPoolBinDir, false),
-			// GOCACHE, GOPATH, HOME: the root filesystem is read-only.
-			authPoolMount(scratchVolume, "/tmp", false),
-		},
-	}
+	rotatorBuild := authPoolRotatorBuild(b)
+	buildRotator := rotatorBuild.BuildContainer()
+	sourceVolume, binVolume := rotatorBuild.Volumes()
 
 	installCodex := &corev1.ContainerArgs{
 		Name:    pulumi.String("install-codex"),
 		Image:   pulumi.String(DefaultAgentImage),
 		Command: pulumi.ToStringArray([]string{"/bin/sh", authPoolScriptsDir + "/install-codex"}),
-		Env: authPoolEnv(
-			"CODEX_VERSION", a.CodexVersion,
-			"TOOLS_DIR", authPoolToolsDir,
-			"HOME", "/tmp",
-			"npm_config_cache", "/tmp/npm-cache",
-			"NPM_CONFIG_UPDATE_NOTIFIER", "false",
-		),
+		Env: corev1.EnvVarArray{
+			podspec.Env("CODEX_VERSION", a.CodexVersion),
+			podspec.Env("TOOLS_DIR", authPoolToolsDir),
+			podspec.Env("HOME", "/tmp"),
+			podspec.Env("npm_config_cache", "/tmp/npm-cache"),
+			podspec.Env("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
+		},
 		Resources:       resourceRequirements(authPoolInstallResources),
-		SecurityContext: RestrictedContainer(authPoolUID),
+		SecurityContext: podspec.RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
-			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
-			authPoolMount(authPoolVolScripts, authPoolScriptsDir, true),
+			podspec.Mount(authPoolVolAuth, authPoolAuthDir, false),
+			podspec.Mount(authPoolVolScripts, authPoolScriptsDir, true),
 			// HOME and npm's cache.
-			authPoolMount(scratchVolume, "/tmp", false),
+			podspec.Mount(podspec.ScratchVolume, podspec.ScratchDir, false),
 		},
 	}
 
@@ -159,27 +118,27 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		Image:         pulumi.String(DefaultAgentImage),
 		RestartPolicy: pulumi.String("Always"),
 		Command:       pulumi.ToStringArray([]string{"/bin/sh", "-c", authPoolSleepForever}),
-		Env: authPoolEnv(
-			"PATH", strings.Join([]string{authPoolScriptsDir, authPoolCodexDir(a.CodexVersion) + "/node_modules/.bin", authPoolBinDir, authPoolDefaultPath}, ":"),
-			"HOME", "/tmp",
-			"AUTH_POOL_DIR", authPoolAuthDir,
-			"AUTH_POOL_ACCOUNTS", rotator.FormatAccountList(a.Accounts.InRotation),
-			"AUTH_POOL_RESERVED", rotator.FormatAccountList(a.Accounts.Reserved),
-			"AUTH_POOL_INTERVAL", a.RotationInterval,
-			"AUTH_POOL_NAMESPACE", a.Namespace,
-			"AUTH_POOL_DEPLOYMENT", names.deployment,
-			"CODEX_BIN", codexBin,
-			"ROTATOR_BIN", authPoolRotatorBin,
-			"AUTH_POOL_LOGIN_CONFIG", authPoolScriptsDir+"/"+authPoolLoginConfigFile,
-		),
+		Env: corev1.EnvVarArray{
+			podspec.Env("PATH", strings.Join([]string{authPoolScriptsDir, authPoolCodexDir(a.CodexVersion) + "/node_modules/.bin", authPoolBinDir, authPoolDefaultPath}, ":")),
+			podspec.Env("HOME", "/tmp"),
+			podspec.Env("AUTH_POOL_DIR", authPoolAuthDir),
+			podspec.Env("AUTH_POOL_ACCOUNTS", rotator.FormatAccountList(a.Accounts.InRotation)),
+			podspec.Env("AUTH_POOL_RESERVED", rotator.FormatAccountList(a.Accounts.Reserved)),
+			podspec.Env("AUTH_POOL_INTERVAL", a.RotationInterval),
+			podspec.Env("AUTH_POOL_NAMESPACE", a.Namespace),
+			podspec.Env("AUTH_POOL_DEPLOYMENT", names.deployment),
+			podspec.Env("CODEX_BIN", codexBin),
+			podspec.Env("ROTATOR_BIN", authPoolRotatorBin),
+			podspec.Env("AUTH_POOL_LOGIN_CONFIG", authPoolScriptsDir+"/"+authPoolLoginConfigFile),
+		},
 		Resources:       resourceRequirements(authPoolStationResources),
-		SecurityContext: RestrictedContainer(authPoolUID),
+		SecurityContext: podspec.RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
-			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
-			authPoolMount(authPoolVolBin, authPoolBinDir, true),
-			authPoolMount(authPoolVolScripts, authPoolScriptsDir, true),
+			podspec.Mount(authPoolVolAuth, authPoolAuthDir, false),
+			rotatorBuild.BinMount(),
+			podspec.Mount(authPoolVolScripts, authPoolScriptsDir, true),
 			// HOME, and auth-login's throwaway codex home (mktemp -d).
-			authPoolMount(scratchVolume, "/tmp", false),
+			podspec.Mount(podspec.ScratchVolume, podspec.ScratchDir, false),
 		},
 	}
 
@@ -188,27 +147,25 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		Image:           pulumi.String(RotatorRunImage),
 		Command:         pulumi.ToStringArray(append(append([]string{authPoolRotatorBin, "seed"}, accountFlags...), a.Upstream.rotatorFlags()...)),
 		Resources:       resourceRequirements(authPoolRotatorResources),
-		SecurityContext: RestrictedContainer(authPoolUID),
+		SecurityContext: podspec.RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
-			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
-			authPoolMount(authPoolVolBin, authPoolBinDir, true),
+			podspec.Mount(authPoolVolAuth, authPoolAuthDir, false),
+			rotatorBuild.BinMount(),
 		},
 	}
 
-	env := authPoolEnv(
-		"CHATGPT_TOKEN_DIR", authPoolAuthDir,
-		"CHATGPT_AUTH_FILE", "auth.json",
+	env := corev1.EnvVarArray{
+		podspec.Env("CHATGPT_TOKEN_DIR", authPoolAuthDir),
+		podspec.Env("CHATGPT_AUTH_FILE", "auth.json"),
 		// LiteLLM's generic_api callback posts every request's outcome to the rotator.
-		"GENERIC_LOGGER_ENDPOINT", "http://"+authPoolEventListen+rotator.EventsPath,
-	)
-	env = append(env,
-		authPoolSecretEnv(contract.MasterKeyEnv, names.masterKey, contract.MasterKeyEnv),
-		authPoolSecretEnv(contract.SaltKeyEnv, names.saltKey, contract.SaltKeyEnv),
-		authPoolSecretEnv("DATABASE_URL", names.databaseSecret, names.databaseKey),
-	)
-	for _, e := range authPoolModelKeyEnvs(a) {
-		env = append(env, e)
+		podspec.Env("GENERIC_LOGGER_ENDPOINT", "http://"+authPoolEventListen+rotator.EventsPath),
 	}
+	env = append(env,
+		podspec.SecretEnv(contract.MasterKeyEnv, names.masterKey, contract.MasterKeyEnv),
+		podspec.SecretEnv(contract.SaltKeyEnv, names.saltKey, contract.SaltKeyEnv),
+		podspec.SecretEnv("DATABASE_URL", names.databaseSecret, names.databaseKey),
+	)
+	env = append(env, authPoolModelKeyEnvs(a)...)
 	env = append(env, a.Upstream.liteLLMEnv()...)
 	litellm := &corev1.ContainerArgs{
 		Name:  pulumi.String("litellm"),
@@ -230,10 +187,10 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		Resources:    resourceRequirements(*a.Resources),
 		// The one container with a writable root: LiteLLM's Prisma migrations write into the
 		// image's own package directories at start (docs/litellm-image.md).
-		SecurityContext: WritableRootContainer(authPoolUID),
+		SecurityContext: podspec.WritableRootContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
-			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
-			authPoolMount(authPoolVolConfig, authPoolConfigDir, true),
+			podspec.Mount(authPoolVolAuth, authPoolAuthDir, false),
+			podspec.Mount(authPoolVolConfig, authPoolConfigDir, true),
 		},
 	}
 
@@ -252,16 +209,12 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 			FailureThreshold: pulumi.Int(1),
 		},
 		Resources:       resourceRequirements(authPoolRotatorResources),
-		SecurityContext: RestrictedContainer(authPoolUID),
+		SecurityContext: podspec.RestrictedContainer(authPoolUID),
 		VolumeMounts: corev1.VolumeMountArray{
-			authPoolMount(authPoolVolAuth, authPoolAuthDir, false),
-			authPoolMount(authPoolVolBin, authPoolBinDir, true),
+			podspec.Mount(authPoolVolAuth, authPoolAuthDir, false),
+			rotatorBuild.BinMount(),
 		},
 	}
-
-	podSecurity := RestrictedPod(authPoolUID)
-	podSecurity.RunAsUser = pulumi.Int(authPoolUID)
-	podSecurity.RunAsGroup = pulumi.Int(authPoolUID)
 
 	return &corev1.PodSpecArgs{
 		// None of the containers talks to the Kubernetes API.
@@ -269,7 +222,7 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		// A Service named "litellm" would otherwise inject LITELLM_PORT=tcp://... and
 		// friends into the LiteLLM container's environment.
 		EnableServiceLinks: pulumi.Bool(false),
-		SecurityContext:    podSecurity,
+		SecurityContext:    podspec.RestrictedPodAs(authPoolUID),
 		InitContainers:     corev1.ContainerArray{buildRotator, installCodex, codexCLI, seed},
 		Containers:         corev1.ContainerArray{litellm, rotatorC},
 		Volumes: corev1.VolumeArray{
@@ -284,15 +237,9 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 					Items: corev1.KeyToPathArray{&corev1.KeyToPathArgs{Key: pulumi.String(litellmconfig.FileName), Path: pulumi.String(litellmconfig.FileName)}},
 				},
 			},
-			&corev1.VolumeArgs{
-				Name:      pulumi.String(authPoolVolSource),
-				ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(names.source), Items: sourceItems},
-			},
-			&corev1.VolumeArgs{
-				Name:     pulumi.String(authPoolVolBin),
-				EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("128Mi")},
-			},
-			scratchVolumeArgs(authPoolScratchSize),
+			sourceVolume,
+			binVolume,
+			podspec.Scratch(authPoolScratchSize),
 			&corev1.VolumeArgs{
 				Name: pulumi.String(authPoolVolScripts),
 				ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
@@ -306,6 +253,26 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 				},
 			},
 		},
+	}
+}
+
+// authPoolRotatorBuild compiles the rotator from the source ConfigMap for the pod's seed,
+// rotator and codex-cli containers.
+func authPoolRotatorBuild(b *authPoolBuild) podspec.ShippedGo {
+	return podspec.ShippedGo{
+		Container:       "build-rotator",
+		Image:           GoBuildImage,
+		Package:         rotator.BuildPackage,
+		Files:           b.sources,
+		SourceConfigMap: pulumi.String(b.names.source),
+		SourceVolume:    authPoolVolSource,
+		SourceDir:       authPoolSrcDir,
+		BinVolume:       authPoolVolBin,
+		BinDir:          authPoolBinDir,
+		BinSize:         "128Mi",
+		Binary:          authPoolRotatorBinary,
+		UID:             authPoolUID,
+		Scratch:         podspec.Mount(podspec.ScratchVolume, podspec.ScratchDir, false),
 	}
 }
 

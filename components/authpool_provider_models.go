@@ -7,6 +7,7 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"cloud-codex/components/podspec"
 	"cloud-codex/litellmconfig"
 )
 
@@ -56,11 +57,11 @@ func authPoolModelParams(i int, m AuthPoolModel) litellmconfig.LiteLLMParams {
 // authPoolModelKeyEnvs are the litellm container's secretKeyRef entries for provider keys.
 // Required (not optional): a missing key Secret keeps LiteLLM from starting with a clear
 // CreateContainerConfigError instead of failing that model's calls later.
-func authPoolModelKeyEnvs(a LiteLLMAuthPoolArgs) []*corev1.EnvVarArgs {
-	var env []*corev1.EnvVarArgs
+func authPoolModelKeyEnvs(a LiteLLMAuthPoolArgs) corev1.EnvVarArray {
+	var env corev1.EnvVarArray
 	for i, m := range a.Models {
 		if m.APIKeySecret != nil {
-			env = append(env, authPoolSecretEnv(authPoolModelKeyEnv(i), m.APIKeySecret.Name, m.APIKeySecret.Key))
+			env = append(env, podspec.SecretEnv(authPoolModelKeyEnv(i), m.APIKeySecret.Name, m.APIKeySecret.Key))
 		}
 	}
 	return env

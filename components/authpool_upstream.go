@@ -2,6 +2,8 @@ package components
 
 import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+
+	"cloud-codex/components/podspec"
 )
 
 // AuthPoolUpstream overrides the two OpenAI endpoints the pool talks to. Both default to
@@ -13,11 +15,11 @@ type AuthPoolUpstream struct {
 	// provider posts {base}/responses to (read in litellm/llms/chatgpt/authenticator.py,
 	// get_api_base, then OPENAI_CHATGPT_API_BASE; the default is in common_utils.py:
 	// https://chatgpt.com/backend-api/codex). Empty: LiteLLM's default.
-	ChatGPTAPIBase string `json:"chatgptApiBase"`
+	ChatGPTAPIBase string `json:"chatgptApiBase" pulumi:"chatgptApiBase"`
 	// OAuthTokenURL is the token endpoint the rotator refreshes accounts against (its
 	// --token-url; default rotator.DefaultTokenURL, https://auth.openai.com/oauth/token).
 	// LiteLLM's own refresh, which runs only when the rotator is down, keeps OpenAI's.
-	OAuthTokenURL string `json:"oauthTokenUrl"`
+	OAuthTokenURL string `json:"oauthTokenUrl" pulumi:"oauthTokenUrl"`
 }
 
 func (u AuthPoolUpstream) validate() []error {
@@ -40,7 +42,7 @@ func (u AuthPoolUpstream) liteLLMEnv() corev1.EnvVarArray {
 	if u.ChatGPTAPIBase == "" {
 		return nil
 	}
-	return authPoolEnv("CHATGPT_API_BASE", u.ChatGPTAPIBase)
+	return corev1.EnvVarArray{podspec.Env("CHATGPT_API_BASE", u.ChatGPTAPIBase)}
 }
 
 // rotatorFlags are the seed's and the rotator's flags for the override (none by default).

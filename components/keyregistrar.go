@@ -27,11 +27,11 @@ type LiteLLMKeyRegistrar struct {
 // LiteLLMKeyRegistrarArgs configures the registrar's source ConfigMap.
 type LiteLLMKeyRegistrarArgs struct {
 	// Namespace of the agents (it must exist).
-	Namespace string
+	Namespace string `pulumi:"namespace"`
 	// Name prefix of the ConfigMap. Default DefaultKeyRegistrarName.
-	Name string
+	Name string `pulumi:"name"`
 	// SkipAwait marks the ConfigMap ready at once (API-only clusters).
-	SkipAwait bool
+	SkipAwait bool `pulumi:"skipAwait"`
 }
 
 // keyRegistrarLabels labels the source ConfigMap.
@@ -54,14 +54,10 @@ func NewLiteLLMKeyRegistrar(ctx *pulumi.Context, name string, args LiteLLMKeyReg
 	if err := ctx.RegisterComponentResource(contract.LiteLLMKeyRegistrarType, name, r, opts...); err != nil {
 		return nil, err
 	}
-	data := pulumi.StringMap{}
-	for _, f := range keyRegistrarSourceFiles() {
-		data[f.Key] = pulumi.String(f.Content)
-	}
 	cmName := KeyRegistrarSourceName(args.Name)
 	cm, err := corev1.NewConfigMap(ctx, cmName, &corev1.ConfigMapArgs{
 		Metadata: Meta(cmName, args.Namespace, keyRegistrarLabels(args.Name), args.SkipAwait),
-		Data:     data,
+		Data:     shippedSourceData(keyRegistrarSourceFiles()),
 	}, pulumi.Parent(r))
 	if err != nil {
 		return nil, fmt.Errorf("LiteLLMKeyRegistrar %q: source ConfigMap: %w", name, err)

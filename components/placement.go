@@ -19,13 +19,13 @@ import (
 // in full.
 type PlacementArgs struct {
 	// NodeSelector: node labels the pods require.
-	NodeSelector map[string]string `json:"nodeSelector"`
+	NodeSelector map[string]string `json:"nodeSelector" pulumi:"nodeSelector"`
 	// Tolerations of node taints.
-	Tolerations []k8score.Toleration `json:"tolerations"`
+	Tolerations []k8score.Toleration `json:"tolerations" pulumi:"tolerations"`
 	// Affinity: node and pod (anti-)affinity.
-	Affinity *k8score.Affinity `json:"affinity"`
+	Affinity *k8score.Affinity `json:"affinity" pulumi:"affinity"`
 	// PriorityClassName of the pods (the PriorityClass must exist).
-	PriorityClassName string `json:"priorityClassName"`
+	PriorityClassName string `json:"priorityClassName" pulumi:"priorityClassName"`
 }
 
 // IsZero reports whether no placement is set.

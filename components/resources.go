@@ -8,14 +8,14 @@ import (
 // ResourcesArgs are a container's requests and limits (Kubernetes quantities), shaped as in
 // a pod spec so that stack config decodes straight into them.
 type ResourcesArgs struct {
-	Requests ResourceList `json:"requests"`
-	Limits   ResourceList `json:"limits"`
+	Requests ResourceList `json:"requests" pulumi:"requests"`
+	Limits   ResourceList `json:"limits" pulumi:"limits"`
 }
 
 // ResourceList is the cpu and memory of requests or limits.
 type ResourceList struct {
-	CPU    string `json:"cpu"`
-	Memory string `json:"memory"`
+	CPU    string `json:"cpu" pulumi:"cpu"`
+	Memory string `json:"memory" pulumi:"memory"`
 }
 
 // requestsAndLimits builds ResourcesArgs in the order people say them: requests, then limits.

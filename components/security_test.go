@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"cloud-codex/components/podspec"
 )
 
 // podSpecs returns every pod spec the recorded resources declare, by "kind/name".
@@ -52,9 +54,9 @@ func TestEveryContainerHasAReadOnlyRootWithScratchWhereItWrites(t *testing.T) {
 				seen[name] = true
 				require.Equal(t, !writable[name], at(t, c, "securityContext", "readOnlyRootFilesystem"), "%s %s", workload, name)
 				if needScratch[name] {
-					require.Equal(t, "/tmp", mountsOf(t, c)[scratchVolume], "%s %s writes scratch files", workload, name)
-					require.Contains(t, volumes[scratchVolume], "emptyDir", "%s: /tmp is an emptyDir", workload)
-					require.NotEmpty(t, at(t, volumes[scratchVolume], "emptyDir", "sizeLimit"), "%s: bounded", workload)
+					require.Equal(t, "/tmp", mountsOf(t, c)[podspec.ScratchVolume], "%s %s writes scratch files", workload, name)
+					require.Contains(t, volumes[podspec.ScratchVolume], "emptyDir", "%s: /tmp is an emptyDir", workload)
+					require.NotEmpty(t, at(t, volumes[podspec.ScratchVolume], "emptyDir", "sizeLimit"), "%s: bounded", workload)
 				}
 			}
 		}

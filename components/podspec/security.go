@@ -1,4 +1,4 @@
-package components
+package podspec
 
 import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -29,22 +29,6 @@ func WritableRootContainer(uid int) *corev1.SecurityContextArgs {
 	return sc
 }
 
-// scratchVolume is the name of the emptyDir each pod mounts at /tmp for the containers
-// that need scratch space under a read-only root (npm, node's os.tmpdir(), go build, git,
-// codex's and the platform CLI's temporary files).
-const scratchVolume = "tmp"
-
-// scratchMount mounts the scratch emptyDir at /tmp.
-func scratchMount() corev1.VolumeMountArgs {
-	return corev1.VolumeMountArgs{Name: pulumi.String(scratchVolume), MountPath: pulumi.String("/tmp")}
-}
-
-// scratchVolumeArgs is the scratch emptyDir, bounded so a runaway writer is evicted
-// instead of filling the node's disk.
-func scratchVolumeArgs(size string) corev1.VolumeArgs {
-	return corev1.VolumeArgs{Name: pulumi.String(scratchVolume), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String(size)}}
-}
-
 // RestrictedPod is the pod-level security context. fsGroup makes mounted volumes group
 // writable, so every container of the pod (each with its own uid) can write the PVC.
 func RestrictedPod(fsGroup int) *corev1.PodSecurityContextArgs {
@@ -54,4 +38,14 @@ func RestrictedPod(fsGroup int) *corev1.PodSecurityContextArgs {
 		FsGroupChangePolicy: pulumi.String("OnRootMismatch"),
 		SeccompProfile:      &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
 	}
+}
+
+// RestrictedPodAs is RestrictedPod for a pod whose containers all run as one uid, which
+// is also their group and fsGroup: the pods that share files with mode 0600 on one volume
+// (the pool's token files, Postgres' data directory) or need no other identity.
+func RestrictedPodAs(uid int) *corev1.PodSecurityContextArgs {
+	sc := RestrictedPod(uid)
+	sc.RunAsUser = pulumi.Int(uid)
+	sc.RunAsGroup = pulumi.Int(uid)
+	return sc
 }

@@ -19,42 +19,42 @@ const DefaultAgentEgressPolicyName = "cloud-codex-agent-egress"
 // expressed, so each destination is listed as the CIDRs it resolves to.
 type EgressRule struct {
 	// CIDR of the destination, e.g. "203.0.113.10/32". Required.
-	CIDR string `json:"cidr"`
+	CIDR string `json:"cidr" pulumi:"cidr"`
 	// Except are CIDRs inside CIDR that stay closed (e.g. a cloud metadata endpoint,
 	// "169.254.169.254/32", inside "0.0.0.0/0").
-	Except []string `json:"except"`
+	Except []string `json:"except" pulumi:"except"`
 	// Ports opened on that block. Default [443].
-	Ports []int `json:"ports"`
+	Ports []int `json:"ports" pulumi:"ports"`
 	// Protocol of Ports: TCP (default), UDP or SCTP.
-	Protocol string `json:"protocol"`
+	Protocol string `json:"protocol" pulumi:"protocol"`
 }
 
 // AgentEgressArgs configures the default-deny egress policy of the stack's agent pods. Its
 // json-tagged fields are the stack config's egress key (beside egress.enabled).
 type AgentEgressArgs struct {
 	// Namespace of the agents. Config: the stack's namespace.
-	Namespace string `json:"-"`
+	Namespace string `json:"-" pulumi:"namespace"`
 	// Name of the NetworkPolicy. Default DefaultAgentEgressPolicyName.
-	Name string `json:"-"`
+	Name string `json:"-" pulumi:"name"`
 	// AgentSelector selects the agent pods (and their key registration Jobs). Default
 	// DefaultAgentSelector().
-	AgentSelector map[string]string `json:"-"`
+	AgentSelector map[string]string `json:"-" pulumi:"agentSelector"`
 	// LiteLLMSelector selects the auth pool's pods (LiteLLMAuthPool.PodSelector), reached on
 	// LiteLLMPort. Required.
-	LiteLLMSelector map[string]string `json:"-"`
+	LiteLLMSelector map[string]string `json:"-" pulumi:"litellmSelector"`
 	// LiteLLMPort is LiteLLM's container port. Default AuthPoolPort.
-	LiteLLMPort int `json:"-"`
+	LiteLLMPort int `json:"-" pulumi:"litellmPort"`
 	// PlatformAPI is the agent platform's API (registry.apiUrl) as CIDRs.
-	PlatformAPI []EgressRule `json:"platformApi"`
+	PlatformAPI []EgressRule `json:"platformApi" pulumi:"platformApi"`
 	// NPMRegistry is the npm registry the install step reaches (codex, runner packages,
 	// runner.git's install command), as CIDRs.
-	NPMRegistry []EgressRule `json:"npmRegistry"`
+	NPMRegistry []EgressRule `json:"npmRegistry" pulumi:"npmRegistry"`
 	// Allow are the operator's other destinations: MCP servers, the runner.git host, a
 	// node-local DNS cache outside kube-system, ...
-	Allow []EgressRule `json:"allow"`
+	Allow []EgressRule `json:"allow" pulumi:"allow"`
 	// SkipAwait marks the policy ready at once (API-only clusters). Config: the stack's
 	// cluster.skipAwait.
-	SkipAwait bool `json:"-"`
+	SkipAwait bool `json:"-" pulumi:"skipAwait"`
 }
 
 // Validate checks the rules; field names are relative to the stack's egress key.

@@ -1,4 +1,4 @@
-package components
+package serverversion
 
 import (
 	"context"
@@ -53,9 +53,9 @@ users:
 }
 
 func TestServerVersionOlderThan129IsRefusedWithTheReason(t *testing.T) {
-	_, err := CheckServerVersion(context.Background(), fakeAPIServer(t, "1", "28", http.StatusOK), "")
+	_, err := Check(context.Background(), fakeAPIServer(t, "1", "28", http.StatusOK), "")
 	require.Error(t, err)
-	require.False(t, errors.Is(err, ErrServerVersionUnknown))
+	require.False(t, errors.Is(err, ErrUnknown))
 	require.Contains(t, err.Error(), "Kubernetes v1.28.3")
 	require.Contains(t, err.Error(), "1.29 or newer")
 	require.Contains(t, err.Error(), "native sidecar")
@@ -63,7 +63,7 @@ func TestServerVersionOlderThan129IsRefusedWithTheReason(t *testing.T) {
 
 func TestServerVersionNewEnoughPasses(t *testing.T) {
 	for _, minor := range []string{"29", "37", "31+"} {
-		v, err := CheckServerVersion(context.Background(), fakeAPIServer(t, "1", minor, http.StatusOK), "")
+		v, err := Check(context.Background(), fakeAPIServer(t, "1", minor, http.StatusOK), "")
 		require.NoError(t, err, minor)
 		require.NotEmpty(t, v)
 	}
@@ -71,22 +71,22 @@ func TestServerVersionNewEnoughPasses(t *testing.T) {
 
 func TestServerVersionUnknownIsNotFatal(t *testing.T) {
 	// Anonymous /version refused: the provider gets to report with real credentials.
-	_, err := CheckServerVersion(context.Background(), fakeAPIServer(t, "1", "30", http.StatusUnauthorized), "")
-	require.ErrorIs(t, err, ErrServerVersionUnknown)
+	_, err := Check(context.Background(), fakeAPIServer(t, "1", "30", http.StatusUnauthorized), "")
+	require.ErrorIs(t, err, ErrUnknown)
 	// Unreachable server (the kubeconfig's other context).
-	_, err = CheckServerVersion(context.Background(), fakeAPIServer(t, "1", "30", http.StatusOK), "other")
-	require.ErrorIs(t, err, ErrServerVersionUnknown)
+	_, err = Check(context.Background(), fakeAPIServer(t, "1", "30", http.StatusOK), "other")
+	require.ErrorIs(t, err, ErrUnknown)
 	// No kubeconfig at all.
-	_, err = CheckServerVersion(context.Background(), filepath.Join(t.TempDir(), "missing"), "")
-	require.ErrorIs(t, err, ErrServerVersionUnknown)
+	_, err = Check(context.Background(), filepath.Join(t.TempDir(), "missing"), "")
+	require.ErrorIs(t, err, ErrUnknown)
 }
 
 func TestServerVersionReadsAKubeconfigFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config")
 	require.NoError(t, os.WriteFile(path, []byte(fakeAPIServer(t, "1", "27", http.StatusOK)), 0o600))
-	_, err := CheckServerVersion(context.Background(), path, "")
+	_, err := Check(context.Background(), path, "")
 	require.ErrorContains(t, err, "1.29 or newer")
 	t.Setenv("KUBECONFIG", path+string(os.PathListSeparator)+"/nonexistent")
-	_, err = CheckServerVersion(context.Background(), "", "")
+	_, err = Check(context.Background(), "", "")
 	require.ErrorContains(t, err, "1.29 or newer", "$KUBECONFIG's first file")
 }

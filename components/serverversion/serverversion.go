@@ -1,4 +1,7 @@
-package components
+// Package serverversion checks, before anything is registered, that the cluster runs a
+// Kubernetes the components work on. It is a pre-flight check of the target, not a
+// component, so it lives beside them and imports none of them.
+package serverversion
 
 import (
 	"context"
@@ -24,41 +27,41 @@ import (
 // off, and the station becomes an init container that never ends: the pool sits in Init.
 const MinKubernetesMinor = 29
 
-// ErrServerVersionUnknown means the API server's version could not be read (unreachable,
+// ErrUnknown means the API server's version could not be read (unreachable,
 // anonymous /version refused, kubeconfig without a usable cluster). The caller goes on:
 // the provider then reports the real problem, with its own credentials.
-var ErrServerVersionUnknown = errors.New("API server version unknown")
+var ErrUnknown = errors.New("API server version unknown")
 
-// CheckServerVersion reads the API server's version anonymously from /version (public to
+// Check reads the API server's version anonymously from /version (public to
 // every client by Kubernetes' default RBAC, system:public-info-viewer) and refuses one
 // older than 1.MinKubernetesMinor with a message saying so. kubeconfig is a path or the
 // file's contents; empty means $KUBECONFIG's first file, else ~/.kube/config. It costs one
 // HTTPS request with a short timeout.
-func CheckServerVersion(ctx context.Context, kubeconfig, kubeContext string) (string, error) {
+func Check(ctx context.Context, kubeconfig, kubeContext string) (string, error) {
 	server, tlsConfig, err := kubeconfigServer(kubeconfig, kubeContext)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrServerVersionUnknown, err)
+		return "", fmt.Errorf("%w: %v", ErrUnknown, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/version", nil)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrServerVersionUnknown, err)
+		return "", fmt.Errorf("%w: %v", ErrUnknown, err)
 	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig, Proxy: http.ProxyFromEnvironment}}
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrServerVersionUnknown, err)
+		return "", fmt.Errorf("%w: %v", ErrUnknown, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%w: GET %s/version: %s", ErrServerVersionUnknown, server, resp.Status)
+		return "", fmt.Errorf("%w: GET %s/version: %s", ErrUnknown, server, resp.Status)
 	}
 	var v struct {
 		Major, Minor, GitVersion string
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-		return "", fmt.Errorf("%w: GET %s/version: %v", ErrServerVersionUnknown, server, err)
+		return "", fmt.Errorf("%w: GET %s/version: %v", ErrUnknown, server, err)
 	}
 	return v.GitVersion, checkVersion(v.Major, v.Minor, v.GitVersion)
 }
@@ -68,7 +71,7 @@ func checkVersion(major, minor, git string) error {
 	maj, err1 := strconv.Atoi(strings.TrimRight(major, "+"))
 	min, err2 := strconv.Atoi(strings.TrimRight(minor, "+"))
 	if err1 != nil || err2 != nil {
-		return fmt.Errorf("%w: unparsable version %q.%q (%s)", ErrServerVersionUnknown, major, minor, git)
+		return fmt.Errorf("%w: unparsable version %q.%q (%s)", ErrUnknown, major, minor, git)
 	}
 	if maj > 1 || (maj == 1 && min >= MinKubernetesMinor) {
 		return nil
