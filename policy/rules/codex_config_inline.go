@@ -23,26 +23,19 @@ import (
 // codexOverrides returns the -c/--config overrides of every codex invocation in a text, as
 // one TOML document.
 func codexOverrides(text string) (doc string, found bool) {
-	tokens := shellTokens(text)
 	// codex applies overrides in order, a later one for the same key replacing the earlier
 	// (config_override.rs): keep the last line per key, in first-seen order, so a repeated
 	// key neither breaks the TOML document nor hides the value codex really uses.
 	var keys []string
 	lineOf := map[string]string{}
-	for i, t := range tokens {
-		if !isCodexExecutable(t) {
-			continue
-		}
-		for j := i + 1; j < len(tokens); j++ {
-			tok := tokens[j]
-			if tok == shellSeparator || tok == shellRedirect {
-				break
-			}
+	for _, args := range codexInvocations(text) {
+		for j := 0; j < len(args); j++ {
+			tok := args[j]
 			var kv string
 			switch {
 			case tok == "-c" || tok == "--config":
-				if j+1 < len(tokens) {
-					kv = tokens[j+1]
+				if j+1 < len(args) {
+					kv = args[j+1]
 					j++
 				}
 			case strings.HasPrefix(tok, "--config="):

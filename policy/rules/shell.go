@@ -144,29 +144,40 @@ func runsCodexLogin(argv []string) bool {
 
 // textRunsCodexLogin is runsCodexLogin on a (variable-expanded) script text.
 func textRunsCodexLogin(text string) bool {
-	tokens := shellTokens(text)
-	for i, t := range tokens {
-		if !isCodexExecutable(t) {
-			continue
-		}
-		for j := i + 1; j < len(tokens); j++ {
-			tok := tokens[j]
-			if tok == shellSeparator || tok == shellRedirect {
-				break
-			}
-			if strings.HasPrefix(tok, "-") {
-				if codexFlagsWithValue[tok] {
+	for _, args := range codexInvocations(text) {
+		for j := 0; j < len(args); j++ {
+			if strings.HasPrefix(args[j], "-") {
+				if codexFlagsWithValue[args[j]] {
 					j++
 				}
 				continue
 			}
-			if tok == "login" {
+			if args[j] == "login" {
 				return true
 			}
 			break // the first non-flag word is the subcommand
 		}
 	}
 	return false
+}
+
+// codexInvocations returns the arguments of every codex invocation in a script text: the
+// words after the codex executable up to the end of its command (a separator or a
+// redirection).
+func codexInvocations(text string) [][]string {
+	tokens := shellTokens(text)
+	var out [][]string
+	for i, t := range tokens {
+		if !isCodexExecutable(t) {
+			continue
+		}
+		end := i + 1
+		for end < len(tokens) && tokens[end] != shellSeparator && tokens[end] != shellRedirect {
+			end++
+		}
+		out = append(out, tokens[i+1:end])
+	}
+	return out
 }
 
 // isCodexExecutable reports whether a word invokes the codex CLI: codex, codex.js, the npm
