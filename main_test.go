@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 )
@@ -42,7 +43,12 @@ func devStackConfig(t *testing.T) map[string]string {
 	return out
 }
 
-type registration struct{ typ, name, parent string }
+type registration struct {
+	typ, name, parent string
+	// was are the identities the resource had before a rename or a move (its aliases),
+	// as "name <- parent".
+	was []string
+}
 
 // recorder keeps every registration of the program, both as the golden object list reads
 // it and as the policy engine would receive it (main_policy_test.go).
@@ -58,8 +64,19 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		parent = args.RegisterRPC.GetParent()
 	}
 	analyzed := analyzerResource(args)
+	reg := registration{typ: args.TypeToken, name: args.Name, parent: parent}
+	if args.RegisterRPC != nil {
+		for _, a := range args.RegisterRPC.GetAliases() {
+			// The Kubernetes SDK aliases every object to its kind's older API versions; only
+			// the program's own renames and moves are of interest here.
+			if spec := a.GetSpec(); spec != nil && spec.GetName() == "" && spec.GetParentUrn() == "" && !spec.GetNoParent() {
+				continue
+			}
+			reg.was = append(reg.was, aliasLabel(a, args.Name, parent))
+		}
+	}
 	r.mu.Lock()
-	r.all = append(r.all, registration{args.TypeToken, args.Name, parent})
+	r.all = append(r.all, reg)
 	r.analyzed = append(r.analyzed, analyzed)
 	r.mu.Unlock()
 	outputs := args.Inputs.Copy()
@@ -97,7 +114,11 @@ func TestDevStackObjectsGolden(t *testing.T) {
 		if r.parent != "" {
 			parent = urnLabel(r.parent)
 		}
-		lines = append(lines, fmt.Sprintf("%s %s <- %s", r.typ, r.name, parent))
+		line := fmt.Sprintf("%s %s <- %s", r.typ, r.name, parent)
+		for _, w := range r.was {
+			line += "  [was " + w + "]"
+		}
+		lines = append(lines, line)
 	}
 	sort.Strings(lines)
 	got := strings.Join(lines, "\n") + "\n"
@@ -107,6 +128,32 @@ func TestDevStackObjectsGolden(t *testing.T) {
 	want, err := os.ReadFile("testdata/dev-objects.golden")
 	require.NoError(t, err, "run `go test . -run Golden -update` to create it")
 	require.Equal(t, string(want), got, "the dev stack's objects changed; if intended, run `go test . -run Golden -update` and review the diff")
+}
+
+// aliasLabel renders an alias of the resource name (child of parent) as "name <- parent",
+// filling in what the engine would: the same name and parent when the alias leaves them out.
+func aliasLabel(a *pulumirpc.Alias, name, parent string) string {
+	if u := a.GetUrn(); u != "" {
+		return "urn " + u
+	}
+	spec := a.GetSpec()
+	if spec.GetName() != "" {
+		name = spec.GetName()
+	}
+	switch {
+	case spec.GetNoParent():
+		parent = "-"
+	case spec.GetParentUrn() != "":
+		parent = urnLabel(spec.GetParentUrn())
+	case parent != "":
+		parent = urnLabel(parent)
+	default:
+		parent = "-"
+	}
+	if spec.GetType() != "" {
+		name = spec.GetType() + " " + name
+	}
+	return name + " <- " + parent
 }
 
 // urnLabel shortens a parent URN to "type::name".

@@ -84,14 +84,14 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 	labels := agentLabels(args.Name)
 	base := AgentResourceName(args.Name)
 
-	pvc, err := corev1.NewPersistentVolumeClaim(ctx, base, &corev1.PersistentVolumeClaimArgs{
+	pvc, err := corev1.NewPersistentVolumeClaim(ctx, name+"-state", &corev1.PersistentVolumeClaimArgs{
 		Metadata: Meta(base, args.Namespace, labels, args.SkipAwait),
 		Spec: &corev1.PersistentVolumeClaimSpecArgs{
 			AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteOnce")},
 			Resources:        &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(args.Storage.Size)}},
 			StorageClassName: optionalString(args.Storage.StorageClass),
 		},
-	}, child, statePVCOptions())
+	}, renamedChild(child, name+"-state", base), statePVCOptions())
 	if err != nil {
 		return nil, fmt.Errorf("agent %q: state PVC: %w", args.Name, err)
 	}
@@ -101,14 +101,14 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		return nil, fmt.Errorf("agent %q: %w", args.Name, err)
 	}
 	configName := base + "-config"
-	config, err := corev1.NewConfigMap(ctx, configName, &corev1.ConfigMapArgs{
+	config, err := corev1.NewConfigMap(ctx, name+"-config", &corev1.ConfigMapArgs{
 		Metadata: Meta(configName, args.Namespace, labels, args.SkipAwait),
 		Data: pulumi.StringMap{
 			codexconfig.FileName:       agentConfigTOML(args),
 			AgentPlatformTokenFileKey:  pulumi.String(platformToken),
 			AgentPlatformConfigFileKey: pulumi.String(platformConfig),
 		},
-	}, child)
+	}, renamedChild(child, name+"-config", configName))
 	if err != nil {
 		return nil, fmt.Errorf("agent %q: config ConfigMap: %w", args.Name, err)
 	}
@@ -119,10 +119,10 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		scripts = args.Scripts.ToStringOutput()
 	} else {
 		scriptsName := base + "-scripts"
-		own, err := corev1.NewConfigMap(ctx, scriptsName, &corev1.ConfigMapArgs{
+		own, err := corev1.NewConfigMap(ctx, name+"-scripts", &corev1.ConfigMapArgs{
 			Metadata: Meta(scriptsName, args.Namespace, labels, args.SkipAwait),
 			Data:     agentScriptsData(),
-		}, child)
+		}, renamedChild(child, name+"-scripts", scriptsName))
 		if err != nil {
 			return nil, fmt.Errorf("agent %q: scripts ConfigMap: %w", args.Name, err)
 		}
@@ -135,10 +135,10 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 	if err != nil {
 		return nil, fmt.Errorf("agent %q: %w", args.Name, err)
 	}
-	depOpts := []pulumi.ResourceOption{child}
+	depOpts := []pulumi.ResourceOption{renamedChild(child, name+"-deployment", base)}
 	var key *agentKey
 	if args.LiteLLM.KeyManaged() {
-		if key, err = newAgentKey(ctx, args, child); err != nil {
+		if key, err = newAgentKey(ctx, name, args, child); err != nil {
 			return nil, fmt.Errorf("agent %q: %w", args.Name, err)
 		}
 		// The pod reads the key at start: a rotated key restarts it.
@@ -155,7 +155,7 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 	}
 	depMeta.Annotations.(pulumi.StringMap)[AnnotationModel] = pulumi.String(args.Codex.Model)
 	depMeta.Annotations.(pulumi.StringMap)[contract.ModelAllowlistAnnotation] = pulumi.String(modelAllowlistJSON(args.LiteLLM.ModelAllowlist))
-	deployment, err := appsv1.NewDeployment(ctx, base, &appsv1.DeploymentArgs{
+	deployment, err := appsv1.NewDeployment(ctx, name+"-deployment", &appsv1.DeploymentArgs{
 		Metadata: depMeta,
 		Spec: &appsv1.DeploymentSpecArgs{
 			Replicas: pulumi.Int(*args.Replicas),

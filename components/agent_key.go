@@ -120,15 +120,16 @@ type agentKey struct {
 }
 
 // newAgentKey declares the agent's key value, its Secret and the Job that registers it in
-// LiteLLM, all children of the agent.
-func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.ResourceOption) (*agentKey, error) {
+// LiteLLM, all children of the agent (component) called name.
+func newAgentKey(ctx *pulumi.Context, name string, args CloudCodexAgentArgs, child pulumi.ResourceOption) (*agentKey, error) {
 	base := AgentResourceName(args.Name)
 	labels := agentLabels(args.Name)
 	ref := args.LiteLLM.KeySecret
 
 	// The key is generated once (`pulumi up --replace <its RandomPassword's URN>` rotates
 	// it, see docs/virtual-keys.md).
-	secret, value, err := newSKSecret(ctx, base+"-litellm-key", Meta(ref.Name, args.Namespace, labels, args.SkipAwait), ref.Key, child)
+	secret, value, err := newSKSecret(ctx, name+"-litellm-key", Meta(ref.Name, args.Namespace, labels, args.SkipAwait), ref.Key,
+		renamedChild(child, name+"-litellm-key", base+"-litellm-key"))
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +168,7 @@ func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.Res
 	if err != nil {
 		return nil, fmt.Errorf("key registration Job: %w", err)
 	}
-	job, err := batchv1.NewJob(ctx, base+"-litellm-key-registration", &batchv1.JobArgs{
+	job, err := batchv1.NewJob(ctx, name+"-litellm-key-registration", &batchv1.JobArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:        jobName,
 			Namespace:   pulumi.String(args.Namespace),
@@ -185,7 +186,7 @@ func newAgentKey(ctx *pulumi.Context, args CloudCodexAgentArgs, child pulumi.Res
 				Spec:     podSpec,
 			},
 		},
-	}, child, pulumi.DependsOn([]pulumi.Resource{secret}))
+	}, renamedChild(child, name+"-litellm-key-registration", base+"-litellm-key-registration"), pulumi.DependsOn([]pulumi.Resource{secret}))
 	if err != nil {
 		return nil, fmt.Errorf("key registration Job: %w", err)
 	}

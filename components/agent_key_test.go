@@ -62,7 +62,7 @@ func TestAgentManagedKeyIsGeneratedAndKeptSecret(t *testing.T) {
 	}
 	require.NotNil(t, pw, "the key value comes from pulumi-random")
 	require.Equal(t, r.urn, pw.Parent)
-	require.Equal(t, "cloud-codex-cody-litellm-key", pw.Name, "its URN is what `pulumi up --replace` rotates")
+	require.Equal(t, "cody-litellm-key", pw.Name, "its URN is what `pulumi up --replace` rotates")
 	require.GreaterOrEqual(t, pw.Plain["length"].(float64), 32.0)
 	require.Equal(t, false, pw.Plain["special"], "alphanumeric: no quoting anywhere")
 
@@ -118,7 +118,7 @@ func TestAgentKeyRegistrationJob(t *testing.T) {
 	r := mustRunAgent(t, testAgentArgs())
 	job := agentJob(t, r)
 	require.Equal(t, r.urn, job.Parent, "the Job is a child of the agent")
-	require.Equal(t, "cloud-codex-cody-litellm-key-registration", job.Name)
+	require.Equal(t, "cody-litellm-key-registration", job.Name)
 	meta := at(t, job.Plain, "metadata").(map[string]any)
 	require.Regexp(t, `^cloud-codex-cody-key-[0-9a-f]{10}$`, meta["name"])
 	require.Equal(t, "agents", meta["namespace"])

@@ -81,10 +81,10 @@ func NewCloudCodexAgentScripts(ctx *pulumi.Context, name string, args CloudCodex
 		return nil, err
 	}
 	labels := Labels{Name: "cloud-codex-agent", Instance: args.Name, Component: "agent-scripts"}
-	cm, err := corev1.NewConfigMap(ctx, args.Name, &corev1.ConfigMapArgs{
+	cm, err := corev1.NewConfigMap(ctx, name+"-configmap", &corev1.ConfigMapArgs{
 		Metadata: Meta(args.Name, args.Namespace, labels, args.SkipAwait),
 		Data:     agentScriptsData(),
-	}, pulumi.Parent(s))
+	}, renamedChild(pulumi.Parent(s), name+"-configmap", args.Name))
 	if err != nil {
 		return nil, fmt.Errorf("CloudCodexAgentScripts %q: ConfigMap: %w", name, err)
 	}

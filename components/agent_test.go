@@ -79,6 +79,31 @@ func mustRunAgent(t *testing.T, args CloudCodexAgentArgs) *agentRun {
 	return r
 }
 
+// Child names used to be the Kubernetes names ("cloud-codex-<agent>…"); each renamed child
+// carries an alias to its old name, or an existing stack would replace it (for the state
+// claim: delete the agent's /state).
+func TestAgentChildrenKeepTheirIdentityAfterTheRename(t *testing.T) {
+	r := mustRunAgent(t, testAgentArgs())
+	was := map[string]string{}
+	for _, res := range r.mocks.resources() {
+		if res.Type == contract.CloudCodexAgentType {
+			continue
+		}
+		require.Len(t, res.RenamedFrom, 1, "%s %s", res.Type, res.Name)
+		require.Empty(t, res.RenamedFrom[0].Parent, "same parent")
+		was[res.Type+" "+res.Name] = res.RenamedFrom[0].Name
+	}
+	require.Equal(t, map[string]string{
+		"kubernetes:core/v1:PersistentVolumeClaim cody-state":         "cloud-codex-cody",
+		"kubernetes:core/v1:ConfigMap cody-config":                    "cloud-codex-cody-config",
+		"kubernetes:core/v1:ConfigMap cody-scripts":                   "cloud-codex-cody-scripts",
+		"kubernetes:apps/v1:Deployment cody-deployment":               "cloud-codex-cody",
+		"random:index/randomPassword:RandomPassword cody-litellm-key": "cloud-codex-cody-litellm-key",
+		"kubernetes:core/v1:Secret cody-litellm-key":                  "cloud-codex-cody-litellm-key",
+		"kubernetes:batch/v1:Job cody-litellm-key-registration":       "cloud-codex-cody-litellm-key-registration",
+	}, was)
+}
+
 func TestAgentRegistersItsObjectsUnderTheComponent(t *testing.T) {
 	r := mustRunAgent(t, testAgentArgs())
 	var kinds []string
@@ -92,6 +117,8 @@ func TestAgentRegistersItsObjectsUnderTheComponent(t *testing.T) {
 			kinds = append(kinds, res.Type+" "+res.Name)
 			continue
 		}
+		// Pulumi names come from the component's name, Kubernetes names from the args.
+		require.True(t, strings.HasPrefix(res.Name, "cody-"), "%s %s: child names start with the component's name", res.Type, res.Name)
 		name := at(t, res.Plain, "metadata", "name").(string)
 		if res.Type == agentJobType {
 			require.Regexp(t, jobName, name)
@@ -109,7 +136,7 @@ func TestAgentRegistersItsObjectsUnderTheComponent(t *testing.T) {
 		"kubernetes:core/v1:ConfigMap cloud-codex-cody-config",
 		"kubernetes:core/v1:ConfigMap cloud-codex-cody-scripts",
 		"kubernetes:apps/v1:Deployment cloud-codex-cody",
-		"random:index/randomPassword:RandomPassword cloud-codex-cody-litellm-key",
+		"random:index/randomPassword:RandomPassword cody-litellm-key",
 		"kubernetes:core/v1:Secret cloud-codex-cody-litellm-key",
 		"kubernetes:batch/v1:Job cloud-codex-cody-key-<hash>",
 	}, kinds)

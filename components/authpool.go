@@ -92,41 +92,48 @@ var authPoolInstallCodexScript string
 
 // authPoolNames are the Kubernetes names of the pool's objects.
 type authPoolNames struct {
-	deployment, service, networkPolicy  string
-	masterKey, saltKey                  string
-	config, source, scripts, authClaim  string
-	databaseSecret, databaseKey         string
-	postgres, postgresPassword          string
-	postgresNetworkPolicy, postgresUser string
+	deployment, service, networkPolicy string
+	masterKey, saltKey                 string
+	config, source, scripts, authClaim string
+	databaseSecret, databaseKey        string
+	// database are the dev database's names, with Database.InCluster.
+	database *devDatabaseNames
 }
 
 func authPoolNamesFor(a LiteLLMAuthPoolArgs) authPoolNames {
 	n := a.Name
 	names := authPoolNames{
-		deployment:            n,
-		service:               n,
-		networkPolicy:         n,
-		masterKey:             n + "-master-key",
-		saltKey:               n + "-salt-key",
-		config:                n + "-config",
-		source:                n + "-rotator-src",
-		scripts:               n + "-scripts",
-		authClaim:             n + contract.AuthClaimSuffix,
-		postgres:              n + "-postgres",
-		postgresPassword:      n + "-postgres",
-		postgresNetworkPolicy: n + "-postgres",
-		postgresUser:          "litellm",
+		deployment:    n,
+		service:       n,
+		networkPolicy: n,
+		masterKey:     n + "-master-key",
+		saltKey:       n + "-salt-key",
+		config:        n + "-config",
+		source:        n + "-rotator-src",
+		scripts:       n + "-scripts",
+		authClaim:     n + contract.AuthClaimSuffix,
 	}
 	if s := a.Database.ExistingSecret; s != nil {
 		names.databaseSecret, names.databaseKey = s.Name, s.Key
 	} else {
-		names.databaseSecret, names.databaseKey = n+"-database-url", contract.DatabaseURLEnv
+		db := devDatabaseNamesFor(n)
+		names.database = &db
+		names.databaseSecret, names.databaseKey = db.urlSecret, contract.DatabaseURLEnv
 	}
 	return names
 }
 
 func authPoolLabels(a LiteLLMAuthPoolArgs) Labels {
 	return Labels{Name: contract.AuthPoolLabelName, Instance: a.Name, Component: contract.AuthPoolLabelComponent}
+}
+
+// authPoolSelector is the pool pod's selector as plain labels.
+func authPoolSelector(l Labels) map[string]string {
+	out := map[string]string{}
+	for k, v := range l.Selector() {
+		out[k] = string(v.(pulumi.String))
+	}
+	return out
 }
 
 // AuthPoolDeviceAuthCommand is the command that logs account n in at the pool's station.
@@ -273,13 +280,23 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	}
 
 	deps := []pulumi.Resource{masterKey, saltKey}
-	var dbResources []pulumi.Resource
-	if a.Database.InCluster != nil {
-		dbResources, err = authPoolInClusterDatabase(ctx, name, b, parent)
+	if db := a.Database.InCluster; db != nil {
+		// The dev database is its own component; the pool reads its URL Secret exactly as it
+		// reads database.existingSecret (names.databaseSecret). Until DevDatabase existed its
+		// objects were the pool's own children: devDatabaseMove aliases them there.
+		dev, err := newDevDatabase(ctx, name+"-postgres", DevDatabaseArgs{
+			AuthPoolInClusterDatabase: *db,
+			Namespace:                 a.Namespace,
+			Instance:                  a.Name,
+			Clients:                   authPoolSelector(b.labels),
+			// The dev database runs where LiteLLM may run.
+			Placement: a.Placement,
+			SkipAwait: a.SkipAwait,
+		}, &devDatabaseMove{poolParent: pool, poolName: name, urlSecretLabels: b.labels}, parent)
 		if err != nil {
 			return fail("in-cluster database", err)
 		}
-		deps = append(deps, dbResources...)
+		deps = append(deps, dev)
 	}
 
 	configMap, err := corev1.NewConfigMap(ctx, name+"-config", &corev1.ConfigMapArgs{
@@ -394,10 +411,7 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	pool.MasterKeySecretKey = contract.MasterKeyEnv
 	pool.ResponsesAlias = a.ResponsesAlias
 	pool.Namespace = a.Namespace
-	pool.PodSelector = map[string]string{}
-	for k, v := range b.labels.Selector() {
-		pool.PodSelector[k] = string(v.(pulumi.String))
-	}
+	pool.PodSelector = authPoolSelector(b.labels)
 	pool.DeviceAuthCommandByAccount = map[int]string{}
 	var commands []string
 	for _, n := range a.Accounts.All() {

@@ -184,10 +184,25 @@ func TestAuthPoolRegistersEveryObjectUnderTheComponent(t *testing.T) {
 	}
 	require.Equal(t, 3, r.count(authPoolRandomType))
 
+	// Every object is the pool's child, or a child of its DevDatabase, which is the pool's
+	// child; the database's objects carry aliases to their URNs from when they were the pool's.
+	dbURN := strings.Replace(r.urn, "::"+contract.LiteLLMAuthPoolType+"::pool",
+		"::"+contract.LiteLLMAuthPoolType+"$"+contract.DevDatabaseType+"::pool-postgres", 1)
 	for _, res := range r.mocks.res[1:] {
-		require.Equalf(t, r.urn, res.Parent, "%s %s must be a child of the component", res.Type, res.Name)
+		switch {
+		case res.Type == contract.DevDatabaseType:
+			require.Equal(t, r.urn, res.Parent, "the DevDatabase is the pool's child")
+			require.Equal(t, "pool-postgres", res.Name)
+		case res.Parent == dbURN:
+			require.True(t, strings.HasPrefix(res.Name, "pool-postgres-"), "%s %s: a DevDatabase child is named after it", res.Type, res.Name)
+			require.Len(t, res.RenamedFrom, 1, "%s %s: moved from the pool, aliased there", res.Type, res.Name)
+			require.Equal(t, r.urn, res.RenamedFrom[0].Parent, "%s %s", res.Type, res.Name)
+		default:
+			require.Equalf(t, r.urn, res.Parent, "%s %s must be a child of the component", res.Type, res.Name)
+			require.Empty(t, res.RenamedFrom, "%s %s: the pool's own children never moved", res.Type, res.Name)
+		}
 	}
-	require.Equal(t, 1+3+4+3+1+1+2+2+1, len(r.mocks.res))
+	require.Equal(t, 1+1+3+4+3+1+1+2+2+1, len(r.mocks.res))
 }
 
 func TestAuthPoolSkipAwaitAnnotatesEveryObject(t *testing.T) {
@@ -344,7 +359,7 @@ func TestAuthPoolDeployment(t *testing.T) {
 	require.NotContains(t, authPoolMounts(t, build), authPoolVolAuth, "build-rotator needs no tokens")
 
 	// The Deployment waits for what the pod mounts and reads.
-	for _, name := range []string{"pool-master-key", "pool-salt-key", "pool-database-url", "pool-postgres-statefulset",
+	for _, name := range []string{"pool-master-key", "pool-salt-key", "pool-postgres-url", "pool-postgres-statefulset",
 		"pool-config", "pool-rotator-src", "pool-scripts", "pool-chatgpt-auth"} {
 		found := false
 		for _, d := range dep.Deps {
@@ -515,9 +530,9 @@ func TestAuthPoolInClusterDatabase(t *testing.T) {
 	c := at(t, spec, "template", "spec", "containers", 0).(map[string]any)
 	require.Equal(t, PostgresImage, c["image"])
 	require.Equal(t, [2]string{"litellm-postgres", "POSTGRES_PASSWORD"}, authPoolSecretRefs(t, c)["POSTGRES_PASSWORD"])
-	require.EqualValues(t, authPoolPostgresUID, at(t, c, "securityContext", "runAsUser"))
+	require.EqualValues(t, devDatabaseUID, at(t, c, "securityContext", "runAsUser"))
 	require.NotEmpty(t, at(t, c, "resources", "limits", "memory"))
-	require.EqualValues(t, authPoolPostgresUID, at(t, spec, "template", "spec", "securityContext", "fsGroup"))
+	require.EqualValues(t, devDatabaseUID, at(t, spec, "template", "spec", "securityContext", "fsGroup"))
 }
 
 func TestAuthPoolExistingDatabaseSecret(t *testing.T) {

@@ -23,8 +23,8 @@ func (a LiteLLMAuthPoolArgs) PoolSecrets() map[string]string {
 		n.saltKey:        "LiteLLM's salt key",
 		n.databaseSecret: "LiteLLM's database URL",
 	}
-	if d.Database.InCluster != nil {
-		secrets[n.postgresPassword] = "the pool's Postgres password"
+	if n.database != nil {
+		secrets[n.database.password] = "the pool's Postgres password"
 	}
 	for _, m := range d.Models {
 		if m.APIKeySecret != nil && m.APIKeySecret.Name != "" {
@@ -50,8 +50,12 @@ func (a LiteLLMAuthPoolArgs) validateImage() []error {
 // validation to refuse a pool name whose objects would collide with an agent's.
 func (a LiteLLMAuthPoolArgs) ObjectNames() []string {
 	n := authPoolNamesFor(a.withDefaults())
-	return []string{n.deployment, n.service, n.networkPolicy, n.masterKey, n.saltKey, n.config, n.source,
-		n.scripts, n.authClaim, n.databaseSecret, n.postgres, n.postgresPassword, n.postgresNetworkPolicy}
+	names := []string{n.deployment, n.service, n.networkPolicy, n.masterKey, n.saltKey, n.config, n.source,
+		n.scripts, n.authClaim, n.databaseSecret}
+	if db := n.database; db != nil {
+		names = append(names, db.postgres, db.password, db.networkPolicy)
+	}
+	return names
 }
 
 // ResponsesAliases are the responses-path aliases the pool serves once defaults apply: the

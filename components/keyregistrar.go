@@ -55,10 +55,10 @@ func NewLiteLLMKeyRegistrar(ctx *pulumi.Context, name string, args LiteLLMKeyReg
 		return nil, err
 	}
 	cmName := KeyRegistrarSourceName(args.Name)
-	cm, err := corev1.NewConfigMap(ctx, cmName, &corev1.ConfigMapArgs{
+	cm, err := corev1.NewConfigMap(ctx, name+"-source", &corev1.ConfigMapArgs{
 		Metadata: Meta(cmName, args.Namespace, keyRegistrarLabels(args.Name), args.SkipAwait),
 		Data:     shippedSourceData(keyRegistrarSourceFiles()),
-	}, pulumi.Parent(r))
+	}, renamedChild(pulumi.Parent(r), name+"-source", cmName))
 	if err != nil {
 		return nil, fmt.Errorf("LiteLLMKeyRegistrar %q: source ConfigMap: %w", name, err)
 	}

@@ -37,9 +37,16 @@ type recordedResource struct {
 	Protect       bool
 	Retain        bool
 	IgnoreChanges []string
-	Deps          []string       // URNs of explicit dependencies (DependsOn)
-	Plain         map[string]any // Inputs with secrets and outputs unwrapped
+	Deps          []string // URNs of explicit dependencies (DependsOn)
+	// RenamedFrom are the names (and parent URNs, "" for the same parent) of the program's
+	// own aliases; the Kubernetes SDK's aliases to older API versions are left out.
+	RenamedFrom []renamedFrom
+	Plain       map[string]any // Inputs with secrets and outputs unwrapped
 }
+
+// renamedFrom is an alias: the child's earlier name (or "" for unchanged) and its earlier
+// parent's URN (or "" for the same parent).
+type renamedFrom struct{ Name, Parent string }
 
 // mockMonitor records every registration; outputs echo inputs, and random passwords get a
 // fixed secret result.
@@ -56,6 +63,11 @@ func (m *mockMonitor) NewResource(args pulumi.MockResourceArgs) (string, resourc
 		r.Retain = rpc.GetRetainOnDelete()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.Deps = rpc.GetDependencies()
+		for _, a := range rpc.GetAliases() {
+			if spec := a.GetSpec(); spec != nil && (spec.GetName() != "" || spec.GetParentUrn() != "") {
+				r.RenamedFrom = append(r.RenamedFrom, renamedFrom{Name: spec.GetName(), Parent: spec.GetParentUrn()})
+			}
+		}
 	}
 	r.Plain, _ = plainValue(resource.NewObjectProperty(args.Inputs)).(map[string]any)
 	m.mu.Lock()

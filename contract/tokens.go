@@ -8,4 +8,5 @@ const (
 	CloudCodexAgentScriptsType = "cloud-codex:index:CloudCodexAgentScripts"
 	LiteLLMAuthPoolType        = "cloud-codex:index:LiteLLMAuthPool"
 	LiteLLMKeyRegistrarType    = "cloud-codex:index:LiteLLMKeyRegistrar"
+	DevDatabaseType            = "cloud-codex:index:DevDatabase"
 )

@@ -1,0 +1,69 @@
+package components
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+
+	"cloud-codex/contract"
+)
+
+func runDevDatabase(t *testing.T, args DevDatabaseArgs) (*mockMonitor, *DevDatabase, error) {
+	t.Helper()
+	m := &mockMonitor{}
+	var db *DevDatabase
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		var err error
+		db, err = NewDevDatabase(ctx, "app-db", args)
+		return err
+	}, pulumi.WithMocks("cloud-codex", "dev", m))
+	return m, db, err
+}
+
+func devDatabaseTestArgs() DevDatabaseArgs {
+	return DevDatabaseArgs{Namespace: "apps", Instance: "app", Clients: map[string]string{"app": "litellm"}}
+}
+
+// A DevDatabase on its own: named after its instance, admitting only its clients, its URL
+// Secret the one a pool takes as database.existingSecret, and no aliases (it never lived
+// anywhere else).
+func TestDevDatabaseStandalone(t *testing.T) {
+	m, db, err := runDevDatabase(t, devDatabaseTestArgs())
+	require.NoError(t, err)
+	require.Equal(t, SecretRef{Name: "app-database-url", Key: contract.DatabaseURLEnv}, db.URLSecret)
+	require.Equal(t, "app-postgres", db.ServiceName)
+
+	var children int
+	for _, res := range m.resources() {
+		if res.Type == contract.DevDatabaseType {
+			continue
+		}
+		children++
+		require.Empty(t, res.RenamedFrom, "%s %s", res.Type, res.Name)
+		require.Contains(t, res.Parent, contract.DevDatabaseType+"::app-db", "%s %s is the component's child", res.Type, res.Name)
+	}
+	require.Equal(t, 6, children, "password, its Secret, the URL Secret, Service, StatefulSet, NetworkPolicy")
+
+	url := m.k8s(t, authPoolSecretType, "app-database-url")
+	require.Equal(t, "postgresql://litellm:"+mockRandomPassword+"@app-postgres.apps.svc.cluster.local:5432/litellm",
+		at(t, url.Plain, "stringData", contract.DatabaseURLEnv))
+	require.True(t, url.Inputs["stringData"].ContainsSecrets())
+	require.Equal(t, "database", at(t, url.Plain, "metadata", "labels", contract.LabelComponent), "labelled as the database's")
+
+	np := m.k8s(t, authPoolNetpolType, "app-postgres")
+	require.Equal(t, map[string]any{"app": "litellm"}, at(t, np.Plain, "spec", "ingress", 0, "from", 0, "podSelector", "matchLabels"))
+	sts := m.k8s(t, authPoolStsType, "app-postgres")
+	require.Equal(t, DefaultInClusterDatabaseSize, at(t, sts.Plain, "spec", "volumeClaimTemplates", 0, "spec", "resources", "requests", "storage"))
+}
+
+// Bad args are refused before anything is registered, every problem at its field.
+func TestDevDatabaseRefusesBadArgs(t *testing.T) {
+	args := DevDatabaseArgs{Namespace: "Apps", AuthPoolInClusterDatabase: AuthPoolInClusterDatabase{StorageSize: "2 GiB"}}
+	m, _, err := runDevDatabase(t, args)
+	require.Error(t, err)
+	for _, field := range []string{"namespace", "instance", "clients", "storageSize"} {
+		require.Contains(t, err.Error(), field)
+	}
+	require.Empty(t, m.resources())
+}
