@@ -6,7 +6,7 @@ SHELL := /usr/bin/env bash
 STACK ?= dev
 export STACK
 
-.PHONY: help up test preview destroy refresh tools cluster-up cluster-down cluster-status lint bench check-fresh images
+.PHONY: help up test preview destroy refresh tools cluster-up cluster-down cluster-status lint bench check-fresh check-upgrade images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -49,3 +49,6 @@ images: ## Build the local stand-ins of the pinned images (imported by cluster-u
 
 check-fresh: ## Clone HEAD and run `make up` + `make test` with empty module and project caches
 	@scripts/check-fresh.sh
+
+check-upgrade: ## Deploy FROM (default HEAD) as a throwaway stack, then require the working tree's up to write no object
+	@scripts/check-upgrade.sh $(FROM)
