@@ -37,7 +37,7 @@ func TestArgsPulumiTagsSpellTheConfigKeys(t *testing.T) {
 	}
 	for _, args := range []any{
 		CloudCodexAgentArgs{}, LiteLLMAuthPoolArgs{}, AgentEgressArgs{},
-		LiteLLMKeyRegistrarArgs{}, CloudCodexAgentScriptsArgs{},
+		LiteLLMKeyRegistrarArgs{}, CloudCodexAgentScriptsArgs{}, DevDatabaseArgs{},
 	} {
 		walk(reflect.TypeOf(args).Name(), reflect.TypeOf(args))
 	}
