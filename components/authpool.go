@@ -296,7 +296,7 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 		if err != nil {
 			return fail("in-cluster database", err)
 		}
-		deps = append(deps, dev)
+		deps = append(deps, dev.WaitFor...)
 	}
 
 	configMap, err := corev1.NewConfigMap(ctx, name+"-config", &corev1.ConfigMapArgs{

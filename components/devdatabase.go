@@ -25,9 +25,12 @@ type DevDatabase struct {
 	pulumi.ResourceState
 
 	// URLSecret names the Secret and key holding the postgresql:// URL (plain: the names
-	// are known before anything is created). Depend on the DevDatabase itself to wait for
-	// the Secret and the StatefulSet.
+	// are known before anything is created).
 	URLSecret SecretRef
+	// WaitFor are what a client's workload depends on: the URL Secret and the StatefulSet.
+	// Not the DevDatabase itself: the Go SDK expands a dependency on a component into the
+	// children registered so far, which races with the component's own registrations.
+	WaitFor []pulumi.Resource
 	// ServiceName is the database's Service (port 5432).
 	ServiceName string
 }
@@ -144,6 +147,7 @@ func newDevDatabase(ctx *pulumi.Context, name string, args DevDatabaseArgs, move
 	return db, nil
 }
 
+// declareDevDatabase registers the database's objects and sets db.WaitFor.
 func declareDevDatabase(ctx *pulumi.Context, name string, db *DevDatabase, a DevDatabaseArgs, moved *devDatabaseMove) error {
 	names := devDatabaseNamesFor(a.Instance)
 	labels := devDatabaseLabels(a.Instance)
@@ -187,7 +191,7 @@ func declareDevDatabase(ctx *pulumi.Context, name string, db *DevDatabase, a Dev
 	if moved != nil {
 		urlLabels = moved.urlSecretLabels
 	}
-	_, err = corev1.NewSecret(ctx, name+"-url", &corev1.SecretArgs{
+	urlSecret, err := corev1.NewSecret(ctx, name+"-url", &corev1.SecretArgs{
 		Metadata:   Meta(names.urlSecret, a.Namespace, urlLabels, a.SkipAwait),
 		Type:       pulumi.String("Opaque"),
 		StringData: pulumi.StringMap{contract.DatabaseURLEnv: url},
@@ -276,7 +280,7 @@ func declareDevDatabase(ctx *pulumi.Context, name string, db *DevDatabase, a Dev
 	if err := a.Placement.apply(pgSpec); err != nil {
 		return fmt.Errorf("placement: %w", err)
 	}
-	_, err = appsv1.NewStatefulSet(ctx, name+"-statefulset", &appsv1.StatefulSetArgs{
+	sts, err := appsv1.NewStatefulSet(ctx, name+"-statefulset", &appsv1.StatefulSetArgs{
 		Metadata: meta(names.postgres),
 		Spec: &appsv1.StatefulSetSpecArgs{
 			Replicas:    pulumi.Int(1),
@@ -300,6 +304,7 @@ func declareDevDatabase(ctx *pulumi.Context, name string, db *DevDatabase, a Dev
 	if err != nil {
 		return fmt.Errorf("postgres StatefulSet: %w", err)
 	}
+	db.WaitFor = []pulumi.Resource{urlSecret, sts}
 
 	_, err = networkingv1.NewNetworkPolicy(ctx, name+"-network-policy", &networkingv1.NetworkPolicyArgs{
 		Metadata: meta(names.networkPolicy),

@@ -33,6 +33,7 @@ func TestDevDatabaseStandalone(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, SecretRef{Name: "app-database-url", Key: contract.DatabaseURLEnv}, db.URLSecret)
 	require.Equal(t, "app-postgres", db.ServiceName)
+	require.Len(t, db.WaitFor, 2, "the URL Secret and the StatefulSet")
 
 	var children int
 	for _, res := range m.resources() {
