@@ -89,8 +89,7 @@ func (a DevDatabaseArgs) validate() error {
 	if err := CheckDNSLabel("namespace", a.Namespace, 63); err != nil {
 		errs = append(errs, err)
 	}
-	// <instance>-database-url is the longest name; the StatefulSet's pods and claim
-	// (data-<instance>-postgres-0) must stay within 63 characters too.
+	// The StatefulSet's claim, data-<instance>-postgres-0, is the longest name.
 	if err := CheckDNSLabel("instance", a.Instance, 63-len("data--postgres-0")); err != nil {
 		errs = append(errs, err)
 	}
@@ -98,6 +97,9 @@ func (a DevDatabaseArgs) validate() error {
 		errs = append(errs, &FieldError{"clients", "{}", "set the pod labels of the database's clients (e.g. a LiteLLMAuthPool's PodSelector): the NetworkPolicy admits only them"})
 	}
 	if err := CheckQuantity("storageSize", a.StorageSize); err != nil {
+		errs = append(errs, err)
+	}
+	if err := authPoolCheckStorageClass("storageClass", a.StorageClass); err != nil {
 		errs = append(errs, err)
 	}
 	errs = append(errs, a.Placement.validate("placement")...)

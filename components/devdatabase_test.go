@@ -60,10 +60,10 @@ func TestDevDatabaseStandalone(t *testing.T) {
 
 // Bad args are refused before anything is registered, every problem at its field.
 func TestDevDatabaseRefusesBadArgs(t *testing.T) {
-	args := DevDatabaseArgs{Namespace: "Apps", AuthPoolInClusterDatabase: AuthPoolInClusterDatabase{StorageSize: "2 GiB"}}
+	args := DevDatabaseArgs{Namespace: "Apps", AuthPoolInClusterDatabase: AuthPoolInClusterDatabase{StorageSize: "2 GiB", StorageClass: "Fast_SSD"}}
 	m, _, err := runDevDatabase(t, args)
 	require.Error(t, err)
-	for _, field := range []string{"namespace", "instance", "clients", "storageSize"} {
+	for _, field := range []string{"namespace", "instance", "clients", "storageSize", "storageClass"} {
 		require.Contains(t, err.Error(), field)
 	}
 	require.Empty(t, m.resources())
