@@ -32,6 +32,7 @@ from="$work/from"
 # The objects a stack of this program owns (every namespaced kind it declares).
 kinds=deployments.apps,statefulsets.apps,jobs.batch,services,secrets,configmaps,persistentvolumeclaims,networkpolicies.networking.k8s.io
 unset KUBECONFIG   # the stack targets the embedded cluster (cluster.local)
+created_dev=0      # 1: this run created an (empty) dev stack to copy its config from
 kubectl_() { kubectl --kubeconfig "$STATE_DIR/kubeconfig" "$@"; }
 
 cleanup() {
@@ -40,6 +41,9 @@ cleanup() {
     say "destroying the throwaway stack"
     STACK=$stack scripts/pulumi.sh destroy >"$work/destroy.log" 2>&1 || { tail -20 "$work/destroy.log" >&2; say "destroy failed (rc $?)"; }
     pulumi stack rm "$stack" --yes --force >/dev/null 2>&1 || true
+  fi
+  if [ "$created_dev" = 1 ]; then
+    pulumi stack rm dev --yes --preserve-config >/dev/null 2>&1 || say "could not remove the empty dev stack it created"
   fi
   # Claims and the namespace are retained on destroy by design.
   kubectl_ delete namespace "$namespace" --ignore-not-found --wait=false >/dev/null 2>&1 || true
@@ -52,6 +56,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+TOOLS_QUIET=1 scripts/tools.sh pulumi plugins policy
+case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
 if pulumi stack ls --json 2>/dev/null | jq -e --arg s "$stack" 'any(.[]; .name == $s)' >/dev/null; then
   say "stack $stack exists (an interrupted run?): remove it first with STACK=$stack scripts/pulumi.sh destroy && pulumi stack rm $stack"
   trap - EXIT
@@ -63,6 +69,12 @@ git worktree add --quiet --detach "$from" "$from_rev"
 
 # FROM's dev config for stack $stack, in its namespace. `pulumi config cp` re-encrypts any
 # secret values for the new stack; the file is written by the CLI, not by this script.
+# `config cp` reads the source stack from the backend: a backend without a dev stack gets an
+# empty one for the copy (removed again at the end).
+if ! pulumi stack ls --json 2>/dev/null | jq -e 'any(.[]; .name == "dev")' >/dev/null; then
+  (cd "$from" && pulumi stack init dev --secrets-provider passphrase >/dev/null)
+  created_dev=1
+fi
 (
   cd "$from"
   pulumi stack init "$stack" --secrets-provider passphrase >/dev/null
