@@ -16,6 +16,8 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"cloud-codex/internal/testsupport"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/dev-objects.golden")
@@ -67,12 +69,9 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	reg := registration{typ: args.TypeToken, name: args.Name, parent: parent}
 	if args.RegisterRPC != nil {
 		for _, a := range args.RegisterRPC.GetAliases() {
-			// The Kubernetes SDK aliases every object to its kind's older API versions; only
-			// the program's own renames and moves are of interest here.
-			if spec := a.GetSpec(); spec != nil && spec.GetName() == "" && spec.GetParentUrn() == "" && !spec.GetNoParent() {
-				continue
+			if testsupport.ProgramAlias(a) {
+				reg.was = append(reg.was, aliasLabel(a, args.Name, parent))
 			}
-			reg.was = append(reg.was, aliasLabel(a, args.Name, parent))
 		}
 	}
 	r.mu.Lock()

@@ -9,6 +9,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/require"
+
+	"cloud-codex/internal/testsupport"
 )
 
 // awaitOutputs waits for a component's outputs inside the mocked program run, so a test can
@@ -64,8 +66,8 @@ func (m *mockMonitor) NewResource(args pulumi.MockResourceArgs) (string, resourc
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.Deps = rpc.GetDependencies()
 		for _, a := range rpc.GetAliases() {
-			if spec := a.GetSpec(); spec != nil && (spec.GetName() != "" || spec.GetParentUrn() != "") {
-				r.RenamedFrom = append(r.RenamedFrom, renamedFrom{Name: spec.GetName(), Parent: spec.GetParentUrn()})
+			if testsupport.ProgramAlias(a) {
+				r.RenamedFrom = append(r.RenamedFrom, renamedFrom{Name: a.GetSpec().GetName(), Parent: a.GetSpec().GetParentUrn()})
 			}
 		}
 	}
