@@ -34,6 +34,7 @@ kinds=deployments.apps,statefulsets.apps,jobs.batch,services,secrets,configmaps,
 unset KUBECONFIG   # the stack targets the embedded cluster (cluster.local)
 created_dev=0      # 1: this run created an (empty) dev stack to copy its config from
 kubectl_() { kubectl --kubeconfig "$STATE_DIR/kubeconfig" "$@"; }
+stack_exists() { pulumi stack ls --json 2>/dev/null | jq -e --arg s "$1" 'any(.[]; .name == $s)' >/dev/null; }
 
 cleanup() {
   local rc=$?
@@ -58,7 +59,7 @@ trap cleanup EXIT
 
 TOOLS_QUIET=1 scripts/tools.sh pulumi plugins policy
 case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
-if pulumi stack ls --json 2>/dev/null | jq -e --arg s "$stack" 'any(.[]; .name == $s)' >/dev/null; then
+if stack_exists "$stack"; then
   say "stack $stack exists (an interrupted run?): remove it first with STACK=$stack scripts/pulumi.sh destroy && pulumi stack rm $stack"
   trap - EXIT
   exit 1
@@ -71,7 +72,7 @@ git worktree add --quiet --detach "$from" "$from_rev"
 # secret values for the new stack; the file is written by the CLI, not by this script.
 # `config cp` reads the source stack from the backend: a backend without a dev stack gets an
 # empty one for the copy (removed again at the end).
-if ! pulumi stack ls --json 2>/dev/null | jq -e 'any(.[]; .name == "dev")' >/dev/null; then
+if ! stack_exists dev; then
   (cd "$from" && pulumi stack init dev --secrets-provider passphrase >/dev/null)
   created_dev=1
 fi
