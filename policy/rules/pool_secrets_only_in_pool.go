@@ -9,7 +9,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
 	"cloud-codex/contract"
-	"cloud-codex/keyregistrar"
 )
 
 // RulePoolSecretsOnlyInPool guards the LiteLLM pool's own secrets (issue 21): the master
@@ -128,7 +127,8 @@ type secretReadRef struct {
 	Key   string // "" when every key is read
 	Route string
 	// EnvKeyRef: an env valueFrom.secretKeyRef into the registrar's master-key variable
-	// (keyregistrar.EnvMasterKey), the one route a key-registration Job may use.
+	// (contract.MasterKeyEnv, which keyregistrar.EnvMasterKey equals), the one route a
+	// key-registration Job may use.
 	EnvKeyRef bool
 }
 
@@ -139,7 +139,7 @@ func secretReads(w Workload) []secretReadRef {
 		for _, e := range c.C.Env {
 			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
 				out = append(out, secretReadRef{Name: e.ValueFrom.SecretKeyRef.Name, Key: e.ValueFrom.SecretKeyRef.Key,
-					EnvKeyRef: e.Name == keyregistrar.EnvMasterKey,
+					EnvKeyRef: e.Name == contract.MasterKeyEnv,
 					Route:     fmt.Sprintf("%s env %s (valueFrom.secretKeyRef key %s)", c, e.Name, quote(e.ValueFrom.SecretKeyRef.Key))})
 			}
 		}
