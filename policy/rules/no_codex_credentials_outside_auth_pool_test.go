@@ -436,3 +436,41 @@ func TestPodSpecPathsCoverEveryKind(t *testing.T) {
 		t.Fatalf("DeploymentPatch: %+v %v", w, ok)
 	}
 }
+
+func TestWorkloadsOfKeysKindsByGroup(t *testing.T) {
+	pod := map[string]any{"containers": []any{map[string]any{"name": "x", "image": "y"}}}
+	for _, tc := range []struct {
+		typ   string
+		props map[string]any
+		kind  string
+		paths []string
+	}{
+		{"kubernetes:batch/v1:Job", map[string]any{"spec": map[string]any{"template": map[string]any{"spec": pod}}}, "Job", []string{"spec.template.spec"}},
+		{"kubernetes:batch.volcano.sh/v1alpha1:Job", map[string]any{"spec": map[string]any{"tasks": []any{
+			map[string]any{"template": map[string]any{"spec": pod}}, map[string]any{"template": map[string]any{"spec": pod}},
+		}}}, "Job.batch.volcano.sh", []string{"spec.tasks[0].template.spec", "spec.tasks[1].template.spec"}},
+		{"kubernetes:serving.knative.dev/v1:Service", map[string]any{"spec": map[string]any{"template": map[string]any{"spec": pod}}},
+			"Service.serving.knative.dev", []string{"spec.template.spec"}},
+		{"kubernetes:core/v1:Service", map[string]any{"spec": map[string]any{"template": map[string]any{"spec": pod}}}, "", nil},
+		// A known kind whose known path holds no pod spec is searched by shape.
+		{"kubernetes:apps/v1:Deployment", map[string]any{"spec": map[string]any{"podTemplate": map[string]any{"spec": pod}}},
+			"Deployment", []string{"spec.podTemplate.spec"}},
+		// A patch that sets no template has no pod.
+		{"kubernetes:apps/v1:DeploymentPatch", map[string]any{"spec": map[string]any{"replicas": 2.0}}, "", nil},
+	} {
+		ws := WorkloadsOf(&Resource{Type: tc.typ, Props: tc.props})
+		var paths []string
+		for _, w := range ws {
+			paths = append(paths, w.PodPath)
+			if w.Kind != tc.kind {
+				t.Errorf("%s: kind %q, want %q", tc.typ, w.Kind, tc.kind)
+			}
+		}
+		if !slices.Equal(paths, tc.paths) {
+			t.Errorf("%s: pod paths %q, want %q", tc.typ, paths, tc.paths)
+		}
+	}
+	if got := (KubeType{Group: "secrets.example.io", Kind: "Secret"}).Name(); got != "Secret.secrets.example.io" {
+		t.Errorf("a CRD named Secret: %q", got)
+	}
+}

@@ -97,7 +97,7 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 	var out []Violation
 	for _, r := range s.Resources {
 		t, ok := parseKubeType(r.Type)
-		if !ok || notPodBearingKinds[t.Kind] && t.Kind != "HorizontalPodAutoscaler" {
+		if !ok || notPodBearingKinds[t.Name()] && t.Name() != "HorizontalPodAutoscaler" {
 			continue
 		}
 		// Only the fields read here are decoded (not the whole spec: a pod template is large).
