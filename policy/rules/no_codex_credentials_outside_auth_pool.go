@@ -33,8 +33,9 @@ import (
 // update before anything changes.
 //
 // Routes, for every pod template of every object (built-in kinds at their known path,
-// custom resources found by shape) and every container (init, regular, ephemeral); the
-// field-by-field table is in README.md:
+// custom resources found by shape, a patch resource merged into its target: a patch of the
+// holder's pod template is not the holder) and every container (init, regular,
+// ephemeral); the field-by-field table is in README.md:
 //   - a file mounted (mountPath, subPath, items) under a credential file's name (auth.json,
 //     auth-N.json): by content when the stack holds it (the codex auth.json / LiteLLM flat
 //     file shapes of codexauth), by name only where the content cannot be known, and never
@@ -83,6 +84,9 @@ func CheckNoCodexCredentials(s *Stack) []Violation {
 		what := "is not part of a LiteLLMAuthPool"
 		if sw.Role == RoleAuthPool {
 			what = "is part of a LiteLLMAuthPool but is not its auth holder (the one workload that mounts the pool's credential PVC)"
+		}
+		if sw.isPatchView() && s.isAuthHolder(*sw.Target) {
+			what = "patches the pod template of the auth pool's holder from outside it (a container it adds there shares the holder's volumes)"
 		}
 		out = append(out, Violation{
 			URN: sw.Res.URN,

@@ -175,8 +175,19 @@ func CheckPoolSecretsOnlyInPool(s *Stack) []Violation {
 			continue
 		}
 		registrationJob := sw.Role == RoleAgent && sw.W.Kind == "Job"
+		// A patch merged into its target is judged on the reads it adds: what its target
+		// reads is the target's (the holder's own, or judged on the target).
+		targetReads := map[string]bool{}
+		if sw.isPatchView() {
+			for _, read := range secretReads(sw.Target.W) {
+				targetReads[read.Route+"\x00"+read.Name+"\x00"+read.Key] = true
+			}
+		}
 		var problems []string
 		for _, read := range secretReads(sw.W) {
+			if targetReads[read.Route+"\x00"+read.Name+"\x00"+read.Key] {
+				continue
+			}
 			for _, p := range secrets {
 				if !p.refers(sw.W.Meta.Namespace, read.Name, sw.Res) {
 					continue

@@ -17,7 +17,9 @@ import (
 //   - an object whose spec.workloadRef names it (an Argo Rollout runs a Deployment's pod
 //     template under its own replicas and canary/blue-green steps: two pods at once);
 //   - a patch resource (DeploymentPatch, StatefulSetPatch, ...) of the same object that
-//     sets more than one replica or another strategy;
+//     sets more than one replica or another strategy, or changes its pod template at all
+//     (a container added there shares the single writer's volumes, outside the component
+//     that declares it; patches.go merges it into its target for the other rules);
 //   - another workload whose labels its selector matches: the Deployment adopts such a
 //     ReplicaSet, a ReplicaSet such a Pod, and either then runs next to its own pods;
 //   - a VerticalPodAutoscaler (spec.targetRef) that evicts its pods by itself (updateMode
@@ -54,7 +56,7 @@ func (s *Stack) singleWriters() []StackWorkload {
 		}
 	}
 	for _, sw := range s.workloads() {
-		if seen[sw.Res] || sw.W.Kind == "PodTemplate" {
+		if seen[sw.Res] || sw.W.Kind == "PodTemplate" || sw.isPatchView() {
 			continue
 		}
 		for _, p := range s.mountedPVCs(sw) {
@@ -157,12 +159,16 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 					problems = append(problems, fmt.Sprintf("evicts the pods of %s (updateMode %s), and its replacement starts while the evicted pod terminates; use updateMode Off or Initial", sw, mode))
 				}
 			}
-			if t.Patch && t.Kind == sw.W.Kind && meta.Name == sw.W.Meta.Name && sameNamespace(meta.Namespace, sw.W.Meta.Namespace) {
+			if t.Patch && t.Name() == sw.W.Kind && meta.Name == sw.W.Meta.Name && sameNamespace(meta.Namespace, sw.W.Meta.Namespace) {
 				if spec.Replicas != nil && *spec.Replicas > 1 {
 					problems = append(problems, fmt.Sprintf("patches %s to %d replicas", sw, *spec.Replicas))
 				}
 				if st := spec.Strategy; st != nil && st.Type != "" && st.Type != "Recreate" && t.Kind == "Deployment" {
 					problems = append(problems, fmt.Sprintf("patches %s to strategy %s", sw, st.Type))
+				}
+				if touchesPodTemplate(r, t) {
+					problems = append(problems, fmt.Sprintf("patches the pod template of %s, a pod changed outside its component "+
+						"(a container added there shares its ReadWriteOnce or auth volume); change the workload itself", sw))
 				}
 			}
 			if problem := adoptedBy(t, byRes[r], sw); problem != "" {
