@@ -257,7 +257,7 @@ spec: {accessModes: [ReadWriteOnce]}
 
 	// The pool's exemption is its holder only.
 	{name: "a Job declared inside the pool", urn: childURN([]string{contract.LiteLLMAuthPoolType}, "kubernetes:batch/v1:Job", "backup"),
-		want: []string{"is part of a LiteLLMAuthPool but is not its auth holder", `mounts Secret "litellm-accounts" at "/root/.codex"`},
+		want: []string{"is part of a LiteLLMAuthPool but is not its auth holder", `projects every key of Secret "litellm-accounts"`},
 		extra: func(t testing.TB) []*Resource {
 			return []*Resource{workloadRes(t, "Job", "backup", []string{contract.LiteLLMAuthPoolType}, poolURN, `
 containers: [{name: app, image: busybox, volumeMounts: [{name: v, mountPath: /root/.codex}]}]

@@ -40,9 +40,11 @@ import (
 //     auth-N.json): by content when the stack holds it (the codex auth.json / LiteLLM flat
 //     file shapes of codexauth), by name only where the content cannot be known, and never
 //     for container-registry credentials (.dockerconfigjson items, containers/ paths);
-//   - a file-carrying volume (anything but emptyDir, downwardAPI and the stack's claims)
-//     mounted at or inside a .codex directory or the container's CODEX_HOME, CODEX_HOME
-//     resolved through envFrom, configMapKeyRef and $(VAR) against the stack's objects;
+//   - a volume whose content is outside the stack (a Secret, ConfigMap or claim the stack
+//     does not declare, hostPath, CSI, image, network disks: contentOutsideStack) mounted
+//     at or inside a .codex directory or the container's CODEX_HOME, CODEX_HOME resolved
+//     through envFrom, configMapKeyRef and $(VAR) against the stack's objects; the stack's
+//     own Secrets and ConfigMaps there are judged by the content of each key, as anywhere;
 //   - Secret/ConfigMap/projected items or whole objects whose keys hold a credential file,
 //     and hostPaths of a .codex directory or a credential file;
 //   - the auth pool's claim and storage one step away from it (auth_storage.go): clones,
@@ -226,14 +228,22 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 					}
 				}
 			}
-			if !ok || !v.CarriesFiles() {
+			if !ok {
+				continue
+			}
+			// In the codex home, content the stack holds is judged by content (each key, above);
+			// content it cannot see by where it lands, the only evidence there is.
+			outside := s.contentOutsideStack(sw, v)
+			if outside == "" {
 				continue
 			}
 			switch {
 			case hasPathElement(path.Clean(m.MountPath), codexauth.CodexHomeDirName):
-				routes.add("%s mounts %s at %s, at or inside a %s directory", c, v.Source(), quote(m.MountPath), codexauth.CodexHomeDirName)
+				routes.add("%s mounts %s at %s, at or inside a %s directory, and %s, so what it puts there cannot be checked",
+					c, v.Source(), quote(m.MountPath), codexauth.CodexHomeDirName, outside)
 			case inHome(m.MountPath):
-				routes.add("%s mounts %s at %s, at or inside its CODEX_HOME %s", c, v.Source(), quote(m.MountPath), quote(pod.homes[ci][0]))
+				routes.add("%s mounts %s at %s, at or inside its CODEX_HOME %s, and %s, so what it puts there cannot be checked",
+					c, v.Source(), quote(m.MountPath), quote(pod.homes[ci][0]), outside)
 			}
 		}
 		for _, e := range c.C.Env {
@@ -299,6 +309,64 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 		}
 	}
 	return routes.list
+}
+
+// contentOutsideStack says why the files a volume puts in a container are not known to the
+// stack, or "" when they are: the pod's own volumes (PodOwn), a claim of this stack (its
+// content is what pods write, and auth storage is judged in auth_storage.go), Secrets and
+// ConfigMaps of this stack whose selected keys are known (each judged by content). What is
+// left cannot be seen: a Secret, ConfigMap or claim the stack does not declare (or whose
+// values are not known yet), a hostPath, CSI, image or network volume.
+func (s *Stack) contentOutsideStack(sw StackWorkload, v Volume) string {
+	ns := sw.W.Meta.Namespace
+	switch {
+	case v.PodOwn():
+		return ""
+	case v.PersistentVolumeClaim != nil:
+		if s.claimInStack(sw, v.PersistentVolumeClaim.ClaimName) {
+			return ""
+		}
+		return fmt.Sprintf("PVC %s is not in this stack", quote(v.PersistentVolumeClaim.ClaimName))
+	case v.Secret != nil || v.ConfigMap != nil || v.Projected != nil:
+		var outside []string
+		for _, ref := range volumeObjectRefs(v) {
+			data := s.credentialSources().data(ref.Kind, ns, ref.Name)
+			if data == nil {
+				outside = append(outside, fmt.Sprintf("%s %s is not in this stack", ref.Kind, quote(ref.Name)))
+				continue
+			}
+			for k, val := range data {
+				if isUnknown(val) && (len(ref.Items) == 0 || itemsSelect(ref.Items, k)) {
+					outside = append(outside, fmt.Sprintf("%s %s key %s is not known yet", ref.Kind, quote(ref.Name), quote(k)))
+				}
+			}
+		}
+		slices.Sort(outside)
+		return strings.Join(outside, ", ")
+	case v.HostPath != nil:
+		return "a host directory's content is not in this stack"
+	}
+	return "its content is not in this stack"
+}
+
+// claimInStack reports whether a claim a workload mounts is a PersistentVolumeClaim of
+// this stack (a name not known yet: one the workload depends on).
+func (s *Stack) claimInStack(sw StackWorkload, claim string) bool {
+	all := s.pvcs()
+	if isUnknown(claim) {
+		for _, d := range sw.Res.Dependencies {
+			if _, ok := s.memo.pvcByURN[d]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	for _, i := range s.memo.pvcsByName[claim] {
+		if all[i].Key.matches(sw.W.Meta.Namespace, claim) {
+			return true
+		}
+	}
+	return false
 }
 
 // mountedCredentialFile says why a file mounted under a credential file's name is a route,

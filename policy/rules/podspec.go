@@ -503,36 +503,24 @@ func (v Volume) Source() string {
 	return "volume " + quote(v.Name)
 }
 
-// CarriesFiles reports whether the volume's content comes from outside the pod and the
-// stack as files someone put there: Secret, ConfigMap, projected Secret/ConfigMap sources,
-// hostPath, CSI (the secrets-store CSI driver mounts secrets this way), image volumes and
-// every network or cloud disk type. Not an emptyDir or a downwardAPI volume (the pod's
-// own), and not a claim: whether a claim's content is credentials depends on which claim
-// it is, which the rules decide with the stack (claimOrigin).
-func (v Volume) CarriesFiles() bool {
+// PodOwn reports whether the volume's content is the pod's own, not files someone put
+// there: an emptyDir (what the pod's containers write), a downwardAPI volume, a projected
+// volume made only of the pod's identity (service account token, downward API, cluster
+// trust bundles, pod certificates), a generic ephemeral volume (a claim made empty for the
+// pod, unless its template clones auth storage: auth_storage.go).
+func (v Volume) PodOwn() bool {
 	switch {
-	case v.EmptyDir != nil, v.DownwardAPI != nil, v.PersistentVolumeClaim != nil, v.Ephemeral != nil:
-		return false
+	case v.EmptyDir != nil, v.DownwardAPI != nil, v.Ephemeral != nil:
+		return true
 	case v.Projected != nil:
-		return !v.onlyPodOwnData()
-	case v.Secret != nil, v.ConfigMap != nil, v.HostPath != nil, v.CSI != nil, v.Image != nil:
+		for _, s := range v.Projected.Sources {
+			if s.Secret != nil || s.ConfigMap != nil {
+				return false
+			}
+		}
 		return true
 	}
-	return v.Kind != ""
-}
-
-// onlyPodOwnData reports a projected volume made only of the pod's own data (service
-// account token, downward API, cluster trust bundles, pod certificates).
-func (v Volume) onlyPodOwnData() bool {
-	if v.Projected == nil {
-		return false
-	}
-	for _, s := range v.Projected.Sources {
-		if s.Secret != nil || s.ConfigMap != nil {
-			return false
-		}
-	}
-	return true
+	return false
 }
 
 // SecretVolume is a secret volume source.
