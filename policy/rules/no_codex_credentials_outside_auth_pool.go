@@ -47,6 +47,9 @@ import (
 //     own Secrets and ConfigMaps there are judged by the content of each key, as anywhere;
 //   - Secret/ConfigMap/projected items or whole objects whose keys hold a credential file,
 //     and hostPaths of a .codex directory or a credential file;
+//   - the node's other pods: hostPID, a privileged container, a hostPath of the node's
+//     root or of a directory where the node keeps pods' volumes and files (the kubelet's,
+//     the container runtime's, the local-path provisioners');
 //   - the auth pool's claim and storage one step away from it (auth_storage.go): clones,
 //     snapshots, bound PersistentVolumes, generic ephemeral volumes and claim templates
 //     made from them, and another stack's auth claim by its name;
@@ -186,6 +189,9 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 			}
 		}
 		if v.HostPath != nil {
+			if dir, ok := nodeStorageHostPath(v.HostPath.Path); ok {
+				routes.add("%s reaches %s on its node, where the node keeps every pod's volumes (the auth pool's holder's included when both run on one node)", vol, quote(dir))
+			}
 			if hasPathElement(v.HostPath.Path, codexauth.CodexHomeDirName) {
 				routes.add("%s is a host directory at or inside a %s directory", vol, codexauth.CodexHomeDirName)
 			} else if codexauth.IsCredentialFileName(v.HostPath.Path) && !isRegistryAuthPath(v.HostPath.Path) {
@@ -367,6 +373,41 @@ func (s *Stack) claimInStack(sw StackWorkload, claim string) bool {
 		}
 	}
 	return false
+}
+
+// nodeStorageDirs are the node directories that hold other pods' volumes and files: the
+// kubelet's pod and volume directories, the container runtimes' state and image layers
+// (a container's files, its writable layer included), the local-path provisioners'
+// volumes (where a dynamically provisioned local claim, the auth claim included, lives:
+// local-path-provisioner's default, k3s' and kind's), the node's process table
+// (/proc/<pid>/root of every container, as with hostPID).
+var nodeStorageDirs = []string{
+	"/var/lib/kubelet", "/var/lib/containerd", "/run/containerd", "/var/run/containerd",
+	"/var/lib/docker", "/var/lib/containers", "/run/containers", "/var/run/containers", "/run/crio",
+	"/var/run/crio", "/var/lib/rancher", "/run/k3s", "/opt/local-path-provisioner", "/var/local-path-provisioner",
+	"/var/lib/local-path-provisioner", "/var/snap/microk8s/common", "/proc",
+}
+
+// nodeStorageHostPath reports whether a hostPath is the node's root, one of
+// nodeStorageDirs, a directory inside one or above one (/var, /run, /opt); it returns the
+// node directory reached.
+func nodeStorageHostPath(p string) (string, bool) {
+	if p == "" || isUnknown(p) || !strings.HasPrefix(p, "/") {
+		return "", false
+	}
+	p = path.Clean(p)
+	if p == "/" {
+		return "/", true
+	}
+	for _, d := range nodeStorageDirs {
+		if pathWithin(p, d) {
+			return p, true
+		}
+		if pathWithin(d, p) {
+			return d, true
+		}
+	}
+	return "", false
 }
 
 // mountedCredentialFile says why a file mounted under a credential file's name is a route,

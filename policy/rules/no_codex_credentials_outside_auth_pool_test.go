@@ -476,3 +476,16 @@ func TestWorkloadsOfKeysKindsByGroup(t *testing.T) {
 		t.Errorf("a CRD named Secret: %q", got)
 	}
 }
+
+func TestNodeStorageHostPath(t *testing.T) {
+	for p, want := range map[string]string{
+		"/": "/", "/var": "/var/lib/kubelet", "/var/lib/kubelet/pods/x": "/var/lib/kubelet/pods/x", "/opt": "/opt/local-path-provisioner",
+		"/var/lib/rancher/k3s/storage/pvc-1_ns_auth": "/var/lib/rancher/k3s/storage/pvc-1_ns_auth", "/proc/1/root": "/proc/1/root",
+		"/var/log": "", "/etc/ssl/certs": "", "/srv/data": "", "relative": "", "/var/lib/kubeletx": "",
+	} {
+		got, ok := nodeStorageHostPath(p)
+		if got != want || ok != (want != "") {
+			t.Errorf("nodeStorageHostPath(%q) = %q, %v; want %q", p, got, ok, want)
+		}
+	}
+}
