@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,6 +42,16 @@ func codexOverrides(text string) (doc string, found bool) {
 				}
 			case strings.HasPrefix(tok, "--config="):
 				kv = strings.TrimPrefix(tok, "--config=")
+			case tok == "-p" || tok == "--profile" || strings.HasPrefix(tok, "--profile="):
+				// The active profile; the command line's wins over the config's `profile`.
+				name, ok := strings.CutPrefix(tok, "--profile=")
+				if !ok && j+1 < len(args) {
+					name = args[j+1]
+					j++
+				}
+				if name != "" {
+					kv = "profile=" + name
+				}
 			default:
 				continue
 			}
@@ -98,6 +110,17 @@ func checkCodexOverrides(cfg codexconfig.Config, t liteLLMTarget) []string {
 	var problems []string
 	if id := cfg.ModelProvider; id != "" && codexconfig.IsBuiltinProvider(id) {
 		problems = append(problems, "-c model_provider="+id+" selects one of codex's built-in providers, not LiteLLM")
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Profiles)) {
+		id := cfg.Profiles[name].ModelProvider
+		if id == "" || !codexconfig.IsBuiltinProvider(id) {
+			continue
+		}
+		active := ""
+		if name == cfg.Profile {
+			active = ", the active profile (-p " + name + ")"
+		}
+		problems = append(problems, "-c profiles."+name+".model_provider="+id+" selects one of codex's built-in providers, not LiteLLM"+active)
 	}
 	for _, id := range sortedProviderIDs(cfg.ModelProviders) {
 		p := cfg.ModelProviders[id]
