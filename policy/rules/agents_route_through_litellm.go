@@ -111,55 +111,34 @@ func CheckAgentsRouteThroughLiteLLM(s *Stack) []Violation {
 }
 
 // inlineCodexConfigProblems checks the codex config a workload carries outside files: env
-// values that are codex configs, and -c overrides on what its containers run.
+// values that are codex configs, configs written in place, and -c overrides on what its
+// containers run.
 func (s *Stack) inlineCodexConfigProblems(sw StackWorkload, t liteLLMTarget) []string {
 	var problems []string
 	for _, c := range sw.W.Pod.AllContainers() {
 		env := s.resolvedEnv(sw.W.Meta.Namespace, c.C)
-		for _, e := range c.C.Env {
-			v, ok := env[e.Name]
-			if !ok || !v.Known || !strings.Contains(v.Value, "=") {
-				continue
-			}
-			cfg, err := s.codexConfig(v.Value)
-			if err != nil || !looksLikeCodexConfig(cfg) {
-				continue
-			}
-			ps, _ := checkCodexConfig(cfg, nil, e.Name, true, t)
-			for _, p := range ps {
-				problems = append(problems, fmt.Sprintf("%s env %s (%s) is a codex config: %s", c, e.Name, v.From, p))
-			}
-		}
-		for _, run := range s.containerScripts(sw, c.C, env) {
-			var argv []string
-			for _, cmd := range c.C.Commands() {
-				if cmd.Where == run.Where {
-					argv = cmd.Argv
+		for _, ic := range s.inlineCodexConfigs(sw, c.C, env) {
+			switch ic.Kind {
+			case inlineEnv:
+				ps, _ := checkCodexConfig(ic.Cfg, nil, ic.Name, true, t)
+				for _, p := range ps {
+					problems = append(problems, fmt.Sprintf("%s env %s (%s) is a codex config: %s", c, ic.Name, ic.From, p))
 				}
-			}
-			for _, doc := range inlineTOMLDocs(run.Text, argv) {
-				cfg, err := s.codexConfig(doc)
-				if err != nil || !looksLikeCodexConfig(cfg) {
+			case inlineDoc:
+				ps, _ := checkCodexConfig(ic.Cfg, nil, "inline", true, t)
+				for _, p := range ps {
+					problems = append(problems, fmt.Sprintf("%s %s writes a codex config in place: %s", c, ic.Where, p))
+				}
+			case inlineOverrides:
+				if ic.Err != nil {
+					// Overrides the pack cannot read as one config (e.g. a key set both as a value
+					// and as a table) could send model calls anywhere: never pass them unread.
+					problems = append(problems, fmt.Sprintf("%s %s: codex -c overrides that cannot be read as one config (%v); set each key once so the pack can check where model calls go", c, ic.Where, ic.Err))
 					continue
 				}
-				ps, _ := checkCodexConfig(cfg, nil, "inline", true, t)
-				for _, p := range ps {
-					problems = append(problems, fmt.Sprintf("%s %s writes a codex config in place: %s", c, run.Where, p))
+				for _, p := range checkCodexOverrides(ic.Cfg, t) {
+					problems = append(problems, fmt.Sprintf("%s %s: %s", c, ic.Where, p))
 				}
-			}
-			facts := s.factsOf(run.Text)
-			if !facts.hasConfig {
-				continue
-			}
-			cfg, err := s.codexConfig(facts.overrides)
-			if err != nil {
-				// Overrides the pack cannot read as one config (e.g. a key set both as a value
-				// and as a table) could send model calls anywhere: never pass them unread.
-				problems = append(problems, fmt.Sprintf("%s %s: codex -c overrides that cannot be read as one config (%v); set each key once so the pack can check where model calls go", c, run.Where, err))
-				continue
-			}
-			for _, p := range checkCodexOverrides(cfg, t) {
-				problems = append(problems, fmt.Sprintf("%s %s: %s", c, run.Where, p))
 			}
 		}
 	}

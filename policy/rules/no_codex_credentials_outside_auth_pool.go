@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
 	"cloud-codex/codexauth"
+	"cloud-codex/codexconfig"
 	"cloud-codex/contract"
 )
 
@@ -57,9 +58,16 @@ import (
 //     env taken from a Secret/ConfigMap key that holds a credential file, and envFrom that
 //     imports such names or values;
 //   - a command, args, lifecycle hook, exec probe or a script the container mounts from the
-//     stack's ConfigMaps/Secrets that runs `codex login`, assigns a credential variable, or
-//     writes a credential file into a codex home, its own or another container's through
-//     a shared volume.
+//     stack's ConfigMaps/Secrets that runs `codex login`, assigns a credential variable,
+//     writes (cp, tee, a redirection, curl -o, wget -O...) a credential file into a codex
+//     home, its own or another container's through a shared volume, or runs kubectl exec,
+//     attach or cp into the holder's pods; the same for the [mcp_servers.*] of a codex
+//     config the container carries inline (codex starts them in it).
+//
+// Outside workloads: a codex config in a Secret or ConfigMap (outside the pool) whose MCP
+// servers do the above, and a RoleBinding/ClusterRoleBinding of the stack that grants a
+// subject exec, attach, ephemeral containers or pod creation where the holder runs
+// (rbac.go).
 const RuleNoCodexCredentials = "no-codex-credentials-outside-auth-pool"
 
 func noCodexCredentialsPolicy() policyx.Policy {
@@ -99,7 +107,34 @@ func CheckNoCodexCredentials(s *Stack) []Violation {
 				sw, what, strings.Join(routes, "\n  - ")),
 		})
 	}
-	return out
+	// Codex configs in Secrets and ConfigMaps outside the pool: the MCP servers they make
+	// codex start run in every pod that uses them.
+	for _, r := range s.Resources {
+		kind := r.kindOf()
+		if kind != "ConfigMap" && kind != "Secret" {
+			continue
+		}
+		if role, _ := s.owner(r); role == RoleAuthPool {
+			continue
+		}
+		data := s.dataOf(r)
+		for _, key := range slices.Sorted(maps.Keys(data)) {
+			text := data[key]
+			if isUnknown(text) || (key != codexconfig.FileName && !strings.HasSuffix(key, ".toml")) {
+				continue
+			}
+			cfg, err := s.codexConfig(text)
+			if err != nil || !looksLikeCodexConfig(cfg) {
+				continue
+			}
+			if routes := s.codexConfigObjectRoutes(cfg); len(routes) > 0 {
+				out = append(out, Violation{URN: r.URN, Message: fmt.Sprintf(
+					"%s %s key %s is a codex config whose MCP servers reach codex credentials wherever it is used:\n  - %s",
+					kind, quote(s.metaOf(r).Name), quote(key), strings.Join(routes, "\n  - "))})
+			}
+		}
+	}
+	return append(out, s.rbacViolations(rbacIntoHolder)...)
 }
 
 // credentialSources is what the stack tells about where credentials may live (built once
@@ -299,20 +334,71 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 				}
 			}
 		}
+		anyHome := func(p string) bool { return pod.inAnyHome(ci, p) }
 		for _, run := range s.containerScripts(sw, c.C, env) {
-			facts := s.factsOf(run.Text)
-			if facts.login {
-				routes.add("%s %s runs `codex login`", c, run.Where)
+			s.scriptRoutes(&routes, c.String()+" "+run.Where, run.Text, anyHome)
+		}
+		// The MCP servers of the codex configs it carries inline: codex starts them in this
+		// container.
+		for _, ic := range s.inlineCodexConfigs(sw, c.C, env) {
+			where := ic.Where
+			if ic.Kind == inlineEnv {
+				where = "env " + ic.Name
 			}
-			for _, name := range facts.assigns {
-				routes.add("%s %s assigns %s: a ChatGPT/OpenAI credential variable", c, run.Where, name)
+			for _, run := range mcpServerRuns(ic.Cfg) {
+				s.scriptRoutes(&routes, fmt.Sprintf("%s %s: codex config %s", c, where, run.Where), expandShellVars(run.Text, env), anyHome)
 			}
-			for _, fw := range facts.writes {
-				if fw.writesCredentialFile(func(p string) bool { return pod.inAnyHome(ci, p) }) {
-					routes.add("%s %s writes a codex credential file into a codex home (%s to %s)", c, run.Where, fw.Cmd, quote(strings.ReplaceAll(fw.Dest, unresolvedCodexHome, "$CODEX_HOME")))
+		}
+	}
+	return routes.list
+}
+
+// scriptRoutes adds the routes one thing a container runs opens (who names it): a `codex
+// login`, a credential variable assigned, a credential file written into a codex home
+// (inHome), kubectl exec/attach/cp into the auth pool's holder.
+func (s *Stack) scriptRoutes(routes *routeSet, who, text string, inHome func(string) bool) {
+	facts := s.factsOf(text)
+	if facts.login {
+		routes.add("%s runs `codex login`", who)
+	}
+	for _, name := range facts.assigns {
+		routes.add("%s assigns %s: a ChatGPT/OpenAI credential variable", who, name)
+	}
+	for _, fw := range facts.writes {
+		if fw.writesCredentialFile(inHome) {
+			routes.add("%s writes a codex credential file into a codex home (%s to %s)", who, fw.Cmd, quote(strings.ReplaceAll(fw.Dest, unresolvedCodexHome, "$CODEX_HOME")))
+		}
+	}
+	for _, k := range facts.kubectl {
+		if k.Verb != "exec" && k.Verb != "attach" && k.Verb != "cp" {
+			continue
+		}
+		for _, h := range s.authHolders() {
+			if k.Namespace != "" && !sameNamespace(k.Namespace, h.W.Meta.Namespace) {
+				continue
+			}
+			for _, target := range k.Targets {
+				if kubectlNames(target, h.W.Kind, h.W.Meta.Name) {
+					what := "runs commands in"
+					if k.Verb == "cp" {
+						what = "copies files out of"
+					}
+					routes.add("%s runs `kubectl %s %s`, which %s the auth pool's holder %s (its auth volume included)", who, k.Verb, target, what, h)
 				}
 			}
 		}
+	}
+}
+
+// codexConfigObjectRoutes lists, for a Secret or ConfigMap value that is a codex config,
+// what its MCP servers open (codex starts them wherever the config is used).
+func (s *Stack) codexConfigObjectRoutes(cfg codexconfig.Config) []string {
+	var routes routeSet
+	inHome := func(p string) bool {
+		return strings.Contains(p, unresolvedCodexHome) || hasPathElement(path.Clean(p), codexauth.CodexHomeDirName)
+	}
+	for _, run := range mcpServerRuns(cfg) {
+		s.scriptRoutes(&routes, run.Where, expandShellVars(run.Text, nil), inHome)
 	}
 	return routes.list
 }

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -486,6 +487,33 @@ func TestNodeStorageHostPath(t *testing.T) {
 		got, ok := nodeStorageHostPath(p)
 		if got != want || ok != (want != "") {
 			t.Errorf("nodeStorageHostPath(%q) = %q, %v; want %q", p, got, ok, want)
+		}
+	}
+}
+
+func TestShellDownloadsAndKubectl(t *testing.T) {
+	var dests []string
+	for _, w := range fileWrites(`curl -fsSLo /a/auth.json u; curl --output=/b u; curl -o /c u; wget -qO- u; wget -O /d u; wget --output-document /e u; curl -s u`) {
+		dests = append(dests, w.Cmd+":"+w.Dest)
+	}
+	if want := []string{"curl:/a/auth.json", "curl:/b", "curl:/c", "wget:/d", "wget:/e"}; !slices.Equal(dests, want) {
+		t.Errorf("downloads %q, want %q", dests, want)
+	}
+	calls := kubectlCalls(`kubectl -n ns exec -it deploy/litellm -c x -- cat /a; kubectl cp ns/litellm-abc12-xyz12:/f /g; ` +
+		`kubectl scale --replicas=2 deployment litellm; kubectl autoscale deploy/litellm --max=3; kubectl logs deploy/litellm; kubectl get pods`)
+	var got []string
+	for _, c := range calls {
+		got = append(got, c.Verb+" "+c.Namespace+" "+strings.Join(c.Targets, ",")+" "+strconv.Itoa(c.Replicas))
+	}
+	if want := []string{"exec ns deploy/litellm -1", "cp ns litellm-abc12-xyz12 -1", "scale  deployment/litellm 2", "autoscale  deploy/litellm 3"}; !slices.Equal(got, want) {
+		t.Errorf("kubectl calls %q, want %q", got, want)
+	}
+	for target, want := range map[string]bool{
+		"deploy/litellm": true, "deployments.apps/litellm": true, "litellm-7d9f8b6c5d-x2k4p": true, "pod/litellm-7d9f8b6c5d-x2k4p": true,
+		"litellm-postgres-0": false, "deploy/litellm-postgres": false, "sts/litellm": false, "litellm": false,
+	} {
+		if got := kubectlNames(target, "Deployment", "litellm"); got != want {
+			t.Errorf("kubectlNames(%q) = %v, want %v", target, got, want)
 		}
 	}
 }

@@ -23,6 +23,9 @@ import (
 //   - the pool's other workloads (its database) read the pool's other Secrets (the
 //     database password), never the master key, salt key or database URL.
 //
+// RBAC of the stack is checked too (rbac.go): a RoleBinding or ClusterRoleBinding that grants
+// a subject get, list or watch on secrets where a pool Secret is, reported on the binding.
+//
 // The pool's Secrets are found by the graph: the Secrets the holder reads as
 // LITELLM_MASTER_KEY, LITELLM_SALT_KEY and DATABASE_URL (an existing database Secret
 // outside the pool included), and every Secret declared inside a LiteLLMAuthPool. A pool
@@ -226,7 +229,7 @@ func CheckPoolSecretsOnlyInPool(s *Stack) []Violation {
 				"LiteLLM virtual key (env %s), never the master key.",
 			sw, who, strings.Join(problems, "\n  - "), contract.LiteLLMAPIKeyEnv)})
 	}
-	return out
+	return append(out, s.rbacViolations(rbacPoolSecrets)...)
 }
 
 // secretInStack reports whether the stack declares a Secret of that name (namespace-aware).

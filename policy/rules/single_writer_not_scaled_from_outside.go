@@ -12,6 +12,7 @@ import (
 // 18): the auth pool's holder and every workload that mounts a ReadWriteOnce claim of the
 // stack run one pod at a time (one-auth-holder, rwo-volume-recreate-single-replica), but
 // other objects can change their replica count or their pods without editing them:
+//
 //   - a HorizontalPodAutoscaler, or any object with a spec.scaleTargetRef (KEDA's
 //     ScaledObject and the like), that may scale it above one replica;
 //   - an object whose spec.workloadRef names it (an Argo Rollout runs a Deployment's pod
@@ -25,7 +26,11 @@ import (
 //   - a VerticalPodAutoscaler (spec.targetRef) that evicts its pods by itself (updateMode
 //     Auto, Recreate or InPlaceOrRecreate; Auto is the default): the ReplicaSet starts the
 //     replacement while the evicted pod still terminates, and on the same node a
-//     ReadWriteOnce claim lets both mount it.
+//     ReadWriteOnce claim lets both mount it;
+//   - a workload whose commands (or mounted scripts) run `kubectl scale` or `kubectl
+//     autoscale` of it above one replica;
+//   - a RoleBinding or ClusterRoleBinding of the stack that grants a subject scale, update
+//     or patch of Deployments (StatefulSets, ReplicaSets) where it runs (rbac.go).
 //
 // A PodDisruptionBudget never starts a pod (it only refuses voluntary evictions), so it is
 // not one of them.
@@ -181,7 +186,40 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 				t.Kind, quote(meta.Name), strings.Join(problems, "; it "))})
 		}
 	}
-	return out
+	// What workloads run: kubectl scale/autoscale of a single writer.
+	for _, sw := range s.workloads() {
+		var problems []string
+		for _, c := range sw.W.Pod.AllContainers() {
+			env := s.resolvedEnv(sw.W.Meta.Namespace, c.C)
+			for _, run := range s.containerScripts(sw, c.C, env) {
+				for _, k := range s.factsOf(run.Text).kubectl {
+					if k.Verb != "scale" && k.Verb != "autoscale" || (k.Replicas >= 0 && k.Replicas <= 1) {
+						continue
+					}
+					for _, w := range writers {
+						if w.Res == sw.Res || (k.Namespace != "" && !sameNamespace(k.Namespace, w.W.Meta.Namespace)) {
+							continue
+						}
+						for _, target := range k.Targets {
+							if kubectlNames(target, w.W.Kind, w.W.Meta.Name) {
+								n := "more than 1"
+								if k.Replicas > 1 {
+									n = fmt.Sprint(k.Replicas)
+								}
+								problems = append(problems, fmt.Sprintf("%s %s runs `kubectl %s %s` to %s replicas of %s", c, run.Where, k.Verb, target, n, w))
+							}
+						}
+					}
+				}
+			}
+		}
+		if len(problems) > 0 {
+			out = append(out, Violation{URN: sw.Res.URN, Message: fmt.Sprintf(
+				"%s breaks a single writer (one pod at a time on its ReadWriteOnce or auth volume):\n  - %s",
+				sw, strings.Join(problems, "\n  - "))})
+		}
+	}
+	return append(out, s.rbacViolations(rbacScaleWriter)...)
 }
 
 // adoptedBy says whether a resource's workloads (not a patch's, not a template's) carry
