@@ -55,8 +55,9 @@ import (
 //     snapshots, bound PersistentVolumes, generic ephemeral volumes and claim templates
 //     made from them, and another stack's auth claim by its name;
 //   - env OPENAI_API_KEY, CODEX_API_KEY or OPENAI_CODEX_* (literal or from anywhere),
-//     env taken from a Secret/ConfigMap key that holds a credential file, and envFrom that
-//     imports such names or values;
+//     env whose literal value or Secret/ConfigMap key holds a credential file (any name),
+//     and envFrom that imports such names or values, or that imports an object outside
+//     the stack under a prefix that makes a credential name of some key (OPENAI_, CODEX_);
 //   - a command, args, lifecycle hook, exec probe or a script the container mounts from the
 //     stack's ConfigMaps/Secrets that runs `codex login`, assigns a credential variable,
 //     writes (cp, tee, a redirection, curl -o, wget -O...) a credential file into a codex
@@ -292,6 +293,10 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 				routes.add("%s sets env %s (%s): a ChatGPT/OpenAI credential variable", c, e.Name, envSource(e))
 			}
 			if e.ValueFrom == nil {
+				// A literal is judged by content whatever its name ($(VAR) expanded).
+				if v := env[e.Name]; looksLikeCredentialValue(v.Value) || looksLikeCredentialValue(e.Value) {
+					routes.add("%s sets env %s to a literal value that is a codex credential file", c, e.Name)
+				}
 				continue
 			}
 			for _, ref := range []struct {
@@ -322,10 +327,14 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 			default:
 				continue
 			}
-			if strings.HasPrefix(ef.Prefix, contract.ChatGPTCredentialEnvPrefix) {
-				routes.add("%s imports %s %s as env with prefix %s: ChatGPT/OpenAI credential variables", c, kind, quote(name), quote(ef.Prefix))
-			}
 			data := src.data(kind, ns, name)
+			switch {
+			case strings.HasPrefix(ef.Prefix, contract.ChatGPTCredentialEnvPrefix):
+				routes.add("%s imports %s %s as env with prefix %s: ChatGPT/OpenAI credential variables", c, kind, quote(name), quote(ef.Prefix))
+			case data == nil && contract.PrefixMayNameChatGPTCredentialEnv(ef.Prefix):
+				routes.add("%s imports %s %s, which is not in this stack, as env with prefix %s: a key such as %s makes a ChatGPT/OpenAI credential variable",
+					c, kind, quote(name), quote(ef.Prefix), quote(credentialKeyFor(ef.Prefix)))
+			}
 			for _, k := range slices.Sorted(maps.Keys(data)) {
 				if isCredentialEnvName(ef.Prefix + k) {
 					routes.add("%s imports %s %s as env, which sets %s: a ChatGPT/OpenAI credential variable", c, kind, quote(name), ef.Prefix+k)
@@ -587,6 +596,20 @@ func itemsSelect(items []KeyToPath, key string) bool {
 		}
 	}
 	return false
+}
+
+// credentialKeyFor returns a key that an envFrom prefix turns into a credential env name
+// (for messages).
+func credentialKeyFor(prefix string) string {
+	for _, n := range contract.ChatGPTCredentialEnv {
+		if k, ok := strings.CutPrefix(n, prefix); ok && k != "" {
+			return k
+		}
+	}
+	if k, ok := strings.CutPrefix(contract.ChatGPTCredentialEnvPrefix, prefix); ok {
+		return k + "TOKEN"
+	}
+	return "TOKEN"
 }
 
 // isCredentialEnvName reports whether an env var carries a ChatGPT/OpenAI credential codex
