@@ -127,11 +127,12 @@ containers:
 volumes:
 - {name: v, persistentVolumeClaim: {claimName: litellm-chatgpt-auth, readOnly: true}}
 `},
-	{name: "the pool's account Secret projected whole", want: `projects every key of Secret "litellm-accounts", and its key "auth-1.json" is a codex credential file`, pod: `
+	{name: "a stack Secret of account files projected whole", want: `projects every key of Secret "accounts", and its key "auth-1.json" is a codex credential file`,
+		extra: accountsSecret, pod: `
 containers:
 - {name: app, image: busybox, volumeMounts: [{name: v, mountPath: /seed}]}
 volumes:
-- {name: v, secret: {secretName: litellm-accounts}}
+- {name: v, secret: {secretName: accounts}}
 `},
 	{name: "a stack Secret whose value is an auth file", want: `projects Secret "leaked" key "token", whose value is a codex credential file`,
 		extra: leakedSecret, pod: `
@@ -190,6 +191,11 @@ containers:
   image: node
   livenessProbe: {exec: {command: [sh, -c, "codex login status"]}}
 `},
+}
+
+// accountsSecret is a Secret outside the pool that holds an account file under its name.
+func accountsSecret(t testing.TB) []*Resource {
+	return []*Resource{secretRes(nil, "", "accounts", map[string]string{"auth-1.json": testAuthJSON()})}
 }
 
 // leakedSecret is a Secret outside the pool that holds an auth file and an OpenAI key.
@@ -270,8 +276,7 @@ func TestNoCodexCredentials_CopyOfThePoolIsNotThePool(t *testing.T) {
 			vs := CheckNoCodexCredentials(devStack(t, copyRes))
 			assertViolations(t, vs, map[string][]string{copyRes.URN: {
 				`is the auth pool's ChatGPT credential PVC`,
-				"runs `codex login`",
-				`projects Secret "litellm-accounts" key "auth-1.json", whose value is a codex credential file`,
+				`initContainers[2] "codex-cli" script "/opt/auth-pool/bin/auth-login" (ConfigMap "litellm-scripts" key "auth-login") runs ` + "`codex login`",
 			}})
 		})
 	}
@@ -286,7 +291,7 @@ func TestNoCodexCredentials_AuthPVCRecognisedByGraphNotName(t *testing.T) {
 		if r.Type == kubePVC && r.Name() == authPVCName {
 			r = pvcRes(t, []string{contract.LiteLLMAuthPoolType}, poolURN, "tokens", "ReadWriteOnce")
 		}
-		if r.Type == kubeDeploy && r.Name() == "litellm" {
+		if r.Type == kubeDeploy && r.Name() == "litellm-deployment" {
 			r = &Resource{URN: r.URN, Type: r.Type, Parent: r.Parent, Props: yamlMap(t, strings.ReplaceAll(mustJSON(t, r.Props), authPVCName, "tokens"))}
 		}
 		rs = append(rs, r)
@@ -515,5 +520,18 @@ func TestShellDownloadsAndKubectl(t *testing.T) {
 		if got := kubectlNames(target, "Deployment", "litellm"); got != want {
 			t.Errorf("kubectlNames(%q) = %v, want %v", target, got, want)
 		}
+	}
+}
+
+func TestAuthStorage_UnnamedCloneEnds(t *testing.T) {
+	// A clone whose name is not known yet (preview) is followed once, not forever.
+	clone := res(t, childURN(nil, kubePVC, "clone"), "", `
+metadata: {namespace: cloud-codex}
+spec: {dataSource: {kind: PersistentVolumeClaim, name: litellm-chatgpt-auth}}
+`)
+	clone.Props["metadata"].(map[string]any)["name"] = unknownValue
+	a := devStack(t, clone).authStorage()
+	if len(a.claims) != 2 {
+		t.Fatalf("auth claims %+v, want the pool's and the clone", a.claims)
 	}
 }
