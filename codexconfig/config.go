@@ -35,6 +35,8 @@ type Config struct {
 	CheckForUpdateOnStartup *bool  `toml:"check_for_update_on_startup,omitempty"`
 	CLIAuthCredentialsStore string `toml:"cli_auth_credentials_store,omitempty"`
 	// Profile names the active [profiles.<name>] table (codex's --profile/-p replaces it).
+	// Both are how codex before 0.134.0 reads profiles; later versions reject the key and
+	// read `--profile NAME` from NAME.config.toml (docs/upstream-facts-cited.md).
 	Profile        string                   `toml:"profile,omitempty"`
 	ModelProviders map[string]ModelProvider `toml:"model_providers,omitempty"`
 	MCPServers     map[string]MCPServer     `toml:"mcp_servers,omitempty"`

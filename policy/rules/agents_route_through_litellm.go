@@ -33,7 +33,11 @@ import (
 // `profile`, or -p/--profile on a codex command line) replace the root ones
 // (codexconfig.Config.Effective). Every other provider table must pass the same provider
 // checks and no other profile may name a built-in provider: `-c model_provider=spare` or
-// `-p other` selects them at run time.
+// `-p other` selects them at run time. These [profiles.*] tables and the `profile` key are
+// how codex before 0.134.0 reads profiles (a codex version is configurable); from 0.134.0
+// `--profile NAME` lays $CODEX_HOME/NAME.config.toml over config.toml instead, so a
+// Secret/ConfigMap key NAME.config.toml is judged as such a layer: by what it sets, like
+// -c overrides (docs/upstream-facts-cited.md).
 //
 // A codex config whose provider is not a LiteLLM provider at all always violates, and so
 // does a base_url on a public OpenAI or ChatGPT host (openai.com, chatgpt.com and their
@@ -89,6 +93,10 @@ func CheckAgentsRouteThroughLiteLLM(s *Stack) []Violation {
 			}
 			cfg, err := s.codexConfig(text)
 			problems, isCodex := checkCodexConfig(cfg, err, key, role == RoleAgent && key == codexconfig.FileName, target)
+			if isProfileFile(key) && err == nil && looksLikeCodexConfig(cfg) {
+				// A profile file (codex --profile NAME) is a layer over config.toml.
+				problems, isCodex = checkConfigLayer(cfg, target, ""), true
+			}
 			if !isCodex || len(problems) == 0 {
 				continue
 			}

@@ -208,9 +208,15 @@ func overrideLine(key, value string) string {
 // checkCodexOverrides checks inline overrides: only what they set can be judged (the rest
 // comes from a config file checked on its own).
 func checkCodexOverrides(cfg codexconfig.Config, t liteLLMTarget) []string {
+	return checkConfigLayer(cfg, t, "-c ")
+}
+
+// checkConfigLayer checks a layer codex puts over a config file (-c overrides, a profile
+// file): only what it sets. set prefixes each key in messages ("-c " for an override).
+func checkConfigLayer(cfg codexconfig.Config, t liteLLMTarget, set string) []string {
 	var problems []string
 	if id := cfg.ModelProvider; id != "" && codexconfig.IsBuiltinProvider(id) {
-		problems = append(problems, "-c model_provider="+id+" selects one of codex's built-in providers, not LiteLLM")
+		problems = append(problems, set+"model_provider="+id+" selects one of codex's built-in providers, not LiteLLM")
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Profiles)) {
 		id := cfg.Profiles[name].ModelProvider
@@ -221,11 +227,11 @@ func checkCodexOverrides(cfg codexconfig.Config, t liteLLMTarget) []string {
 		if name == cfg.Profile {
 			active = ", the active profile (-p " + name + ")"
 		}
-		problems = append(problems, "-c profiles."+name+".model_provider="+id+" selects one of codex's built-in providers, not LiteLLM"+active)
+		problems = append(problems, set+"profiles."+name+".model_provider="+id+" selects one of codex's built-in providers, not LiteLLM"+active)
 	}
 	for _, id := range sortedProviderIDs(cfg.ModelProviders) {
 		p := cfg.ModelProviders[id]
-		table := "-c model_providers." + id
+		table := set + "model_providers." + id
 		if p.BaseURL != "" {
 			if host, public := publicOpenAIHost(p.BaseURL); public {
 				problems = append(problems, table+".base_url points at "+host+", a public OpenAI/ChatGPT host, not LiteLLM")
@@ -241,6 +247,16 @@ func checkCodexOverrides(cfg codexconfig.Config, t liteLLMTarget) []string {
 		}
 	}
 	return problems
+}
+
+// profileFileSuffix ends a codex profile file: `codex --profile NAME` (codex 0.134.0 and
+// later) lays $CODEX_HOME/NAME.config.toml over config.toml, so such a file is judged by
+// what it sets, as -c overrides are.
+const profileFileSuffix = ".config.toml"
+
+// isProfileFile reports whether a Secret/ConfigMap key names a codex profile file.
+func isProfileFile(key string) bool {
+	return strings.HasSuffix(key, profileFileSuffix) && key != profileFileSuffix[1:]
 }
 
 func sortedProviderIDs(m map[string]codexconfig.ModelProvider) []string {
