@@ -16,6 +16,7 @@ func TestConfigMistakesRegisterNothing(t *testing.T) {
 	}
 	for _, tc := range []struct{ name, key, value, path string }{
 		{"unpinned agent image", "cloud-codex:agents", agent(`"image": "node:latest"`), "cloud-codex:agents[0].image"},
+		{"agent image on a channel", "cloud-codex:agents", agent(`"image": "node:lts"`), "cloud-codex:agents[0].image"},
 		{"codex latest", "cloud-codex:agents", agent(`"codex": {"version": "latest"}`), "cloud-codex:agents[0].codex.version"},
 		{"env name Kubernetes refuses", "cloud-codex:agents", agent(`"env": {"1X": "y"}`), "cloud-codex:agents[0].env.1X"},
 		{"dangling kubeconfig", "cloud-codex:cluster", `{"kubeconfig": "/nonexistent/kubeconfig"}`, "cloud-codex:cluster.kubeconfig"},

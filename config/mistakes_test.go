@@ -1,8 +1,10 @@
 package config
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -70,6 +72,34 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 		{"pool image latest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:latest"`),
 			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
 		{"pool image main-latest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-latest"`),
+			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
+		// Channels are moving tags too (no version, a channel or only a base-image variant).
+		{"agent image node:lts", "cloud-codex:agents", agentJSON(`"image": "node:lts"`),
+			map[string]string{"cloud-codex:agents[0].image": `moving tag (it names the channel "lts"`}},
+		{"agent image node:current", "cloud-codex:agents", agentJSON(`"image": "node:current"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "current"`}},
+		{"agent image node:stable", "cloud-codex:agents", agentJSON(`"image": "node:stable"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "stable"`}},
+		{"agent image node:edge", "cloud-codex:agents", agentJSON(`"image": "node:edge"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "edge"`}},
+		{"agent image node:nightly", "cloud-codex:agents", agentJSON(`"image": "node:nightly"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "nightly"`}},
+		{"agent image node:alpine", "cloud-codex:agents", agentJSON(`"image": "node:alpine"`),
+			map[string]string{"cloud-codex:agents[0].image": "only a base-image variant"}},
+		{"agent image node:lts-slim", "cloud-codex:agents", agentJSON(`"image": "node:lts-slim"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "lts"`}},
+		{"agent image node:current-alpine", "cloud-codex:agents", agentJSON(`"image": "node:current-alpine"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "current"`}},
+		{"pool image main-stable", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-stable"`),
+			map[string]string{"cloud-codex:litellm.image": `the channel "main"`}},
+		{"pool image main", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main"`),
+			map[string]string{"cloud-codex:litellm.image": `the channel "main"`}},
+		{"pool image stable release branch", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm:litellm_stable_release_branch"`),
+			map[string]string{"cloud-codex:litellm.image": `the channel "stable"`}},
+		{"runner install image lts", "cloud-codex:agents",
+			agentJSON(`"runner": {"git": {"url": "https://example.com/r.git", "ref": "` + testSHA + `", "image": "node:lts-bookworm"}}`),
+			map[string]string{"cloud-codex:agents[0].runner.git.image": `the channel "lts"`}},
+		{"local build tagged latest", "cloud-codex:litellm", poolJSON(`"image": "cloud-codex.local/litellm-standin:latest"`),
 			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
 		{"codex version latest", "cloud-codex:agents", agentJSON(`"codex": {"version": "latest"}`),
 			map[string]string{"cloud-codex:agents[0].codex.version": "exact version"}},
@@ -193,6 +223,10 @@ func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
 		{"agent image tag and digest", "cloud-codex:agents", agentJSON(`"image": "registry.example:5000/team/node:22@` + testDigest + `"`)},
 		{"pool image by digest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root@` + testDigest + `"`)},
 		{"LiteLLM custom tag without a version", "cloud-codex:litellm", poolJSON(`"image": "registry.example/litellm:our-build"`)},
+		{"LiteLLM versioned stable tag", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-v1.88.2-stable"`)},
+		{"LiteLLM stand-in (a local build)", "cloud-codex:litellm", poolJSON(`"image": "cloud-codex.local/litellm-standin:dev"`)},
+		{"agent image major and distro", "cloud-codex:agents", agentJSON(`"image": "node:22-bookworm"`)},
+		{"agent image version and variant", "cloud-codex:agents", agentJSON(`"image": "node:22.12.0-alpine3.20"`)},
 		{"LiteLLM at the provider's first release", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.81.3"`)},
 		{"LiteLLM release candidate", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0-rc.1"`)},
 		{"codex prerelease version", "cloud-codex:agents", agentJSON(`"codex": {"version": "0.172.0-alpha.1"}`)},
@@ -325,4 +359,40 @@ func TestPoolNameCollidingWithAnAgentIsRefused(t *testing.T) {
 	values := devConfig()
 	values["cloud-codex:litellm"] = poolJSON(`"name": "cloud-codex-litellm"`)
 	require.Empty(t, errorLines(t, values))
+}
+
+// Every image field of the tagged tree goes through the one image check: each key below is
+// refused with the same moving tag, and a new image field fails this test until it has a row
+// (and is checked).
+func TestEveryImageFieldRefusesAMovingTag(t *testing.T) {
+	set := map[string]func(image string) (key, value string){
+		"agents[].image": func(image string) (string, string) {
+			return "cloud-codex:agents", agentJSON(`"image": "` + image + `"`)
+		},
+		"agents[].runner.git.image": func(image string) (string, string) {
+			return "cloud-codex:agents", agentJSON(`"runner": {"git": {"url": "https://example.com/r.git", "ref": "` + testSHA + `", "image": "` + image + `"}}`)
+		},
+		"litellm.image": func(image string) (string, string) {
+			return "cloud-codex:litellm", poolJSON(`"image": "` + image + `"`)
+		},
+	}
+	var nodes []configNode
+	walkConfig("", reflect.ValueOf(Stack{}), false, &nodes)
+	var imageKeys []string
+	for _, n := range nodes {
+		last := n.key[strings.LastIndexAny(n.key, ".]")+1:]
+		if n.leaf && strings.HasSuffix(strings.ToLower(last), "image") {
+			imageKeys = append(imageKeys, n.key)
+		}
+	}
+	require.ElementsMatch(t, slices.Sorted(maps.Keys(set)), imageKeys, "an image field of the tagged tree has no row here")
+	for _, key := range imageKeys {
+		path := Namespace + ":" + strings.ReplaceAll(key, "[]", "[0]")
+		for _, image := range []string{"node:lts", "registry.example/x:main-stable"} {
+			values := devConfig()
+			k, v := set[key](image)
+			values[k] = v
+			requireRefused(t, errorLines(t, values), map[string]string{path: "moving tag"})
+		}
+	}
 }
