@@ -21,6 +21,7 @@ func TestConfigMistakesRegisterNothing(t *testing.T) {
 		{"env name Kubernetes refuses", "cloud-codex:agents", agent(`"env": {"1X": "y"}`), "cloud-codex:agents[0].env.1X"},
 		{"dangling kubeconfig", "cloud-codex:cluster", `{"kubeconfig": "/nonexistent/kubeconfig"}`, "cloud-codex:cluster.kubeconfig"},
 		{"render mode with the local cluster", "cloud-codex:cluster", `{"local": true, "renderTo": "rendered"}`, "cloud-codex:cluster.renderTo"},
+		{"local cluster and a kubeconfig", "cloud-codex:cluster", `{"local": true, "kubeconfig": "/nonexistent/kubeconfig"}`, "cloud-codex:cluster"},
 		{"OpenAI key in MCP env", "cloud-codex:agents",
 			agent(`"codex": {"mcpServers": {"GitHub": {"command": "x", "env": {"OPENAI_API_KEY": "sk-x"}}}}`),
 			"cloud-codex:agents[0].codex.mcpServers.GitHub.env.OPENAI_API_KEY"},

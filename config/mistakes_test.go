@@ -269,6 +269,39 @@ func TestClusterSettingsThatPointNowhereAreRefused(t *testing.T) {
 
 	lines = errorLines(t, withCluster(`{"local": true, "renderTo": "rendered"}`))
 	requireRefused(t, lines, map[string]string{"cloud-codex:cluster.renderTo": "drop cluster.local"})
+
+	// The embedded cluster and a kubeconfig: the kubeconfig would win without a word.
+	lines = errorLines(t, withCluster(`{"local": true, "kubeconfig": "kube/config"}`))
+	requireRefused(t, lines, map[string]string{"cloud-codex:cluster": `cluster.kubeconfig names another one ("kube/config")`})
+	require.Contains(t, lines[0], "drop cluster.local to deploy to the kubeconfig's cluster, or drop cluster.kubeconfig")
+	lines = errorLines(t, withCluster(`{"local": true, "kubeconfig": "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: s3cret}}]\n"}`))
+	requireRefused(t, lines, map[string]string{"cloud-codex:cluster": "names another one (the kubeconfig's contents)"})
+	require.NotContains(t, lines[0], "s3cret", "a kubeconfig's contents are never echoed")
+}
+
+// cluster.local with $KUBECONFIG exported is allowed (README: `make up` then deploys there)
+// but warned about at program start, naming both clusters, in the terms of scripts/pulumi.sh.
+func TestLocalClusterWithKubeconfigEnvWarns(t *testing.T) {
+	s, err := Load(devConfig())
+	require.NoError(t, err)
+	t.Setenv("KUBECONFIG", "")
+	require.Empty(t, s.KubeconfigEnvWarning())
+
+	t.Setenv("KUBECONFIG", "/home/me/.kube/prod")
+	w := s.KubeconfigEnvWarning()
+	for _, want := range []string{"cluster.local is true", "$KUBECONFIG is set (/home/me/.kube/prod)", LocalKubeconfig(),
+		"scripts/pulumi.sh did not start the embedded cluster", "skipAwait defaults to false", "env -u KUBECONFIG make up", "drop cluster.local"} {
+		require.Contains(t, w, want)
+	}
+	require.False(t, s.UsesLocalCluster(), "the warning says what happens: $KUBECONFIG wins")
+
+	t.Setenv("KUBECONFIG", LocalKubeconfig())
+	require.Contains(t, s.KubeconfigEnvWarning(), "is the embedded cluster's own kubeconfig, but it still counts as another cluster")
+
+	t.Setenv("KUBECONFIG", "/home/me/.kube/prod")
+	s, err = Load(withCluster(`{}`))
+	require.NoError(t, err)
+	require.Empty(t, s.KubeconfigEnvWarning(), "a stack without cluster.local uses $KUBECONFIG as a matter of course")
 }
 
 func withCluster(cluster string) map[string]string {
