@@ -28,6 +28,8 @@ func TestConfigMistakesRegisterNothing(t *testing.T) {
 		{"MCP secretEnv reads the master key", "cloud-codex:agents",
 			agent(`"codex": {"mcpServers": {"x": {"command": "x", "secretEnv": {"K": {"name": "litellm-master-key", "key": "key"}}}}}`),
 			"cloud-codex:agents[0].codex.mcpServers.x.secretEnv.K.name"},
+		{"MCP server id codex skips", "cloud-codex:agents", agent(`"codex": {"mcpServers": {"my server": {"command": "x"}}}`),
+			`cloud-codex:agents[0].codex.mcpServers["my server"]`},
 		{"map key keeps its case", "cloud-codex:agents", agent(`"env": {"CODEX_HOME": "/x"}`), "cloud-codex:agents[0].env.CODEX_HOME"},
 		{"LiteLLM without the chatgpt provider", "cloud-codex:litellm",
 			`{"database": {"inCluster": {}}, "image": "ghcr.io/berriai/litellm-non_root:main-v1.81.0-stable"}`, "cloud-codex:litellm.image"},

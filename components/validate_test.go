@@ -204,6 +204,9 @@ func TestAgentRefusesSideDoorsAndUnpinnedRefsBeforeRegisteringAnything(t *testin
 		{"dotted MCP id", func(a *CloudCodexAgentArgs) {
 			a.Codex.MCPServers = map[string]MCPServerArgs{"git.hub": {}}
 		}, `codex.mcpServers["git.hub"].command`},
+		{"MCP id codex skips", func(a *CloudCodexAgentArgs) {
+			a.Codex.MCPServers = map[string]MCPServerArgs{"my server": {Command: "x"}}
+		}, `codex.mcpServers["my server"]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := testAgentArgs()

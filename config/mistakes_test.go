@@ -134,6 +134,17 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 		{"agent StorageClass", "cloud-codex:agents", agentJSON(`"storage": {"storageClass": "Fast_SSD"}`),
 			map[string]string{"cloud-codex:agents[0].storage.storageClass": "StorageClass name"}},
 
+		// MCP server ids codex skips (it starts no server whose id it does not accept).
+		{"MCP server id with a dot", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"my.server": {"command": "x"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers["my.server"]`: `must be an MCP server id codex starts: letters, digits, '_' and '-' (^[a-zA-Z0-9_-]+$), e.g. "my_server"`}},
+		{"MCP server id with a space", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"my server": {"command": "x"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers["my server"]`: "codex skips a server whose id it does not accept"}},
+		{"MCP server id named like its npm package", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"@modelcontextprotocol/server-github": {"command": "npx"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers.@modelcontextprotocol/server-github`: `e.g. "_modelcontextprotocol_server-github"`}},
+		{"MCP server id not ASCII", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"bücher": {"command": "x"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers.bücher`: `e.g. "b_cher"`}},
+
 		// Credentials through side doors.
 		{"key in MCP args", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"docs": {"command": "docs-mcp", "args": ["--stdio", "--api-key=sk-abcdefghijklmnopqrstuvwx"]}}}`),
@@ -236,6 +247,8 @@ func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
 		{"one Secret shared by two MCP servers", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"a": {"command": "a", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}},
 				"b": {"command": "b", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}}}}`)},
+		{"MCP server ids codex starts", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"GitHub": {"command": "a"}, "git_hub-2": {"command": "b"}, "0": {"command": "c"}}}`)},
 		{"dotted env name Kubernetes accepts", "cloud-codex:agents", agentJSON(`"env": {"my.setting": "1", "LOG_LEVEL": "debug"}`)},
 		{"kubeconfig contents", "cloud-codex:cluster", `{"kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\n"}`},
 		{"render mode without the local cluster", "cloud-codex:cluster", `{"renderTo": "rendered", "kubeconfig": "/not/on/this/machine"}`},
