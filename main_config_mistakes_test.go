@@ -44,3 +44,19 @@ func TestConfigMistakesRegisterNothing(t *testing.T) {
 		})
 	}
 }
+
+// A misspelt key hides no unrelated mistake (config.Load validates every key and agent whose
+// own value decodes), and with any of them nothing is registered.
+func TestUnrelatedMistakesAreReportedTogether(t *testing.T) {
+	cfg := devStackConfig(t)
+	cfg["cloud-codex:litellm"] = `{"database": {"inCluster": {}}, "image": "ghcr.io/berriai/litellm-non_root:latest"}`
+	cfg["cloud-codex:agents"] = `[
+		{"name": "cody", "imagee": "node:22", "registry": {"apiUrl": "https://api.example.com", "podId": "p"}},
+		{"name": "ada", "codex": {"version": "latest"}, "registry": {"apiUrl": "https://api.example.com", "podId": "p"}}]`
+	rec, err := runWithConfig(t, cfg)
+	require.Error(t, err)
+	for _, path := range []string{"cloud-codex:agents[0].imagee", "cloud-codex:litellm.image", "cloud-codex:agents[1].codex.version"} {
+		require.True(t, strings.Contains(err.Error(), "config "+path+": "), "want %s in:\n%s", path, err)
+	}
+	require.Empty(t, rec.all, "nothing may be registered")
+}

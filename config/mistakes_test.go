@@ -346,6 +346,60 @@ func TestEveryMistakeIsReportedAtOnce(t *testing.T) {
 	})
 }
 
+// An unknown key or a wrong type hides nothing unrelated: every top-level key and every
+// agent whose own value decodes is still validated.
+func TestAShapeMistakeHidesNothingUnrelated(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:litellm"] = poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:latest"`)
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "imagee": "node:22", "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "codex": {"version": "latest"}, "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:agents[0].imagee":        `unknown key; did you mean "image"?`,
+		"cloud-codex:litellm.image":           "moving tag",
+		"cloud-codex:agents[1].codex.version": "exact version",
+	})
+
+	// A wrong type in litellm: the cluster and the agents are still checked, and nothing is
+	// reported that only the pool's missing value would cause (an agent's allowlist naming the
+	// pool's own alias, which litellm.responsesAlias would have made its model).
+	values = devConfig()
+	values["cloud-codex:cluster"] = `{"local": true, "podSecurity": {"enforce": "strict"}}`
+	values["cloud-codex:litellm"] = poolJSON(`"responsesAlias": "team/gpt", "rotationInterval": 30,
+		"models": [{"alias": "team/gpt", "upstream": "chatgpt/gpt-5.4"}]`)
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "image": "node:lts", "litellm": {"modelAllowlist": ["team/gpt"]}, "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "codex": {"mcpServers": {"x": {"command": "x", "secretEnv": {"K": {"name": "cloud-codex-cody-token", "key": "token"}}}}},
+		 "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:litellm.rotationInterval":                      "expected string, got number",
+		"cloud-codex:cluster.podSecurity.enforce":                   "strict",
+		"cloud-codex:agents[0].image":                               `the channel "lts"`,
+		"cloud-codex:agents[1].codex.mcpServers.x.secretEnv.K.name": "agents[0] (cody)'s runtime token",
+	})
+
+	// An entry that does not decode is not a name other agents collide with or may not read.
+	values = devConfig()
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "replicas": "one", "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "cody", "egress": {}, "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "env": {"1X": "y"}, "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:agents[0].replicas": "expected int, got string",
+		"cloud-codex:agents[1].egress":   "unknown key",
+		"cloud-codex:agents[2].env.1X":   "environment variable name",
+	})
+
+	// A top-level key that is no list or object at all.
+	values = devConfig()
+	values["cloud-codex:agents"] = `{"name": "cody"}`
+	values["cloud-codex:egress"] = `{"allow": [{"cidr": "10.0.0.1/8"}]}`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:agents":               "expected a list, got object",
+		"cloud-codex:egress.allow[0].cidr": "host bits",
+	})
+}
+
 func TestEveryShapeMistakeIsReportedAtOnce(t *testing.T) {
 	values := devConfig()
 	values["cloud-codex:clsuter"] = `{}`
