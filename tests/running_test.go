@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -118,6 +120,44 @@ func TestRunningSystem(t *testing.T) {
 	var agentPod podSummary
 	t.Run("the agent becomes Ready", func(t *testing.T) { agentPod = waitReady(t, runningNamespace, agentSel, 15*time.Minute) })
 
+	t.Run("LiteLLM holds the agent's key with its allowlist and refuses a model outside it", func(t *testing.T) {
+		// Asked from the agent's container through the Service name, as codex asks. The master
+		// key reaches /key/info on stdin, never in a command line.
+		master := string(secretValue(t, runningNamespace, "litellm-master-key", "LITELLM_MASTER_KEY"))
+		out, err := kubectlIn(t, []byte(master), "exec", "-i", "-n", runningNamespace, "deploy/cloud-codex-cody", "-c", "agent", "--",
+			"node", "-e", `const master=require("fs").readFileSync(0,"utf8").trim();`+
+				`const base="http://litellm.`+runningNamespace+`.svc.cluster.local:4000";const key=process.env.LITELLM_API_KEY;`+
+				`(async()=>{const info=await fetch(base+"/key/info?key="+encodeURIComponent(key),{headers:{Authorization:"Bearer "+master}});`+
+				`const other=await fetch(base+"/v1/responses",{method:"POST",headers:{Authorization:"Bearer "+key,"Content-Type":"application/json"},`+
+				`body:JSON.stringify({model:"not-in-the-allowlist",input:"hi"})});`+
+				`console.log(JSON.stringify({infoStatus:info.status,info:await info.json(),otherStatus:other.status}))})()`+
+				`.catch(e=>{console.log("ERROR "+e);process.exit(1)})`)
+		require.NoError(t, err, out)
+		var got struct {
+			InfoStatus int `json:"infoStatus"`
+			Info       struct {
+				Info struct {
+					Models []string `json:"models"`
+				} `json:"info"`
+			} `json:"info"`
+			OtherStatus int `json:"otherStatus"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &got), out)
+		require.Equal(t, 200, got.InfoStatus, out)
+		require.Equal(t, []string{"codex-cli/gpt-5.4"}, got.Info.Info.Models, "the key's allowlist is the agent's model")
+		require.Contains(t, []int{401, 403}, got.OtherStatus, "a model outside the allowlist is refused: %s", out)
+	})
+
+	t.Run("pods cannot reach the kubelet's API (exec into the pool from an agent)", func(t *testing.T) {
+		port := clusterPort(t, "KUBELET_PORT")
+		nodeIP := os.Getenv("CLUSTER_NODE_IP")
+		out, _ := kubectlIn(t, nil, "exec", "-n", runningNamespace, "deploy/cloud-codex-cody", "-c", "agent", "--",
+			"node", "-e", `const s=require("net").connect(`+port+`,"`+nodeIP+`");s.setTimeout(3000);`+
+				`s.on("connect",()=>{console.log("CONNECTED");process.exit(0)});s.on("timeout",()=>{console.log("BLOCKED timeout");process.exit(0)});`+
+				`s.on("error",e=>{console.log("BLOCKED "+e.code);process.exit(0)})`)
+		require.Contains(t, out, "BLOCKED", "an agent pod reached the kubelet on %s:%s: %s", nodeIP, port, out)
+	})
+
 	// codex exec in the agent's own container, with the agent's environment.
 	ask := func(t *testing.T) string {
 		t.Helper()
@@ -201,9 +241,9 @@ func TestRunningSystem(t *testing.T) {
 				`s.on("error",e=>{console.log("BLOCKED "+e.code);process.exit(0)})`)
 		require.NotContains(t, out, "ENOTFOUND", "the probe must reach a real Service name: %s", out)
 		if strings.Contains(out, "CONNECTED") {
-			t.Log("NOTE: this node does NOT enforce NetworkPolicy (bridge CNI, no policy controller): the agent reached the dev database that its policy denies. The policies are admitted and correct on the API server; enforcement needs a CNI that implements them (README, Security).")
+			note(t, "this node does NOT enforce NetworkPolicy (bridge CNI, no policy controller): the agent reached the dev database that its policy denies. The policies are admitted and correct on the API server; enforcement needs a CNI that implements them (README, Security).")
 		} else {
-			t.Logf("this node enforces NetworkPolicy: %s", strings.TrimSpace(out))
+			note(t, "this node enforces NetworkPolicy: %s", strings.TrimSpace(out))
 		}
 	})
 
@@ -231,11 +271,34 @@ func TestRunningSystem(t *testing.T) {
 // agentKey reads the agent's LiteLLM virtual key from its Secret.
 func agentKey(t *testing.T) string {
 	t.Helper()
-	sec := getJSON(t, runningNamespace, "secret", "cloud-codex-cody-litellm-key")
-	value, err := base64.StdEncoding.DecodeString(dig(sec, "data", "key").(string))
+	return string(secretValue(t, runningNamespace, "cloud-codex-cody-litellm-key", "key"))
+}
+
+// secretValue reads one non-empty key of a Secret.
+func secretValue(t *testing.T, namespace, name, key string) []byte {
+	t.Helper()
+	sec := getJSON(t, namespace, "secret", name)
+	encoded, ok := dig(sec, "data", key).(string)
+	require.True(t, ok, "Secret %s/%s has no key %q", namespace, name, key)
+	value, err := base64.StdEncoding.DecodeString(encoded)
 	require.NoError(t, err)
 	require.NotEmpty(t, value)
-	return string(value)
+	return value
+}
+
+// clusterPort is a port the local cluster picked (scripts/cluster.sh writes them to
+// $STATE_DIR/cluster/ports.env as NAME=port lines).
+func clusterPort(t *testing.T, name string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(stateDir, "cluster", "ports.env"))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+"="); ok {
+			return v
+		}
+	}
+	t.Fatalf("%s is not in the cluster's ports.env:\n%s", name, raw)
+	return ""
 }
 
 // dumpNamespace logs what a failed running-system test left: pods, events, container logs.
