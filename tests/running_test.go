@@ -196,7 +196,12 @@ func TestRunningSystem(t *testing.T) {
 
 	t.Run("the rotator hands over in the running pod and LiteLLM keeps answering", func(t *testing.T) {
 		// Account 1 runs out (ChatGPT's 429 usage limit); LiteLLM reports the failure to the
-		// rotator, which parks it and switches to account 2.
+		// rotator, which parks it and switches to account 2. A 429 rather than a short
+		// rotation interval: the pool refuses intervals under 30 minutes (a shorter one
+		// spends refresh tokens for nothing), and a switch is the same hand-over whatever
+		// asks for it (the flat file rewritten, LiteLLM reading it on the next request);
+		// the interval switch itself is covered by the rotator's unit tests on a fake clock
+		// (rotator/flatsync_test.go, faults_test.go: 31 minutes on, account 2 is served).
 		recs, _ := openai.records(t)
 		openai.armRateLimit(t, recs[len(recs)-1].AccessToken, 3)
 		_, _ = kubectlIn(t, nil, "exec", "-n", runningNamespace, "deploy/cloud-codex-cody", "-c", "agent", "--",
