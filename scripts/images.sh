@@ -94,6 +94,7 @@ containerd_args() {
 pull_real() {
   local start=$SECONDS out
   "$bin" reachable -cache "$IMAGES_CACHE" -only "$1" 2>/dev/null || return 2
+  say "images: $1: pulling the real image (up to ${PULL_TIMEOUT}s)"
   if out=$(timeout "$PULL_TIMEOUT" "${CTR[@]}" images pull "${unpack[@]}" "$2" 2>&1); then
     say "images: $1: pulled the real image ($((SECONDS - start))s)"
     return 0

@@ -148,6 +148,39 @@ func TestRunningSystem(t *testing.T) {
 		require.Contains(t, []int{401, 403}, got.OtherStatus, "a model outside the allowlist is refused: %s", out)
 	})
 
+	t.Run("the agents' egress policy selects the running agent, not the pool, and opens DNS and LiteLLM only", func(t *testing.T) {
+		// This node does not enforce NetworkPolicy (see the note below), so what can be
+		// checked here is that the admitted policy means what it should for the pods that run.
+		pol := getJSON(t, runningNamespace, "networkpolicy", "cloud-codex-agent-egress")
+		require.Equal(t, []any{"Egress"}, dig(pol, "spec", "policyTypes"), "default-deny egress")
+		var selected []string
+		for _, p := range pods(t, runningNamespace, labelSelector(t, dig(pol, "spec", "podSelector", "matchLabels"))) {
+			selected = append(selected, p.Name)
+		}
+		require.Contains(t, selected, agentPod.Name)
+		require.NotContains(t, selected, poolPod.Name)
+		for _, name := range selected {
+			require.True(t, strings.HasPrefix(name, "cloud-codex-cody-"), "only the agent's pods (and its key Job's): %v", selected)
+		}
+		rules, _ := dig(pol, "spec", "egress").([]any)
+		require.Len(t, rules, 2, "DNS and LiteLLM, nothing else without egress config: %v", rules)
+		var sawDNS, sawLiteLLM bool
+		for _, r := range rules {
+			switch dig(r, "ports", 0, "port") {
+			case float64(53):
+				sawDNS = len(dig(r, "ports").([]any)) == 2
+			case float64(4000):
+				var to []string
+				for _, p := range pods(t, runningNamespace, labelSelector(t, dig(r, "to", 0, "podSelector", "matchLabels"))) {
+					to = append(to, p.Name)
+				}
+				sawLiteLLM = len(to) == 1 && to[0] == poolPod.Name
+			}
+		}
+		require.True(t, sawDNS, "port 53 over UDP and TCP is open: %v", rules)
+		require.True(t, sawLiteLLM, "port 4000 is open to exactly the pool's pod: %v", rules)
+	})
+
 	t.Run("pods cannot reach the kubelet's API (exec into the pool from an agent)", func(t *testing.T) {
 		port := clusterPort(t, "KUBELET_PORT")
 		nodeIP := os.Getenv("CLUSTER_NODE_IP")
@@ -277,6 +310,18 @@ func TestRunningSystem(t *testing.T) {
 func agentKey(t *testing.T) string {
 	t.Helper()
 	return string(secretValue(t, runningNamespace, "cloud-codex-cody-litellm-key", "key"))
+}
+
+// labelSelector turns a matchLabels map read from an object into kubectl's -l form.
+func labelSelector(t *testing.T, matchLabels any) string {
+	t.Helper()
+	m, ok := matchLabels.(map[string]any)
+	require.True(t, ok && len(m) > 0, "matchLabels %v", matchLabels)
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+	}
+	return strings.Join(parts, ",")
 }
 
 // secretValue reads one non-empty key of a Secret.
