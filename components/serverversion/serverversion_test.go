@@ -26,10 +26,7 @@ import (
 
 // apiServer is a fake kube-apiserver answering /version with major.minor to the clients
 // auth lets through (nil: anyone, as Kubernetes' default system:public-info-viewer).
-type apiServer struct {
-	url, caData string
-	clientCA    *x509.CertPool
-}
+type apiServer struct{ url, caData string }
 
 func newAPIServer(t *testing.T, major, minor string, auth func(*http.Request) bool, clientCA *x509.CertPool) apiServer {
 	t.Helper()
