@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"cloud-codex/components"
 )
 
 // A corpus of realistic stack-config mistakes (issues 17, 18 and 21). Each one must be
@@ -172,12 +174,21 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 		{"fractional replicas", "cloud-codex:agents", agentJSON(`"replicas": 0.5`),
 			map[string]string{"cloud-codex:agents[0].replicas": "expected int, got 0.5"}},
 
-		// The LiteLLM release must have the chatgpt/ provider (v1.81.3).
+		// The LiteLLM release must return the responses path's output (v1.88.0; the chatgpt/
+		// provider itself is v1.81.3).
 		{"LiteLLM older than the chatgpt provider", "cloud-codex:litellm",
 			poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-v1.81.0-stable"`),
-			map[string]string{"cloud-codex:litellm.image": "v1.81.3"}},
+			map[string]string{"cloud-codex:litellm.image": "older than v1.88.0"}},
 		{"LiteLLM v1.80", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm:v1.80.15"`),
-			map[string]string{"cloud-codex:litellm.image": "chatgpt/ provider"}},
+			map[string]string{"cloud-codex:litellm.image": "responses path"}},
+		{"LiteLLM two-part tag", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm:v1.80"`),
+			map[string]string{"cloud-codex:litellm.image": "names LiteLLM v1.80.0"}},
+		{"LiteLLM with the provider but not the Responses fix", "cloud-codex:litellm",
+			poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.83.7-stable"`),
+			map[string]string{"cloud-codex:litellm.image": "'ResponsesAPIResponse' object has no attribute 'output'"}},
+		{"LiteLLM at the provider's first release", "cloud-codex:litellm",
+			poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.81.3"`),
+			map[string]string{"cloud-codex:litellm.image": "use " + components.DefaultLiteLLMImage}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			values := devConfig()
@@ -193,7 +204,7 @@ func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
 		{"agent image tag and digest", "cloud-codex:agents", agentJSON(`"image": "registry.example:5000/team/node:22@` + testDigest + `"`)},
 		{"pool image by digest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root@` + testDigest + `"`)},
 		{"LiteLLM custom tag without a version", "cloud-codex:litellm", poolJSON(`"image": "registry.example/litellm:our-build"`)},
-		{"LiteLLM at the provider's first release", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.81.3"`)},
+		{"LiteLLM at the responses path's first good release", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0"`)},
 		{"LiteLLM release candidate", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0-rc.1"`)},
 		{"codex prerelease version", "cloud-codex:agents", agentJSON(`"codex": {"version": "0.172.0-alpha.1"}`)},
 		{"MCP secrets by reference", "cloud-codex:agents",
