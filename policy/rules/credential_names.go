@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode"
 
 	"github.com/pelletier/go-toml/v2"
 	"go.yaml.in/yaml/v3"
@@ -21,22 +20,11 @@ import (
 // are read with their libraries, so a credential nested in a config file is found under
 // its own name.
 
-// referenceValue matches values that point at a secret instead of holding one.
-var referenceValue = regexp.MustCompile(`^(\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|os\.environ/\S+|\{\{.*\}\}|<[^<>]*>|env:\S+|secret:\S+|file:\S+|vault:\S+|\*+|x+|\.\.\.)$`)
-
-// isPlaceholderValue reports whether a literal is obviously not a secret: empty, a
-// reference (${VAR}, $(VAR), $VAR, os.environ/VAR, {{ template }}, <placeholder>), a
-// number, a boolean or null.
+// isPlaceholderValue reports whether a literal is obviously not a secret
+// (contract.IsPlaceholderValue: empty, a reference such as ${VAR}, $(VAR), os.environ/VAR,
+// {{ template }} or <placeholder>, a number, a boolean) or unknown during a preview.
 func isPlaceholderValue(v string) bool {
-	v = strings.Trim(strings.TrimSpace(v), `"'`)
-	if v == "" || isUnknown(v) || referenceValue.MatchString(v) {
-		return true
-	}
-	switch strings.ToLower(v) {
-	case "true", "false", "null", "none", "yes", "no", "on", "off":
-		return true
-	}
-	return strings.IndexFunc(v, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' && r != '-' }) < 0
+	return isUnknown(strings.Trim(strings.TrimSpace(v), `"'`)) || contract.IsPlaceholderValue(v)
 }
 
 // namedCredential is a credential-named setting with a literal value, found in a text.

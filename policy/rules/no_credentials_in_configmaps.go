@@ -71,11 +71,12 @@ type credentialPattern struct {
 	confirm func(string) bool
 }
 
-// builtinCredentialPatterns are the contract's shapes; a JWT counts only if it decodes.
+// builtinCredentialPatterns are the contract's shapes, with the contract's confirmations
+// (a URL's password that is a reference does not count); a JWT counts only if it decodes.
 var builtinCredentialPatterns = func() []credentialPattern {
 	var ps []credentialPattern
 	for _, p := range contract.CredentialPatterns {
-		cp := credentialPattern{what: p.What, re: p.RE}
+		cp := credentialPattern{what: p.What, re: p.RE, confirm: p.Confirm}
 		if p.JWT {
 			cp.confirm = codexauth.LooksLikeJWT
 		}
