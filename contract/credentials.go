@@ -132,6 +132,34 @@ type CredentialPattern struct {
 	// URL's password that is a reference, a Bearer word in prose, a Basic value that does
 	// not decode to user:password are not credentials.
 	Confirm func(string) bool
+	// Literals are strings one of which every match contains (ASCII case-insensitively):
+	// a value without any is skipped without running RE, which costs a hundred times more
+	// on the kilobytes of a script.
+	Literals []string
+}
+
+// MayMatch reports whether v contains one of p's literals (always true without literals).
+func (p CredentialPattern) MayMatch(v string) bool {
+	if len(p.Literals) == 0 {
+		return true
+	}
+	for _, l := range p.Literals {
+		if containsFold(v, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold is strings.Contains, ASCII case-insensitively, without copying v.
+func containsFold(v, lit string) bool {
+	n := len(lit)
+	for i := 0; i+n <= len(v); i++ {
+		if strings.EqualFold(v[i:i+n], lit) {
+			return true
+		}
+	}
+	return false
 }
 
 // CredentialPatterns are the shapes both judges look for: OpenAI/LiteLLM "sk-" keys,
@@ -140,24 +168,27 @@ type CredentialPattern struct {
 // whose userinfo carries a password (postgres://u:hunter2@db/x), whatever the setting's
 // name.
 var CredentialPatterns = []CredentialPattern{
-	{What: "a JWT", RE: regexp.MustCompile(`(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)`), JWT: true},
-	{What: "an sk- API key", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(sk-[A-Za-z0-9][A-Za-z0-9_-]{7,})`)},
-	{What: "a Stripe key", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_])((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,})`)},
-	{What: "a Google API key", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(AIza[0-9A-Za-z_-]{35})(?:$|[^A-Za-z0-9_-])`)},
-	{What: "a GitHub token", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_])((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`)},
-	{What: "a GitLab token", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(glpat-[A-Za-z0-9_-]{20,})`)},
-	{What: "an npm token", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_])(npm_[A-Za-z0-9]{36})(?:$|[^A-Za-z0-9])`)},
-	{What: "a Slack token", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9])(xox[abprs]-[A-Za-z0-9-]{10,})`)},
-	{What: "an AWS access key id", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9])((?:AKIA|ASIA)[0-9A-Z]{16})(?:$|[^A-Za-z0-9])`)},
-	{What: "a PEM private key", RE: regexp.MustCompile(`(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)`)},
-	{What: "a Bearer token", RE: regexp.MustCompile(`(?i:(?:^|[^A-Za-z0-9_])bearer\s+)([A-Za-z0-9._~+/-]{16,}=*)`), Confirm: looksRandom},
-	{What: "a Basic authorization", RE: regexp.MustCompile(`(?i:(?:^|[^A-Za-z0-9_])basic\s+)([A-Za-z0-9+/]{8,}={0,2})(?:$|[^A-Za-z0-9+/=])`), Confirm: isBasicCredential},
-	{What: "a URL with a password", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'"]*:[^\s/?#@'"]+@)`), Confirm: hasURLPassword},
+	{What: "a JWT", RE: regexp.MustCompile(`(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)`), JWT: true, Literals: []string{"eyJ"}},
+	{What: "an sk- API key", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(sk-[A-Za-z0-9][A-Za-z0-9_-]{7,})`), Literals: []string{"sk-"}},
+	{What: "a Stripe key", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_])((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,})`), Literals: []string{"_live_", "_test_"}},
+	{What: "a Google API key", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(AIza[0-9A-Za-z_-]{35})(?:$|[^A-Za-z0-9_-])`), Literals: []string{"AIza"}},
+	{What: "a GitHub token", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_])((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`), Literals: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}},
+	{What: "a GitLab token", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(glpat-[A-Za-z0-9_-]{20,})`), Literals: []string{"glpat-"}},
+	{What: "an npm token", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9_])(npm_[A-Za-z0-9]{36})(?:$|[^A-Za-z0-9])`), Literals: []string{"npm_"}},
+	{What: "a Slack token", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9])(xox[abprs]-[A-Za-z0-9-]{10,})`), Literals: []string{"xox"}},
+	{What: "an AWS access key id", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9])((?:AKIA|ASIA)[0-9A-Z]{16})(?:$|[^A-Za-z0-9])`), Literals: []string{"AKIA", "ASIA"}},
+	{What: "a PEM private key", RE: regexp.MustCompile(`(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)`), Literals: []string{"-----BEGIN "}},
+	{What: "a Bearer token", RE: regexp.MustCompile(`(?i:(?:^|[^A-Za-z0-9_])bearer\s+)([A-Za-z0-9._~+/-]{16,}=*)`), Confirm: looksRandom, Literals: []string{"bearer"}},
+	{What: "a Basic authorization", RE: regexp.MustCompile(`(?i:(?:^|[^A-Za-z0-9_])basic\s+)([A-Za-z0-9+/]{8,}={0,2})(?:$|[^A-Za-z0-9+/=])`), Confirm: isBasicCredential, Literals: []string{"basic"}},
+	{What: "a URL with a password", RE: regexp.MustCompile(`(?:^|[^A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'"]*:[^\s/?#@'"]+@)`), Confirm: hasURLPassword, Literals: []string{"://"}},
 }
 
 // FindCredential returns the first credential-shaped string in v and what it is.
 func FindCredential(v string) (what, found string, ok bool) {
 	for _, p := range CredentialPatterns {
+		if !p.MayMatch(v) {
+			continue
+		}
 		for _, m := range p.RE.FindAllStringSubmatchIndex(v, -1) {
 			start, end := m[0], m[1]
 			if len(m) >= 4 && m[2] >= 0 {

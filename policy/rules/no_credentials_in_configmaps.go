@@ -69,6 +69,8 @@ type credentialPattern struct {
 	re   *regexp.Regexp
 	// confirm, if set, must accept the match (e.g. a JWT must decode).
 	confirm func(string) bool
+	// mayMatch, if set, skips a value re cannot match (the contract's literals).
+	mayMatch func(string) bool
 }
 
 // builtinCredentialPatterns are the contract's shapes, with the contract's confirmations
@@ -76,7 +78,7 @@ type credentialPattern struct {
 var builtinCredentialPatterns = func() []credentialPattern {
 	var ps []credentialPattern
 	for _, p := range contract.CredentialPatterns {
-		cp := credentialPattern{what: p.What, re: p.RE, confirm: p.Confirm}
+		cp := credentialPattern{what: p.What, re: p.RE, confirm: p.Confirm, mayMatch: p.MayMatch}
 		if p.JWT {
 			cp.confirm = codexauth.LooksLikeJWT
 		}
@@ -107,6 +109,9 @@ func CheckConfigMapCredentials(data map[string]string, extra []*regexp.Regexp) [
 		}
 		shapeFindings := len(findings)
 		for _, p := range patterns {
+			if p.mayMatch != nil && !p.mayMatch(value) {
+				continue
+			}
 			for _, m := range p.re.FindAllStringSubmatchIndex(value, -1) {
 				start, end := m[0], m[1]
 				if len(m) >= 4 && m[2] >= 0 { // the pattern's first group is the credential itself
