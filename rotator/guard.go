@@ -61,7 +61,7 @@ func (r *Rotator) guardExpiry(ctx context.Context, now time.Time) {
 	if err != nil || r.ownerOf(f) != active {
 		return // syncFlat decided what this means
 	}
-	exp := time.Unix(f.ExpiresAt, 0)
+	exp := f.Expiry()
 	left := exp.Sub(now)
 	if left > activeLead {
 		return
