@@ -58,7 +58,7 @@ const maxHistory = 16
 // New validates cfg and returns a Rotator that has loaded the status file (if any).
 func New(cfg Config) (*Rotator, error) {
 	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if cfg.tornReadDelay == 0 {

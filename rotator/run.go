@@ -26,7 +26,7 @@ func (r *Rotator) Start(ctx context.Context) {
 // (at least MinInterval), listens on listen for LiteLLM's logging callback (a 429 parks
 // the account and switches at once), and stops when ctx ends.
 func Run(ctx context.Context, cfg Config, listen string) error {
-	if err := cfg.validateInterval(); err != nil {
+	if err := cfg.ValidateInterval(); err != nil {
 		return err
 	}
 	r, err := New(cfg)
