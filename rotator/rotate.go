@@ -142,6 +142,9 @@ func (r *Rotator) prepare(ctx context.Context, n int, now time.Time, o prepareOp
 // anything uses it. It first proves the volume writable, so no token is spent on a pair
 // that could not be stored. A failure parks the account according to what it means.
 func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.CodexAuth, now time.Time) (codexauth.CodexAuth, string) {
+	if why := r.spendingBlocked(); why != "" {
+		return codexauth.CodexAuth{}, why
+	}
 	if err := r.probeWritable(); err != nil {
 		// Not the account's fault: it is neither parked nor charged an error.
 		return codexauth.CodexAuth{}, "not refreshed: " + err.Error()

@@ -178,7 +178,11 @@ func (r *Rotator) deriveStates(now time.Time) {
 		if a.ParkedUntil != nil && !a.ParkedUntil.After(now) {
 			a.ParkedUntil, a.ParkReason = nil, ""
 		}
-		switch {
+		switch _, unsaved := r.pending[a.Account]; {
+		case unsaved:
+			a.State = StateUnsaved
+			a.Action = "fix the volume " + r.cfg.Dir + " so that " + a.File + " can be written; do not delete the pod: " +
+				"the account's refreshed pair exists only in the rotator's memory (retried every minute)"
 		case a.State == StateMissing || a.State == StateInvalid:
 			a.Action = "import a login: " + r.cfg.LoginCommand(a.Account)
 		case a.ParkedPermanently:

@@ -188,8 +188,8 @@ func SeedWait(ctx context.Context, cfg Config, waitInterval time.Duration, wait 
 			t.Stop()
 			if unsaved != nil {
 				// One last attempt inside the termination grace period.
-				if u := r.retryPending(); u != nil {
-					return 0, u
+				if err := r.retryPending(); err != nil {
+					return 0, err
 				}
 			}
 			return 0, ctx.Err()
@@ -198,11 +198,12 @@ func SeedWait(ctx context.Context, cfg Config, waitInterval time.Duration, wait 
 	}
 }
 
-// retryPending tries once more to write refreshed pairs that are held in memory only, and
-// returns an *UnsavedTokensError for those that are still not stored.
+// retryPending tries once more, as the process stops, to write refreshed pairs that are
+// held in memory only, and returns an *UnsavedTokensError (Lost) for those still not stored.
 func (r *Rotator) retryPending() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.writePending()
-	return r.unsaved()
+	r.saveStatus()
+	return r.lostOnStop()
 }

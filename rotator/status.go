@@ -41,6 +41,7 @@ type Status struct {
 const (
 	StateActive          = "active"            // LiteLLM's flat file holds this account
 	StateReady           = "ready"             // usable at the next rotation
+	StateUnsaved         = "unsaved"           // refreshed pair held in memory only: not usable until written
 	StateParked          = "parked"            // left out until ParkedUntil
 	StateNeedsDeviceAuth = "needs-device-auth" // refresh token dead: only a new login helps
 	StateMissing         = "missing"           // no auth-N.json: import a login
