@@ -92,6 +92,7 @@ func (r *Rotator) copyBack(owner int, f codexauth.FlatToken, now time.Time) (boo
 		return false, err
 	}
 	a := r.acct(owner)
+	r.clearError(owner)
 	a.LastCopyBack = timePtr(now)
 	a.TokenFingerprint = fingerprint(toks.RefreshToken)
 	if exp, err := codexauth.JWTExpiry(toks.AccessToken); err == nil {

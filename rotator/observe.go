@@ -33,12 +33,14 @@ func (r *Rotator) observe(now time.Time) {
 		}
 		if a.State == StateMissing || a.State == StateInvalid {
 			a.State = "" // readable again; deriveStates decides what it is now
+			r.clearError(n)
 		}
 		exp, _ := codexauth.JWTExpiry(auth.Tokens.AccessToken) // ParseCodexAuth checked it
 		a.AccessTokenExpiresAt = timePtr(exp)
 		fp := fingerprint(auth.Tokens.RefreshToken)
 		if a.ParkedPermanently && a.TokenFingerprint != "" && a.TokenFingerprint != fp {
 			a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason = false, false, ""
+			r.clearError(n)
 			r.cfg.Logger.Printf("account %d: a new login was imported; back in rotation", n)
 		}
 		a.TokenFingerprint = fp
@@ -58,6 +60,7 @@ func (r *Rotator) writePending() {
 			continue
 		}
 		delete(r.pending, n)
+		r.clearError(n)
 		r.cfg.Logger.Printf("account %d: refreshed tokens written back to %s", n, codexauth.AccountFileName(n))
 	}
 }

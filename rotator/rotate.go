@@ -188,6 +188,7 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	}
 	a.TokenFingerprint = fingerprint(toks.RefreshToken)
 	a.AccessTokenExpiresAt = timePtr(exp)
+	r.clearError(n)
 	r.cfg.Logger.Printf("account %d: refreshed (access token valid until %s); new pair written back to %s",
 		n, exp.UTC().Format(time.RFC3339), codexauth.AccountFileName(n))
 	return next, ""

@@ -225,6 +225,14 @@ func (r *Rotator) setError(n int, msg string) {
 	a.LastErrorAt = timePtr(r.cfg.Clock.Now())
 }
 
+// clearError forgets account n's last error once the account has recovered from it (its
+// file is readable again, a refresh or a write-back succeeded, a new login was imported):
+// last_error says what is wrong now, and an operator must not be sent to fix what is fixed.
+func (r *Rotator) clearError(n int) {
+	a := r.acct(n)
+	a.LastError, a.LastErrorAt = "", nil
+}
+
 // park leaves account n out until until (a park is only ever extended, never shortened).
 func (r *Rotator) park(n int, until time.Time, reason string) {
 	a := r.acct(n)
