@@ -145,8 +145,10 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	if why := r.spendingBlocked(); why != "" {
 		return codexauth.CodexAuth{}, why
 	}
-	if err := r.probeWritable(); err != nil {
-		// Not the account's fault: it is neither parked nor charged an error.
+	if err := r.probeRefresh(n); err != nil {
+		// Not the account's fault: it is neither parked nor charged an error. Seed reports
+		// it as the volume problem it is if no account ends up usable.
+		r.volumeErr = err
 		return codexauth.CodexAuth{}, "not refreshed: " + err.Error()
 	}
 	toks, err := r.ref.refresh(ctx, *auth.Tokens)

@@ -44,6 +44,9 @@ type Rotator struct {
 	rescued map[string]string
 	// lastDecision avoids logging the same "nothing to do" decision every tick.
 	lastDecision string
+	// volumeErr is the last *VolumeError that kept an account from being refreshed: when
+	// seed finds no usable account, that is the problem to report, not a missing login.
+	volumeErr error
 }
 
 type activation struct {

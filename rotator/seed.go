@@ -55,6 +55,7 @@ func (r *Rotator) Seed(ctx context.Context) (int, error) {
 	}
 	r.recoverTemps()
 	r.observe(now)
+	r.volumeErr = nil
 	defer r.saveStatus()
 	if u := r.unsaved(); u != nil {
 		return 0, u
@@ -109,6 +110,13 @@ func (r *Rotator) Seed(ctx context.Context) (int, error) {
 		}
 	}
 
+	if r.volumeErr != nil {
+		// An account could not be refreshed because its files cannot be replaced: that is
+		// the operator's problem to fix, and no login would help.
+		r.status.Active = 0
+		r.decide("seed: no account is usable and %v", r.volumeErr)
+		return 0, r.volumeErr
+	}
 	e := r.noUsableAccount(reasons)
 	r.status.Active = 0
 	// SeedWait logs the one line per attempt; the status file says the same.
