@@ -82,8 +82,10 @@ func (r *Rotator) guardExpiry(ctx context.Context, now time.Time) {
 		r.quarantine(active, left, now)
 		return
 	}
-	r.failFast(now, when+" and no account can replace it")
+	// Parked first, so the fail-fast file and the status say that the account comes back
+	// by itself when the park ends.
 	r.quarantine(active, left, now)
+	r.failFast(now, when+" and no account can replace it")
 }
 
 // takeOver refreshes the active account n ahead of LiteLLM and hands LiteLLM the new pair.
@@ -160,8 +162,7 @@ func (r *Rotator) failFast(now time.Time, why string) {
 		r.decide("%s, but the tokens in LiteLLM's token file cannot be saved (%v): leaving it as it is", why, err)
 		return
 	}
-	login := r.loginNeeded()
-	action := "log an account in: " + r.cfg.LoginCommand(login)
+	action := r.remedy(now)
 	if err := r.store.writeFailFast(why, action, now); err != nil {
 		r.decide("%s, but writing the fail-fast token file failed: %v", why, err)
 		return
@@ -171,18 +172,6 @@ func (r *Rotator) failFast(now time.Time, why string) {
 	r.forceSwitch = ""
 	r.decide("NOT READY: %s (%s). LiteLLM's token file now makes every model call fail at once instead of letting LiteLLM start its device login%s; %s",
 		why, r.accountSummary(now, prev), note, action)
-}
-
-// loginNeeded is the account an operator should log in first: the first one that is
-// missing, unreadable or dead, else the first in rotation.
-func (r *Rotator) loginNeeded() int {
-	for _, n := range r.cfg.Accounts {
-		a := r.acct(n)
-		if a.State == StateMissing || a.State == StateInvalid || a.ParkedPermanently {
-			return n
-		}
-	}
-	return r.cfg.Accounts[0]
 }
 
 // accountSummary says in a few words why each account in rotation is not in use.
@@ -195,7 +184,9 @@ func (r *Rotator) accountSummary(now time.Time, was int) string {
 		case a.State == StateMissing:
 			why = codexauth.AccountFileName(n) + " does not exist"
 		case a.State == StateInvalid:
-			why = "unreadable: " + a.LastError
+			why = "invalid: " + a.LastError
+		case a.State == StateUnreadable:
+			why = "cannot be read: " + a.LastError
 		case parked:
 			why = reason
 		case n == was:

@@ -25,13 +25,21 @@ func (r *Rotator) observe(now time.Time) {
 			a.State = StateMissing
 			a.AccessTokenExpiresAt = nil
 			continue
+		case errors.As(err, new(*fs.PathError)):
+			// The file is there but cannot be read (owner, mode, I/O error): a problem of
+			// the volume, which no login fixes.
+			r.setError(n, err.Error())
+			r.volumeErr = &VolumeError{Dir: r.cfg.Dir, Err: err, What: "holds an account file the rotator cannot read"}
+			a.State = StateUnreadable
+			a.AccessTokenExpiresAt = nil
+			continue
 		case err != nil:
 			r.setError(n, err.Error())
 			a.State = StateInvalid
 			a.AccessTokenExpiresAt = nil
 			continue
 		}
-		if a.State == StateMissing || a.State == StateInvalid {
+		if a.State == StateMissing || a.State == StateInvalid || a.State == StateUnreadable {
 			a.State = "" // readable again; deriveStates decides what it is now
 			r.clearError(n)
 		}

@@ -166,7 +166,7 @@ func (r *Rotator) saveStatus() {
 func (r *Rotator) deriveStates(now time.Time) {
 	r.status.Ready, r.status.NotReadyReason = r.status.Active != 0 && !r.acct(r.status.Active).ParkedPermanently, ""
 	if !r.status.Ready {
-		r.status.NotReadyReason = "no usable ChatGPT account in rotation; log one in: " + r.cfg.LoginCommand(r.loginNeeded())
+		r.status.NotReadyReason = "no usable ChatGPT account in rotation; " + r.remedy(now)
 	}
 	r.status.NextRotation = nil
 	if r.status.Active != 0 && r.status.ActiveSince != nil && r.cfg.Interval > 0 {
@@ -188,6 +188,9 @@ func (r *Rotator) deriveStates(now time.Time) {
 				"the account's refreshed pair exists only in the rotator's memory (retried every minute)"
 		case a.State == StateMissing || a.State == StateInvalid:
 			a.Action = "import a login: " + r.cfg.LoginCommand(a.Account)
+		case a.State == StateUnreadable:
+			a.Action = "fix the volume " + r.cfg.Dir + ": the rotator cannot read " + a.File +
+				" (make the pod's UID its owner, mode 0600); a login would not help"
 		case a.ParkedPermanently:
 			a.State = StateNeedsDeviceAuth
 			a.Action = "run a new device-auth login: " + r.cfg.LoginCommand(a.Account)

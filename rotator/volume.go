@@ -21,12 +21,18 @@ const probeFileName = ".rotator-write-probe"
 type VolumeError struct {
 	Dir string
 	Err error
+	// What the volume does wrong; "" means "is not writable".
+	What string
 }
 
 func (e *VolumeError) Error() string {
-	return fmt.Sprintf("the auth volume %s is not writable (%v): no refresh token was spent, because a refreshed pair "+
-		"that cannot be stored is lost. Check that the claim is mounted read-write, has free space, and is owned by "+
-		"the pod's UID (runAsUser/fsGroup)", e.Dir, e.Err)
+	what := e.What
+	if what == "" {
+		what = "is not writable"
+	}
+	return fmt.Sprintf("the auth volume %s %s (%v): no refresh token was spent, because a refreshed pair "+
+		"that cannot be stored is lost, and no login would help. Check that the claim is mounted read-write, has free "+
+		"space, and that its files are owned by the pod's UID (runAsUser/fsGroup)", e.Dir, what, e.Err)
 }
 
 func (e *VolumeError) Unwrap() error { return e.Err }

@@ -30,7 +30,10 @@ const (
 	exitOK        = 0
 	exitError     = 1
 	exitUsage     = 2
-	exitNoAccount = 3 // seed --no-wait found no usable account
+	exitNoAccount = 3 // seed --no-wait: no usable account, and only logins would help (all missing or dead)
+	// exitNoAccountNow: seed --no-wait found no usable account now, but at least one may come
+	// back without a login (the token endpoint failing, a temporary park).
+	exitNoAccountNow = 4
 	// exitNotReady: ready found no usable account in LiteLLM's token file (the readiness
 	// probe fails on any non-zero exit).
 	exitNotReady = 1
@@ -172,7 +175,7 @@ func seedCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	var c common
 	c.register(fs, true)
 	waitInterval := fs.Duration("wait-interval", 30*time.Second, "while no account is usable, check again this often")
-	noWait := fs.Bool("no-wait", false, "exit 3 instead of waiting when no account is usable")
+	noWait := fs.Bool("no-wait", false, "exit instead of waiting when no account is usable: 3 if only logins would help, 4 if an account may recover by itself")
 	_, err := parseNoPositional(fs, args)
 	if err == nil {
 		err = positive("wait-interval", *waitInterval)
@@ -189,8 +192,11 @@ func seedCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	var none *rotator.NoUsableAccountError
 	switch {
 	case errors.As(err, &none):
-		logger.Printf("%v; import a login with: %s", none, none.Command)
-		return exitNoAccount
+		logger.Printf("%v. %s", none, none.Remedy())
+		if none.NeedsLogin {
+			return exitNoAccount
+		}
+		return exitNoAccountNow
 	case err != nil:
 		logger.Print(err)
 		return exitError

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,5 +154,20 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a refused command wrote %v", entries)
+	}
+}
+
+// seed --no-wait tells "only a login helps" (exit 3) from "an account may come back by
+// itself" (exit 4): during a token endpoint outage nobody is sent to log in.
+func TestSeedNoWaitDuringAnEndpointOutage(t *testing.T) {
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "upstream down", http.StatusServiceUnavailable)
+	}))
+	defer endpoint.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "auth-1.json"), loginExpiring(t, "u1", "rt-1", time.Now().Add(-time.Hour)), 0o600)
+	code, _, stderr := runCLI(t, "", "seed", "--dir", dir, "--accounts", "1", "--no-wait", "--token-url", endpoint.URL)
+	if code != exitNoAccountNow || strings.Contains(stderr, "auth-login") || !strings.Contains(stderr, "no login is needed") {
+		t.Errorf("seed --no-wait during an outage = exit %d, want %d and no login asked for:\n%s", code, exitNoAccountNow, stderr)
 	}
 }
