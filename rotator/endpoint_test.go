@@ -93,7 +93,8 @@ func (ep *rotatingEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	next := fmt.Sprintf("%s.r%d", rt, ep.gen)
 	ep.users[next] = user
 	hold := ep.hold
-	exp := ep.clock().Add(ep.validFor)
+	iat := ep.clock()
+	exp := iat.Add(ep.validFor)
 	ep.mu.Unlock()
 
 	if hold != nil {
@@ -101,7 +102,7 @@ func (ep *rotatingEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	json.NewEncoder(w).Encode(map[string]string{
 		"id_token":      idToken(ep.t, user, exp),
-		"access_token":  accessToken(ep.t, user, exp),
+		"access_token":  accessTokenIssued(ep.t, user, iat, exp),
 		"refresh_token": next,
 	})
 }

@@ -11,11 +11,17 @@ import (
 )
 
 // newerTokens reports whether token set a is a later generation than b of the same login.
-// A refresh issues an access token with a later exp, so exp orders generations; a set
-// whose access token cannot be read loses to one whose can.
+// A refresh issues an access token with a later iat, whatever its lifetime, so iat orders
+// generations; exp does too as long as every token lives equally long, and is the fallback
+// for tokens without iat. A set whose access token cannot be read loses to one whose can.
 func newerTokens(a, b codexauth.Tokens) bool {
 	if a.RefreshToken == b.RefreshToken && a.AccessToken == b.AccessToken {
 		return false
+	}
+	ai, aerr := codexauth.JWTIssuedAt(a.AccessToken)
+	bi, berr := codexauth.JWTIssuedAt(b.AccessToken)
+	if aerr == nil && berr == nil && !ai.Equal(bi) {
+		return ai.After(bi)
 	}
 	ae, aerr := codexauth.JWTExpiry(a.AccessToken)
 	be, berr := codexauth.JWTExpiry(b.AccessToken)
@@ -75,7 +81,9 @@ func (r *Rotator) copyBack(owner int, f codexauth.FlatToken, now time.Time) (boo
 	if err != nil {
 		return false, err
 	}
-	if !newerTokens(f.Tokens(), *cur.Tokens) {
+	if r.exchanged[fingerprint(f.RefreshToken)] || !newerTokens(f.Tokens(), *cur.Tokens) {
+		// A refresh token the rotator exchanged itself is spent, and its successor is in
+		// the account file already: writing it back would lose that successor.
 		return false, nil
 	}
 	next := cur

@@ -193,3 +193,18 @@ func TestUnreadableFlatFileWithARefreshTokenIsRescued(t *testing.T) {
 		t.Errorf("rescue files after another tick = %v", again)
 	}
 }
+
+// A refresh may issue a token that lives shorter than its predecessor: generations are
+// ordered by when they were issued, or the copy-back would restore a spent pair over its
+// successor.
+func TestNewerTokensOrdersByIssueTime(t *testing.T) {
+	old := codexauth.Tokens{RefreshToken: "rt-1", AccessToken: accessTokenIssued(t, "u1", t0.Add(-time.Hour), t0.Add(4*time.Minute))}
+	short := codexauth.Tokens{RefreshToken: "rt-1b", AccessToken: accessTokenIssued(t, "u1", t0, t0.Add(30*time.Second))}
+	if !newerTokens(short, old) || newerTokens(old, short) {
+		t.Errorf("newerTokens: the pair issued later (but expiring sooner) must be the newer one")
+	}
+	noIat := codexauth.Tokens{RefreshToken: "rt-x", AccessToken: mintJWT(t, map[string]any{"sub": "u1", "exp": t0.Add(time.Hour).Unix()})}
+	if !newerTokens(noIat, old) {
+		t.Errorf("newerTokens: without iat on one side, the later exp wins")
+	}
+}

@@ -176,6 +176,9 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 		}
 		return codexauth.CodexAuth{}, msg
 	}
+	if toks.RefreshToken != auth.Tokens.RefreshToken {
+		r.exchanged[fingerprint(auth.Tokens.RefreshToken)] = true
+	}
 	next := auth
 	next.Tokens = &toks
 	next.LastRefresh = now.UTC().Format(time.RFC3339)
@@ -193,6 +196,17 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	r.clearError(n)
 	r.cfg.Logger.Printf("account %d: refreshed (access token valid until %s); new pair written back to %s",
 		n, exp.UTC().Format(time.RFC3339), codexauth.AccountFileName(n))
+	if left := exp.Sub(now); left < r.cfg.MinValidity {
+		// Stored (the old refresh token is spent), but not for LiteLLM: a token inside the
+		// validity floor would put LiteLLM into its own refresh within minutes. Nothing is
+		// wrong with the login; the endpoint or this machine's clock is off, so the account
+		// is retried after a short park.
+		msg := fmt.Sprintf("refreshed and saved, but the new access token is valid only until %s (%s from now, under the %s needed to hand it to LiteLLM): check this machine's clock and the token endpoint",
+			exp.UTC().Format(time.RFC3339), left.Round(time.Second), r.cfg.MinValidity)
+		r.setError(n, msg)
+		r.park(n, now.Add(r.cfg.TransientPark), "the token endpoint issued a short-lived access token")
+		return codexauth.CodexAuth{}, msg
+	}
 	return next, ""
 }
 

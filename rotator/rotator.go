@@ -44,6 +44,9 @@ type Rotator struct {
 	rescued map[string]string
 	// lastDecision avoids logging the same "nothing to do" decision every tick.
 	lastDecision string
+	// exchanged holds the fingerprints of refresh tokens this process exchanged
+	// successfully: spent, with their successors stored, so never to be copied back.
+	exchanged map[string]bool
 	// volumeErr is the last *VolumeError that kept an account from being refreshed: when
 	// seed finds no usable account, that is the problem to report, not a missing login.
 	volumeErr error
@@ -71,12 +74,13 @@ func New(cfg Config) (*Rotator, error) {
 		cfg.writer.logf = cfg.Logger.Printf
 	}
 	r := &Rotator{
-		cfg:     cfg,
-		store:   store{cfg: cfg},
-		ref:     refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient},
-		pending: map[int]codexauth.CodexAuth{},
-		rescued: map[string]string{},
-		life:    context.Background(),
+		cfg:       cfg,
+		store:     store{cfg: cfg},
+		ref:       refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient},
+		pending:   map[int]codexauth.CodexAuth{},
+		rescued:   map[string]string{},
+		exchanged: map[string]bool{},
+		life:      context.Background(),
 	}
 	r.loadStatus()
 	return r, nil
