@@ -76,21 +76,23 @@ func (r *Rotator) HandleAuthFailure(ctx context.Context, start time.Time, status
 	if acct == 0 {
 		// Among them the fail-fast file's own refusals: no account served those.
 		r.cfg.Logger.Printf("LiteLLM reported an authentication failure that cannot be charged to an account (request start %v); ignored", start)
-		return
+		if r.status.Active != 0 {
+			return
+		}
+	} else {
+		what := "an authentication failure"
+		if status != 0 {
+			what = fmt.Sprintf("an authentication failure (HTTP %d)", status)
+		}
+		r.setError(acct, "LiteLLM reported "+what+": "+shorten(text, 300))
+		if !r.acct(acct).ParkedPermanently {
+			r.parkForLogin(acct, "LiteLLM reported "+what)
+		}
+		if acct == r.status.Active {
+			r.forceSwitch = fmt.Sprintf("account %d failed authentication at ChatGPT", acct)
+		}
 	}
-	what := "an authentication failure"
-	if status != 0 {
-		what = fmt.Sprintf("an authentication failure (HTTP %d)", status)
-	}
-	r.setError(acct, "LiteLLM reported "+what+": "+shorten(text, 300))
-	if !r.acct(acct).ParkedPermanently {
-		r.parkForLogin(acct, "LiteLLM reported "+what)
-	}
-	if acct == r.status.Active {
-		r.rotate(ctx, now, fmt.Sprintf("account %d failed authentication at ChatGPT", acct))
-	}
-	r.guard(ctx, now)
-	r.saveStatus()
+	r.settle(ctx, now)
 }
 
 // looksLikeEdgePage reports a 403 that came from a CDN's bot check (an HTML page) rather
