@@ -241,6 +241,30 @@ func (r *Rotator) syncFlat(now time.Time) {
 	if err := f.Validate(); err != nil {
 		r.normaliseFlat(owner, f, err)
 	}
+	r.handOverNewerPair(owner, f, now)
+}
+
+// handOverNewerPair gives LiteLLM account n's own newer pair when auth-N.json holds a later
+// generation than LiteLLM's file: a login imported into the active slot, or a refresh whose
+// hand-over to LiteLLM failed. The older pair in LiteLLM's file is superseded (its refresh
+// token may even be spent), and waiting until the guard would refresh it, or fail fast
+// because it is too late to, leaves a valid login unused. A newer pair that is not valid
+// for MinValidity is left to the guard, which refreshes it in time.
+func (r *Rotator) handOverNewerPair(n int, f codexauth.FlatToken, now time.Time) {
+	auth, err := r.store.readAccount(n)
+	if err != nil || auth.Tokens.RefreshToken == f.RefreshToken || !newerTokens(*auth.Tokens, f.Tokens()) {
+		return
+	}
+	exp, err := codexauth.JWTExpiry(auth.Tokens.AccessToken)
+	if err != nil || exp.Sub(now) < r.cfg.MinValidity {
+		return
+	}
+	if _, err := r.store.writeFlat(auth); err != nil {
+		r.setError(n, "handing LiteLLM the newer pair in "+codexauth.AccountFileName(n)+" failed: "+err.Error())
+		return
+	}
+	r.decide("account %d: %s holds a newer pair than LiteLLM's token file (a login imported into the slot, or a refresh not yet handed over); LiteLLM gets it (access token valid until %s)",
+		n, codexauth.AccountFileName(n), exp.UTC().Format(time.RFC3339))
 }
 
 func accountOrNone(n int) string {

@@ -94,13 +94,15 @@ func (r *Rotator) takeOver(ctx context.Context, n int, f codexauth.FlatToken, no
 	if _, ok := r.pending[n]; ok {
 		return "an earlier refreshed pair is not written back yet"
 	}
-	// syncFlat copied the flat file's tokens back to auth-N.json this tick: the account
-	// file and the flat file hold the same, newest refresh token.
+	// syncFlat copied the flat file's tokens back to auth-N.json this tick if they were
+	// newer, so the account file holds the account's newest pair: the same as the flat
+	// file, or a later generation (a new login imported into the slot) that is refreshed
+	// here instead of the superseded one LiteLLM holds.
 	auth, err := r.store.readAccount(n)
 	if err != nil {
 		return err.Error()
 	}
-	if auth.Tokens.RefreshToken != f.RefreshToken {
+	if auth.Tokens.RefreshToken != f.RefreshToken && newerTokens(f.Tokens(), *auth.Tokens) {
 		return "the flat token file's tokens are not saved in " + codexauth.AccountFileName(n)
 	}
 	next, why := r.refreshAccount(ctx, n, auth, now)
