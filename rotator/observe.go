@@ -2,7 +2,9 @@ package rotator
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"cloud-codex/codexauth"
@@ -28,13 +30,13 @@ func (r *Rotator) observe(now time.Time) {
 		case errors.As(err, new(*fs.PathError)):
 			// The file is there but cannot be read (owner, mode, I/O error): a problem of
 			// the volume, which no login fixes.
-			r.setError(n, err.Error())
+			r.setError(n, strings.TrimPrefix(err.Error(), fmt.Sprintf("account %d: ", n)))
 			r.volumeErr = &VolumeError{Dir: r.cfg.Dir, Err: err, What: "holds an account file the rotator cannot read"}
 			a.State = StateUnreadable
 			a.AccessTokenExpiresAt = nil
 			continue
 		case err != nil:
-			r.setError(n, err.Error())
+			r.setError(n, strings.TrimPrefix(err.Error(), fmt.Sprintf("account %d: ", n)))
 			a.State = StateInvalid
 			a.AccessTokenExpiresAt = nil
 			continue

@@ -130,7 +130,7 @@ func (r *Rotator) Seed(ctx context.Context) (int, error) {
 		// An account could not be refreshed because its files cannot be replaced: that is
 		// the operator's problem to fix, and no login would help.
 		r.status.Active = 0
-		r.decide("seed: no account is usable and %v", r.volumeErr)
+		r.record(fmt.Sprintf("seed: no account is usable and %v", r.volumeErr)) // the command logs it
 		return 0, r.volumeErr
 	}
 	e := r.noUsableAccount(reasons)
