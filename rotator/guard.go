@@ -164,7 +164,7 @@ func (r *Rotator) failFast(now time.Time, why string) {
 		r.decide("%s, but the tokens in LiteLLM's token file cannot be saved (%v): leaving it as it is", why, err)
 		return
 	}
-	action := r.remedy(now)
+	action := r.remedy(now, "log an account in: ")
 	if err := r.store.writeFailFast(why, action, now); err != nil {
 		r.decide("%s, but writing the fail-fast token file failed: %v", why, err)
 		return

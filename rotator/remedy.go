@@ -15,12 +15,13 @@ import (
 // costs them a device-auth round for nothing and hides the real cause.
 
 // remedy says what brings an account in rotation back, for the fail-fast file, the log and
-// the status file's not_ready_reason.
-func (r *Rotator) remedy(now time.Time) string {
+// the status file's not_ready_reason. logIn introduces the login command ("log one in: "
+// after "no usable ChatGPT account in rotation; ", the wording runbooks quote).
+func (r *Rotator) remedy(now time.Time, logIn string) string {
 	var parts []string
 	login := r.loginNeeded()
 	if login != 0 {
-		parts = append(parts, "log an account in: "+r.cfg.LoginCommand(login))
+		parts = append(parts, logIn+r.cfg.LoginCommand(login))
 	}
 	if vol := r.volumeProblem(); vol != "" {
 		parts = append(parts, vol)

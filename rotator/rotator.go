@@ -170,7 +170,7 @@ func (r *Rotator) saveStatus() {
 func (r *Rotator) deriveStates(now time.Time) {
 	r.status.Ready, r.status.NotReadyReason = r.status.Active != 0 && !r.acct(r.status.Active).ParkedPermanently, ""
 	if !r.status.Ready {
-		r.status.NotReadyReason = "no usable ChatGPT account in rotation; " + r.remedy(now)
+		r.status.NotReadyReason = "no usable ChatGPT account in rotation; " + r.remedy(now, "log one in: ")
 	}
 	r.status.NextRotation = nil
 	if r.status.Active != 0 && r.status.ActiveSince != nil && r.cfg.Interval > 0 {
