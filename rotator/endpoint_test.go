@@ -50,6 +50,13 @@ func (ep *rotatingEndpoint) live(rt, user string) {
 	ep.users[rt] = user
 }
 
+// setHold sets hold (the endpoint's handler reads it under mu).
+func (ep *rotatingEndpoint) setHold(h func(r *http.Request)) {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	ep.hold = h
+}
+
 // kill makes the endpoint reject rt with code (refresh_token_invalidated, ...).
 func (ep *rotatingEndpoint) kill(rt, code string) {
 	ep.mu.Lock()
