@@ -67,8 +67,9 @@ func checkLiteralEnv(field, name, value, where string) error {
 	switch {
 	case credentialEnvName(name):
 		return &FieldError{field, "(a literal)", fmt.Sprintf("the name says credential, and a literal is stored in plaintext in %s and the stack's state; %s", where, fix)}
-	case contract.LooksLikeCredential(value):
-		return &FieldError{field, "(a credential-shaped literal)", fmt.Sprintf("the value looks like a key or token, and a literal is stored in plaintext in %s and the stack's state; %s", where, fix)}
+	}
+	if what, _, ok := contract.FindCredential(value); ok {
+		return &FieldError{field, "(a credential-shaped literal)", fmt.Sprintf("the value looks like a key or token (%s), and a literal is stored in plaintext in %s and the stack's state; %s", what, where, fix)}
 	}
 	return nil
 }
@@ -167,14 +168,14 @@ func suggestMCPServerID(id string) string {
 	return string(out)
 }
 
-// checkLiteralArgs refuses a command-line argument shaped like a credential ("--token",
-// "sk-..."): arguments are stored in plaintext like env literals.
+// checkLiteralArgs refuses a command-line argument shaped like a credential ("sk-...", a
+// URL with user:password@): arguments are stored in plaintext like env literals.
 func checkLiteralArgs(field string, args []string, where string) []error {
 	var errs []error
 	for i, arg := range args {
-		if contract.LooksLikeCredential(arg) {
+		if what, _, ok := contract.FindCredential(arg); ok {
 			errs = append(errs, &FieldError{fmt.Sprintf("%s[%d]", field, i), "(a credential-shaped literal)", fmt.Sprintf(
-				"looks like a key or token, and arguments are stored in plaintext in %s and the stack's state; put it in a Secret, pass it through codex.mcpServers.<id>.secretEnv and have the program read it from its environment", where)})
+				"looks like a key or token (%s), and arguments are stored in plaintext in %s and the stack's state; put it in a Secret, pass it through codex.mcpServers.<id>.secretEnv and have the program read it from its environment", what, where)})
 		}
 	}
 	return errs

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"cloud-codex/components"
 )
 
 // A corpus of realistic stack-config mistakes (issues 17, 18 and 21). Each one must be
@@ -171,6 +173,51 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 			map[string]string{"cloud-codex:agents[0].codex.mcpServers.docs.env.UPSTREAM": "looks like a key"}},
 		{"ChatGPT token literal in agent env", "cloud-codex:agents", agentJSON(`"env": {"CHATGPT_ACCESS_TOKEN": "eyJhbGciOi.eyJzdWIiOiIx.sig"}`),
 			map[string]string{"cloud-codex:agents[0].env.CHATGPT_ACCESS_TOKEN": "ChatGPT/OpenAI credential"}},
+		// G4 (b): a last KEY, a last PASS, AUTHORIZATION are credential names.
+		{"key, password and authorization names in MCP env", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"tools": {"command": "x", "env": {"OPENAI_KEY": "abcdefgh12345678", "GEMINI_KEY": "AIzaSyA1b2C3d4e5A1b2C3d4e5A1b2C3d4e5abc",
+				"DB_PASS": "hunter2", "SSH_KEY": "k", "AUTHORIZATION": "Bearer abc", "geminiKey": "k", "openai.key": "k"}}}}`),
+			map[string]string{
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.OPENAI_KEY":    "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.GEMINI_KEY":    "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.DB_PASS":       "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.SSH_KEY":       "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.AUTHORIZATION": "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.geminiKey":     "secretEnv",
+				`cloud-codex:agents[0].codex.mcpServers.tools.env["openai.key"]`: "secretEnv",
+			}},
+		{"key and password names in the agent's env", "cloud-codex:agents", agentJSON(`"env": {"STRIPE_KEY": "k", "SMTP_PASS": "p"}`),
+			map[string]string{
+				"cloud-codex:agents[0].env.STRIPE_KEY": "the name says credential",
+				"cloud-codex:agents[0].env.SMTP_PASS":  "the name says credential",
+			}},
+		// G4 (c): well-known shapes under names that say nothing.
+		{"credential shapes under innocent names in MCP env", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"tools": {"command": "x", "env": {"STRIPE": "sk_live_a1B2a1B2a1B2a1B2a1B2a1B2",
+				"GOOGLE": "AIzaSyA1b2C3d4e5A1b2C3d4e5A1b2C3d4e5abc", "HEADERS": "Authorization: Bearer abcdefgh12345678",
+				"IDENTITY": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
+				"UPSTREAM": "glpat-ab12ab12ab12ab12ab12", "AWS": "ASIA0123456789ABCDEF"}}}}`),
+			map[string]string{
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.STRIPE":   "(a Stripe key)",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.GOOGLE":   "(a Google API key)",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.HEADERS":  "(a Bearer token)",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.IDENTITY": "(a PEM private key)",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.UPSTREAM": "(a GitLab token)",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.AWS":      "(an AWS access key id)",
+			}},
+		// G4 (a): a URL's password, whatever the name and wherever the value goes.
+		{"URL passwords in env, MCP env, MCP args, runner command and install", "cloud-codex:agents",
+			agentJSON(`"env": {"DATABASE_URL": "postgres://u:hunter2@db/x"},
+				"codex": {"mcpServers": {"db": {"command": "x", "args": ["--db", "mysql://root:hunter2@db:3306/x"], "env": {"MONGO_URI": "mongodb://u:hunter2@db/x"}}}},
+				"runner": {"command": ["sh", "-c", "git clone https://x-access-token:abc123@git.example/r.git"],
+					"git": {"url": "https://github.com/team/runner.git", "ref": "0123456789abcdef0123456789abcdef01234567", "install": ["npm", "ci", "--registry=https://u:hunter2@npm.example/"]}}`),
+			map[string]string{
+				"cloud-codex:agents[0].env.DATABASE_URL":                  "(a URL with a password)",
+				"cloud-codex:agents[0].codex.mcpServers.db.env.MONGO_URI": "(a URL with a password)",
+				"cloud-codex:agents[0].codex.mcpServers.db.args[1]":       "(a URL with a password)",
+				"cloud-codex:agents[0].runner.command[2]":                 "(a URL with a password)",
+				"cloud-codex:agents[0].runner.git.install[2]":             "(a URL with a password)",
+			}},
 		{"MCP secretEnv shadows the agent's LiteLLM key", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"x": {"command": "x", "secretEnv": {"LITELLM_API_KEY": {"name": "other", "key": "k"}}}}}`),
 			map[string]string{"cloud-codex:agents[0].codex.mcpServers.x.secretEnv.LITELLM_API_KEY": "set by the component"}},
@@ -213,12 +260,21 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 		{"fractional replicas", "cloud-codex:agents", agentJSON(`"replicas": 0.5`),
 			map[string]string{"cloud-codex:agents[0].replicas": "expected int, got 0.5"}},
 
-		// The LiteLLM release must have the chatgpt/ provider (v1.81.3).
+		// The LiteLLM release must return the responses path's output (v1.88.0; the chatgpt/
+		// provider itself is v1.81.3).
 		{"LiteLLM older than the chatgpt provider", "cloud-codex:litellm",
 			poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-v1.81.0-stable"`),
-			map[string]string{"cloud-codex:litellm.image": "v1.81.3"}},
+			map[string]string{"cloud-codex:litellm.image": "older than v1.88.0"}},
 		{"LiteLLM v1.80", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm:v1.80.15"`),
-			map[string]string{"cloud-codex:litellm.image": "chatgpt/ provider"}},
+			map[string]string{"cloud-codex:litellm.image": "responses path"}},
+		{"LiteLLM two-part tag", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm:v1.80"`),
+			map[string]string{"cloud-codex:litellm.image": "names LiteLLM v1.80.0"}},
+		{"LiteLLM with the provider but not the Responses fix", "cloud-codex:litellm",
+			poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.83.7-stable"`),
+			map[string]string{"cloud-codex:litellm.image": "'ResponsesAPIResponse' object has no attribute 'output'"}},
+		{"LiteLLM at the provider's first release", "cloud-codex:litellm",
+			poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.81.3"`),
+			map[string]string{"cloud-codex:litellm.image": "use " + components.DefaultLiteLLMImage}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			values := devConfig()
@@ -238,12 +294,23 @@ func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
 		{"LiteLLM stand-in (a local build)", "cloud-codex:litellm", poolJSON(`"image": "cloud-codex.local/litellm-standin:dev"`)},
 		{"agent image major and distro", "cloud-codex:agents", agentJSON(`"image": "node:22-bookworm"`)},
 		{"agent image version and variant", "cloud-codex:agents", agentJSON(`"image": "node:22.12.0-alpine3.20"`)},
-		{"LiteLLM at the provider's first release", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.81.3"`)},
+		{"LiteLLM at the responses path's first good release", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0"`)},
 		{"LiteLLM release candidate", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0-rc.1"`)},
 		{"codex prerelease version", "cloud-codex:agents", agentJSON(`"codex": {"version": "0.172.0-alpha.1"}`)},
 		{"MCP secrets by reference", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"GitHub": {"command": "gh-mcp", "env": {"GITHUB_HOST": "github.example", "TOKENIZERS_PARALLELISM": "false"},
 				"secretEnv": {"GITHUB_TOKEN": {"name": "github-pat", "key": "token"}}}}}`)},
+		// G4 look-alikes: names with the words that hold no credential, URLs without a
+		// password or with one the pod expands from a Secret, publishable and public keys.
+		{"credential look-alikes in env and MCP env", "cloud-codex:agents",
+			agentJSON(`"env": {"SSH_KNOWN_HOSTS": "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+				"PRIMARY_KEY_COLUMN": "id", "KEYBOARD": "us", "MONKEY": "patch", "PASSTHROUGH": "all", "COMPASS_URL": "https://compass.example",
+				"KEY_ID": "k-2024", "SSH_PUBLIC_KEY": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+				"STRIPE_PUBLISHABLE_KEY": "pk_live_abcdefghijklmnop", "DATABASE_URL": "postgres://u@db/x"},
+				"codex": {"mcpServers": {"db": {"command": "x", "args": ["--db", "postgres://u:$(DB_PASSWORD)@db/x", "--header", "Authorization: Bearer ${TOKEN}"],
+					"env": {"TOKENIZERS_PARALLELISM": "false", "MONGO_URI": "mongodb://db:27017/x", "SORT_KEY": "created_at", "AUTH_MODE": "bearer"},
+					"secretEnv": {"DB_PASSWORD": {"name": "db", "key": "password"}, "OPENAI_KEY": {"name": "embed", "key": "key"}}}}},
+				"runner": {"command": ["sh", "-c", "git clone https://git.example/r.git"]}`)},
 		{"one Secret shared by two MCP servers", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"a": {"command": "a", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}},
 				"b": {"command": "b", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}}}}`)},
@@ -495,4 +562,21 @@ func TestEveryImageFieldRefusesAMovingTag(t *testing.T) {
 			requireRefused(t, errorLines(t, values), map[string]string{path: "moving tag"})
 		}
 	}
+}
+
+// A refused credential is named by its key path and its kind, never repeated: error lines
+// are printed, logged and pasted into issues.
+func TestRefusedCredentialsAreNotRepeated(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:agents"] = agentJSON(`"env": {"DATABASE_URL": "postgres://u:hunter2@db/x", "OPENAI_KEY": "hunter3"},
+		"codex": {"mcpServers": {"x": {"command": "x", "args": ["sk_live_a1B2a1B2a1B2a1B2a1B2a1B2"]}}},
+		"runner": {"git": {"url": "https://u:hunter4@git.example/r.git", "ref": "main"}}`)
+	lines := errorLines(t, values)
+	require.NotEmpty(t, lines)
+	all := strings.Join(lines, "\n")
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "a1B2a1B2"} {
+		require.NotContains(t, all, secret)
+	}
+	require.Contains(t, all, "cloud-codex:agents[0].runner.git.url")
+	require.Contains(t, all, "cloud-codex:agents[0].runner.git.ref")
 }

@@ -24,7 +24,7 @@ import (
 // PackName and PackVersion identify the pack in Pulumi's output and in policy config.
 const (
 	PackName    = "cloud-codex-policy"
-	PackVersion = "0.2.0"
+	PackVersion = "0.3.0"
 )
 
 // NewPack assembles the pack. It needs nothing from the stack's context.

@@ -54,7 +54,7 @@ func TestStackLifecycleOnTheLocalAPIServer(t *testing.T) {
 			out.dump()
 		}
 		require.NoError(t, err)
-		require.Contains(t, out.String(), "cloud-codex-policy@v0.2.0", "the pack's name and version appear in the output")
+		require.Contains(t, out.String(), "cloud-codex-policy@v0.3.0", "the pack's name and version appear in the output")
 		require.NotContains(t, out.String(), "mandatory")
 		require.NotContains(t, strings.ToLower(out.String()), "warning: using pulumi-resource-", "no ambient plugins")
 		require.Positive(t, res.ChangeSummary["create"])
