@@ -23,6 +23,9 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	if w := stack.KubeconfigEnvWarning(); w != "" {
+		_ = ctx.Log.Warn(w, nil)
+	}
 	if err := checkCluster(ctx, stack); err != nil {
 		return err
 	}

@@ -29,6 +29,37 @@ func TestCheckPinnedImage(t *testing.T) {
 		"node:latest":                     "moving tag",
 		"node:LATEST":                     "moving tag",
 		"ghcr.io/berriai/litellm-non_root:main-latest": "moving tag",
+		// Channels and bare variants: no version, so they move too.
+		"node:lts":            `the channel "lts"`,
+		"node:current":        `the channel "current"`,
+		"node:stable":         `the channel "stable"`,
+		"node:edge":           `the channel "edge"`,
+		"node:nightly":        `the channel "nightly"`,
+		"node:lts-slim":       `the channel "lts"`,
+		"node:current-alpine": `the channel "current"`,
+		"node:alpine":         "base-image variant",
+		"node:slim-bookworm":  "base-image variant",
+		"node:alpine3.20":     "base-image variant",
+		"ghcr.io/berriai/litellm-non_root:main-stable":          `the channel "main"`,
+		"ghcr.io/berriai/litellm-non_root:main":                 `the channel "main"`,
+		"ghcr.io/berriai/litellm:litellm_stable_release_branch": `the channel "stable"`,
+		"registry.example/team/tool:dev":                        `the channel "dev"`,
+		"registry.example/team/tool:RC":                         `the channel "rc"`,
+		// A version makes it a release, whatever else the tag says.
+		"node:22-bookworm":                                     "",
+		"golang:1.26.8-bookworm":                               "",
+		"redis:7-alpine":                                       "",
+		"ghcr.io/berriai/litellm:v1.88.0-rc.1":                 "",
+		"ghcr.io/berriai/litellm-non_root:main-v1.88.2-stable": "",
+		"registry.example/litellm:nightly-20260101":            "",
+		// Says nothing either way (the rule is a deny list).
+		"registry.example/litellm:our-build": "",
+		// Local builds (no registry) are exempt from the channel rule, not from "latest".
+		"cloud-codex.local/litellm-standin:dev":    "",
+		"cloud-codex.local/busybox:1.35":           "",
+		"cloud-codex.local/litellm-standin:latest": "moving tag",
+		"cloud-codex.local/litellm-standin":        "pin the image",
+		"registry.example/cloud-codex.local/x:dev": `the channel "dev"`,
 		"":                "InvalidImageName",
 		"Node:22":         "InvalidImageName",
 		"node:22 ":        "InvalidImageName",
@@ -42,6 +73,13 @@ func TestCheckPinnedImage(t *testing.T) {
 			continue
 		}
 		require.ErrorContains(t, err, want, image)
+	}
+}
+
+// Every image the components run passes the rule their config fields are held to.
+func TestDefaultImagesArePinned(t *testing.T) {
+	for _, image := range []string{DefaultAgentImage, RunnerGitImage, DefaultLiteLLMImage, GoBuildImage, RotatorRunImage, PostgresImage} {
+		require.NoError(t, CheckPinnedImage("image", image, image), image)
 	}
 }
 
@@ -171,6 +209,9 @@ func TestAgentRefusesSideDoorsAndUnpinnedRefsBeforeRegisteringAnything(t *testin
 		{"dotted MCP id", func(a *CloudCodexAgentArgs) {
 			a.Codex.MCPServers = map[string]MCPServerArgs{"git.hub": {}}
 		}, `codex.mcpServers["git.hub"].command`},
+		{"MCP id codex skips", func(a *CloudCodexAgentArgs) {
+			a.Codex.MCPServers = map[string]MCPServerArgs{"my server": {Command: "x"}}
+		}, `codex.mcpServers["my server"]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := testAgentArgs()

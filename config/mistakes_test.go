@@ -1,8 +1,10 @@
 package config
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -73,6 +75,34 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
 		{"pool image main-latest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-latest"`),
 			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
+		// Channels are moving tags too (no version, a channel or only a base-image variant).
+		{"agent image node:lts", "cloud-codex:agents", agentJSON(`"image": "node:lts"`),
+			map[string]string{"cloud-codex:agents[0].image": `moving tag (it names the channel "lts"`}},
+		{"agent image node:current", "cloud-codex:agents", agentJSON(`"image": "node:current"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "current"`}},
+		{"agent image node:stable", "cloud-codex:agents", agentJSON(`"image": "node:stable"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "stable"`}},
+		{"agent image node:edge", "cloud-codex:agents", agentJSON(`"image": "node:edge"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "edge"`}},
+		{"agent image node:nightly", "cloud-codex:agents", agentJSON(`"image": "node:nightly"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "nightly"`}},
+		{"agent image node:alpine", "cloud-codex:agents", agentJSON(`"image": "node:alpine"`),
+			map[string]string{"cloud-codex:agents[0].image": "only a base-image variant"}},
+		{"agent image node:lts-slim", "cloud-codex:agents", agentJSON(`"image": "node:lts-slim"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "lts"`}},
+		{"agent image node:current-alpine", "cloud-codex:agents", agentJSON(`"image": "node:current-alpine"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "current"`}},
+		{"pool image main-stable", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-stable"`),
+			map[string]string{"cloud-codex:litellm.image": `the channel "main"`}},
+		{"pool image main", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main"`),
+			map[string]string{"cloud-codex:litellm.image": `the channel "main"`}},
+		{"pool image stable release branch", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm:litellm_stable_release_branch"`),
+			map[string]string{"cloud-codex:litellm.image": `the channel "stable"`}},
+		{"runner install image lts", "cloud-codex:agents",
+			agentJSON(`"runner": {"git": {"url": "https://example.com/r.git", "ref": "` + testSHA + `", "image": "node:lts-bookworm"}}`),
+			map[string]string{"cloud-codex:agents[0].runner.git.image": `the channel "lts"`}},
+		{"local build tagged latest", "cloud-codex:litellm", poolJSON(`"image": "cloud-codex.local/litellm-standin:latest"`),
+			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
 		{"codex version latest", "cloud-codex:agents", agentJSON(`"codex": {"version": "latest"}`),
 			map[string]string{"cloud-codex:agents[0].codex.version": "exact version"}},
 		{"codex version range", "cloud-codex:agents", agentJSON(`"codex": {"version": "^0.171.0"}`),
@@ -105,6 +135,17 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 			map[string]string{"cloud-codex:agents[0].litellm.keySecret.name": "Secret name"}},
 		{"agent StorageClass", "cloud-codex:agents", agentJSON(`"storage": {"storageClass": "Fast_SSD"}`),
 			map[string]string{"cloud-codex:agents[0].storage.storageClass": "StorageClass name"}},
+
+		// MCP server ids codex skips (it starts no server whose id it does not accept).
+		{"MCP server id with a dot", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"my.server": {"command": "x"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers["my.server"]`: `must be an MCP server id codex starts: letters, digits, '_' and '-' (^[a-zA-Z0-9_-]+$), e.g. "my_server"`}},
+		{"MCP server id with a space", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"my server": {"command": "x"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers["my server"]`: "codex skips a server whose id it does not accept"}},
+		{"MCP server id named like its npm package", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"@modelcontextprotocol/server-github": {"command": "npx"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers.@modelcontextprotocol/server-github`: `e.g. "_modelcontextprotocol_server-github"`}},
+		{"MCP server id not ASCII", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"bücher": {"command": "x"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers.bücher`: `e.g. "b_cher"`}},
 
 		// Credentials through side doors.
 		{"key in MCP args", "cloud-codex:agents",
@@ -249,6 +290,10 @@ func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
 		{"agent image tag and digest", "cloud-codex:agents", agentJSON(`"image": "registry.example:5000/team/node:22@` + testDigest + `"`)},
 		{"pool image by digest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root@` + testDigest + `"`)},
 		{"LiteLLM custom tag without a version", "cloud-codex:litellm", poolJSON(`"image": "registry.example/litellm:our-build"`)},
+		{"LiteLLM versioned stable tag", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-v1.88.2-stable"`)},
+		{"LiteLLM stand-in (a local build)", "cloud-codex:litellm", poolJSON(`"image": "cloud-codex.local/litellm-standin:dev"`)},
+		{"agent image major and distro", "cloud-codex:agents", agentJSON(`"image": "node:22-bookworm"`)},
+		{"agent image version and variant", "cloud-codex:agents", agentJSON(`"image": "node:22.12.0-alpine3.20"`)},
 		{"LiteLLM at the responses path's first good release", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0"`)},
 		{"LiteLLM release candidate", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0-rc.1"`)},
 		{"codex prerelease version", "cloud-codex:agents", agentJSON(`"codex": {"version": "0.172.0-alpha.1"}`)},
@@ -269,6 +314,8 @@ func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
 		{"one Secret shared by two MCP servers", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"a": {"command": "a", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}},
 				"b": {"command": "b", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}}}}`)},
+		{"MCP server ids codex starts", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"GitHub": {"command": "a"}, "git_hub-2": {"command": "b"}, "0": {"command": "c"}}}`)},
 		{"dotted env name Kubernetes accepts", "cloud-codex:agents", agentJSON(`"env": {"my.setting": "1", "LOG_LEVEL": "debug"}`)},
 		{"kubeconfig contents", "cloud-codex:cluster", `{"kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\n"}`},
 		{"render mode without the local cluster", "cloud-codex:cluster", `{"renderTo": "rendered", "kubeconfig": "/not/on/this/machine"}`},
@@ -302,6 +349,39 @@ func TestClusterSettingsThatPointNowhereAreRefused(t *testing.T) {
 
 	lines = errorLines(t, withCluster(`{"local": true, "renderTo": "rendered"}`))
 	requireRefused(t, lines, map[string]string{"cloud-codex:cluster.renderTo": "drop cluster.local"})
+
+	// The embedded cluster and a kubeconfig: the kubeconfig would win without a word.
+	lines = errorLines(t, withCluster(`{"local": true, "kubeconfig": "kube/config"}`))
+	requireRefused(t, lines, map[string]string{"cloud-codex:cluster": `cluster.kubeconfig names another one ("kube/config")`})
+	require.Contains(t, lines[0], "drop cluster.local to deploy to the kubeconfig's cluster, or drop cluster.kubeconfig")
+	lines = errorLines(t, withCluster(`{"local": true, "kubeconfig": "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: s3cret}}]\n"}`))
+	requireRefused(t, lines, map[string]string{"cloud-codex:cluster": "names another one (the kubeconfig's contents)"})
+	require.NotContains(t, lines[0], "s3cret", "a kubeconfig's contents are never echoed")
+}
+
+// cluster.local with $KUBECONFIG exported is allowed (README: `make up` then deploys there)
+// but warned about at program start, naming both clusters, in the terms of scripts/pulumi.sh.
+func TestLocalClusterWithKubeconfigEnvWarns(t *testing.T) {
+	s, err := Load(devConfig())
+	require.NoError(t, err)
+	t.Setenv("KUBECONFIG", "")
+	require.Empty(t, s.KubeconfigEnvWarning())
+
+	t.Setenv("KUBECONFIG", "/home/me/.kube/prod")
+	w := s.KubeconfigEnvWarning()
+	for _, want := range []string{"cluster.local is true", "$KUBECONFIG is set (/home/me/.kube/prod)", LocalKubeconfig(),
+		"scripts/pulumi.sh did not start the embedded cluster", "skipAwait defaults to false", "env -u KUBECONFIG make up", "drop cluster.local"} {
+		require.Contains(t, w, want)
+	}
+	require.False(t, s.UsesLocalCluster(), "the warning says what happens: $KUBECONFIG wins")
+
+	t.Setenv("KUBECONFIG", LocalKubeconfig())
+	require.Contains(t, s.KubeconfigEnvWarning(), "is the embedded cluster's own kubeconfig, but it still counts as another cluster")
+
+	t.Setenv("KUBECONFIG", "/home/me/.kube/prod")
+	s, err = Load(withCluster(`{}`))
+	require.NoError(t, err)
+	require.Empty(t, s.KubeconfigEnvWarning(), "a stack without cluster.local uses $KUBECONFIG as a matter of course")
 }
 
 func withCluster(cluster string) map[string]string {
@@ -330,6 +410,60 @@ func TestEveryMistakeIsReportedAtOnce(t *testing.T) {
 		"cloud-codex:agents[1].replicas":                                   "ReadWriteOnce",
 		"cloud-codex:agents[1].codex.mcpServers.GitHub.command":            "command",
 		"cloud-codex:agents[1].codex.mcpServers.GitHub.env.OPENAI_API_KEY": "ChatGPT/OpenAI credential",
+	})
+}
+
+// An unknown key or a wrong type hides nothing unrelated: every top-level key and every
+// agent whose own value decodes is still validated.
+func TestAShapeMistakeHidesNothingUnrelated(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:litellm"] = poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:latest"`)
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "imagee": "node:22", "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "codex": {"version": "latest"}, "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:agents[0].imagee":        `unknown key; did you mean "image"?`,
+		"cloud-codex:litellm.image":           "moving tag",
+		"cloud-codex:agents[1].codex.version": "exact version",
+	})
+
+	// A wrong type in litellm: the cluster and the agents are still checked, and nothing is
+	// reported that only the pool's missing value would cause (an agent's allowlist naming the
+	// pool's own alias, which litellm.responsesAlias would have made its model).
+	values = devConfig()
+	values["cloud-codex:cluster"] = `{"local": true, "podSecurity": {"enforce": "strict"}}`
+	values["cloud-codex:litellm"] = poolJSON(`"responsesAlias": "team/gpt", "rotationInterval": 30,
+		"models": [{"alias": "team/gpt", "upstream": "chatgpt/gpt-5.4"}]`)
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "image": "node:lts", "litellm": {"modelAllowlist": ["team/gpt"]}, "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "codex": {"mcpServers": {"x": {"command": "x", "secretEnv": {"K": {"name": "cloud-codex-cody-token", "key": "token"}}}}},
+		 "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:litellm.rotationInterval":                      "expected string, got number",
+		"cloud-codex:cluster.podSecurity.enforce":                   "strict",
+		"cloud-codex:agents[0].image":                               `the channel "lts"`,
+		"cloud-codex:agents[1].codex.mcpServers.x.secretEnv.K.name": "agents[0] (cody)'s runtime token",
+	})
+
+	// An entry that does not decode is not a name other agents collide with or may not read.
+	values = devConfig()
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "replicas": "one", "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "cody", "egress": {}, "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "env": {"1X": "y"}, "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:agents[0].replicas": "expected int, got string",
+		"cloud-codex:agents[1].egress":   "unknown key",
+		"cloud-codex:agents[2].env.1X":   "environment variable name",
+	})
+
+	// A top-level key that is no list or object at all.
+	values = devConfig()
+	values["cloud-codex:agents"] = `{"name": "cody"}`
+	values["cloud-codex:egress"] = `{"allow": [{"cidr": "10.0.0.1/8"}]}`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:agents":               "expected a list, got object",
+		"cloud-codex:egress.allow[0].cidr": "host bits",
 	})
 }
 
@@ -392,6 +526,42 @@ func TestPoolNameCollidingWithAnAgentIsRefused(t *testing.T) {
 	values := devConfig()
 	values["cloud-codex:litellm"] = poolJSON(`"name": "cloud-codex-litellm"`)
 	require.Empty(t, errorLines(t, values))
+}
+
+// Every image field of the tagged tree goes through the one image check: each key below is
+// refused with the same moving tag, and a new image field fails this test until it has a row
+// (and is checked).
+func TestEveryImageFieldRefusesAMovingTag(t *testing.T) {
+	set := map[string]func(image string) (key, value string){
+		"agents[].image": func(image string) (string, string) {
+			return "cloud-codex:agents", agentJSON(`"image": "` + image + `"`)
+		},
+		"agents[].runner.git.image": func(image string) (string, string) {
+			return "cloud-codex:agents", agentJSON(`"runner": {"git": {"url": "https://example.com/r.git", "ref": "` + testSHA + `", "image": "` + image + `"}}`)
+		},
+		"litellm.image": func(image string) (string, string) {
+			return "cloud-codex:litellm", poolJSON(`"image": "` + image + `"`)
+		},
+	}
+	var nodes []configNode
+	walkConfig("", reflect.ValueOf(Stack{}), false, &nodes)
+	var imageKeys []string
+	for _, n := range nodes {
+		last := n.key[strings.LastIndexAny(n.key, ".]")+1:]
+		if n.leaf && strings.HasSuffix(strings.ToLower(last), "image") {
+			imageKeys = append(imageKeys, n.key)
+		}
+	}
+	require.ElementsMatch(t, slices.Sorted(maps.Keys(set)), imageKeys, "an image field of the tagged tree has no row here")
+	for _, key := range imageKeys {
+		path := Namespace + ":" + strings.ReplaceAll(key, "[]", "[0]")
+		for _, image := range []string{"node:lts", "registry.example/x:main-stable"} {
+			values := devConfig()
+			k, v := set[key](image)
+			values[k] = v
+			requireRefused(t, errorLines(t, values), map[string]string{path: "moving tag"})
+		}
+	}
 }
 
 // A refused credential is named by its key path and its kind, never repeated: error lines
