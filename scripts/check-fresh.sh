@@ -43,19 +43,24 @@ unset STATE_DIR TOOLS_BIN PULUMI_HOME PULUMI_BACKEND_URL CLOUD_CODEX_PROGRAM_CAC
 # addresses, iptables rules, the sysctls it sets, mounts and cgroups of its own, /run
 # entries, processes started from the clone). `make cluster-down` must put all of it back.
 machine_state() {
-  echo "## links"; ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort
-  echo "## addresses"; ip -o addr show | awk '{ print $2, $3, $4 }' | sort
+  # Never fails (set -e): a command with nothing to list (no netns, no match) says nothing.
   local t
-  echo "## iptables"; for t in filter nat mangle raw; do iptables -t "$t" -S 2>/dev/null | sed "s/^/$t /"; done | sort
-  echo "## sysctls"; sysctl net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables 2>/dev/null
-  echo "## mounts"; awk -v w="$work" '$2 ~ /cloud-codex|\/run\/netns\/|\/run\/containerd/ || index($2, w) == 1 { print $2 }' /proc/self/mounts | sort
-  echo "## cgroups"; find /sys/fs/cgroup -mindepth 1 -maxdepth 8 -type d -name 'cloud-codex*' 2>/dev/null | sort
-  echo "## run"; ls -d /run/cloud-codex* /run/netns/cni-* 2>/dev/null | sort
-  echo "## processes"; pgrep -af -- "$work" | grep -v -e pgrep -e check-fresh | awk '{ $1 = ""; print }' | sort
+  echo "## links"; ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort || true
+  echo "## addresses"; ip -o addr show 2>/dev/null | awk '{ print $2, $3, $4 }' | sort || true
+  echo "## iptables"; for t in filter nat mangle raw; do iptables -t "$t" -S 2>/dev/null | sed "s/^/$t /" || true; done | sort
+  echo "## sysctls"; sysctl net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables 2>/dev/null || true
+  echo "## mounts"; awk -v w="$work" '$2 ~ /cloud-codex|\/run\/netns\/|\/run\/containerd/ || index($2, w) == 1 { print $2 }' /proc/self/mounts | sort || true
+  echo "## cgroups"; find /sys/fs/cgroup -mindepth 1 -maxdepth 8 -type d -name 'cloud-codex*' 2>/dev/null | sort || true
+  echo "## run"; { ls -d /run/cloud-codex* /run/netns/cni-* 2>/dev/null || true; } | sort
+  echo "## processes"; { pgrep -af -- "$work" 2>/dev/null || true; } | { grep -v -e pgrep -e check-fresh || true; } | awk '{ $1 = ""; print }' | sort
+  return 0
 }
 
 cleanup() {
   local rc=$?
+  # Every step below runs whatever the one before it did: a cleanup that stops halfway
+  # leaves a cluster or gigabytes behind.
+  set +e
   if [ -x "$clone/scripts/cluster.sh" ]; then
     say "stopping the clone's cluster"
     (cd "$clone" && make cluster-down >&2 && scripts/cluster.sh down --purge >&2) || say "the clone's cluster-down failed (rc $?)"
