@@ -23,6 +23,9 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	if w := stack.KubeconfigEnvWarning(); w != "" {
+		_ = ctx.Log.Warn(w, nil)
+	}
 	if err := checkCluster(ctx, stack); err != nil {
 		return err
 	}
@@ -98,8 +101,10 @@ const egressWarning = "agents' egress is default-deny: list the agent platform A
 	"MCP servers and the runner.git host go in egress.allow (README, Security)"
 
 // checkCluster refuses an API server older than Kubernetes 1.29 (native sidecars) before
-// anything is declared. Render mode has no cluster; an unreadable version is left to the
-// provider, which reports the real problem with its own credentials.
+// anything is declared, connecting with the stack's kubeconfig and context as the provider
+// will. Render mode has no cluster. A version that cannot be read (no kubeconfig, server
+// unreachable, credentials refused) is a warning with the reason and how to check by hand:
+// the provider then reports a real connection problem itself.
 func checkCluster(ctx *pulumi.Context, stack config.Stack) error {
 	if stack.Cluster.RenderTo != "" {
 		return nil
@@ -107,7 +112,7 @@ func checkCluster(ctx *pulumi.Context, stack config.Stack) error {
 	version, err := serverversion.Check(ctx.Context(), stack.Kubeconfig(), stack.Cluster.Context)
 	switch {
 	case errors.Is(err, serverversion.ErrUnknown):
-		_ = ctx.Log.Debug(fmt.Sprintf("Kubernetes version check skipped: %v", err), nil)
+		_ = ctx.Log.Warn(serverversion.UnknownWarning(err, stack.Cluster.Context), nil)
 		return nil
 	case err != nil:
 		return err

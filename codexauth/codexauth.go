@@ -78,21 +78,46 @@ func ParseCodexAuth(data []byte) (CodexAuth, error) {
 }
 
 // ParseFlatToken decodes LiteLLM's flat token file and checks that it carries usable
-// tokens. It is deliberately lenient about expires_at (only "present"): a file LiteLLM
-// wrote still holds the newest refresh token of its account even if expires_at were off,
-// and reading it must not lose that. Validate is the strict check used before writing.
+// tokens. It is deliberately lenient about expires_at: a file LiteLLM wrote holds the
+// newest refresh token of its account whatever form expires_at takes (an integer, a float,
+// a numeric string, or none at all), and reading it must not lose that token. An
+// expires_at that is missing or not a number is returned as 0 (unknown). Validate is the
+// strict check used before writing.
 func ParseFlatToken(data []byte) (FlatToken, error) {
-	var f FlatToken
-	if err := json.Unmarshal(data, &f); err != nil {
+	var raw struct {
+		AccessToken  string          `json:"access_token"`
+		RefreshToken string          `json:"refresh_token"`
+		IDToken      string          `json:"id_token"`
+		ExpiresAt    json.RawMessage `json:"expires_at"`
+		AccountID    string          `json:"account_id"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
 		return FlatToken{}, fmt.Errorf("flat token file: %w", err)
+	}
+	f := FlatToken{
+		AccessToken: raw.AccessToken, RefreshToken: raw.RefreshToken, IDToken: raw.IDToken,
+		ExpiresAt: lenientExpiresAt(raw.ExpiresAt), AccountID: raw.AccountID,
 	}
 	if err := validateTokens(f.AccessToken, f.RefreshToken); err != nil {
 		return FlatToken{}, fmt.Errorf("flat token file: %w", err)
 	}
-	if f.ExpiresAt <= 0 {
-		return FlatToken{}, errors.New("flat token file: expires_at missing")
-	}
 	return f, nil
+}
+
+// Expiry is when LiteLLM treats the flat file's access token as expired: the earlier of
+// expires_at (what LiteLLM reads) and the JWT's exp (what ChatGPT enforces), or the JWT's
+// exp alone when expires_at is unknown.
+func (f FlatToken) Expiry() time.Time {
+	exp, err := JWTExpiry(f.AccessToken)
+	switch {
+	case err != nil && f.ExpiresAt > 0:
+		return time.Unix(f.ExpiresAt, 0)
+	case err != nil:
+		return time.Time{}
+	case f.ExpiresAt > 0 && f.ExpiresAt < exp.Unix():
+		return time.Unix(f.ExpiresAt, 0)
+	}
+	return exp
 }
 
 // Validate is the check every flat file must pass before it is written: usable tokens and

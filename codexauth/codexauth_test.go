@@ -90,9 +90,6 @@ func TestParseRejects(t *testing.T) {
 			t.Errorf("%s: ParseCodexAuth accepted %s", name, data)
 		}
 	}
-	if _, err := ParseFlatToken([]byte(`{"access_token":"` + good + `","refresh_token":"rt"}`)); err == nil {
-		t.Errorf("ParseFlatToken accepted a file without expires_at")
-	}
 	wrong := FlatToken{AccessToken: good, RefreshToken: "rt", ExpiresAt: exp.Unix() + 3600}
 	if err := wrong.Validate(); err == nil || !strings.Contains(err.Error(), "not the access token's exp") {
 		t.Errorf("Validate accepted expires_at != exp: %v", err)
@@ -136,3 +133,37 @@ func TestNamesAndProbes(t *testing.T) {
 }
 
 func TestSourcesEmbedEveryFile(t *testing.T) { gosourcetest.CheckEmbedsEveryFile(t, Sources) }
+
+// LiteLLM's flat file may carry expires_at as an integer, a float or a numeric string (its
+// _is_token_expired takes float(expires_at)), or not at all. Whatever it says, the file
+// still holds its account's newest refresh token: parsing must keep it, with an unusable
+// or missing expires_at reported as 0 (unknown).
+func TestParseFlatTokenIsLenientAboutExpiresAt(t *testing.T) {
+	access := chatgptJWT(t, "a", exp)
+	for name, tc := range map[string]struct {
+		field string
+		want  int64
+	}{
+		"integer":        {`,"expires_at":1796938773`, 1796938773},
+		"float":          {`,"expires_at":1796938773.5`, 1796938773},
+		"exponent":       {`,"expires_at":1.796938773e9`, 1796938773},
+		"numeric string": {`,"expires_at":"1796938773"`, 1796938773},
+		"float string":   {`,"expires_at":" 1796938773.9 "`, 1796938773},
+		"missing":        {``, 0},
+		"null":           {`,"expires_at":null`, 0},
+		"not a number":   {`,"expires_at":"soon"`, 0},
+		"negative":       {`,"expires_at":-5`, 0},
+		"out of range":   {`,"expires_at":1e300`, 0},
+		"an object":      {`,"expires_at":{"at":1}`, 0},
+	} {
+		data := []byte(`{"access_token":"` + access + `","refresh_token":"rt-L","id_token":""` + tc.field + `}`)
+		f, err := ParseFlatToken(data)
+		if err != nil {
+			t.Errorf("%s: ParseFlatToken = %v; the refresh token would be lost", name, err)
+			continue
+		}
+		if f.RefreshToken != "rt-L" || f.AccessToken != access || f.ExpiresAt != tc.want {
+			t.Errorf("%s: ParseFlatToken = refresh %q, expires_at %d; want rt-L, %d", name, f.RefreshToken, f.ExpiresAt, tc.want)
+		}
+	}
+}

@@ -31,6 +31,20 @@ func JWTExpiry(token string) (time.Time, error) {
 	return time.Unix(int64(exp), 0), nil
 }
 
+// JWTIssuedAt returns the iat claim of a JWT: when it was issued. A refresh issues a later
+// one, whatever lifetime the new token has, so iat orders generations of a login.
+func JWTIssuedAt(token string) (time.Time, error) {
+	claims, err := JWTClaims(token)
+	if err != nil {
+		return time.Time{}, err
+	}
+	iat, ok := claims["iat"].(float64)
+	if !ok || math.IsNaN(iat) || iat <= 0 || iat > maxExp {
+		return time.Time{}, errors.New("JWT has no usable iat claim")
+	}
+	return time.Unix(int64(iat), 0), nil
+}
+
 // JWTClaims decodes the payload of a compact JWT.
 func JWTClaims(token string) (map[string]any, error) {
 	parts := strings.Split(token, ".")

@@ -68,7 +68,7 @@ type ModelProvider struct {
 }
 
 // MCPServer is one `[mcp_servers.<id>]` table. MCP children do not inherit codex's
-// environment: Env carries non-secret values, EnvVars names variables codex forwards from
+// environment (only its short default list, HOME, PATH, ...: docs/upstream-facts-cited.md): Env carries non-secret values, EnvVars names variables codex forwards from
 // its own environment (where Secret-backed values live), so no secret is ever written here.
 type MCPServer struct {
 	Command string            `toml:"command"`

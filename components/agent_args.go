@@ -80,7 +80,8 @@ type AgentCodexArgs struct {
 	MCPServers map[string]MCPServerArgs `json:"mcpServers" pulumi:"mcpServers"`
 }
 
-// MCPServerArgs is one MCP server. MCP children do not inherit codex's environment, so
+// MCPServerArgs is one MCP server. MCP children do not inherit codex's environment (only
+// its short default list: HOME, PATH, LANG, ...; docs/upstream-facts-cited.md), so
 // everything they need is passed explicitly: Env for plain values, SecretEnv for values
 // from Secrets (they reach the pod env and are forwarded by name, never written to config).
 type MCPServerArgs struct {

@@ -30,8 +30,10 @@ type agentVolumes struct{ pvc, config, scripts pulumi.StringOutput }
 func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes) (*corev1.PodTemplateSpecArgs, error) {
 	toolsDir := toolsDirName(args)
 	mounts := corev1.VolumeMountArray{
+		// Written without a readOnly field, as deployed agents have it: podspec.Mount writes
+		// readOnly: false out, which would change every agent's Deployment (as ScratchMount).
 		corev1.VolumeMountArgs{Name: pulumi.String("state"), MountPath: pulumi.String(agentStateDir)},
-		corev1.VolumeMountArgs{Name: pulumi.String("scripts"), MountPath: pulumi.String(agentScriptsDir), ReadOnly: pulumi.Bool(true)},
+		podspec.Mount("scripts", agentScriptsDir, true),
 		podspec.ScratchMount(),
 	}
 	resources := resourceRequirements(args.Resources)
@@ -80,13 +82,11 @@ func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes
 		InitContainers:                initContainers,
 		Containers: corev1.ContainerArray{
 			corev1.ContainerArgs{
-				Name:    pulumi.String("agent"),
-				Image:   pulumi.String(args.Image),
-				Command: pulumi.ToStringArray(append([]string{"/bin/sh", agentScriptsDir + "/agent-boot.sh"}, args.Runner.Command...)),
-				Env:     agentEnv(args, toolsDir),
-				VolumeMounts: append(mounts, corev1.VolumeMountArgs{
-					Name: pulumi.String("config"), MountPath: pulumi.String(agentConfigDir), ReadOnly: pulumi.Bool(true),
-				}),
+				Name:            pulumi.String("agent"),
+				Image:           pulumi.String(args.Image),
+				Command:         pulumi.ToStringArray(append([]string{"/bin/sh", agentScriptsDir + "/agent-boot.sh"}, args.Runner.Command...)),
+				Env:             agentEnv(args, toolsDir),
+				VolumeMounts:    append(mounts, podspec.Mount("config", agentConfigDir, true)),
 				Resources:       resources,
 				SecurityContext: podspec.RestrictedContainer(agentUID),
 			},

@@ -64,11 +64,11 @@ func (g AgentRunnerGitArgs) validate() []error {
 	if g.URL == "" {
 		errs = append(errs, &FieldError{"runner.git.url", `""`, "set the repository's https:// URL, e.g. https://github.com/Team-Commonly/commonly.git"})
 	} else if !strings.HasPrefix(g.URL, "https://") || CheckHTTPURL("runner.git.url", g.URL) != nil {
-		errs = append(errs, &FieldError{"runner.git.url", fmt.Sprintf("%q", g.URL), "must be an https:// URL of a repository the pod can fetch without credentials"})
+		errs = append(errs, &FieldError{"runner.git.url", fmt.Sprintf("%q", redactedURL(g.URL)), "must be an https:// URL of a repository the pod can fetch without credentials"})
 	}
 	if !commitSHARE.MatchString(g.Ref) {
 		errs = append(errs, &FieldError{"runner.git.ref", fmt.Sprintf("%q", g.Ref), fmt.Sprintf(
-			"must be a full commit SHA (40 lowercase hex digits), not a branch or tag: a moving ref installs a different runner after every push; find it with `git ls-remote %s <branch>`", g.URL)})
+			"must be a full commit SHA (40 lowercase hex digits), not a branch or tag: a moving ref installs a different runner after every push; find it with `git ls-remote %s <branch>`", redactedURL(g.URL))})
 	}
 	if clean := path.Clean(g.Path); g.Path != clean || path.IsAbs(g.Path) || clean == ".." || strings.HasPrefix(clean, "../") || strings.ContainsAny(g.Path, "\\\n") {
 		errs = append(errs, &FieldError{"runner.git.path", fmt.Sprintf("%q", g.Path), `must be a clean relative directory inside the repository, e.g. "cli" (or "." for its root)`})
@@ -76,6 +76,7 @@ func (g AgentRunnerGitArgs) validate() []error {
 	if len(g.Install) == 0 || strings.TrimSpace(g.Install[0]) == "" {
 		errs = append(errs, &FieldError{"runner.git.install", fmt.Sprintf("%q", g.Install), `set the install command as a list, e.g. ["npm", "ci", "--omit=dev"]`})
 	}
+	errs = append(errs, checkLiteralArgs("runner.git.install", g.Install, "the agent's Deployment (the install step's command)")...)
 	if err := CheckPinnedImage("runner.git.image", g.Image, RunnerGitImage); err != nil {
 		errs = append(errs, err)
 	}

@@ -178,7 +178,7 @@ func TestBootStartsThePlatformCLIWithItsFiles(t *testing.T) {
 	require.NoError(t, r.err, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 
 	// No LiteLLM key: the warning says what codex 0.171.0 really does.
-	require.Contains(t, r.stderr, "Missing environment variable: LITELLM_API_KEY")
+	require.Contains(t, r.stderr, "Missing environment variable: `LITELLM_API_KEY`.")
 	require.Contains(t, r.stderr, "cloud-codex-cody-litellm-key")
 
 	var got struct {

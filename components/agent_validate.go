@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -66,8 +67,9 @@ func checkLiteralEnv(field, name, value, where string) error {
 	switch {
 	case credentialEnvName(name):
 		return &FieldError{field, "(a literal)", fmt.Sprintf("the name says credential, and a literal is stored in plaintext in %s and the stack's state; %s", where, fix)}
-	case contract.LooksLikeCredential(value):
-		return &FieldError{field, "(a credential-shaped literal)", fmt.Sprintf("the value looks like a key or token, and a literal is stored in plaintext in %s and the stack's state; %s", where, fix)}
+	}
+	if what, _, ok := contract.FindCredential(value); ok {
+		return &FieldError{field, "(a credential-shaped literal)", fmt.Sprintf("the value looks like a key or token (%s), and a literal is stored in plaintext in %s and the stack's state; %s", what, where, fix)}
 	}
 	return nil
 }
@@ -95,6 +97,7 @@ func (a CloudCodexAgentArgs) validateEnv() []error {
 	for _, id := range slices.Sorted(maps.Keys(a.Codex.MCPServers)) {
 		s := a.Codex.MCPServers[id]
 		base := KeyField("codex.mcpServers", id)
+		add(CheckMCPServerID(base, id))
 		if s.Command == "" {
 			add(&FieldError{base + ".command", `""`, "set the command that starts the MCP server"})
 		}
@@ -131,14 +134,48 @@ func (a CloudCodexAgentArgs) validateEnv() []error {
 	return errs
 }
 
-// checkLiteralArgs refuses a command-line argument shaped like a credential ("--token",
-// "sk-..."): arguments are stored in plaintext like env literals.
+// mcpServerIDRE is the MCP server id every codex release starts: codex checks the id before
+// it starts a server and, when the id fails, logs "Invalid MCP server name" and goes on
+// without that server's tools; nothing reaches the agent's output. The pinned 0.171.0
+// accepts ^[a-zA-Z0-9_:@/.-]+$ (codex-rs/codex-mcp/src/rmcp_client.rs,
+// validate_mcp_server_name; observed with the real CLI: "MCP startup failed: Invalid MCP
+// server name 'my server': must match pattern ^[a-zA-Z0-9_:@/.-]+$"); earlier releases
+// accepted only ^[a-zA-Z0-9_-]+$ (codex-rs/core/src/mcp_connection_manager.rs). An agent
+// may pin another codex.version, so ids are held to what both accept.
+var mcpServerIDRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
+// CheckMCPServerID refuses an MCP server id codex would skip.
+func CheckMCPServerID(field, id string) error {
+	if mcpServerIDRE.MatchString(id) {
+		return nil
+	}
+	return &FieldError{field, fmt.Sprintf("%q", id), fmt.Sprintf(
+		"must be an MCP server id codex starts: letters, digits, '_' and '-' (^[a-zA-Z0-9_-]+$), e.g. %q; codex skips a server whose id it does not accept, with only a log line (0.171.0 also takes '.', ':', '@' and '/', earlier releases do not)",
+		suggestMCPServerID(id))}
+}
+
+// suggestMCPServerID is id with every character codex refuses replaced by '_'.
+func suggestMCPServerID(id string) string {
+	out := []rune(id)
+	for i, r := range out {
+		if !(r < 128 && mcpServerIDRE.MatchString(string(r))) {
+			out[i] = '_'
+		}
+	}
+	if len(out) == 0 {
+		return "github"
+	}
+	return string(out)
+}
+
+// checkLiteralArgs refuses a command-line argument shaped like a credential ("sk-...", a
+// URL with user:password@): arguments are stored in plaintext like env literals.
 func checkLiteralArgs(field string, args []string, where string) []error {
 	var errs []error
 	for i, arg := range args {
-		if contract.LooksLikeCredential(arg) {
+		if what, _, ok := contract.FindCredential(arg); ok {
 			errs = append(errs, &FieldError{fmt.Sprintf("%s[%d]", field, i), "(a credential-shaped literal)", fmt.Sprintf(
-				"looks like a key or token, and arguments are stored in plaintext in %s and the stack's state; put it in a Secret, pass it through codex.mcpServers.<id>.secretEnv and have the program read it from its environment", where)})
+				"looks like a key or token (%s), and arguments are stored in plaintext in %s and the stack's state; put it in a Secret, pass it through codex.mcpServers.<id>.secretEnv and have the program read it from its environment", what, where)})
 		}
 	}
 	return errs

@@ -8,9 +8,9 @@ const (
 	// (buildpack-deps), so nothing is apt-get installed at boot.
 	RunnerGitImage = "node:22-bookworm"
 	// DefaultLiteLLMImage is the non-root LiteLLM variant (runs as nobody, HOME=/app). It
-	// must be a release with the chatgpt/ provider (new in v1.81.3) and the Responses
-	// bridge fixes (v1.87.2-v1.88); v1.88.2 is what public deployments pin. What to check
-	// before moving it: docs/litellm-image.md.
+	// must be a release with the chatgpt/ provider (new in v1.81.3) whose Responses bridge
+	// returns output (MinResponsesLiteLLMVersion, v1.88.0); v1.88.2 is what public
+	// deployments pin. What to check before moving it: docs/litellm-image.md.
 	DefaultLiteLLMImage = "ghcr.io/berriai/litellm-non_root:v1.88.2"
 	// GoBuildImage compiles the auth rotator from its shipped source at pod start.
 	GoBuildImage = "golang:1.26.8-bookworm"

@@ -9,6 +9,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"cloud-codex/contract"
 )
 
 var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -57,6 +59,18 @@ func CheckHTTPURL(field, v string) error {
 		return &FieldError{field, u.Redacted(), "must not carry credentials (user:password@): a URL is stored in plaintext; keep credentials in a Secret"}
 	}
 	return nil
+}
+
+// redactedURL is a URL fit for an error message: its password, if any, replaced by "xxxxx"
+// (an error is printed, logged and pasted into issues).
+func redactedURL(v string) string {
+	if u, err := url.Parse(v); err == nil {
+		return u.Redacted()
+	}
+	if contract.LooksLikeCredential(v) {
+		return "(a URL with credentials)"
+	}
+	return v
 }
 
 // CheckRequired checks that a required string is set.

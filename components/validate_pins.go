@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/blang/semver"
@@ -39,15 +40,60 @@ func ParseImageRef(image string) (ref ImageRef, ok bool) {
 	return ImageRef{Name: name, Tag: get("tag"), Digest: get("digest")}, true
 }
 
-// movingTag reports a tag that names whatever was pushed last ("latest", LiteLLM's
-// "main-latest"), not a release.
-func movingTag(tag string) bool {
-	t := strings.ToLower(tag)
-	return t == "latest" || strings.HasSuffix(t, "-latest")
+// LocalImagePrefix marks an image built on this machine and imported into the embedded
+// cluster's containerd (scripts/images.sh, tools/images: the LiteLLM stand-in
+// cloud-codex.local/litellm-standin:dev). No registry serves it, so its tag names the local
+// build, not a channel anyone can move: such references are exempt from the channel rule
+// (movingTag). "latest" and a missing tag stay refused for them too: the kubelet pulls those
+// on every start (imagePullPolicy Always), and there is nothing to pull from.
+const LocalImagePrefix = "cloud-codex.local/"
+
+// channelWords name a release channel or branch, not a release: an image under such a tag
+// is replaced whenever the channel moves ("lts", LiteLLM's "main-stable" and
+// "litellm_stable_release_branch").
+var channelWords = map[string]bool{
+	"stable": true, "main": true, "master": true, "lts": true, "current": true,
+	"edge": true, "nightly": true, "dev": true, "develop": true, "rc": true, "beta": true,
+	"alpha": true, "release": true, "next": true, "canary": true, "unstable": true, "preview": true,
 }
 
-// CheckPinnedImage refuses an image that is not a reference, has neither tag nor digest, or
-// is pinned only to a moving tag such as "latest". A digest always pins.
+// variantWordRE is a base-image or build variant ("alpine", "slim", "bookworm",
+// "alpine3.20"): a tag made only of variants names no release of the software itself
+// ("node:alpine" is the newest Node.js on Alpine).
+var variantWordRE = regexp.MustCompile(`^(?:alpine|slim|bookworm|bullseye|buster|stretch|trixie|debian|ubuntu|jammy|noble|focal|bionic|windowsservercore|nanoserver)[0-9.]*$`)
+
+// versionWordRE is a word of a tag that is a version: "22", "1.26.8", "v1.88.2", "20260101".
+var versionWordRE = regexp.MustCompile(`^v?[0-9]`)
+
+// movingTag says why a tag names whatever is pushed next rather than a release ("" when it
+// names a release): "latest" anywhere ("latest", LiteLLM's "main-latest"); or no version at
+// all and either a channel ("lts", "current-alpine", "main-stable",
+// "litellm_stable_release_branch") or only base-image variants ("alpine", "slim-bookworm").
+// A tag with a version is a release even when it also names a channel or a variant
+// ("22-bookworm-slim", "main-v1.88.2-stable", "v1.88.0-rc.1"). The channel rule is a deny
+// list: a tag such as "our-build" says nothing either way and is accepted. local (an image
+// under LocalImagePrefix) is exempt from everything but "latest".
+func movingTag(tag string, local bool) string {
+	words := strings.FieldsFunc(strings.ToLower(tag), func(r rune) bool { return r == '-' || r == '_' })
+	if slices.Contains(words, "latest") {
+		return "it names whatever was pushed last"
+	}
+	if local || slices.ContainsFunc(words, versionWordRE.MatchString) {
+		return ""
+	}
+	if i := slices.IndexFunc(words, func(w string) bool { return channelWords[w] }); i >= 0 {
+		return fmt.Sprintf("it names the channel %q and no version", words[i])
+	}
+	if len(words) > 0 && !slices.ContainsFunc(words, func(w string) bool { return !variantWordRE.MatchString(w) }) {
+		return "it names only a base-image variant, no version"
+	}
+	return ""
+}
+
+// CheckPinnedImage is the one check of every image field: it refuses an image that is not a
+// reference, has neither tag nor digest, or is pinned only to a moving tag ("latest", a
+// channel such as "lts" or "main-stable", a bare variant such as "alpine"; see movingTag).
+// A digest always pins.
 func CheckPinnedImage(field, image, example string) error {
 	ref, ok := ParseImageRef(image)
 	switch {
@@ -59,9 +105,10 @@ func CheckPinnedImage(field, image, example string) error {
 	case ref.Tag == "":
 		return &FieldError{field, fmt.Sprintf("%q", image), fmt.Sprintf(
 			"pin the image by tag or digest, e.g. %q: without one the runtime pulls \"latest\", which changes under you", example)}
-	case movingTag(ref.Tag):
+	}
+	if why := movingTag(ref.Tag, strings.HasPrefix(ref.Name, LocalImagePrefix)); why != "" {
 		return &FieldError{field, fmt.Sprintf("%q", image), fmt.Sprintf(
-			"%q is a moving tag; pin a release tag or a digest, e.g. %q", ref.Tag, example)}
+			"%q is a moving tag (%s): the image changes under the Deployment without a diff; pin a release tag (with a version) or a digest, e.g. %q", ref.Tag, why, example)}
 	}
 	return nil
 }

@@ -29,6 +29,37 @@ func TestCheckPinnedImage(t *testing.T) {
 		"node:latest":                     "moving tag",
 		"node:LATEST":                     "moving tag",
 		"ghcr.io/berriai/litellm-non_root:main-latest": "moving tag",
+		// Channels and bare variants: no version, so they move too.
+		"node:lts":            `the channel "lts"`,
+		"node:current":        `the channel "current"`,
+		"node:stable":         `the channel "stable"`,
+		"node:edge":           `the channel "edge"`,
+		"node:nightly":        `the channel "nightly"`,
+		"node:lts-slim":       `the channel "lts"`,
+		"node:current-alpine": `the channel "current"`,
+		"node:alpine":         "base-image variant",
+		"node:slim-bookworm":  "base-image variant",
+		"node:alpine3.20":     "base-image variant",
+		"ghcr.io/berriai/litellm-non_root:main-stable":          `the channel "main"`,
+		"ghcr.io/berriai/litellm-non_root:main":                 `the channel "main"`,
+		"ghcr.io/berriai/litellm:litellm_stable_release_branch": `the channel "stable"`,
+		"registry.example/team/tool:dev":                        `the channel "dev"`,
+		"registry.example/team/tool:RC":                         `the channel "rc"`,
+		// A version makes it a release, whatever else the tag says.
+		"node:22-bookworm":                                     "",
+		"golang:1.26.8-bookworm":                               "",
+		"redis:7-alpine":                                       "",
+		"ghcr.io/berriai/litellm:v1.88.0-rc.1":                 "",
+		"ghcr.io/berriai/litellm-non_root:main-v1.88.2-stable": "",
+		"registry.example/litellm:nightly-20260101":            "",
+		// Says nothing either way (the rule is a deny list).
+		"registry.example/litellm:our-build": "",
+		// Local builds (no registry) are exempt from the channel rule, not from "latest".
+		"cloud-codex.local/litellm-standin:dev":    "",
+		"cloud-codex.local/busybox:1.35":           "",
+		"cloud-codex.local/litellm-standin:latest": "moving tag",
+		"cloud-codex.local/litellm-standin":        "pin the image",
+		"registry.example/cloud-codex.local/x:dev": `the channel "dev"`,
 		"":                "InvalidImageName",
 		"Node:22":         "InvalidImageName",
 		"node:22 ":        "InvalidImageName",
@@ -42,6 +73,13 @@ func TestCheckPinnedImage(t *testing.T) {
 			continue
 		}
 		require.ErrorContains(t, err, want, image)
+	}
+}
+
+// Every image the components run passes the rule their config fields are held to.
+func TestDefaultImagesArePinned(t *testing.T) {
+	for _, image := range []string{DefaultAgentImage, RunnerGitImage, DefaultLiteLLMImage, GoBuildImage, RotatorRunImage, PostgresImage} {
+		require.NoError(t, CheckPinnedImage("image", image, image), image)
 	}
 }
 
@@ -61,6 +99,10 @@ func TestLiteLLMTagVersion(t *testing.T) {
 		"ghcr.io/berriai/litellm:v1.88.0-rc.1":                 {1, 88, 0},
 		"ghcr.io/berriai/litellm:1.81.3":                       {1, 81, 3},
 		"ghcr.io/berriai/litellm:v1.81.3@" + testImageDigest:   {1, 81, 3},
+		"ghcr.io/berriai/litellm-non_root:v1.83.7-stable":      {1, 83, 7},
+		"ghcr.io/berriai/litellm:v1.80":                        {1, 80, 0},
+		"ghcr.io/berriai/litellm:1.88":                         {1, 88, 0},
+		"ghcr.io/berriai/litellm:main-v1.87-stable":            {1, 87, 0},
 	} {
 		got, ok := LiteLLMTagVersion(image)
 		require.True(t, ok, image)
@@ -78,8 +120,9 @@ func TestLiteLLMTagVersion(t *testing.T) {
 func TestDefaultLiteLLMImageServesChatGPT(t *testing.T) {
 	v, ok := LiteLLMTagVersion(DefaultLiteLLMImage)
 	require.True(t, ok, "the default pin names a release")
-	require.False(t, versionLess(v, MinChatGPTLiteLLMVersion),
-		"the default LiteLLM image %s is older than %s, the first release with the chatgpt/ provider", DefaultLiteLLMImage, versionString(MinChatGPTLiteLLMVersion))
+	require.False(t, versionLess(v, MinResponsesLiteLLMVersion),
+		"the default LiteLLM image %s is older than %s, the first release whose chatgpt/ Responses bridge returns output", DefaultLiteLLMImage, versionString(MinResponsesLiteLLMVersion))
+	require.False(t, versionLess(MinResponsesLiteLLMVersion, MinChatGPTLiteLLMVersion), "the responses-path fix came after the provider")
 	require.NoError(t, CheckPinnedImage("image", DefaultAgentImage, DefaultAgentImage))
 	require.NoError(t, CheckExactVersion("v", DefaultCodexVersion, DefaultCodexVersion))
 }
@@ -166,6 +209,9 @@ func TestAgentRefusesSideDoorsAndUnpinnedRefsBeforeRegisteringAnything(t *testin
 		{"dotted MCP id", func(a *CloudCodexAgentArgs) {
 			a.Codex.MCPServers = map[string]MCPServerArgs{"git.hub": {}}
 		}, `codex.mcpServers["git.hub"].command`},
+		{"MCP id codex skips", func(a *CloudCodexAgentArgs) {
+			a.Codex.MCPServers = map[string]MCPServerArgs{"my server": {Command: "x"}}
+		}, `codex.mcpServers["my server"]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := testAgentArgs()
@@ -201,15 +247,45 @@ func TestAuthPoolRefusesAnOldLiteLLMForChatGPTModels(t *testing.T) {
 	args.Image = "ghcr.io/berriai/litellm-non_root:main-v1.81.0-stable"
 	r, err := runAuthPool(t, args)
 	require.ErrorContains(t, err, "image: invalid value")
-	require.ErrorContains(t, err, "v1.81.3")
+	require.ErrorContains(t, err, "v1.88.0")
 	require.Empty(t, r.mocks.res, "nothing may be registered before validation passes")
 
-	for _, image := range []string{"registry.example/litellm:our-build", "ghcr.io/berriai/litellm-non_root:v1.81.3", "ghcr.io/berriai/litellm@" + testImageDigest} {
+	// The responses path the agents call needs the release whose Responses bridge returns
+	// output: the provider's first release, the original system's v1.83.7-stable and a
+	// two-part v1.80 are all refused, with the reason and the fix.
+	for _, image := range []string{
+		"ghcr.io/berriai/litellm-non_root:v1.81.3", "ghcr.io/berriai/litellm-non_root:v1.83.7-stable",
+		"ghcr.io/berriai/litellm:v1.80", "ghcr.io/berriai/litellm:v1.87.2", "ghcr.io/berriai/litellm:1.87",
+	} {
+		args.Image = image
+		err := args.Validate()
+		require.ErrorContains(t, err, "image: invalid value", image)
+		require.ErrorContains(t, err, "older than v1.88.0", image)
+		require.ErrorContains(t, err, "'ResponsesAPIResponse' object has no attribute 'output'", image)
+		require.ErrorContains(t, err, "use "+DefaultLiteLLMImage, image)
+	}
+	for _, image := range []string{
+		"registry.example/litellm:our-build", "ghcr.io/berriai/litellm-non_root:v1.88.0-rc.1", "ghcr.io/berriai/litellm:v1.88",
+		"ghcr.io/berriai/litellm-non_root:v1.88.0", "ghcr.io/berriai/litellm@" + testImageDigest,
+	} {
 		args.Image = image
 		require.NoError(t, args.Validate(), image)
 	}
 	args.Image = "ghcr.io/berriai/litellm-non_root:latest"
 	require.ErrorContains(t, args.Validate(), "moving tag")
+}
+
+// Each chatgpt/ path has its own floor; models of other providers have none.
+func TestMinLiteLLMVersionPerPath(t *testing.T) {
+	min, why, ok := minLiteLLMVersion(AuthPoolModel{Alias: "codex-cli/gpt-5.4", Upstream: "chatgpt/gpt-5.4", Path: AuthPoolResponsesPath})
+	require.True(t, ok)
+	require.Equal(t, MinResponsesLiteLLMVersion, min)
+	require.Contains(t, why, `"codex-cli/gpt-5.4"`)
+	min, _, ok = minLiteLLMVersion(AuthPoolModel{Alias: "gpt-5.4", Upstream: "chatgpt/responses/gpt-5.4", Path: AuthPoolChatPath})
+	require.True(t, ok)
+	require.Equal(t, MinChatGPTLiteLLMVersion, min)
+	_, _, ok = minLiteLLMVersion(AuthPoolModel{Alias: "gpt-4.1", Upstream: "openai/gpt-4.1", Path: AuthPoolProviderPath})
+	require.False(t, ok)
 }
 
 func TestPoolSecretsNameWhatOnlyThePoolReads(t *testing.T) {

@@ -15,6 +15,15 @@ func (s Stack) validateCluster() []error {
 		errs = append(errs, &KeyError{Path: Namespace + ":cluster.context",
 			Msg: "a context needs a kubeconfig: set cluster.kubeconfig, or drop cluster.context to use the local cluster"})
 	}
+	if c.Local && c.Kubeconfig != "" {
+		// UsesLocalCluster: the kubeconfig wins, so the stack would silently deploy elsewhere.
+		named := "the kubeconfig's contents"
+		if !kubeconfigContents(c.Kubeconfig) {
+			named = fmt.Sprintf("%q", c.Kubeconfig)
+		}
+		errs = append(errs, &KeyError{Path: Namespace + ":cluster", Msg: fmt.Sprintf(
+			"cluster.local asks for the embedded cluster and cluster.kubeconfig names another one (%s), which would win silently; drop cluster.local to deploy to the kubeconfig's cluster, or drop cluster.kubeconfig to deploy to the embedded one (make cluster-up)", named)})
+	}
 	if c.RenderTo != "" && c.Local {
 		errs = append(errs, &KeyError{Path: Namespace + ":cluster.renderTo", Msg: fmt.Sprintf(
 			"render mode writes manifests to %q and touches no cluster, but cluster.local asks for the embedded cluster; drop cluster.local (and keep render mode on a stack of its own) or drop cluster.renderTo", c.RenderTo)})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"reflect"
 	"slices"
@@ -15,11 +16,14 @@ import (
 // Load reads the stack configuration from values (full keys such as "cloud-codex:agents"
 // mapped to their raw values, as Pulumi passes them: structured values are JSON), fills
 // defaults and validates everything. Keys of other namespaces (kubernetes:, ...) are left
-// to their owners. Every problem is reported at once, one line each (errors.Join): first
-// every unknown key and wrong type, then, when the values decode, every invalid value.
+// to their owners. Every problem is reported at once, one line each (errors.Join): every
+// unknown key and wrong type, and every invalid value of each top-level key and each agent
+// whose own value decoded (decodeFailures). Any error returns the zero Stack: main.go
+// registers nothing then.
 func Load(values map[string]string) (Stack, error) {
 	var s Stack
 	var errs []error
+	failed := decodeFailures{keys: map[string]bool{}, agents: map[int]bool{}}
 	known := jsonFields(reflect.TypeOf(s))
 	for _, full := range slices.Sorted(maps.Keys(values)) {
 		key, ok := strings.CutPrefix(full, Namespace+":")
@@ -37,20 +41,86 @@ func Load(values map[string]string) (Stack, error) {
 			b, _ := json.Marshal(raw)
 			raw = string(b)
 		}
+		if key == "agents" {
+			errs = append(errs, decodeAgents(full, raw, &s.Agents, failed)...)
+			continue
+		}
 		target := reflect.ValueOf(&s).Elem().FieldByIndex(fieldIndex(reflect.TypeOf(s), key)).Addr().Interface()
 		if err := decodeStrict(full, raw, target); err != nil {
 			errs = append(errs, err)
+			failed.keys[key] = true
 		}
 	}
+	s = s.withDefaults().withStackValues()
+	if failed.keys["litellm"] {
+		s = s.withPoolUnknown()
+	}
+	if err := s.validate(failed); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
-		// Validating half-decoded values would add errors that are not the user's.
 		return Stack{}, errors.Join(errs...)
 	}
-	s = s.withDefaults().withStackValues()
-	if err := s.validate(); err != nil {
-		return Stack{}, err
-	}
 	return s, nil
+}
+
+// decodeFailures are the values that did not decode (an unknown key or a wrong type inside
+// them). decodeStrict leaves such a value zero, so it is not validated, and neither is what
+// needs it (the agents' cross-checks against litellm): that would add errors that are not
+// the user's. Everything else still is, so one misspelt key hides nothing unrelated.
+type decodeFailures struct {
+	keys   map[string]bool // top-level keys ("cluster", "litellm", "egress"; "agents" when it is no list)
+	agents map[int]bool    // agents[i]
+}
+
+// decodeAgents decodes the agents list entry by entry, so that one entry's unknown key or
+// wrong type leaves the others to be validated.
+func decodeAgents(full, raw string, out *[]components.CloudCodexAgentArgs, failed decodeFailures) []error {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	var list []any
+	if dec.Decode(&list) != nil || trailing(dec) {
+		// Not a list: decodeStrict says what it is instead.
+		if err := decodeStrict(full, raw, out); err != nil {
+			failed.keys["agents"] = true
+			return []error{err}
+		}
+		return nil
+	}
+	*out = make([]components.CloudCodexAgentArgs, len(list))
+	var errs []error
+	for i, item := range list {
+		b, err := json.Marshal(item)
+		if err == nil {
+			err = decodeStrict(fmt.Sprintf("%s[%d]", full, i), string(b), &(*out)[i])
+		}
+		if err != nil {
+			errs = append(errs, err)
+			failed.agents[i] = true
+		}
+	}
+	return errs
+}
+
+// trailing reports input after the first JSON value.
+func trailing(dec *json.Decoder) bool {
+	_, err := dec.Token()
+	return err != io.EOF
+}
+
+// withPoolUnknown stands in for the agents' default model when litellm did not decode: the
+// pool's responses alias is unknown, so an agent without its own codex.model takes the first
+// model its allowlist names (else the default pool's alias) rather than be reported against
+// a pool value the user has not got to. The model's cross-check against litellm.models is
+// skipped in that case (validate).
+func (s Stack) withPoolUnknown() Stack {
+	for i := range s.Agents {
+		a := &s.Agents[i]
+		if j := slices.IndexFunc(a.LiteLLM.ModelAllowlist, func(m string) bool { return strings.TrimSpace(m) != "" }); j >= 0 {
+			a.LiteLLM.DefaultModel = a.LiteLLM.ModelAllowlist[j]
+		}
+	}
+	return s
 }
 
 func fieldIndex(t reflect.Type, jsonName string) []int {
@@ -82,7 +152,7 @@ func (s Stack) withDefaults() Stack {
 
 var podSecurityLevels = map[string]bool{"privileged": true, "baseline": true, "restricted": true}
 
-func (s Stack) validate() error {
+func (s Stack) validate(failed decodeFailures) error {
 	var errs []error
 	add := func(err error) {
 		if err != nil {
@@ -92,24 +162,36 @@ func (s Stack) validate() error {
 	if err := components.CheckDNSLabel("namespace", s.Namespace, 63); err != nil {
 		add(atPath(Namespace+":", reflect.TypeOf(s), err))
 	}
-	for _, l := range []struct{ key, v string }{
-		{"enforce", s.Cluster.PodSecurity.Enforce}, {"warn", s.Cluster.PodSecurity.Warn}, {"audit", s.Cluster.PodSecurity.Audit},
-	} {
-		if !podSecurityLevels[l.v] {
-			add(&KeyError{Path: Namespace + ":cluster.podSecurity." + l.key,
-				Msg: fmt.Sprintf("invalid level %q: use privileged, baseline or restricted", l.v)})
+	if !failed.keys["cluster"] {
+		for _, l := range []struct{ key, v string }{
+			{"enforce", s.Cluster.PodSecurity.Enforce}, {"warn", s.Cluster.PodSecurity.Warn}, {"audit", s.Cluster.PodSecurity.Audit},
+		} {
+			if !podSecurityLevels[l.v] {
+				add(&KeyError{Path: Namespace + ":cluster.podSecurity." + l.key,
+					Msg: fmt.Sprintf("invalid level %q: use privileged, baseline or restricted", l.v)})
+			}
 		}
+		errs = append(errs, s.validateCluster()...)
 	}
-	errs = append(errs, s.validateCluster()...)
-	if err := s.LiteLLM.Validate(); err != nil {
-		add(atPath(Namespace+":litellm", reflect.TypeOf(s.LiteLLM), err))
+	poolKnown := !failed.keys["litellm"]
+	var poolSecrets map[string]string
+	var served []string
+	if poolKnown {
+		if err := s.LiteLLM.Validate(); err != nil {
+			add(atPath(Namespace+":litellm", reflect.TypeOf(s.LiteLLM), err))
+		}
+		errs = append(errs, s.validateObjectNames()...)
+		poolSecrets = s.LiteLLM.PoolSecrets()
+		served = s.LiteLLM.ResponsesAliases()
 	}
-	errs = append(errs, s.validateObjectNames()...)
-	add(s.validateEgress())
-	poolSecrets := s.LiteLLM.PoolSecrets()
-	served := s.LiteLLM.ResponsesAliases()
+	if !failed.keys["egress"] {
+		add(s.validateEgress())
+	}
 	seen := map[string]int{}
 	for i, a := range s.Agents {
+		if failed.agents[i] {
+			continue
+		}
 		prefix := fmt.Sprintf("%s:agents[%d]", Namespace, i)
 		if j, dup := seen[a.Name]; dup && a.Name != "" {
 			add(&KeyError{Path: prefix + ".name",
@@ -122,12 +204,12 @@ func (s Stack) validate() error {
 		}
 		// The agent's model must be a responses-path alias the pool serves; otherwise every
 		// call fails (or, with a fallback, silently goes elsewhere).
-		if model := a.EffectiveModel(); model != "" && !slices.Contains(served, model) {
+		if model := a.EffectiveModel(); poolKnown && model != "" && !slices.Contains(served, model) {
 			add(&KeyError{Path: prefix + ".codex.model", Msg: fmt.Sprintf(
 				"model %q is not a responses-path alias of litellm.models (served: %s); use one of those or add it there",
 				model, strings.Join(served, ", "))})
 		}
-		errs = append(errs, agentPoolSecretRefs(prefix, a, s.forbiddenSecrets(i, poolSecrets))...)
+		errs = append(errs, agentPoolSecretRefs(prefix, a, s.forbiddenSecrets(i, poolSecrets, failed.agents))...)
 	}
 	return errors.Join(errs...)
 }

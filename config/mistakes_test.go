@@ -1,13 +1,17 @@
 package config
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"cloud-codex/components"
 )
 
 // A corpus of realistic stack-config mistakes (issues 17, 18 and 21). Each one must be
@@ -71,6 +75,34 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
 		{"pool image main-latest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-latest"`),
 			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
+		// Channels are moving tags too (no version, a channel or only a base-image variant).
+		{"agent image node:lts", "cloud-codex:agents", agentJSON(`"image": "node:lts"`),
+			map[string]string{"cloud-codex:agents[0].image": `moving tag (it names the channel "lts"`}},
+		{"agent image node:current", "cloud-codex:agents", agentJSON(`"image": "node:current"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "current"`}},
+		{"agent image node:stable", "cloud-codex:agents", agentJSON(`"image": "node:stable"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "stable"`}},
+		{"agent image node:edge", "cloud-codex:agents", agentJSON(`"image": "node:edge"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "edge"`}},
+		{"agent image node:nightly", "cloud-codex:agents", agentJSON(`"image": "node:nightly"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "nightly"`}},
+		{"agent image node:alpine", "cloud-codex:agents", agentJSON(`"image": "node:alpine"`),
+			map[string]string{"cloud-codex:agents[0].image": "only a base-image variant"}},
+		{"agent image node:lts-slim", "cloud-codex:agents", agentJSON(`"image": "node:lts-slim"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "lts"`}},
+		{"agent image node:current-alpine", "cloud-codex:agents", agentJSON(`"image": "node:current-alpine"`),
+			map[string]string{"cloud-codex:agents[0].image": `the channel "current"`}},
+		{"pool image main-stable", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-stable"`),
+			map[string]string{"cloud-codex:litellm.image": `the channel "main"`}},
+		{"pool image main", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main"`),
+			map[string]string{"cloud-codex:litellm.image": `the channel "main"`}},
+		{"pool image stable release branch", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm:litellm_stable_release_branch"`),
+			map[string]string{"cloud-codex:litellm.image": `the channel "stable"`}},
+		{"runner install image lts", "cloud-codex:agents",
+			agentJSON(`"runner": {"git": {"url": "https://example.com/r.git", "ref": "` + testSHA + `", "image": "node:lts-bookworm"}}`),
+			map[string]string{"cloud-codex:agents[0].runner.git.image": `the channel "lts"`}},
+		{"local build tagged latest", "cloud-codex:litellm", poolJSON(`"image": "cloud-codex.local/litellm-standin:latest"`),
+			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
 		{"codex version latest", "cloud-codex:agents", agentJSON(`"codex": {"version": "latest"}`),
 			map[string]string{"cloud-codex:agents[0].codex.version": "exact version"}},
 		{"codex version range", "cloud-codex:agents", agentJSON(`"codex": {"version": "^0.171.0"}`),
@@ -104,6 +136,17 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 		{"agent StorageClass", "cloud-codex:agents", agentJSON(`"storage": {"storageClass": "Fast_SSD"}`),
 			map[string]string{"cloud-codex:agents[0].storage.storageClass": "StorageClass name"}},
 
+		// MCP server ids codex skips (it starts no server whose id it does not accept).
+		{"MCP server id with a dot", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"my.server": {"command": "x"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers["my.server"]`: `must be an MCP server id codex starts: letters, digits, '_' and '-' (^[a-zA-Z0-9_-]+$), e.g. "my_server"`}},
+		{"MCP server id with a space", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"my server": {"command": "x"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers["my server"]`: "codex skips a server whose id it does not accept"}},
+		{"MCP server id named like its npm package", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"@modelcontextprotocol/server-github": {"command": "npx"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers.@modelcontextprotocol/server-github`: `e.g. "_modelcontextprotocol_server-github"`}},
+		{"MCP server id not ASCII", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"bücher": {"command": "x"}}}`),
+			map[string]string{`cloud-codex:agents[0].codex.mcpServers.bücher`: `e.g. "b_cher"`}},
+
 		// Credentials through side doors.
 		{"key in MCP args", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"docs": {"command": "docs-mcp", "args": ["--stdio", "--api-key=sk-abcdefghijklmnopqrstuvwx"]}}}`),
@@ -130,6 +173,51 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 			map[string]string{"cloud-codex:agents[0].codex.mcpServers.docs.env.UPSTREAM": "looks like a key"}},
 		{"ChatGPT token literal in agent env", "cloud-codex:agents", agentJSON(`"env": {"CHATGPT_ACCESS_TOKEN": "eyJhbGciOi.eyJzdWIiOiIx.sig"}`),
 			map[string]string{"cloud-codex:agents[0].env.CHATGPT_ACCESS_TOKEN": "ChatGPT/OpenAI credential"}},
+		// G4 (b): a last KEY, a last PASS, AUTHORIZATION are credential names.
+		{"key, password and authorization names in MCP env", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"tools": {"command": "x", "env": {"OPENAI_KEY": "abcdefgh12345678", "GEMINI_KEY": "AIzaSyA1b2C3d4e5A1b2C3d4e5A1b2C3d4e5abc",
+				"DB_PASS": "hunter2", "SSH_KEY": "k", "AUTHORIZATION": "Bearer abc", "geminiKey": "k", "openai.key": "k"}}}}`),
+			map[string]string{
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.OPENAI_KEY":    "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.GEMINI_KEY":    "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.DB_PASS":       "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.SSH_KEY":       "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.AUTHORIZATION": "secretEnv",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.geminiKey":     "secretEnv",
+				`cloud-codex:agents[0].codex.mcpServers.tools.env["openai.key"]`: "secretEnv",
+			}},
+		{"key and password names in the agent's env", "cloud-codex:agents", agentJSON(`"env": {"STRIPE_KEY": "k", "SMTP_PASS": "p"}`),
+			map[string]string{
+				"cloud-codex:agents[0].env.STRIPE_KEY": "the name says credential",
+				"cloud-codex:agents[0].env.SMTP_PASS":  "the name says credential",
+			}},
+		// G4 (c): well-known shapes under names that say nothing.
+		{"credential shapes under innocent names in MCP env", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"tools": {"command": "x", "env": {"STRIPE": "sk_live_a1B2a1B2a1B2a1B2a1B2a1B2",
+				"GOOGLE": "AIzaSyA1b2C3d4e5A1b2C3d4e5A1b2C3d4e5abc", "HEADERS": "Authorization: Bearer abcdefgh12345678",
+				"IDENTITY": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
+				"UPSTREAM": "glpat-ab12ab12ab12ab12ab12", "AWS": "ASIA0123456789ABCDEF"}}}}`),
+			map[string]string{
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.STRIPE":   "(a Stripe key)",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.GOOGLE":   "(a Google API key)",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.HEADERS":  "(a Bearer token)",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.IDENTITY": "(a PEM private key)",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.UPSTREAM": "(a GitLab token)",
+				"cloud-codex:agents[0].codex.mcpServers.tools.env.AWS":      "(an AWS access key id)",
+			}},
+		// G4 (a): a URL's password, whatever the name and wherever the value goes.
+		{"URL passwords in env, MCP env, MCP args, runner command and install", "cloud-codex:agents",
+			agentJSON(`"env": {"DATABASE_URL": "postgres://u:hunter2@db/x"},
+				"codex": {"mcpServers": {"db": {"command": "x", "args": ["--db", "mysql://root:hunter2@db:3306/x"], "env": {"MONGO_URI": "mongodb://u:hunter2@db/x"}}}},
+				"runner": {"command": ["sh", "-c", "git clone https://x-access-token:abc123@git.example/r.git"],
+					"git": {"url": "https://github.com/team/runner.git", "ref": "0123456789abcdef0123456789abcdef01234567", "install": ["npm", "ci", "--registry=https://u:hunter2@npm.example/"]}}`),
+			map[string]string{
+				"cloud-codex:agents[0].env.DATABASE_URL":                  "(a URL with a password)",
+				"cloud-codex:agents[0].codex.mcpServers.db.env.MONGO_URI": "(a URL with a password)",
+				"cloud-codex:agents[0].codex.mcpServers.db.args[1]":       "(a URL with a password)",
+				"cloud-codex:agents[0].runner.command[2]":                 "(a URL with a password)",
+				"cloud-codex:agents[0].runner.git.install[2]":             "(a URL with a password)",
+			}},
 		{"MCP secretEnv shadows the agent's LiteLLM key", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"x": {"command": "x", "secretEnv": {"LITELLM_API_KEY": {"name": "other", "key": "k"}}}}}`),
 			map[string]string{"cloud-codex:agents[0].codex.mcpServers.x.secretEnv.LITELLM_API_KEY": "set by the component"}},
@@ -172,12 +260,21 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 		{"fractional replicas", "cloud-codex:agents", agentJSON(`"replicas": 0.5`),
 			map[string]string{"cloud-codex:agents[0].replicas": "expected int, got 0.5"}},
 
-		// The LiteLLM release must have the chatgpt/ provider (v1.81.3).
+		// The LiteLLM release must return the responses path's output (v1.88.0; the chatgpt/
+		// provider itself is v1.81.3).
 		{"LiteLLM older than the chatgpt provider", "cloud-codex:litellm",
 			poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-v1.81.0-stable"`),
-			map[string]string{"cloud-codex:litellm.image": "v1.81.3"}},
+			map[string]string{"cloud-codex:litellm.image": "older than v1.88.0"}},
 		{"LiteLLM v1.80", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm:v1.80.15"`),
-			map[string]string{"cloud-codex:litellm.image": "chatgpt/ provider"}},
+			map[string]string{"cloud-codex:litellm.image": "responses path"}},
+		{"LiteLLM two-part tag", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm:v1.80"`),
+			map[string]string{"cloud-codex:litellm.image": "names LiteLLM v1.80.0"}},
+		{"LiteLLM with the provider but not the Responses fix", "cloud-codex:litellm",
+			poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.83.7-stable"`),
+			map[string]string{"cloud-codex:litellm.image": "'ResponsesAPIResponse' object has no attribute 'output'"}},
+		{"LiteLLM at the provider's first release", "cloud-codex:litellm",
+			poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.81.3"`),
+			map[string]string{"cloud-codex:litellm.image": "use " + components.DefaultLiteLLMImage}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			values := devConfig()
@@ -193,15 +290,32 @@ func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
 		{"agent image tag and digest", "cloud-codex:agents", agentJSON(`"image": "registry.example:5000/team/node:22@` + testDigest + `"`)},
 		{"pool image by digest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root@` + testDigest + `"`)},
 		{"LiteLLM custom tag without a version", "cloud-codex:litellm", poolJSON(`"image": "registry.example/litellm:our-build"`)},
-		{"LiteLLM at the provider's first release", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.81.3"`)},
+		{"LiteLLM versioned stable tag", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-v1.88.2-stable"`)},
+		{"LiteLLM stand-in (a local build)", "cloud-codex:litellm", poolJSON(`"image": "cloud-codex.local/litellm-standin:dev"`)},
+		{"agent image major and distro", "cloud-codex:agents", agentJSON(`"image": "node:22-bookworm"`)},
+		{"agent image version and variant", "cloud-codex:agents", agentJSON(`"image": "node:22.12.0-alpine3.20"`)},
+		{"LiteLLM at the responses path's first good release", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0"`)},
 		{"LiteLLM release candidate", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0-rc.1"`)},
 		{"codex prerelease version", "cloud-codex:agents", agentJSON(`"codex": {"version": "0.172.0-alpha.1"}`)},
 		{"MCP secrets by reference", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"GitHub": {"command": "gh-mcp", "env": {"GITHUB_HOST": "github.example", "TOKENIZERS_PARALLELISM": "false"},
 				"secretEnv": {"GITHUB_TOKEN": {"name": "github-pat", "key": "token"}}}}}`)},
+		// G4 look-alikes: names with the words that hold no credential, URLs without a
+		// password or with one the pod expands from a Secret, publishable and public keys.
+		{"credential look-alikes in env and MCP env", "cloud-codex:agents",
+			agentJSON(`"env": {"SSH_KNOWN_HOSTS": "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+				"PRIMARY_KEY_COLUMN": "id", "KEYBOARD": "us", "MONKEY": "patch", "PASSTHROUGH": "all", "COMPASS_URL": "https://compass.example",
+				"KEY_ID": "k-2024", "SSH_PUBLIC_KEY": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+				"STRIPE_PUBLISHABLE_KEY": "pk_live_abcdefghijklmnop", "DATABASE_URL": "postgres://u@db/x"},
+				"codex": {"mcpServers": {"db": {"command": "x", "args": ["--db", "postgres://u:$(DB_PASSWORD)@db/x", "--header", "Authorization: Bearer ${TOKEN}"],
+					"env": {"TOKENIZERS_PARALLELISM": "false", "MONGO_URI": "mongodb://db:27017/x", "SORT_KEY": "created_at", "AUTH_MODE": "bearer"},
+					"secretEnv": {"DB_PASSWORD": {"name": "db", "key": "password"}, "OPENAI_KEY": {"name": "embed", "key": "key"}}}}},
+				"runner": {"command": ["sh", "-c", "git clone https://git.example/r.git"]}`)},
 		{"one Secret shared by two MCP servers", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"a": {"command": "a", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}},
 				"b": {"command": "b", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}}}}`)},
+		{"MCP server ids codex starts", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"GitHub": {"command": "a"}, "git_hub-2": {"command": "b"}, "0": {"command": "c"}}}`)},
 		{"dotted env name Kubernetes accepts", "cloud-codex:agents", agentJSON(`"env": {"my.setting": "1", "LOG_LEVEL": "debug"}`)},
 		{"kubeconfig contents", "cloud-codex:cluster", `{"kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\n"}`},
 		{"render mode without the local cluster", "cloud-codex:cluster", `{"renderTo": "rendered", "kubeconfig": "/not/on/this/machine"}`},
@@ -235,6 +349,39 @@ func TestClusterSettingsThatPointNowhereAreRefused(t *testing.T) {
 
 	lines = errorLines(t, withCluster(`{"local": true, "renderTo": "rendered"}`))
 	requireRefused(t, lines, map[string]string{"cloud-codex:cluster.renderTo": "drop cluster.local"})
+
+	// The embedded cluster and a kubeconfig: the kubeconfig would win without a word.
+	lines = errorLines(t, withCluster(`{"local": true, "kubeconfig": "kube/config"}`))
+	requireRefused(t, lines, map[string]string{"cloud-codex:cluster": `cluster.kubeconfig names another one ("kube/config")`})
+	require.Contains(t, lines[0], "drop cluster.local to deploy to the kubeconfig's cluster, or drop cluster.kubeconfig")
+	lines = errorLines(t, withCluster(`{"local": true, "kubeconfig": "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: s3cret}}]\n"}`))
+	requireRefused(t, lines, map[string]string{"cloud-codex:cluster": "names another one (the kubeconfig's contents)"})
+	require.NotContains(t, lines[0], "s3cret", "a kubeconfig's contents are never echoed")
+}
+
+// cluster.local with $KUBECONFIG exported is allowed (README: `make up` then deploys there)
+// but warned about at program start, naming both clusters, in the terms of scripts/pulumi.sh.
+func TestLocalClusterWithKubeconfigEnvWarns(t *testing.T) {
+	s, err := Load(devConfig())
+	require.NoError(t, err)
+	t.Setenv("KUBECONFIG", "")
+	require.Empty(t, s.KubeconfigEnvWarning())
+
+	t.Setenv("KUBECONFIG", "/home/me/.kube/prod")
+	w := s.KubeconfigEnvWarning()
+	for _, want := range []string{"cluster.local is true", "$KUBECONFIG is set (/home/me/.kube/prod)", LocalKubeconfig(),
+		"scripts/pulumi.sh did not start the embedded cluster", "skipAwait defaults to false", "env -u KUBECONFIG make up", "drop cluster.local"} {
+		require.Contains(t, w, want)
+	}
+	require.False(t, s.UsesLocalCluster(), "the warning says what happens: $KUBECONFIG wins")
+
+	t.Setenv("KUBECONFIG", LocalKubeconfig())
+	require.Contains(t, s.KubeconfigEnvWarning(), "is the embedded cluster's own kubeconfig, but it still counts as another cluster")
+
+	t.Setenv("KUBECONFIG", "/home/me/.kube/prod")
+	s, err = Load(withCluster(`{}`))
+	require.NoError(t, err)
+	require.Empty(t, s.KubeconfigEnvWarning(), "a stack without cluster.local uses $KUBECONFIG as a matter of course")
 }
 
 func withCluster(cluster string) map[string]string {
@@ -263,6 +410,60 @@ func TestEveryMistakeIsReportedAtOnce(t *testing.T) {
 		"cloud-codex:agents[1].replicas":                                   "ReadWriteOnce",
 		"cloud-codex:agents[1].codex.mcpServers.GitHub.command":            "command",
 		"cloud-codex:agents[1].codex.mcpServers.GitHub.env.OPENAI_API_KEY": "ChatGPT/OpenAI credential",
+	})
+}
+
+// An unknown key or a wrong type hides nothing unrelated: every top-level key and every
+// agent whose own value decodes is still validated.
+func TestAShapeMistakeHidesNothingUnrelated(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:litellm"] = poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:latest"`)
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "imagee": "node:22", "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "codex": {"version": "latest"}, "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:agents[0].imagee":        `unknown key; did you mean "image"?`,
+		"cloud-codex:litellm.image":           "moving tag",
+		"cloud-codex:agents[1].codex.version": "exact version",
+	})
+
+	// A wrong type in litellm: the cluster and the agents are still checked, and nothing is
+	// reported that only the pool's missing value would cause (an agent's allowlist naming the
+	// pool's own alias, which litellm.responsesAlias would have made its model).
+	values = devConfig()
+	values["cloud-codex:cluster"] = `{"local": true, "podSecurity": {"enforce": "strict"}}`
+	values["cloud-codex:litellm"] = poolJSON(`"responsesAlias": "team/gpt", "rotationInterval": 30,
+		"models": [{"alias": "team/gpt", "upstream": "chatgpt/gpt-5.4"}]`)
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "image": "node:lts", "litellm": {"modelAllowlist": ["team/gpt"]}, "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "codex": {"mcpServers": {"x": {"command": "x", "secretEnv": {"K": {"name": "cloud-codex-cody-token", "key": "token"}}}}},
+		 "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:litellm.rotationInterval":                      "expected string, got number",
+		"cloud-codex:cluster.podSecurity.enforce":                   "strict",
+		"cloud-codex:agents[0].image":                               `the channel "lts"`,
+		"cloud-codex:agents[1].codex.mcpServers.x.secretEnv.K.name": "agents[0] (cody)'s runtime token",
+	})
+
+	// An entry that does not decode is not a name other agents collide with or may not read.
+	values = devConfig()
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "replicas": "one", "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "cody", "egress": {}, "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "env": {"1X": "y"}, "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:agents[0].replicas": "expected int, got string",
+		"cloud-codex:agents[1].egress":   "unknown key",
+		"cloud-codex:agents[2].env.1X":   "environment variable name",
+	})
+
+	// A top-level key that is no list or object at all.
+	values = devConfig()
+	values["cloud-codex:agents"] = `{"name": "cody"}`
+	values["cloud-codex:egress"] = `{"allow": [{"cidr": "10.0.0.1/8"}]}`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:agents":               "expected a list, got object",
+		"cloud-codex:egress.allow[0].cidr": "host bits",
 	})
 }
 
@@ -325,4 +526,57 @@ func TestPoolNameCollidingWithAnAgentIsRefused(t *testing.T) {
 	values := devConfig()
 	values["cloud-codex:litellm"] = poolJSON(`"name": "cloud-codex-litellm"`)
 	require.Empty(t, errorLines(t, values))
+}
+
+// Every image field of the tagged tree goes through the one image check: each key below is
+// refused with the same moving tag, and a new image field fails this test until it has a row
+// (and is checked).
+func TestEveryImageFieldRefusesAMovingTag(t *testing.T) {
+	set := map[string]func(image string) (key, value string){
+		"agents[].image": func(image string) (string, string) {
+			return "cloud-codex:agents", agentJSON(`"image": "` + image + `"`)
+		},
+		"agents[].runner.git.image": func(image string) (string, string) {
+			return "cloud-codex:agents", agentJSON(`"runner": {"git": {"url": "https://example.com/r.git", "ref": "` + testSHA + `", "image": "` + image + `"}}`)
+		},
+		"litellm.image": func(image string) (string, string) {
+			return "cloud-codex:litellm", poolJSON(`"image": "` + image + `"`)
+		},
+	}
+	var nodes []configNode
+	walkConfig("", reflect.ValueOf(Stack{}), false, &nodes)
+	var imageKeys []string
+	for _, n := range nodes {
+		last := n.key[strings.LastIndexAny(n.key, ".]")+1:]
+		if n.leaf && strings.HasSuffix(strings.ToLower(last), "image") {
+			imageKeys = append(imageKeys, n.key)
+		}
+	}
+	require.ElementsMatch(t, slices.Sorted(maps.Keys(set)), imageKeys, "an image field of the tagged tree has no row here")
+	for _, key := range imageKeys {
+		path := Namespace + ":" + strings.ReplaceAll(key, "[]", "[0]")
+		for _, image := range []string{"node:lts", "registry.example/x:main-stable"} {
+			values := devConfig()
+			k, v := set[key](image)
+			values[k] = v
+			requireRefused(t, errorLines(t, values), map[string]string{path: "moving tag"})
+		}
+	}
+}
+
+// A refused credential is named by its key path and its kind, never repeated: error lines
+// are printed, logged and pasted into issues.
+func TestRefusedCredentialsAreNotRepeated(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:agents"] = agentJSON(`"env": {"DATABASE_URL": "postgres://u:hunter2@db/x", "OPENAI_KEY": "hunter3"},
+		"codex": {"mcpServers": {"x": {"command": "x", "args": ["sk_live_a1B2a1B2a1B2a1B2a1B2a1B2"]}}},
+		"runner": {"git": {"url": "https://u:hunter4@git.example/r.git", "ref": "main"}}`)
+	lines := errorLines(t, values)
+	require.NotEmpty(t, lines)
+	all := strings.Join(lines, "\n")
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "a1B2a1B2"} {
+		require.NotContains(t, all, secret)
+	}
+	require.Contains(t, all, "cloud-codex:agents[0].runner.git.url")
+	require.Contains(t, all, "cloud-codex:agents[0].runner.git.ref")
 }

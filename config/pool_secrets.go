@@ -16,14 +16,15 @@ import (
 // Another agent's LiteLLM key or runtime token: holding them, an agent calls models with the
 // other's allowlist or works on the platform as the other agent.
 
-// forbiddenSecrets maps each Secret agents[i] may not reference to what it holds.
-func (s Stack) forbiddenSecrets(i int, poolSecrets map[string]string) map[string]string {
+// forbiddenSecrets maps each Secret agents[i] may not reference to what it holds; the
+// agents in skip (whose entry did not decode) hold nothing known.
+func (s Stack) forbiddenSecrets(i int, poolSecrets map[string]string, skip map[int]bool) map[string]string {
 	out := map[string]string{}
 	for name, what := range poolSecrets {
 		out[name] = what + ", which only the LiteLLM auth pool may read: an agent holding it could mint keys or call models past its own allowlist"
 	}
 	for j, other := range s.Agents {
-		if j == i {
+		if j == i || skip[j] {
 			continue
 		}
 		key := cmp.Or(other.LiteLLM.KeySecret.Name, components.AgentLiteLLMKeySecretName(other.Name))

@@ -3,6 +3,8 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -10,8 +12,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"cloud-codex/components"
 )
@@ -19,16 +23,17 @@ import (
 // docs/config-reference.md is written by hand, because a key's meaning needs prose, and is
 // kept from drifting by the tests below, which read the tagged tree (Stack and the
 // components' args it holds) and the reference's tables: every key has a row, every row is
-// a key, and every default a row states as one literal (a single `code` span) is the
-// default the code applies.
+// a key, every row says what the key means, its type cell is one of referenceTypes and fits
+// the key's Go type, and every default a row states as one literal (a single `code` span) is
+// the default the code applies.
 
 const referencePath = "../docs/config-reference.md"
 
 // referenceRow is one row of a key table: | `key` | type | default | meaning |, or
 // | `key` | meaning | in the placement table (relative to a placement key).
 type referenceRow struct {
-	key, typ, def string
-	relative      bool
+	key, typ, def, meaning string
+	relative               bool
 }
 
 var referenceRowRE = regexp.MustCompile("^\\| `([^`]+)` \\|")
@@ -51,9 +56,9 @@ func readReference(t *testing.T) []referenceRow {
 		row := referenceRow{key: m[1]}
 		switch len(cells) {
 		case 2:
-			row.relative = true
+			row.relative, row.meaning = true, cells[1]
 		case 4:
-			row.typ, row.def = cells[1], cells[2]
+			row.typ, row.def, row.meaning = cells[1], cells[2], cells[3]
 		default:
 			t.Fatalf("%s: a key row has 2 or 4 cells, got %d: %s", referencePath, len(cells), line)
 		}
@@ -310,4 +315,123 @@ func renderDefault(v reflect.Value) string {
 		}
 	}
 	return fmt.Sprint(v.Interface())
+}
+
+// referenceTypes are the type cells the reference uses, each with the Go types it may
+// describe (pointers are looked through: *int is an int that may be left out). The string
+// kinds that carry a format (quantity, Go duration, URL) are also held to it by the values
+// the code applies (TestConfigReferenceTypesAreTheCodes).
+var referenceTypes = map[string]func(t reflect.Type) bool{
+	"string":      kindIs(reflect.String),
+	"URL":         kindIs(reflect.String),
+	"quantity":    kindIs(reflect.String),
+	"Go duration": kindIs(reflect.String),
+	"int":         kindIs(reflect.Int),
+	"bool":        kindIs(reflect.Bool),
+	"object":      kindIs(reflect.Struct),
+	// A list of objects, whose keys have rows of their own (litellm.models[].alias).
+	"list":                     sliceOf(kindIs(reflect.Struct)),
+	"list of rules":            sliceOf(kindIs(reflect.Struct)),
+	"list of strings":          sliceOf(kindIs(reflect.String)),
+	"list of ints":             sliceOf(kindIs(reflect.Int)),
+	"map string → string":      mapOf(kindIs(reflect.String)),
+	"`{name, key}`":            isSecretRef,
+	"map name → `{name, key}`": mapOf(isSecretRef),
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+func kindIs(k reflect.Kind) func(reflect.Type) bool {
+	return func(t reflect.Type) bool { return deref(t).Kind() == k }
+}
+
+func sliceOf(item func(reflect.Type) bool) func(reflect.Type) bool {
+	return func(t reflect.Type) bool { t = deref(t); return t.Kind() == reflect.Slice && item(t.Elem()) }
+}
+
+func mapOf(value func(reflect.Type) bool) func(reflect.Type) bool {
+	return func(t reflect.Type) bool {
+		t = deref(t)
+		return t.Kind() == reflect.Map && t.Key().Kind() == reflect.String && value(t.Elem())
+	}
+}
+
+// isSecretRef: an object of exactly the keys name and key.
+func isSecretRef(t reflect.Type) bool {
+	t = deref(t)
+	if t.Kind() != reflect.Struct {
+		return false
+	}
+	return slices.Equal(slices.Sorted(maps.Keys(jsonFields(t))), []string{"key", "name"})
+}
+
+func TestConfigReferenceRowsHaveAMeaningAndTheGoType(t *testing.T) {
+	rows := readReference(t)
+	var nodes []configNode
+	walkConfig("", reflect.ValueOf(Stack{}), false, &nodes)
+	known := slices.Sorted(maps.Keys(referenceTypes))
+	typed := 0
+	for _, r := range rows {
+		if strings.Trim(r.meaning, " -—") == "" {
+			t.Errorf("%s: the row of %s says nothing in its meaning cell: say what the key does", referencePath, r.key)
+		}
+		if r.relative {
+			continue
+		}
+		fits, ok := referenceTypes[r.typ]
+		if !ok {
+			t.Errorf("%s: the row of %s has the type %q; use one of: %s", referencePath, r.key, r.typ, strings.Join(known, ", "))
+			continue
+		}
+		for _, n := range nodes {
+			if n.key == "" || !r.matches(n.key) {
+				continue
+			}
+			typed++
+			if !fits(n.value.Type()) {
+				t.Errorf("%s: the row of %s says %q, but the key's Go type is %s", referencePath, n.key, r.typ, n.value.Type())
+			}
+		}
+	}
+	require.Greater(t, typed, 60, "the reference's rows were not matched to keys: did its table layout change?")
+}
+
+// A string documented as a quantity, a Go duration or a URL holds one wherever the code
+// applies a value (the defaults of a sample with every optional object present).
+func TestConfigReferenceTypesAreTheCodes(t *testing.T) {
+	rows := readReference(t)
+	var nodes []configNode
+	walkConfig("", reflect.ValueOf(effectiveSample(t)), true, &nodes)
+	parse := map[string]func(string) error{
+		"quantity":    func(v string) error { _, err := resource.ParseQuantity(v); return err },
+		"Go duration": func(v string) error { _, err := time.ParseDuration(v); return err },
+		"URL": func(v string) error {
+			if u, err := url.Parse(v); err != nil || u.Scheme == "" || u.Host == "" {
+				return fmt.Errorf("not an absolute URL")
+			}
+			return nil
+		},
+	}
+	checked := 0
+	for _, r := range rows {
+		check, ok := parse[r.typ]
+		if !ok || r.relative {
+			continue
+		}
+		for _, n := range nodes {
+			if !n.leaf || !n.present || !r.matches(n.key) || n.value.Kind() != reflect.String || n.value.String() == "" {
+				continue
+			}
+			checked++
+			if err := check(n.value.String()); err != nil {
+				t.Errorf("%s: %s is documented as a %s, but the code applies %q (%v)", referencePath, n.key, r.typ, n.value.String(), err)
+			}
+		}
+	}
+	require.Greater(t, checked, 10)
 }

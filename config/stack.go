@@ -29,12 +29,14 @@ type Stack struct {
 // Cluster selects the target cluster and its API-only/GitOps modes.
 type Cluster struct {
 	// Kubeconfig (a path or the contents) of the target cluster. Empty: $KUBECONFIG,
-	// else the embedded local cluster when Local is true, else ~/.kube/config.
+	// else the embedded local cluster when Local is true, else ~/.kube/config. Refused
+	// together with Local.
 	Kubeconfig string `json:"kubeconfig"`
 	// Context in the kubeconfig. Empty: its current context.
 	Context string `json:"context"`
 	// Local targets the project's embedded API server ($STATE_DIR/kubeconfig, started by
-	// `make cluster-up`), unless Kubeconfig or $KUBECONFIG name another cluster.
+	// `make cluster-up`), unless $KUBECONFIG names another cluster (which wins, with a
+	// warning: KubeconfigEnvWarning). Refused together with Kubeconfig or RenderTo.
 	Local bool `json:"local"`
 	// RenderTo writes manifests to this directory instead of applying them (GitOps).
 	RenderTo string `json:"renderTo"`

@@ -1,6 +1,9 @@
 package contract
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // One list for both judges: the agent's validation and the pack's ConfigMap rule used to
 // disagree on these (GITHUB_PAT, *PASSPHRASE, MASTER_KEY, camelCase, Slack and AWS keys).
@@ -20,6 +23,34 @@ func TestIsCredentialName(t *testing.T) {
 	}
 }
 
+// G4 (b): any last KEY is a key (OPENAI_KEY, GEMINI_KEY, SSH_KEY), a last PASS a password,
+// AUTHORIZATION a header value; the allow-list and the word rules keep the look-alikes out.
+func TestIsCredentialName_KeysPasswordsAuthorization(t *testing.T) {
+	for _, name := range []string{
+		"OPENAI_KEY", "GEMINI_KEY", "SSH_KEY", "STRIPE_KEY", "openaiKey", "geminiKey", "SECRET_KEY", "PRIVATE_KEY",
+		"SSH_HOST_KEY", "license_key", "API_KEY_V2", "sshkey", "sessionKey", "openai.api.key", "openai-key",
+		"DB_PASS", "SMTP_PASS", "dbPass", "PGPASS", "MYSQLPASS", "pass",
+		"AUTHORIZATION", "Authorization", "PROXY_AUTHORIZATION", "DB_CREDENTIAL", "GCP_CREDENTIALS", "refresh_token",
+	} {
+		if !IsCredentialName(name) {
+			t.Errorf("IsCredentialName(%q) = false, want true", name)
+		}
+	}
+	// Must pass: names that contain the words but hold no credential.
+	for _, name := range []string{
+		"SSH_KNOWN_HOSTS", "PRIMARY_KEY_COLUMN", "KEYBOARD", "MONKEY", "TURKEY", "TOKENIZERS_PARALLELISM",
+		"PASSTHROUGH", "PASS_THROUGH", "passThrough", "BYPASS", "COMPASS", "COMPASS_URL", "KEY_ID", "GPG_KEY_ID",
+		"SSH_PUBLIC_KEY", "PUBLIC_KEY", "publicKey", "STRIPE_PUBLISHABLE_KEY", "env_key", "ENV_KEY", "PRIMARY_KEY",
+		"FOREIGN_KEY", "SORT_KEY", "PARTITION_KEY", "CACHE_KEY", "topologyKey", "LABEL_KEY", "IDEMPOTENCY_KEY",
+		"key", "KEY", "OPENAI_KEY_FILE", "SSH_KEY_PATH", "DATABASE_URL", "MONGO_URI", "AUTHORIZATION_ENDPOINT",
+		"AUTH_MODE", "API_KEY_ENV", "api_key_env_var", "SECRET_KEY_REF", "PASSWORD_MIN_LENGTH", "KEYS_DIR", "HOTKEYS",
+	} {
+		if IsCredentialName(name) {
+			t.Errorf("IsCredentialName(%q) = true, want false", name)
+		}
+	}
+}
+
 func TestLooksLikeCredential(t *testing.T) {
 	for v, want := range map[string]bool{
 		"sk-abcdefghijklmnopqrstuvwx": true, "sk-proj-abcdefghijklmnop1234": true, "Bearer sk-abcdefgh1": true,
@@ -31,6 +62,65 @@ func TestLooksLikeCredential(t *testing.T) {
 	} {
 		if got := LooksLikeCredential(v); got != want {
 			t.Errorf("LooksLikeCredential(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// G4 (a) and (c): the shapes under any name, and their look-alikes.
+func TestFindCredential_Shapes(t *testing.T) {
+	for _, tc := range []struct{ v, what string }{
+		{"sk_live_" + strings.Repeat("a1", 12), "a Stripe key"},
+		{"sk_test_" + strings.Repeat("Z9", 12), "a Stripe key"},
+		{"rk_live_" + strings.Repeat("b2", 12), "a Stripe key"},
+		{"AIzaSy" + strings.Repeat("A1b2C3d4e5", 3) + "abc", "a Google API key"},
+		{"gho_" + strings.Repeat("x1", 18), "a GitHub token"},
+		{"glpat-" + strings.Repeat("ab12", 5), "a GitLab token"},
+		{"npm_" + strings.Repeat("a1B2", 9), "an npm token"},
+		{"xoxp-1234567890-abcdef", "a Slack token"},
+		{"ASIA0123456789ABCDEF", "an AWS access key id"},
+		{"Bearer abcdefgh12345678", "a Bearer token"},
+		{"Authorization: bearer 0123456789abcdefXYZ", "a Bearer token"},
+		{"Authorization: Basic dXNlcjpodW50ZXIy", "a Basic authorization"}, // user:hunter2
+		{"-----BEGIN RSA PRIVATE KEY-----\nMIIE...", "a PEM private key"},
+		{"-----BEGIN OPENSSH PRIVATE KEY-----", "a PEM private key"},
+		{"-----BEGIN PRIVATE KEY-----", "a PEM private key"},
+		{"-----BEGIN PGP PRIVATE KEY BLOCK-----", "a PEM private key"},
+		{"postgres://u:hunter2@db/x", "a URL with a password"},
+		{"mongodb://u:hunter2@db/x", "a URL with a password"},
+		{"mongodb+srv://admin:s3cr%40t@cluster0.example.net/app", "a URL with a password"},
+		{"redis://:hunter2@cache:6379/0", "a URL with a password"},
+		{"git clone https://x-access-token:abc123@git.example/r.git", "a URL with a password"},
+		{"--db=mysql://root:toor@127.0.0.1:3306/db", "a URL with a password"},
+	} {
+		what, found, ok := FindCredential(tc.v)
+		if !ok || what != tc.what {
+			t.Errorf("FindCredential(%q) = %q, %q, %v; want %s", tc.v, what, found, ok, tc.what)
+		}
+	}
+	for _, v := range []string{
+		"postgres://u@db/x", "postgres://u:@db/x", "postgres://u:$(DB_PASSWORD)@db/x", "postgres://u:${DB_PASSWORD}@db/x",
+		"postgres://user:password@host/db", "postgres://<user>:<password>@host/db", "postgres://%s:%s@%s/%s",
+		"http://localhost:4000/v1", "http://[::1]:8080/x", "https://host:8443/p?email=a@b.c", "ssh://git@host:22/r.git",
+		"git@github.com:org/repo.git", "https://compass.example/api", "os.environ/DATABASE_URL",
+		"Bearer authentication", "Bearer <master key>", "Bearer ${TOKEN}", "Authorization: Bearer $(cat /run/secrets/t)",
+		"Basic authentication", "Basic realm", "-----BEGIN PUBLIC KEY-----", "-----BEGIN CERTIFICATE-----",
+		"sk_live_", "AIzaShort", "task_live_abcdefghijklmnop", "keyboard", "monkey",
+	} {
+		if what, found, ok := FindCredential(v); ok {
+			t.Errorf("FindCredential(%q) = %s (%q), want none", v, what, found)
+		}
+	}
+}
+
+func TestIsPlaceholderValue(t *testing.T) {
+	for v, want := range map[string]bool{
+		"": true, "${X}": true, "$(X)": true, "$X": true, "os.environ/X": true, "<set me>": true, "***": true, "xxx": true,
+		"true": true, "4096": true, `"${X}"`: true, "{{ .Values.key }}": true, "Bearer ${TOKEN}": true, "Bearer <token>": true,
+		"Bearer abc": false, "Bearer": false,
+		"hunter2": false, "abc123": false, "sk-x": false,
+	} {
+		if got := IsPlaceholderValue(v); got != want {
+			t.Errorf("IsPlaceholderValue(%q) = %v, want %v", v, got, want)
 		}
 	}
 }

@@ -3,10 +3,11 @@
 // on every `pulumi preview`/`up` so that a hand-written resource, a copied manifest or a
 // component bug cannot break them silently.
 //
-// Build it and pass the binary with --policy-pack (CLI >= 3.255), or pass this directory
-// (PulumiPolicy.yaml, runtime: go). Every rule is mandatory unless --policy-pack-config
-// says otherwise; see README.md. The rules live in policy/rules, importable by tests and
-// other programs; this command only names, versions and serves them.
+// Build it and pass the binary with --policy-pack (CLI >= 3.255). Passing this directory
+// (PulumiPolicy.yaml, runtime: go) is broken with the project's toolchain: the Go language
+// host starts the Pulumi program instead (README.md, Use). Every rule is mandatory unless
+// --policy-pack-config says otherwise; see README.md. The rules live in policy/rules,
+// importable by tests and other programs; this command only names, versions and serves them.
 package main
 
 import (

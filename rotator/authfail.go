@@ -73,24 +73,54 @@ func (r *Rotator) HandleAuthFailure(ctx context.Context, start time.Time, status
 	r.observe(now)
 	r.syncFlat(now)
 	acct := r.chargedAccount(start, now)
+	if at, ok := r.replacedSoonAfter(start, acct); ok {
+		r.cfg.Logger.Printf("LiteLLM reported an authentication failure of a request that started %s before LiteLLM's token file was replaced (at %s): it may have sent the new file's token, so it is not charged to account %d",
+			at.Sub(start).Round(time.Millisecond), at.UTC().Format(time.RFC3339Nano), acct)
+		acct = 0
+	}
 	if acct == 0 {
 		// Among them the fail-fast file's own refusals: no account served those.
 		r.cfg.Logger.Printf("LiteLLM reported an authentication failure that cannot be charged to an account (request start %v); ignored", start)
-		return
+		if r.status.Active != 0 {
+			return
+		}
+	} else {
+		what := "an authentication failure"
+		if status != 0 {
+			what = fmt.Sprintf("an authentication failure (HTTP %d)", status)
+		}
+		r.setError(acct, "LiteLLM reported "+what+": "+shorten(text, 300))
+		if !r.acct(acct).ParkedPermanently {
+			r.parkForLogin(acct, "LiteLLM reported "+what)
+		}
+		if acct == r.status.Active {
+			r.forceSwitch = fmt.Sprintf("account %d failed authentication at ChatGPT", acct)
+		}
 	}
-	what := "an authentication failure"
-	if status != 0 {
-		what = fmt.Sprintf("an authentication failure (HTTP %d)", status)
+	r.settle(ctx, now)
+}
+
+// authAttributionWindow: a request reads LiteLLM's token file after it starts (at once,
+// or on a retry seconds later), so one that started within this window before the file was
+// replaced may have sent the new file's token. Its authentication failure says nothing
+// certain about the account active at its start (after a switch to the fail-fast file it is
+// the fail-fast token's own refusal), and a permanent park would take a healthy account out
+// until someone logs it in again. A dead account that escapes this way is found by its
+// next refresh, or by the next failure of a request that started after the switch.
+const authAttributionWindow = 30 * time.Second
+
+// replacedSoonAfter reports whether LiteLLM's file stopped holding account acct within
+// authAttributionWindow after start, and when.
+func (r *Rotator) replacedSoonAfter(start time.Time, acct int) (time.Time, bool) {
+	if acct == 0 || start.IsZero() {
+		return time.Time{}, false
 	}
-	r.setError(acct, "LiteLLM reported "+what+": "+shorten(text, 300))
-	if !r.acct(acct).ParkedPermanently {
-		r.parkForLogin(acct, "LiteLLM reported "+what)
+	for _, h := range r.history {
+		if h.at.After(start) && h.account != acct && h.at.Sub(start) <= authAttributionWindow {
+			return h.at, true
+		}
 	}
-	if acct == r.status.Active {
-		r.rotate(ctx, now, fmt.Sprintf("account %d failed authentication at ChatGPT", acct))
-	}
-	r.guard(ctx, now)
-	r.saveStatus()
+	return time.Time{}, false
 }
 
 // looksLikeEdgePage reports a 403 that came from a CDN's bot check (an HTML page) rather

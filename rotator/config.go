@@ -114,8 +114,18 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// validate checks the account sets, which every command relies on.
-func (c Config) validate() error {
+// Validate checks what every command relies on: the account sets, and durations that are
+// not negative (zero means the default). The command calls it before anything else, so a
+// mistake in its flags is a usage error, not a failure half-way through.
+func (c Config) Validate() error {
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"interval", c.Interval}, {"usage-limit park", c.UsageLimitPark}, {"transient park", c.TransientPark}, {"minimum validity", c.MinValidity}} {
+		if d.d < 0 {
+			return fmt.Errorf("the %s is negative (%s)", d.name, d.d)
+		}
+	}
 	if len(c.Accounts) == 0 {
 		return errors.New("no accounts in rotation (--accounts)")
 	}
@@ -137,8 +147,8 @@ func (c Config) validate() error {
 	return nil
 }
 
-// validateInterval is the run command's extra check.
-func (c Config) validateInterval() error {
+// ValidateInterval is the run command's extra check.
+func (c Config) ValidateInterval() error {
 	if c.Interval < MinInterval {
 		return fmt.Errorf("--interval %s is below the %s minimum: switching ChatGPT accounts more often from one address got sessions invalidated", c.Interval, MinInterval)
 	}

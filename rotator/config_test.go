@@ -15,13 +15,15 @@ func TestConfigValidation(t *testing.T) {
 		{Config{Accounts: []int{0}}, "start at 1"},
 		{Config{Accounts: []int{1, 1}}, "listed twice"},
 		{Config{Accounts: []int{1, 2}, Reserved: []int{2}}, "account 2 is listed twice (--accounts and --reserved)"},
+		{Config{Accounts: []int{1}, TransientPark: -time.Hour}, "transient park is negative"},
+		{Config{Accounts: []int{1}, UsageLimitPark: -5 * time.Hour}, "usage-limit park is negative"},
 	}
 	for _, tc := range cases {
-		if err := tc.cfg.validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if err := tc.cfg.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("validate(%+v) = %v, want %q", tc.cfg, err, tc.want)
 		}
 	}
-	if err := (Config{Accounts: []int{1, 2}, Reserved: []int{3}}).validate(); err != nil {
+	if err := (Config{Accounts: []int{1, 2}, Reserved: []int{3}}).Validate(); err != nil {
 		t.Errorf("valid config rejected: %v", err)
 	}
 }

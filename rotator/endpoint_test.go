@@ -50,6 +50,13 @@ func (ep *rotatingEndpoint) live(rt, user string) {
 	ep.users[rt] = user
 }
 
+// setHold sets hold (the endpoint's handler reads it under mu).
+func (ep *rotatingEndpoint) setHold(h func(r *http.Request)) {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	ep.hold = h
+}
+
 // kill makes the endpoint reject rt with code (refresh_token_invalidated, ...).
 func (ep *rotatingEndpoint) kill(rt, code string) {
 	ep.mu.Lock()
@@ -93,7 +100,8 @@ func (ep *rotatingEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	next := fmt.Sprintf("%s.r%d", rt, ep.gen)
 	ep.users[next] = user
 	hold := ep.hold
-	exp := ep.clock().Add(ep.validFor)
+	iat := ep.clock()
+	exp := iat.Add(ep.validFor)
 	ep.mu.Unlock()
 
 	if hold != nil {
@@ -101,7 +109,7 @@ func (ep *rotatingEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	json.NewEncoder(w).Encode(map[string]string{
 		"id_token":      idToken(ep.t, user, exp),
-		"access_token":  accessToken(ep.t, user, exp),
+		"access_token":  accessTokenIssued(ep.t, user, iat, exp),
 		"refresh_token": next,
 	})
 }

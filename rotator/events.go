@@ -246,17 +246,34 @@ func (r *Rotator) HandleRateLimit(ctx context.Context, start time.Time, text str
 	acct := r.chargedAccount(start, now)
 	if acct == 0 {
 		r.cfg.Logger.Printf("LiteLLM reported a 429 that cannot be charged to an account (request start %v); ignored", start)
-		return
+		if r.status.Active != 0 {
+			return
+		}
+		// LiteLLM's file holds no account (missing, unparsable, fail-fast): settle below
+		// does now what the next tick would.
+	} else {
+		until, usage := r.cfg.limitPark(text, now)
+		what := "rate limited (HTTP 429)"
+		if usage {
+			what = "usage limit reached (HTTP 429)"
+		}
+		r.setError(acct, "LiteLLM reported "+what+": "+shorten(text, 300))
+		r.park(acct, until, "LiteLLM reported "+what)
+		if acct == r.status.Active {
+			r.forceSwitch = fmt.Sprintf("account %d %s", acct, what)
+		}
 	}
-	until, usage := r.cfg.limitPark(text, now)
-	what := "rate limited (HTTP 429)"
-	if usage {
-		what = "usage limit reached (HTTP 429)"
-	}
-	r.setError(acct, "LiteLLM reported "+what+": "+shorten(text, 300))
-	r.park(acct, until, "LiteLLM reported "+what)
-	if acct == r.status.Active {
-		r.rotate(ctx, now, fmt.Sprintf("account %d %s", acct, what))
+	r.settle(ctx, now)
+}
+
+// settle ends the handling of an event the way a tick ends: if the active account has to be
+// replaced (it was just parked, or LiteLLM's file holds no account at all because it is
+// missing or unparsable) the next usable account gets it, then the guard runs. An event
+// that arrives while the active account is unknown is thereby never a reason to fail fast
+// while a healthy account exists.
+func (r *Rotator) settle(ctx context.Context, now time.Time) {
+	if reason := r.due(now); reason != "" {
+		r.rotate(ctx, now, reason)
 	}
 	r.guard(ctx, now)
 	r.saveStatus()

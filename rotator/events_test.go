@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"cloud-codex/codexauth"
 )
 
 // failurePayload is a StandardLoggingPayload as LiteLLM's generic_api logger posts it for
@@ -205,4 +208,41 @@ func FuzzDecodePayloads(f *testing.F) {
 			}
 		})
 	})
+}
+
+// Issue D3: an event that arrives while LiteLLM's token file is missing (so the active
+// account is unknown) is handled as a tick would be: the file is rewritten from the next
+// usable account, never replaced by the fail-fast file while a healthy account exists.
+func TestEventWhileTheFlatFileIsMissingPicksAUsableAccount(t *testing.T) {
+	for name, payload := range map[string]func(time.Time) map[string]any{
+		"429": func(at time.Time) map[string]any {
+			return failurePayload(at, "chatgpt", "429", "RateLimitError", "litellm.RateLimitError: slow down")
+		},
+		"401": func(at time.Time) map[string]any {
+			return failurePayload(at, "chatgpt", "401", "AuthenticationError", "litellm.AuthenticationError: token invalidated")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e, _, srv := eventsEnv(t)
+			e.clock.Advance(5 * time.Minute)
+			if err := os.Remove(e.path(codexauth.AuthFileName)); err != nil {
+				t.Fatal(err)
+			}
+			now := e.clock.Now()
+			if code, status := post(t, srv, string(mustJSON(t, []any{payload(now.Add(-time.Second))}))); code != http.StatusOK {
+				t.Fatalf("POST = %s", status)
+			}
+			data, err := os.ReadFile(e.path(codexauth.AuthFileName))
+			if err != nil || isFailFast(data) {
+				t.Fatalf("flat file = %s, %v; want account 2's login, not the fail-fast file", data, err)
+			}
+			if got := e.flat().RefreshToken; got != "rt-2" {
+				t.Errorf("LiteLLM holds %q, want account 2's rt-2", got)
+			}
+			if st := e.status(); !st.Ready || st.Active != 2 {
+				t.Errorf("status = %+v, want ready on account 2", st)
+			}
+			e.liteLLMSafe(now.Add(checkEvery))
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package rotator
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"strconv"
@@ -10,11 +11,17 @@ import (
 )
 
 // newerTokens reports whether token set a is a later generation than b of the same login.
-// A refresh issues an access token with a later exp, so exp orders generations; a set
-// whose access token cannot be read loses to one whose can.
+// A refresh issues an access token with a later iat, whatever its lifetime, so iat orders
+// generations; exp does too as long as every token lives equally long, and is the fallback
+// for tokens without iat. A set whose access token cannot be read loses to one whose can.
 func newerTokens(a, b codexauth.Tokens) bool {
 	if a.RefreshToken == b.RefreshToken && a.AccessToken == b.AccessToken {
 		return false
+	}
+	ai, aerr := codexauth.JWTIssuedAt(a.AccessToken)
+	bi, berr := codexauth.JWTIssuedAt(b.AccessToken)
+	if aerr == nil && berr == nil && !ai.Equal(bi) {
+		return ai.After(bi)
 	}
 	ae, aerr := codexauth.JWTExpiry(a.AccessToken)
 	be, berr := codexauth.JWTExpiry(b.AccessToken)
@@ -74,7 +81,9 @@ func (r *Rotator) copyBack(owner int, f codexauth.FlatToken, now time.Time) (boo
 	if err != nil {
 		return false, err
 	}
-	if !newerTokens(f.Tokens(), *cur.Tokens) {
+	if r.exchanged[fingerprint(f.RefreshToken)] || !newerTokens(f.Tokens(), *cur.Tokens) {
+		// A refresh token the rotator exchanged itself is spent, and its successor is in
+		// the account file already: writing it back would lose that successor.
 		return false, nil
 	}
 	next := cur
@@ -91,6 +100,7 @@ func (r *Rotator) copyBack(owner int, f codexauth.FlatToken, now time.Time) (boo
 		return false, err
 	}
 	a := r.acct(owner)
+	r.clearError(owner)
 	a.LastCopyBack = timePtr(now)
 	a.TokenFingerprint = fingerprint(toks.RefreshToken)
 	if exp, err := codexauth.JWTExpiry(toks.AccessToken); err == nil {
@@ -106,8 +116,11 @@ func (r *Rotator) copyBack(owner int, f codexauth.FlatToken, now time.Time) (boo
 // parse holds nothing that could be kept.
 func (r *Rotator) keepFlatTokens(now time.Time) (note string, err error) {
 	f, err := r.store.readFlat()
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errFailFast) {
 		return "", nil
+	}
+	if err != nil {
+		return r.keepUnreadableFlat()
 	}
 	owner := r.ownerOf(f)
 	if owner == 0 {
@@ -131,6 +144,59 @@ func (r *Rotator) keepFlatTokens(now time.Time) (note string, err error) {
 		return "; account " + strconv.Itoa(owner) + "'s tokens, refreshed by LiteLLM, were copied back first", nil
 	}
 	return "", nil
+}
+
+// keepUnreadableFlat saves a copy of a flat file that is not a login the rotator can read
+// (its access token is not a JWT, say) but does hold a refresh token that no account file
+// has: nothing tells whose it is, so it cannot be copied back, and replacing the file would
+// lose it. The copy is the file as it was, mode 0600.
+func (r *Rotator) keepUnreadableFlat() (string, error) {
+	data, err := r.store.readFile(r.store.flatPath())
+	if err != nil {
+		return "", nil
+	}
+	var probe struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if json.Unmarshal(data, &probe) != nil || probe.RefreshToken == "" {
+		return "", nil // a half-written or garbled file: there is no token in it to keep
+	}
+	for _, n := range r.cfg.Accounts {
+		if a, err := r.store.readAccount(n); err == nil && a.Tokens.RefreshToken == probe.RefreshToken {
+			return "", nil // stored already
+		}
+	}
+	note := func(name string) string {
+		return "; its previous content held a refresh token the rotator could not attribute and was saved to " + name
+	}
+	fp := fingerprint(probe.RefreshToken)
+	if name, done := r.rescued[fp]; done {
+		return note(name), nil
+	}
+	name, err := r.store.writeRescueRaw(data)
+	if err != nil {
+		return "", err
+	}
+	r.rescued[fp] = name
+	r.cfg.Logger.Printf("the flat token file held a refresh token but is not a login the rotator can read; saved it as it was to %s", name)
+	return note(name), nil
+}
+
+// normaliseFlat rewrites a flat file that holds account n's current pair with an expires_at
+// other than the access token's exp (missing, or written by another tool): LiteLLM would
+// derive a missing one and rewrite the file in place, and a wrong one makes it refresh too
+// early or send an expired token. Only the format changes; the tokens are the account
+// file's, which the copy-back has just made the same.
+func (r *Rotator) normaliseFlat(n int, f codexauth.FlatToken, why error) {
+	auth, err := r.store.readAccount(n)
+	if err != nil || auth.Tokens.RefreshToken != f.RefreshToken || auth.Tokens.AccessToken != f.AccessToken {
+		return // not the same pair: the guard decides what LiteLLM gets
+	}
+	if _, err := r.store.writeFlat(auth); err != nil {
+		r.setError(n, "rewriting LiteLLM's token file with a correct expires_at failed: "+err.Error())
+		return
+	}
+	r.cfg.Logger.Printf("account %d: rewrote LiteLLM's token file with the same tokens and expires_at from the access token (it had: %v)", n, why)
 }
 
 // syncFlat reconciles the rotator's idea of the active account with the flat file, every
@@ -170,7 +236,35 @@ func (r *Rotator) syncFlat(now time.Time) {
 	}
 	if _, err := r.copyBack(owner, f, now); err != nil {
 		r.setError(owner, "copying LiteLLM's refreshed tokens back failed: "+err.Error())
+		return
 	}
+	if err := f.Validate(); err != nil {
+		r.normaliseFlat(owner, f, err)
+	}
+	r.handOverNewerPair(owner, f, now)
+}
+
+// handOverNewerPair gives LiteLLM account n's own newer pair when auth-N.json holds a later
+// generation than LiteLLM's file: a login imported into the active slot, or a refresh whose
+// hand-over to LiteLLM failed. The older pair in LiteLLM's file is superseded (its refresh
+// token may even be spent), and waiting until the guard would refresh it, or fail fast
+// because it is too late to, leaves a valid login unused. A newer pair that is not valid
+// for MinValidity is left to the guard, which refreshes it in time.
+func (r *Rotator) handOverNewerPair(n int, f codexauth.FlatToken, now time.Time) {
+	auth, err := r.store.readAccount(n)
+	if err != nil || auth.Tokens.RefreshToken == f.RefreshToken || !newerTokens(*auth.Tokens, f.Tokens()) {
+		return
+	}
+	exp, err := codexauth.JWTExpiry(auth.Tokens.AccessToken)
+	if err != nil || exp.Sub(now) < r.cfg.MinValidity {
+		return
+	}
+	if _, err := r.store.writeFlat(auth); err != nil {
+		r.setError(n, "handing LiteLLM the newer pair in "+codexauth.AccountFileName(n)+" failed: "+err.Error())
+		return
+	}
+	r.decide("account %d: %s holds a newer pair than LiteLLM's token file (a login imported into the slot, or a refresh not yet handed over); LiteLLM gets it (access token valid until %s)",
+		n, codexauth.AccountFileName(n), exp.UTC().Format(time.RFC3339))
 }
 
 func accountOrNone(n int) string {

@@ -61,7 +61,7 @@ func (r *Rotator) guardExpiry(ctx context.Context, now time.Time) {
 	if err != nil || r.ownerOf(f) != active {
 		return // syncFlat decided what this means
 	}
-	exp := time.Unix(f.ExpiresAt, 0)
+	exp := f.Expiry()
 	left := exp.Sub(now)
 	if left > activeLead {
 		return
@@ -82,8 +82,10 @@ func (r *Rotator) guardExpiry(ctx context.Context, now time.Time) {
 		r.quarantine(active, left, now)
 		return
 	}
-	r.failFast(now, when+" and no account can replace it")
+	// Parked first, so the fail-fast file and the status say that the account comes back
+	// by itself when the park ends.
 	r.quarantine(active, left, now)
+	r.failFast(now, when+" and no account can replace it")
 }
 
 // takeOver refreshes the active account n ahead of LiteLLM and hands LiteLLM the new pair.
@@ -92,13 +94,15 @@ func (r *Rotator) takeOver(ctx context.Context, n int, f codexauth.FlatToken, no
 	if _, ok := r.pending[n]; ok {
 		return "an earlier refreshed pair is not written back yet"
 	}
-	// syncFlat copied the flat file's tokens back to auth-N.json this tick: the account
-	// file and the flat file hold the same, newest refresh token.
+	// syncFlat copied the flat file's tokens back to auth-N.json this tick if they were
+	// newer, so the account file holds the account's newest pair: the same as the flat
+	// file, or a later generation (a new login imported into the slot) that is refreshed
+	// here instead of the superseded one LiteLLM holds.
 	auth, err := r.store.readAccount(n)
 	if err != nil {
 		return err.Error()
 	}
-	if auth.Tokens.RefreshToken != f.RefreshToken {
+	if auth.Tokens.RefreshToken != f.RefreshToken && newerTokens(f.Tokens(), *auth.Tokens) {
 		return "the flat token file's tokens are not saved in " + codexauth.AccountFileName(n)
 	}
 	next, why := r.refreshAccount(ctx, n, auth, now)
@@ -160,8 +164,7 @@ func (r *Rotator) failFast(now time.Time, why string) {
 		r.decide("%s, but the tokens in LiteLLM's token file cannot be saved (%v): leaving it as it is", why, err)
 		return
 	}
-	login := r.loginNeeded()
-	action := "log an account in: " + r.cfg.LoginCommand(login)
+	action := r.remedy(now, "log an account in: ")
 	if err := r.store.writeFailFast(why, action, now); err != nil {
 		r.decide("%s, but writing the fail-fast token file failed: %v", why, err)
 		return
@@ -171,18 +174,6 @@ func (r *Rotator) failFast(now time.Time, why string) {
 	r.forceSwitch = ""
 	r.decide("NOT READY: %s (%s). LiteLLM's token file now makes every model call fail at once instead of letting LiteLLM start its device login%s; %s",
 		why, r.accountSummary(now, prev), note, action)
-}
-
-// loginNeeded is the account an operator should log in first: the first one that is
-// missing, unreadable or dead, else the first in rotation.
-func (r *Rotator) loginNeeded() int {
-	for _, n := range r.cfg.Accounts {
-		a := r.acct(n)
-		if a.State == StateMissing || a.State == StateInvalid || a.ParkedPermanently {
-			return n
-		}
-	}
-	return r.cfg.Accounts[0]
 }
 
 // accountSummary says in a few words why each account in rotation is not in use.
@@ -195,7 +186,9 @@ func (r *Rotator) accountSummary(now time.Time, was int) string {
 		case a.State == StateMissing:
 			why = codexauth.AccountFileName(n) + " does not exist"
 		case a.State == StateInvalid:
-			why = "unreadable: " + a.LastError
+			why = "invalid: " + a.LastError
+		case a.State == StateUnreadable:
+			why = "cannot be read: " + a.LastError
 		case parked:
 			why = reason
 		case n == was:

@@ -34,12 +34,18 @@ func mintJWT(t testing.TB, claims map[string]any) string {
 	return header + "." + enc.EncodeToString(payload) + ".sig"
 }
 
-// accessToken mints a ChatGPT-like access token of user that expires at exp.
+// accessToken mints a ChatGPT-like access token of user that expires at exp (issued ten
+// days earlier, ChatGPT's lifetime).
 func accessToken(t testing.TB, user string, exp time.Time) string {
+	return accessTokenIssued(t, user, exp.Add(-10*24*time.Hour), exp)
+}
+
+// accessTokenIssued mints a ChatGPT-like access token of user issued at iat, expiring at exp.
+func accessTokenIssued(t testing.TB, user string, iat, exp time.Time) string {
 	return mintJWT(t, map[string]any{
 		"sub": user,
 		"exp": exp.Unix(),
-		"iat": exp.Add(-10 * 24 * time.Hour).Unix(),
+		"iat": iat.Unix(),
 		"https://api.openai.com/auth": map[string]any{
 			"chatgpt_user_id":    user,
 			"chatgpt_account_id": "acct-" + user,

@@ -22,7 +22,7 @@ import (
 // ambiguous.
 func Import(cfg Config, n int, data []byte) error {
 	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	if !cfg.inRotation(n) && !cfg.isReserved(n) {

@@ -2,7 +2,9 @@ package rotator
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"cloud-codex/codexauth"
@@ -25,20 +27,30 @@ func (r *Rotator) observe(now time.Time) {
 			a.State = StateMissing
 			a.AccessTokenExpiresAt = nil
 			continue
+		case errors.As(err, new(*fs.PathError)):
+			// The file is there but cannot be read (owner, mode, I/O error): a problem of
+			// the volume, which no login fixes.
+			r.setError(n, strings.TrimPrefix(err.Error(), fmt.Sprintf("account %d: ", n)))
+			r.volumeErr = &VolumeError{Dir: r.cfg.Dir, Err: err, What: "holds an account file the rotator cannot read"}
+			a.State = StateUnreadable
+			a.AccessTokenExpiresAt = nil
+			continue
 		case err != nil:
-			r.setError(n, err.Error())
+			r.setError(n, strings.TrimPrefix(err.Error(), fmt.Sprintf("account %d: ", n)))
 			a.State = StateInvalid
 			a.AccessTokenExpiresAt = nil
 			continue
 		}
-		if a.State == StateMissing || a.State == StateInvalid {
+		if a.State == StateMissing || a.State == StateInvalid || a.State == StateUnreadable {
 			a.State = "" // readable again; deriveStates decides what it is now
+			r.clearError(n)
 		}
 		exp, _ := codexauth.JWTExpiry(auth.Tokens.AccessToken) // ParseCodexAuth checked it
 		a.AccessTokenExpiresAt = timePtr(exp)
 		fp := fingerprint(auth.Tokens.RefreshToken)
 		if a.ParkedPermanently && a.TokenFingerprint != "" && a.TokenFingerprint != fp {
 			a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason = false, false, ""
+			r.clearError(n)
 			r.cfg.Logger.Printf("account %d: a new login was imported; back in rotation", n)
 		}
 		a.TokenFingerprint = fp
@@ -58,6 +70,7 @@ func (r *Rotator) writePending() {
 			continue
 		}
 		delete(r.pending, n)
+		r.clearError(n)
 		r.cfg.Logger.Printf("account %d: refreshed tokens written back to %s", n, codexauth.AccountFileName(n))
 	}
 }

@@ -119,7 +119,7 @@ func (r refresher) refresh(ctx context.Context, old codexauth.Tokens) (codexauth
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := r.client.Do(req)
+	resp, err := noRedirects(r.client).Do(req)
 	if err != nil {
 		return codexauth.Tokens{}, &refreshError{Kind: failTransient, Detail: err.Error()}
 	}
@@ -129,9 +129,23 @@ func (r refresher) refresh(ctx context.Context, old codexauth.Tokens) (codexauth
 		return codexauth.Tokens{}, &refreshError{Kind: failTransient, Status: resp.StatusCode, Detail: "reading response: " + err.Error()}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return codexauth.Tokens{}, classifyRefreshFailure(resp.StatusCode, data)
+		e := classifyRefreshFailure(resp.StatusCode, data)
+		if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			e.Detail = "redirect to " + shorten(loc, 200) + " not followed (the refresh token is sent to --token-url only)"
+		}
+		return codexauth.Tokens{}, e
 	}
 	return parseRefreshed(old, data)
+}
+
+// noRedirects returns a copy of c that hands back a redirect instead of following it. Go's
+// client re-sends a POST body on 307 and 308, so following one would present the refresh
+// token to whatever host the Location names (and spend it there). A redirect is a failed
+// refresh like any other unexpected answer.
+func noRedirects(c *http.Client) *http.Client {
+	cp := *c
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
 }
 
 func parseRefreshed(old codexauth.Tokens, data []byte) (codexauth.Tokens, error) {

@@ -3,6 +3,9 @@ package rotator
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -69,5 +72,34 @@ func TestRefreshRequest(t *testing.T) {
 	var re *refreshError
 	if !errors.As(err, &re) || re.Kind != failTransient {
 		t.Errorf("refresh against a closed port = %v, want a transient refreshError", err)
+	}
+}
+
+// A token endpoint that answers with a redirect must not get the refresh token re-sent
+// somewhere else: Go's client re-POSTs the body on 307/308, so the refresh token would
+// reach whatever host the Location names. The redirect is a failed (transient) refresh.
+func TestRefreshDoesNotFollowRedirects(t *testing.T) {
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect, http.StatusFound} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			var elsewhere atomic.Int32
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				elsewhere.Add(1)
+				grant(t, "u1", "rt-stolen", t0)(w, "")
+			}))
+			defer other.Close()
+			e := newEnv(t)
+			e.server.setHandler(func(w http.ResponseWriter, _ string) {
+				w.Header().Set("Location", other.URL+"/oauth/token")
+				w.WriteHeader(status)
+			})
+			_, err := e.rotator().ref.refresh(t.Context(), tokens(t, "u1", "rt-1", t0))
+			var re *refreshError
+			if !errors.As(err, &re) || re.Kind != failTransient || re.Status != status {
+				t.Errorf("refresh answered by a %d = %v, want a transient refreshError with that status", status, err)
+			}
+			if n := elsewhere.Load(); n != 0 {
+				t.Errorf("the redirect was followed: the other host got %d requests", n)
+			}
+		})
 	}
 }

@@ -142,8 +142,13 @@ func (r *Rotator) prepare(ctx context.Context, n int, now time.Time, o prepareOp
 // anything uses it. It first proves the volume writable, so no token is spent on a pair
 // that could not be stored. A failure parks the account according to what it means.
 func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.CodexAuth, now time.Time) (codexauth.CodexAuth, string) {
-	if err := r.probeWritable(); err != nil {
-		// Not the account's fault: it is neither parked nor charged an error.
+	if why := r.spendingBlocked(); why != "" {
+		return codexauth.CodexAuth{}, why
+	}
+	if err := r.probeRefresh(n); err != nil {
+		// Not the account's fault: it is neither parked nor charged an error. Seed reports
+		// it as the volume problem it is if no account ends up usable.
+		r.volumeErr = err
 		return codexauth.CodexAuth{}, "not refreshed: " + err.Error()
 	}
 	toks, err := r.ref.refresh(ctx, *auth.Tokens)
@@ -171,6 +176,9 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 		}
 		return codexauth.CodexAuth{}, msg
 	}
+	if toks.RefreshToken != auth.Tokens.RefreshToken {
+		r.exchanged[fingerprint(auth.Tokens.RefreshToken)] = true
+	}
 	next := auth
 	next.Tokens = &toks
 	next.LastRefresh = now.UTC().Format(time.RFC3339)
@@ -185,8 +193,20 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	}
 	a.TokenFingerprint = fingerprint(toks.RefreshToken)
 	a.AccessTokenExpiresAt = timePtr(exp)
+	r.clearError(n)
 	r.cfg.Logger.Printf("account %d: refreshed (access token valid until %s); new pair written back to %s",
 		n, exp.UTC().Format(time.RFC3339), codexauth.AccountFileName(n))
+	if left := exp.Sub(now); left < r.cfg.MinValidity {
+		// Stored (the old refresh token is spent), but not for LiteLLM: a token inside the
+		// validity floor would put LiteLLM into its own refresh within minutes. Nothing is
+		// wrong with the login; the endpoint or this machine's clock is off, so the account
+		// is retried after a short park.
+		msg := fmt.Sprintf("refreshed and saved, but the new access token is valid only until %s (%s from now, under the %s needed to hand it to LiteLLM): check this machine's clock and the token endpoint",
+			exp.UTC().Format(time.RFC3339), left.Round(time.Second), r.cfg.MinValidity)
+		r.setError(n, msg)
+		r.park(n, now.Add(r.cfg.TransientPark), "the token endpoint issued a short-lived access token")
+		return codexauth.CodexAuth{}, msg
+	}
 	return next, ""
 }
 

@@ -44,6 +44,12 @@ type Rotator struct {
 	rescued map[string]string
 	// lastDecision avoids logging the same "nothing to do" decision every tick.
 	lastDecision string
+	// exchanged holds the fingerprints of refresh tokens this process exchanged
+	// successfully: spent, with their successors stored, so never to be copied back.
+	exchanged map[string]bool
+	// volumeErr is the last *VolumeError that kept an account from being refreshed: when
+	// seed finds no usable account, that is the problem to report, not a missing login.
+	volumeErr error
 }
 
 type activation struct {
@@ -58,7 +64,7 @@ const maxHistory = 16
 // New validates cfg and returns a Rotator that has loaded the status file (if any).
 func New(cfg Config) (*Rotator, error) {
 	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if cfg.tornReadDelay == 0 {
@@ -68,12 +74,13 @@ func New(cfg Config) (*Rotator, error) {
 		cfg.writer.logf = cfg.Logger.Printf
 	}
 	r := &Rotator{
-		cfg:     cfg,
-		store:   store{cfg: cfg},
-		ref:     refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient},
-		pending: map[int]codexauth.CodexAuth{},
-		rescued: map[string]string{},
-		life:    context.Background(),
+		cfg:       cfg,
+		store:     store{cfg: cfg},
+		ref:       refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient},
+		pending:   map[int]codexauth.CodexAuth{},
+		rescued:   map[string]string{},
+		exchanged: map[string]bool{},
+		life:      context.Background(),
 	}
 	r.loadStatus()
 	return r, nil
@@ -163,7 +170,7 @@ func (r *Rotator) saveStatus() {
 func (r *Rotator) deriveStates(now time.Time) {
 	r.status.Ready, r.status.NotReadyReason = r.status.Active != 0 && !r.acct(r.status.Active).ParkedPermanently, ""
 	if !r.status.Ready {
-		r.status.NotReadyReason = "no usable ChatGPT account in rotation; log one in: " + r.cfg.LoginCommand(r.loginNeeded())
+		r.status.NotReadyReason = "no usable ChatGPT account in rotation; " + r.remedy(now, "log one in: ")
 	}
 	r.status.NextRotation = nil
 	if r.status.Active != 0 && r.status.ActiveSince != nil && r.cfg.Interval > 0 {
@@ -178,9 +185,16 @@ func (r *Rotator) deriveStates(now time.Time) {
 		if a.ParkedUntil != nil && !a.ParkedUntil.After(now) {
 			a.ParkedUntil, a.ParkReason = nil, ""
 		}
-		switch {
+		switch _, unsaved := r.pending[a.Account]; {
+		case unsaved:
+			a.State = StateUnsaved
+			a.Action = "fix the volume " + r.cfg.Dir + " so that " + a.File + " can be written; do not delete the pod: " +
+				"the account's refreshed pair exists only in the rotator's memory (retried every minute)"
 		case a.State == StateMissing || a.State == StateInvalid:
 			a.Action = "import a login: " + r.cfg.LoginCommand(a.Account)
+		case a.State == StateUnreadable:
+			a.Action = "fix the volume " + r.cfg.Dir + ": the rotator cannot read " + a.File +
+				" (make the pod's UID its owner, mode 0600); a login would not help"
 		case a.ParkedPermanently:
 			a.State = StateNeedsDeviceAuth
 			a.Action = "run a new device-auth login: " + r.cfg.LoginCommand(a.Account)
@@ -219,6 +233,14 @@ func (r *Rotator) setError(n int, msg string) {
 	}
 	a.LastError = msg
 	a.LastErrorAt = timePtr(r.cfg.Clock.Now())
+}
+
+// clearError forgets account n's last error once the account has recovered from it (its
+// file is readable again, a refresh or a write-back succeeded, a new login was imported):
+// last_error says what is wrong now, and an operator must not be sent to fix what is fixed.
+func (r *Rotator) clearError(n int) {
+	a := r.acct(n)
+	a.LastError, a.LastErrorAt = "", nil
 }
 
 // park leaves account n out until until (a park is only ever extended, never shortened).

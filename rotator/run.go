@@ -26,7 +26,7 @@ func (r *Rotator) Start(ctx context.Context) {
 // (at least MinInterval), listens on listen for LiteLLM's logging callback (a 429 parks
 // the account and switches at once), and stops when ctx ends.
 func Run(ctx context.Context, cfg Config, listen string) error {
-	if err := cfg.validateInterval(); err != nil {
+	if err := cfg.ValidateInterval(); err != nil {
 		return err
 	}
 	r, err := New(cfg)
@@ -51,8 +51,7 @@ func Run(ctx context.Context, cfg Config, listen string) error {
 	for {
 		select {
 		case <-ctx.Done():
-			r.stop(srv)
-			return nil
+			return r.stop(srv)
 		case err := <-serveErr:
 			if errors.Is(err, http.ErrServerClosed) {
 				return nil
@@ -72,19 +71,23 @@ const shutdownWait = ExchangeTimeout + 5*time.Second
 // stop ends the run without losing a token: the listener stops taking requests, requests
 // in progress finish, and any token exchange still in flight (every exchange holds r.mu)
 // completes and is stored before stop returns. No new exchange starts once r.life has
-// ended.
-func (r *Rotator) stop(srv *http.Server) {
+// ended. A refreshed pair that is still unsaved then is lost with the process: stop
+// returns that as an error, so the command exits non-zero and says which accounts need a
+// new login.
+func (r *Rotator) stop(srv *http.Server) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
 	srv.Shutdown(shutdownCtx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.writePending()
-	if u := r.unsaved(); u != nil {
-		r.cfg.Logger.Printf("stopping with tokens NOT saved: %v", u)
-	}
 	r.saveStatus()
+	if err := r.lostOnStop(); err != nil {
+		r.cfg.Logger.Printf("stopped with tokens NOT saved: no token exchange in flight")
+		return err
+	}
 	r.cfg.Logger.Printf("stopped: no token exchange in flight")
+	return nil
 }
 
 func orNone(s string) string {

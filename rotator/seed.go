@@ -16,14 +16,30 @@ import (
 type NoUsableAccountError struct {
 	Accounts []int
 	Reasons  []string // one per account
-	// Login is the account an operator should log in first, and Command how.
+	// Login is the account an operator should log in first, and Command how; 0 and "" when
+	// no account needs a login.
 	Login   int
 	Command string
+	// NeedsLogin is set when every account's login is missing, invalid or dead: only a
+	// login helps. Otherwise at least one account may come back by itself (the token
+	// endpoint recovers, a park ends).
+	NeedsLogin bool
 }
 
 func (e *NoUsableAccountError) Error() string {
 	return fmt.Sprintf("no usable ChatGPT account among accounts %s in rotation (%s)",
 		FormatAccountList(e.Accounts), strings.Join(e.Reasons, "; "))
+}
+
+// Remedy says what makes an account usable: a login only where one is needed.
+func (e *NoUsableAccountError) Remedy() string {
+	switch {
+	case e.NeedsLogin:
+		return "LiteLLM will not start until a login is imported; run: " + e.Command
+	case e.Login != 0:
+		return "LiteLLM starts once an account recovers by itself, or once a login is imported for the account that needs one: " + e.Command
+	}
+	return "no login is needed: the logins are fine, but the token endpoint or a temporary park is in the way; LiteLLM starts once an account recovers"
 }
 
 // Seed writes a valid flat token file from the best account in rotation, or returns a
@@ -54,6 +70,7 @@ func (r *Rotator) Seed(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	r.recoverTemps()
+	r.volumeErr = nil
 	r.observe(now)
 	defer r.saveStatus()
 	if u := r.unsaved(); u != nil {
@@ -109,10 +126,17 @@ func (r *Rotator) Seed(ctx context.Context) (int, error) {
 		}
 	}
 
+	if r.volumeErr != nil {
+		// An account could not be refreshed because its files cannot be replaced: that is
+		// the operator's problem to fix, and no login would help.
+		r.status.Active = 0
+		r.record(fmt.Sprintf("seed: no account is usable and %v", r.volumeErr)) // the command logs it
+		return 0, r.volumeErr
+	}
 	e := r.noUsableAccount(reasons)
 	r.status.Active = 0
 	// SeedWait logs the one line per attempt; the status file says the same.
-	r.record(fmt.Sprintf("seed: %v; LiteLLM cannot start until a login is imported: %s", e, e.Command))
+	r.record(fmt.Sprintf("seed: %v. %s", e, e.Remedy()))
 	return 0, e
 }
 
@@ -131,22 +155,20 @@ func (r *Rotator) seedWith(n int, auth codexauth.CodexAuth, now time.Time) error
 }
 
 func (r *Rotator) noUsableAccount(reasons map[int]string) *NoUsableAccountError {
-	e := &NoUsableAccountError{Accounts: r.cfg.Accounts}
+	e := &NoUsableAccountError{Accounts: r.cfg.Accounts, NeedsLogin: true}
 	for _, n := range r.cfg.Accounts {
 		why := reasons[n]
 		if why == "" {
 			why = "not usable"
 		}
 		e.Reasons = append(e.Reasons, fmt.Sprintf("account %d: %s", n, why))
-		a := r.acct(n)
-		if e.Login == 0 && (a.State == StateMissing || a.State == StateInvalid || a.ParkedPermanently) {
-			e.Login = n
+		if !r.needsLogin(n) {
+			e.NeedsLogin = false
 		}
 	}
-	if e.Login == 0 {
-		e.Login = r.cfg.Accounts[0]
+	if e.Login = r.loginNeeded(); e.Login != 0 {
+		e.Command = r.cfg.LoginCommand(e.Login)
 	}
-	e.Command = r.cfg.LoginCommand(e.Login)
 	return e
 }
 
@@ -179,8 +201,7 @@ func SeedWait(ctx context.Context, cfg Config, waitInterval time.Duration, wait 
 		case err == nil || !errors.As(err, &none) || !wait:
 			return n, err
 		default:
-			r.cfg.Logger.Printf("WAITING: %v. LiteLLM will not start until a login is imported; run: %s (checking again in %s)",
-				none, none.Command, waitInterval)
+			r.cfg.Logger.Printf("WAITING: %v. %s (checking again in %s)", none, none.Remedy(), waitInterval)
 		}
 		t := time.NewTimer(waitInterval)
 		select {
@@ -188,8 +209,8 @@ func SeedWait(ctx context.Context, cfg Config, waitInterval time.Duration, wait 
 			t.Stop()
 			if unsaved != nil {
 				// One last attempt inside the termination grace period.
-				if u := r.retryPending(); u != nil {
-					return 0, u
+				if err := r.retryPending(); err != nil {
+					return 0, err
 				}
 			}
 			return 0, ctx.Err()
@@ -198,11 +219,12 @@ func SeedWait(ctx context.Context, cfg Config, waitInterval time.Duration, wait 
 	}
 }
 
-// retryPending tries once more to write refreshed pairs that are held in memory only, and
-// returns an *UnsavedTokensError for those that are still not stored.
+// retryPending tries once more, as the process stops, to write refreshed pairs that are
+// held in memory only, and returns an *UnsavedTokensError (Lost) for those still not stored.
 func (r *Rotator) retryPending() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.writePending()
-	return r.unsaved()
+	r.saveStatus()
+	return r.lostOnStop()
 }

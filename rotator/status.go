@@ -41,10 +41,12 @@ type Status struct {
 const (
 	StateActive          = "active"            // LiteLLM's flat file holds this account
 	StateReady           = "ready"             // usable at the next rotation
+	StateUnsaved         = "unsaved"           // refreshed pair held in memory only: not usable until written
 	StateParked          = "parked"            // left out until ParkedUntil
 	StateNeedsDeviceAuth = "needs-device-auth" // refresh token dead: only a new login helps
 	StateMissing         = "missing"           // no auth-N.json: import a login
-	StateInvalid         = "invalid"           // auth-N.json unreadable or not a ChatGPT login
+	StateInvalid         = "invalid"           // auth-N.json is not a ChatGPT login: import one
+	StateUnreadable      = "unreadable"        // auth-N.json exists but cannot be read (owner, mode, I/O): a volume problem
 	StateReserved        = "reserved"          // a spare: never read, refreshed or written
 )
 

@@ -168,3 +168,14 @@ func (s store) writeRescue(f codexauth.FlatToken) (string, error) {
 	}
 	return name, nil
 }
+
+// writeRescueRaw saves a flat file's bytes as they are (see keepUnreadableFlat): it holds a
+// refresh token but no login the rotator can read, so it cannot be rewritten as a codex
+// auth file.
+func (s store) writeRescueRaw(data []byte) (string, error) {
+	name := fmt.Sprintf("rescued-flat-%d.json", s.cfg.Clock.Now().UnixNano())
+	if err := s.cfg.writer.write(s.path(name), data, tokenFileMode); err != nil {
+		return "", err
+	}
+	return name, nil
+}

@@ -132,7 +132,7 @@ func TestAbandonedEventPostDoesNotCancelTheRefresh(t *testing.T) {
 	srv := newEventServer(t, r)
 
 	holding, release := make(chan struct{}), make(chan struct{})
-	ep.hold = func(req *http.Request) {
+	ep.setHold(func(req *http.Request) {
 		close(holding)
 		<-release
 		// A caller that gave up has closed the connection by now; one that waits has not.
@@ -140,7 +140,7 @@ func TestAbandonedEventPostDoesNotCancelTheRefresh(t *testing.T) {
 		case <-req.Context().Done():
 		case <-time.After(time.Second):
 		}
-	}
+	})
 	e.clock.Advance(5 * time.Minute)
 	body := string(mustJSON(t, []any{failurePayload(e.clock.Now().Add(-time.Second), "chatgpt", "429", "RateLimitError", usageLimitText)}))
 
@@ -205,7 +205,7 @@ func TestSIGTERMDuringARefreshKeepsTheNewToken(t *testing.T) {
 	write(StatusFileName, mustJSON(t, Status{Active: 1, ActiveSince: &since}))
 
 	holding, release := make(chan struct{}), make(chan struct{})
-	ep.hold = func(req *http.Request) {
+	ep.setHold(func(req *http.Request) {
 		close(holding)
 		<-release
 		// A rotator that cancels its exchange on SIGTERM has closed the connection by
@@ -214,7 +214,7 @@ func TestSIGTERMDuringARefreshKeepsTheNewToken(t *testing.T) {
 		case <-req.Context().Done():
 		case <-time.After(time.Second):
 		}
-	}
+	})
 	var stderr syncBuffer
 	cmd := exec.Command(bin, "run", "--dir", dir, "--accounts", "1,2", "--interval", "30m",
 		"--listen", "127.0.0.1:0", "--token-url", ep.URL)

@@ -21,12 +21,18 @@ const probeFileName = ".rotator-write-probe"
 type VolumeError struct {
 	Dir string
 	Err error
+	// What the volume does wrong; "" means "is not writable".
+	What string
 }
 
 func (e *VolumeError) Error() string {
-	return fmt.Sprintf("the auth volume %s is not writable (%v): no refresh token was spent, because a refreshed pair "+
-		"that cannot be stored is lost. Check that the claim is mounted read-write, has free space, and is owned by "+
-		"the pod's UID (runAsUser/fsGroup)", e.Dir, e.Err)
+	what := e.What
+	if what == "" {
+		what = "is not writable"
+	}
+	return fmt.Sprintf("the auth volume %s %s (%v): no refresh token was spent, because a refreshed pair "+
+		"that cannot be stored is lost, and no login would help. Check that the claim is mounted read-write, has free "+
+		"space, and that its files are owned by the pod's UID (runAsUser/fsGroup)", e.Dir, what, e.Err)
 }
 
 func (e *VolumeError) Unwrap() error { return e.Err }
@@ -53,12 +59,22 @@ type UnsavedTokensError struct {
 	Dir      string
 	Accounts []int
 	Err      error
+	// Lost is set when the process is stopping with the pairs still unsaved: they end with
+	// it, and each account needs a new device-auth login (LoginCommands, one per account).
+	Lost          bool
+	LoginCommands []string
 }
 
 func (e *UnsavedTokensError) Error() string {
 	files := make([]string, len(e.Accounts))
 	for i, n := range e.Accounts {
 		files[i] = codexauth.AccountFileName(n)
+	}
+	if e.Lost {
+		return fmt.Sprintf("refreshed tokens of account(s) %s were never stored: writing %s in %s failed (%v), and this "+
+			"process is stopping, so they are lost with it; their previous refresh tokens are spent, so the account(s) "+
+			"need a new device-auth login: %s", FormatAccountList(e.Accounts), strings.Join(files, ", "), e.Dir, e.Err,
+			strings.Join(e.LoginCommands, "; "))
 	}
 	return fmt.Sprintf("refreshed tokens of account(s) %s are held in memory only: writing %s in %s failed (%v); "+
 		"their previous refresh tokens are spent, so this process keeps retrying the write: fix the volume and do not "+
@@ -72,6 +88,10 @@ func (r *Rotator) unsaved() error {
 	if len(r.pending) == 0 {
 		return nil
 	}
+	return r.unsavedError()
+}
+
+func (r *Rotator) unsavedError() *UnsavedTokensError {
 	e := &UnsavedTokensError{Dir: r.cfg.Dir, Err: r.pendingErr}
 	for _, n := range r.cfg.Accounts {
 		if _, ok := r.pending[n]; ok {
@@ -79,4 +99,30 @@ func (r *Rotator) unsaved() error {
 		}
 	}
 	return e
+}
+
+// lostOnStop is the last word of a stopping process that still holds unsaved pairs (nil if
+// it holds none): they end with it, and only a new login brings those accounts back.
+func (r *Rotator) lostOnStop() error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	e := r.unsavedError()
+	e.Lost = true
+	for _, n := range e.Accounts {
+		e.LoginCommands = append(e.LoginCommands, r.cfg.LoginCommand(n))
+	}
+	return e
+}
+
+// spendingBlocked says why no token may be spent now ("" if one may): a refreshed pair that
+// is held in memory only comes first. Spending another token could leave a second pair
+// with nowhere to go, and the volume that refused the first is likely to refuse it too.
+func (r *Rotator) spendingBlocked() string {
+	if len(r.pending) == 0 {
+		return ""
+	}
+	e := r.unsavedError()
+	return fmt.Sprintf("not refreshed: the refreshed pair of account(s) %s is not stored yet, and no other token is spent until it is",
+		FormatAccountList(e.Accounts))
 }

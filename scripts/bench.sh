@@ -33,5 +33,9 @@ if [ "${BENCH_CLI:-1}" != 0 ]; then
   scripts/cluster.sh up >/dev/null
   mkdir -p "$STATE_DIR/bench"
   go build -o "$STATE_DIR/bench/cc-bench" ./cmd/bench
-  GOGC="$PULUMI_GOGC" "$STATE_DIR/bench/cc-bench"
+  # The Kubernetes provider leaves a kubeconfig in $TMPDIR each time it is configured
+  # (scripts/pulumi.sh says more): a directory of the bench's own, removed after it.
+  bench_tmp=$(mktemp -d "$STATE_DIR/tmp.bench.XXXXXX")
+  trap 'rm -rf "$bench_tmp"' EXIT
+  TMPDIR="$bench_tmp" GOGC="$PULUMI_GOGC" "$STATE_DIR/bench/cc-bench"
 fi

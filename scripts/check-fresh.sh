@@ -28,6 +28,10 @@ clone="$work/cloud-codex"
 export GOMODCACHE="$work/gomodcache"
 export CLOUD_CODEX_CACHE="$work/cache"
 [ "${CHECK_FRESH_COLD_BUILD:-0}" = 1 ] && export GOCACHE="$work/gocache"
+# Whatever the clone's tools leave in $TMPDIR (the Kubernetes provider's kubeconfigs, for
+# one) goes when $work does.
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR"
 # The clone has its own state dir (and Pulumi home, backend, program cache, cluster). This
 # checkout's tool links leave PATH too: tools.sh honours a pulumi it finds on PATH outside
 # its own cache, and ours would have spared the clone its CLI build (it did, once).
@@ -35,15 +39,50 @@ PATH=$(tr ':' '\n' <<<"$PATH" | grep -vxF "$TOOLS_BIN" | paste -sd: -)
 export PATH
 unset STATE_DIR TOOLS_BIN PULUMI_HOME PULUMI_BACKEND_URL CLOUD_CODEX_PROGRAM_CACHE KUBECONFIG
 
+# machine_state: what the embedded cluster's node changes on this machine (network links and
+# addresses, iptables rules, the sysctls it sets, mounts and cgroups of its own, /run
+# entries, processes started from the clone). `make cluster-down` must put all of it back.
+machine_state() {
+  # Never fails (set -e): a command with nothing to list (no netns, no match) says nothing.
+  local t
+  echo "## links"; ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort || true
+  echo "## addresses"; ip -o addr show 2>/dev/null | awk '{ print $2, $3, $4 }' | sort || true
+  echo "## iptables"; for t in filter nat mangle raw; do iptables -t "$t" -S 2>/dev/null | sed "s/^/$t /" || true; done | sort
+  echo "## sysctls"; sysctl net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables 2>/dev/null || true
+  echo "## mounts"; awk -v w="$work" '$2 ~ /cloud-codex|\/run\/netns\/|\/run\/containerd/ || index($2, w) == 1 { print $2 }' /proc/self/mounts | sort || true
+  echo "## cgroups"; find /sys/fs/cgroup -mindepth 1 -maxdepth 8 -type d -name 'cloud-codex*' 2>/dev/null | sort || true
+  echo "## run"; { ls -d /run/cloud-codex* /run/netns/cni-* 2>/dev/null || true; } | sort
+  echo "## processes"; { pgrep -af -- "$work" 2>/dev/null || true; } | { grep -v -e pgrep -e check-fresh || true; } | awk '{ $1 = ""; print }' | sort
+  return 0
+}
+
 cleanup() {
   local rc=$?
+  # Every step below runs whatever the one before it did: a cleanup that stops halfway
+  # leaves a cluster or gigabytes behind.
+  set +e
   if [ -x "$clone/scripts/cluster.sh" ]; then
     say "stopping the clone's cluster"
     (cd "$clone" && make cluster-down >&2 && scripts/cluster.sh down --purge >&2) || say "the clone's cluster-down failed (rc $?)"
   fi
-  # The module cache is read-only by design; make it removable.
-  chmod -R u+w "$work" 2>/dev/null || true
-  rm -rf "$work"
+  if [ -s "$work/machine.before" ]; then
+    machine_state >"$work/machine.after"
+    if ! diff -u "$work/machine.before" "$work/machine.after" >&2; then
+      say "make cluster-down left the machine changed (diff above: - before make up, + after cluster-down)"
+      [ $rc -ne 0 ] || rc=1
+    else
+      say "make cluster-down left the machine as it found it (links, addresses, iptables, sysctls, mounts, cgroups, /run, processes)"
+    fi
+  fi
+  # Never delete through a mount (a pod volume left mounted would take its source with it).
+  if awk -v w="$work/" 'index($2, w) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
+    say "mounts remain under $work (see /proc/self/mounts); not deleting it"
+    [ $rc -ne 0 ] || rc=1
+  else
+    # The module cache is read-only by design; make it removable.
+    chmod -R u+w "$work" 2>/dev/null || true
+    rm -rf "$work"
+  fi
   [ $rc -eq 0 ] && say "PASSED in $((SECONDS / 60))m$((SECONDS % 60))s" || say "FAILED (exit $rc) after $((SECONDS / 60))m$((SECONDS % 60))s"
   exit $rc
 }
@@ -54,6 +93,7 @@ if [ -f "$own_ports" ]; then
   STATE_DIR="${own_ports%/cluster/ports.env}" scripts/cluster.sh down >&2
 fi
 
+machine_state >"$work/machine.before"
 say "cloning HEAD ($(git rev-parse --short HEAD)) into $clone; GOMODCACHE and CLOUD_CODEX_CACHE empty"
 git clone -q "$ROOT_DIR" "$clone"
 cd "$clone"

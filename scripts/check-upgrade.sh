@@ -32,6 +32,9 @@ from="$work/from"
 # The objects a stack of this program owns (every namespaced kind it declares).
 kinds=deployments.apps,statefulsets.apps,jobs.batch,services,secrets,configmaps,persistentvolumeclaims,networkpolicies.networking.k8s.io
 unset KUBECONFIG   # the stack targets the embedded cluster (cluster.local)
+# Both revisions run the program's own image pins: a FROM older than scripts/pulumi.sh's
+# stand-in selection would otherwise run another litellm.image than the working tree.
+export LOCAL_STANDINS=0
 created_dev=0      # 1: this run created an (empty) dev stack to copy its config from
 kubectl_() { kubectl --kubeconfig "$STATE_DIR/kubeconfig" "$@"; }
 stack_exists() { pulumi stack ls --json 2>/dev/null | jq -e --arg s "$1" 'any(.[]; .name == $s)' >/dev/null; }

@@ -37,7 +37,8 @@ PORT_VARS=(ETCD_CLIENT_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHED_PORT KU
 
 step="setup"
 fail() { echo "cluster: step '$step' failed: $*" >&2; exit 1; }
-say() { echo "cluster: $*"; }
+# Progress on stderr, like every build step: stdout is for what a caller asked for (env).
+say() { echo "cluster: $*" >&2; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 secs_since() { local d=$(($(now_ms) - $1)); printf '%d.%01d' $((d / 1000)) $((d % 1000 / 100)); }
 
@@ -342,10 +343,6 @@ cmd_up() {
     build_steps+=(node)
   fi
   TOOLS_QUIET=1 "$ROOT_DIR/scripts/tools.sh" "${build_steps[@]}" || fail "scripts/tools.sh ${build_steps[*]}"
-  if node_wanted; then
-    step="images (scripts/images.sh build)"
-    "$ROOT_DIR/scripts/images.sh" build || fail "scripts/images.sh build"
-  fi
   t_build=$(secs_since "$t0")
   command -v curl >/dev/null || fail "curl is required for health checks"
   command -v setsid >/dev/null || fail "setsid (util-linux) is required"
@@ -359,9 +356,8 @@ cmd_up() {
   step="reuse check"
   if cluster_healthy; then
     write_kubeconfig "$KUBECONFIG_FILE"
-    say "reusing the healthy cluster already running (apiserver https://127.0.0.1:$APISERVER_PORT$(node_wanted && echo ", node $NODE_NAME"))"
-    usage_hint
-    say "ready in $(secs_since "$t0")s"
+    # A warm run says one line.
+    say "reusing the healthy cluster (apiserver https://127.0.0.1:$APISERVER_PORT$(node_wanted && echo ", node $NODE_NAME"); ready in $(secs_since "$t0")s)"
     return
   fi
   # Anything left of a previous, unhealthy run: stop it (ours only) and start clean.
@@ -452,7 +448,7 @@ cmd_up() {
 }
 
 usage_hint() {
-  cat <<EOF
+  cat >&2 <<EOF
 cluster: kube-apiserver https://127.0.0.1:$APISERVER_PORT, context $CONTEXT; data and logs in $CLUSTER_DIR
   kubectl --kubeconfig $KUBECONFIG_FILE get ns
   eval "\$(scripts/cluster.sh env)"     # or: export KUBECONFIG=$KUBECONFIG_FILE

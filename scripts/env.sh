@@ -27,6 +27,9 @@ export LOCAL_PATH_PROVISIONER_VERSION=v0.0.30
 # The node's own address (a dummy interface, scripts/node.sh): kubelet, CoreDNS, NodePorts,
 # and where tests run services the pods must reach.
 export CLUSTER_NODE_IP=10.200.0.1
+# The node's sockets and containerd's runtime state (short paths for unix sockets); its
+# containerd listens on $CLUSTER_RUN_DIR/containerd.sock.
+export CLUSTER_RUN_DIR=/run/cloud-codex
 
 export PULUMI_HOME="$STATE_DIR/pulumi-home"
 # Where the language host keeps each program's binary between runs (tools/language-go/buildcache);
@@ -57,4 +60,41 @@ esac
 # Dev-only passphrase for the dev stack's passphrase secrets provider. It protects nothing
 # but a throwaway local stack; real stacks use their own secrets provider.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-cloud-codex-dev-only}"
+
+# module_dir DIR MODULE: the module's directory in the module cache, downloaded first if it
+# is not there. `go list -m -f {{.Dir}}` prints an empty Dir (and exits 0) for a module that
+# is not downloaded yet, so it is never trusted alone. On failure: a message, non-zero.
+module_dir() {
+  local dir
+  dir=$(cd "$ROOT_DIR/$1" && go mod download -json "$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') \
+    || { echo "go mod download $2 in $1 failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))" >&2; return 1; }
+  [ -n "$dir" ] && [ -d "$dir" ] \
+    || { echo "module $2 has no directory in the module cache after go mod download (got '$dir')" >&2; return 1; }
+  echo "$dir"
+}
+
+# ensure_debian_packages WHO COMMAND:PACKAGE...: installs the Debian packages whose command
+# (a name on PATH or in /usr/sbin, or an absolute path) is missing, saying so on stderr; sets
+# DEBIAN_INSTALLED=1 when it installed something. Needs root only when something is missing.
+ensure_debian_packages() {
+  local who=$1 missing=() pair what pkg start=$SECONDS
+  shift
+  for pair in "$@"; do
+    what=${pair%%:*} pkg=${pair#*:}
+    if [[ "$what" == /* ]]; then [ -x "$what" ] || missing+=("$pkg")
+    else command -v "$what" >/dev/null 2>&1 || [ -x "/usr/sbin/$what" ] || missing+=("$pkg"); fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "$who needs the Debian packages ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root" >&2
+    return 1
+  fi
+  echo "    installing Debian packages ${missing[*]} for $who (cold: under 1 min)" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2; } \
+    || { echo "apt-get install ${missing[*]} failed" >&2; return 1; }
+  DEBIAN_INSTALLED=1
+  echo "    installed ${missing[*]} in $((SECONDS - start))s" >&2
+}
+
 case ":$PATH:" in *":$TOOLS_BIN:"*) ;; *) export PATH="$TOOLS_BIN:$PATH" ;; esac

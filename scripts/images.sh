@@ -8,6 +8,8 @@
 # Usage: scripts/images.sh build [--only REF]...      build every image tar (needs root)
 #        scripts/images.sh import --address SOCK [--ctr PATH] [--snapshotter NAME] [--no-pull]
 #                                                     make containerd have every image
+#        scripts/images.sh settings --address SOCK [--ctr PATH]
+#                                                     stack settings that must select a stand-in
 #        scripts/images.sh list                       ref -> tar -> what it stands for
 #
 # Environment: CLOUD_CODEX_DEBIAN_MIRROR (debootstrap's mirror, default deb.debian.org),
@@ -40,8 +42,9 @@ builder() {
 
 cmd_build() {
   [ "$(id -u)" = 0 ] || fail "build needs root (debootstrap, chroot, files owned by other users): sudo $0 build"
-  for t in debootstrap unshare chroot npm go; do
-    command -v "$t" >/dev/null || fail "build needs '$t' on PATH (debootstrap: apt-get install debootstrap; npm: apt-get install npm)"
+  ensure_debian_packages "the image builder" debootstrap:debootstrap || fail "installing debootstrap"
+  for t in unshare chroot npm go; do
+    command -v "$t" >/dev/null || fail "build needs '$t' on PATH (npm: apt-get install npm)"
   done
   local bin
   bin=$(builder)
@@ -64,56 +67,82 @@ containerd_digest() {
   "${CTR[@]}" images ls "name==$1" 2>/dev/null | awk -v n="$1" '$1 == n { print $3 }'
 }
 
-cmd_import() {
-  local address="" ctr="" snapshotter="" pull=1
+# containerd_args ARGS...: --address SOCK [--ctr PATH] [--snapshotter NAME] [--no-pull];
+# sets CTR, snapshotter and pull, and checks that containerd answers.
+containerd_args() {
+  local address="" ctr=""
+  snapshotter="" pull=1
   while [ $# -gt 0 ]; do
     case "$1" in
       --address) address="$2"; shift 2 ;;
       --ctr) ctr="$2"; shift 2 ;;
       --snapshotter) snapshotter="$2"; shift 2 ;;
       --no-pull) pull=0; shift ;;
-      *) fail "import: unknown argument '$1' (--address SOCK [--ctr PATH] [--snapshotter NAME] [--no-pull])" ;;
+      *) fail "unknown argument '$1' (--address SOCK [--ctr PATH] [--snapshotter NAME] [--no-pull])" ;;
     esac
   done
-  [ -n "$address" ] || fail "import: --address <containerd socket> is required"
-  [ -S "$address" ] || fail "import: $address is not a socket (is containerd running?)"
-  [ -n "$ctr" ] || ctr=$(command -v ctr) || fail "import: no ctr on PATH; pass --ctr <path>"
+  [ -n "$address" ] || fail "--address <containerd socket> is required"
+  [ -S "$address" ] || fail "$address is not a socket (is containerd running?)"
+  [ -n "$ctr" ] || ctr=$(command -v ctr) || fail "no ctr on PATH; pass --ctr <path>"
   CTR=("$ctr" --address "$address" --namespace k8s.io)
-  "${CTR[@]}" version >/dev/null 2>&1 || fail "import: $ctr cannot talk to containerd at $address ($("${CTR[@]}" version 2>&1 | tail -1))"
-  local bin
+  "${CTR[@]}" version >/dev/null 2>&1 || fail "$ctr cannot talk to containerd at $address ($("${CTR[@]}" version 2>&1 | tail -1))"
+}
+
+# pull_real REF NAME: the real image into containerd when its registry answers (exit 1 when
+# it does not, or the pull fails or outlasts IMAGES_PULL_TIMEOUT: the caller falls back to
+# the stand-in).
+pull_real() {
+  local start=$SECONDS out
+  "$bin" reachable -cache "$IMAGES_CACHE" -only "$1" 2>/dev/null || return 2
+  say "images: $1: pulling the real image (up to ${PULL_TIMEOUT}s)"
+  if out=$(timeout "$PULL_TIMEOUT" "${CTR[@]}" images pull "${unpack[@]}" "$2" 2>&1); then
+    say "images: $1: pulled the real image ($((SECONDS - start))s)"
+    return 0
+  fi
+  say "images: $1: pulling the real image failed or took over ${PULL_TIMEOUT}s ($(tail -1 <<<"$out")); using the local stand-in"
+  return 1
+}
+
+cmd_import() {
+  local snapshotter pull bin
+  containerd_args "$@"
   bin=$(builder)
 
-  local failed=() registry_down=0 ref name tar digest desc have start out
+  local failed=() standins=() registry_down=0 ref name tar digest desc have start out
   local unpack=(--platform linux/amd64)
   [ -z "$snapshotter" ] || unpack+=(--snapshotter "$snapshotter")
-  # The list on fd 3, so nothing in the loop can read it from stdin.
+  # 1. Which images come from a registry and which are local stand-ins. The list on fd 3,
+  #    so nothing in the loop can read it from stdin.
   while IFS=$'\t' read -r -u 3 ref name tar digest desc; do
-    # 1. containerd has this stand-in already.
+    # Images that exist only here, and images containerd already holds as the stand-in
+    # (this machine was offline before: not asked again each time).
+    if [[ "$ref" == cloud-codex.local/* ]] || [ $pull = 0 ] || [ $registry_down = 1 ] \
+       || { [ "$digest" != "-" ] && [ "$(containerd_digest "$name")" = "$digest" ]; }; then
+      standins+=("$ref")
+      continue
+    fi
+    # The real image, when its registry answers; after one registry does not answer, none
+    # is tried: no registry on this machine.
+    local rc=0
+    pull_real "$ref" "$name" || rc=$?
+    [ $rc = 0 ] && continue
+    if [ $rc = 2 ]; then
+      registry_down=1
+      say "images: no registry answered for $ref; using local stand-ins (scripts/images.sh list says what each is)"
+    fi
+    standins+=("$ref")
+  done 3< <(cmd_list -tsv)
+  [ ${#standins[@]} -gt 0 ] || return 0
+
+  # 2. The stand-ins, built (only what changed since the last build: a stand-in built from
+  #    this checkout's Go source follows that source) in one run, quiet when all are cached.
+  local only=()
+  for ref in "${standins[@]}"; do only+=(--only "$ref"); done
+  IMAGES_QUIET=1 cmd_build "${only[@]}" || fail "building the local stand-ins (log above)"
+
+  # 3. Imported where containerd holds something else (or nothing) under the name.
+  while IFS=$'\t' read -r -u 3 ref name tar digest desc; do
     have=$(containerd_digest "$name")
-    if [ "$digest" != "-" ] && [ "$have" = "$digest" ]; then
-      continue
-    fi
-    # 2. The real image, when its registry answers (images that exist only here are never
-    #    tried; after one registry does not answer, none is: no registry on this machine).
-    if [ $pull = 1 ] && [ $registry_down = 0 ] && [[ "$ref" != cloud-codex.local/* ]]; then
-      if "$bin" reachable -cache "$IMAGES_CACHE" -only "$ref" 2>/dev/null; then
-        start=$SECONDS
-        if out=$(timeout "$PULL_TIMEOUT" "${CTR[@]}" images pull "${unpack[@]}" "$name" 2>&1); then
-          say "images: $ref: pulled the real image ($((SECONDS - start))s)"
-          continue
-        fi
-        say "images: $ref: pulling the real image failed or took over ${PULL_TIMEOUT}s ($(tail -1 <<<"$out")); using the local stand-in"
-      else
-        registry_down=1
-        say "images: no registry answered for $ref; importing local stand-ins (scripts/images.sh list says what each is)"
-      fi
-    fi
-    # 3. The local stand-in: built if needed (quiet when cached), imported, checked.
-    if ! IMAGES_QUIET=1 cmd_build --only "$ref"; then
-      failed+=("$ref")
-      continue
-    fi
-    IFS=$'\t' read -r ref name tar digest desc < <(cmd_list -tsv -only "$ref")
     [ "$have" != "$digest" ] || continue
     start=$SECONDS
     # Pinned: the kubelet's image garbage collection never removes a stand-in, which could
@@ -130,13 +159,31 @@ cmd_import() {
       continue
     fi
     say "images: $ref: imported the local stand-in in $((SECONDS - start))s"
-  done 3< <(cmd_list -tsv)
+  done 3< <(cmd_list -tsv "${only[@]}")
   [ ${#failed[@]} -eq 0 ] || fail "not available in containerd: ${failed[*]} (see above)"
+}
+
+# settings --address SOCK [--ctr PATH]: one line "SETTING<TAB>STAND-IN" for each pinned
+# image that cannot be built here (its stand-in is selected through a stack setting, e.g.
+# litellm.image) and is neither in containerd nor pullable now; nothing for those that are.
+cmd_settings() {
+  local snapshotter pull bin setting real name standin list
+  containerd_args "$@"
+  bin=$(builder)
+  local unpack=(--platform linux/amd64)
+  list=$("$bin" standins -cache "$IMAGES_CACHE") || fail "listing the stand-ins selected through settings"
+  while IFS=$'\t' read -r -u 3 setting real name standin; do
+    [ -n "$setting" ] || continue
+    [ -z "$(containerd_digest "$name")" ] || continue
+    [ $pull = 1 ] && pull_real "$real" "$name" && continue
+    printf '%s\t%s\n' "$setting" "$standin"
+  done 3<<<"$list"
 }
 
 case "${1:-}" in
   build) shift; cmd_build "$@" ;;
+  settings) shift; cmd_settings "$@" ;;
   import) shift; cmd_import "$@" ;;
   list) shift; cmd_list "$@" ;;
-  *) say "usage: $0 build [--only REF]... | import --address SOCK [--ctr PATH] [--snapshotter NAME] [--no-pull] | list"; exit 2 ;;
+  *) say "usage: $0 build [--only REF]... | import --address SOCK [--ctr PATH] [--snapshotter NAME] [--no-pull] | settings --address SOCK [--ctr PATH] | list"; exit 2 ;;
 esac

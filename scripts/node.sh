@@ -16,7 +16,7 @@
 
 NODE_NAME=cloud-codex-node
 NODE_DIR="$CLUSTER_DIR/node"
-NODE_RUN_DIR=/run/cloud-codex
+NODE_RUN_DIR=$CLUSTER_RUN_DIR
 NODE_OWNER=/run/cloud-codex.owner
 NODE_IFACE=cc-node0
 NODE_IP=$CLUSTER_NODE_IP
@@ -85,6 +85,20 @@ node_network() {
   ip link set "$NODE_IFACE" up || fail "ip link set $NODE_IFACE up"
 }
 
+# node_guard: pods may not reach the kubelet's API. It serves exec, attach, logs and port
+# forwarding to anonymous clients here (the API server presents no client certificate;
+# tools/node/cmd/node-config/kubelet.go), so a pod that reached it could run commands in any
+# other pod, the pool's credential holder included. Pods still reach the node's address
+# for DNS and for services tests run there. `down` removes the chain.
+NODE_GUARD_CHAIN=CC-NODE-GUARD
+node_guard() {
+  iptables -N "$NODE_GUARD_CHAIN" 2>/dev/null || iptables -F "$NODE_GUARD_CHAIN" || fail "iptables chain $NODE_GUARD_CHAIN"
+  iptables -A "$NODE_GUARD_CHAIN" -p tcp --dport "$KUBELET_PORT" -m comment --comment "cloud-codex: pods may not reach the kubelet API" \
+    -j REJECT --reject-with tcp-reset || fail "iptables rule in $NODE_GUARD_CHAIN"
+  iptables -C INPUT -s "$POD_CIDR" -d "$NODE_IP" -j "$NODE_GUARD_CHAIN" 2>/dev/null \
+    || iptables -I INPUT 1 -s "$POD_CIDR" -d "$NODE_IP" -j "$NODE_GUARD_CHAIN" || fail "iptables INPUT jump to $NODE_GUARD_CHAIN"
+}
+
 # node_cgroups: the kubelet wants its cgroup root to exist in every v1 hierarchy. Created
 # level by level (cpuset children start with no CPUs or memory nodes: each level copies its
 # parent's, or nothing could run in it).
@@ -114,9 +128,10 @@ node_cgroups() {
 
 node_render() {
   local manifest
-  manifest=$(cd "$ROOT_DIR/tools/local-path" && go list -m -f '{{.Dir}}' github.com/rancher/local-path-provisioner)
-  [ -n "$manifest" ] && [ -f "$manifest/deploy/local-path-storage.yaml" ] \
-    || fail "local-path-provisioner's module is not in the module cache (run scripts/tools.sh node)"
+  manifest=$(module_dir tools/local-path github.com/rancher/local-path-provisioner) \
+    || fail "locating local-path-provisioner's module (its deploy/local-path-storage.yaml is the StorageClass)"
+  [ -f "$manifest/deploy/local-path-storage.yaml" ] \
+    || fail "$manifest/deploy/local-path-storage.yaml is missing from local-path-provisioner's module"
   echo "$(node_cgroup_root)" >"$NODE_CGROUP_SAVE"
   mkdir -p "$NODE_DIR/volumes"
   "$TOOLS_BIN/node-config" \
@@ -154,6 +169,7 @@ node_up() {
   node_sysctls
   step="node: network"
   node_network
+  node_guard
   step="node: config"
   write_kubeconfig "$NODE_KUBECONFIG"
   node_render
@@ -258,6 +274,7 @@ node_down() {
   return 0
 }
 
+# The node guard's chain (node_guard) goes first.
 # The bridge plugin's per-pod masquerade chains (CNI-<hash>) are removed by CNI DEL; any left
 # by a pod whose sandbox could not be drained are found by their comment (the network name).
 # The kubelet's own chains (KUBE-FIREWALL with its INPUT/OUTPUT jumps, KUBE-KUBELET-CANARY,
@@ -277,6 +294,8 @@ node_cleanup_iptables() {
       done
     done
   done
+  while iptables -D INPUT -s "$POD_CIDR" -d "$NODE_IP" -j "$NODE_GUARD_CHAIN" 2>/dev/null; do :; done
+  iptables -F "$NODE_GUARD_CHAIN" 2>/dev/null && iptables -X "$NODE_GUARD_CHAIN" 2>/dev/null || true
   local rule chain
   while read -r rule; do
     chain=$(sed -n 's/.* -j \(CNI-[0-9a-f]*\).*/\1/p' <<<"$rule")

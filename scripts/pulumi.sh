@@ -34,21 +34,45 @@ fi
 local_cluster=$(pulumi config get --path cluster.local --stack "$stack" 2>/dev/null || true)
 kubeconfig=$(pulumi config get --path cluster.kubeconfig --stack "$stack" 2>/dev/null || true)
 render_to=$(pulumi config get --path cluster.renderTo --stack "$stack" 2>/dev/null || true)
+config_file=()
 if [ "$local_cluster" = "true" ] && [ -z "$kubeconfig" ] && [ -z "${KUBECONFIG:-}" ] && [ -z "$render_to" ]; then
   "$ROOT_DIR/scripts/cluster.sh" up
+  # A pinned image that cannot be built here (LiteLLM) and cannot be pulled either: its
+  # local stand-in is selected through its ordinary setting, in a copy of the stack's config
+  # (the checkout stays clean), unless the stack sets that setting itself. The program runs
+  # unchanged. LOCAL_STANDINS=0 turns this off (then such a pod cannot pull its image).
+  if [ "${CLUSTER_NODE:-1}" = 1 ] && [ "${LOCAL_STANDINS:-1}" = 1 ] && [ -f "Pulumi.$stack.yaml" ]; then
+    settings=$("$ROOT_DIR/scripts/images.sh" settings --address "$CLUSTER_RUN_DIR/containerd.sock" --ctr "$TOOLS_BIN/ctr") \
+      || { echo "scripts/pulumi.sh: could not tell which images this node can pull (scripts/images.sh settings)" >&2; exit 1; }
+    derived="$STATE_DIR/Pulumi.$stack.local-images.yaml"
+    while IFS=$'\t' read -r setting standin; do
+      [ -n "$setting" ] || continue
+      [ -z "$(pulumi config get --path "$setting" --stack "$stack" 2>/dev/null)" ] || continue
+      [ ${#config_file[@]} -gt 0 ] || { cp "Pulumi.$stack.yaml" "$derived"; config_file=(--config-file "$derived"); }
+      pulumi config set --path "$setting" "$standin" --stack "$stack" "${config_file[@]}"
+      echo "scripts/pulumi.sh: $setting: the pinned image cannot be pulled here; stack $stack runs the local stand-in $standin (docs/runbooks/local-images.md)" >&2
+    done <<<"$settings"
+  fi
 fi
 
 export GOGC="$PULUMI_GOGC"
+# The Kubernetes provider writes the cluster's kubeconfig (credentials included) to a new
+# $TMPDIR/kubeconfig* file each time it is configured and never deletes it
+# (pulumi-kubernetes provider/pkg/provider/util.go): each run gets its own TMPDIR, removed
+# when the run ends, so none piles up in /tmp.
+run_tmp=$(mktemp -d "$STATE_DIR/tmp.pulumi.XXXXXX")
+trap 'rm -rf "$run_tmp"' EXIT
+export TMPDIR="$run_tmp"
 policy=(--policy-pack "$TOOLS_BIN/cloud-codex-policy")
 [ -n "${POLICY_PACK_CONFIG:-}" ] && policy+=(--policy-pack-config "$POLICY_PACK_CONFIG")
 case "$op" in
   # A preview persists nothing, yet Pulumi serializes the whole state after every step and
   # discards it (pkg/backend/diy/backend.go: DiscardPersister): O(resources²) for nothing.
-  preview) PULUMI_SKIP_CHECKPOINTS=true exec pulumi preview --stack "$stack" "${policy[@]}" --diff "$@" ;;
+  preview) PULUMI_SKIP_CHECKPOINTS=true pulumi preview --stack "$stack" "${config_file[@]}" "${policy[@]}" --diff "$@" ;;
   # No --skip-preview: stack-level policies run in the preview phase, before anything
   # exists; skipping it would let them run only after the resources were created.
-  up) exec pulumi up --stack "$stack" "${policy[@]}" --yes "$@" ;;
-  refresh) exec pulumi refresh --stack "$stack" --yes "$@" ;;
-  destroy) exec pulumi destroy --stack "$stack" --yes "$@" ;;
+  up) pulumi up --stack "$stack" "${config_file[@]}" "${policy[@]}" --yes "$@" ;;
+  refresh) pulumi refresh --stack "$stack" "${config_file[@]}" --yes "$@" ;;
+  destroy) pulumi destroy --stack "$stack" "${config_file[@]}" --yes "$@" ;;
   *) echo "scripts/pulumi.sh: unknown operation '$op' (preview|up|destroy|refresh)" >&2; exit 2 ;;
 esac

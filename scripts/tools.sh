@@ -46,17 +46,6 @@ ensure_modules() {
   say "    downloaded modules for $2 in $((SECONDS - start))s"
 }
 
-# module_dir DIR MODULE: the module's directory in the module cache, downloading it first.
-# `go list -m -f {{.Dir}}` prints an empty Dir for a module that is not downloaded yet, so
-# never trust it alone.
-module_dir() {
-  local dir
-  dir=$(cd "$ROOT_DIR/$1" && go mod download -json "$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') \
-    || fail "go mod download $2 in $1"
-  [ -n "$dir" ] && [ -d "$dir" ] || fail "module $2 has no directory in the module cache after go mod download (got '$dir')"
-  echo "$dir"
-}
-
 # key DIR VERSION: version plus a short hash of the wrapper module's sources, so editing a
 # wrapper rebuilds and a fresh clone of the same commit reuses the cache.
 key() {
@@ -120,7 +109,7 @@ build_kubernetes_provider() {
     mkdir -p "$dir"
     ensure_modules tools/kubernetes-provider "pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION" "~1-2 min"
     local moddir
-    moddir=$(module_dir tools/kubernetes-provider github.com/pulumi/pulumi-kubernetes/provider/v4)
+    moddir=$(module_dir tools/kubernetes-provider github.com/pulumi/pulumi-kubernetes/provider/v4) || fail "locating the kubernetes provider module"
     (cd "$ROOT_DIR/tools/kubernetes-provider" && go run ./gen -module-dir "$moddir" -version "$KUBERNETES_PROVIDER_VERSION" \
       -out cmd/pulumi-resource-kubernetes) || fail "generating the embedded schema"
     go_build tools/kubernetes-provider "$bin" ./cmd/pulumi-resource-kubernetes \
@@ -184,7 +173,7 @@ build_kube() {
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ver="$ver -X $p.gitVersion=$KUBERNETES_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
   done
-  for cmd in kube-apiserver kube-controller-manager kubectl; do
+  for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
     if [ ! -x "$dir/$cmd" ]; then
       ensure_modules tools/kube "Kubernetes $KUBERNETES_VERSION" "~1-3 min"
       say "    building $cmd $KUBERNETES_VERSION (cold: 1-16 min)"
@@ -199,8 +188,8 @@ build_kube() {
   link "$dir/etcd"
 }
 
-# The embedded cluster's node: kubelet, kube-proxy and kube-scheduler from the same wrapper
-# as the control plane; containerd 2.x with its runc shim and ctr; CoreDNS; Rancher's
+# The embedded cluster's node: kubelet and kube-proxy from the same wrapper as the control
+# plane; containerd 2.x with its runc shim and ctr; CoreDNS; Rancher's
 # local-path-provisioner; the project's node-config and cri-drain. runc, the CNI plugins,
 # iptables and conntrack come from Debian's packages (installed here when missing).
 build_node() {
@@ -216,7 +205,7 @@ build_node_kube() {
   done
   local kdir="$CLOUD_CODEX_CACHE/kube/$(key tools/kube "$KUBERNETES_VERSION-etcd-$ETCD_VERSION")" cmd
   mkdir -p "$kdir"
-  for cmd in kubelet kube-proxy kube-scheduler; do
+  for cmd in kubelet kube-proxy; do
     if [ ! -x "$kdir/$cmd" ]; then
       ensure_modules tools/kube "Kubernetes $KUBERNETES_VERSION" "~1-3 min"
       say "    building $cmd $KUBERNETES_VERSION (cold: 2-8 min)"
@@ -270,23 +259,12 @@ build_node_runtime() {
 }
 
 # Debian packages the node runs: runc, the CNI plugins, iptables (kube-proxy and the bridge
-# plugin's NAT) and conntrack (kube-proxy). Installed only when a command is missing.
+# plugin's NAT) and conntrack (kube-proxy).
 node_packages() {
-  local missing=() pair
-  for pair in runc:runc /usr/lib/cni/bridge:containernetworking-plugins iptables:iptables conntrack:conntrack; do
-    local what=${pair%%:*} pkg=${pair#*:}
-    if [[ "$what" == /* ]]; then [ -x "$what" ] || missing+=("$pkg")
-    else command -v "$what" >/dev/null 2>&1 || [ -x "/usr/sbin/$what" ] || missing+=("$pkg"); fi
-  done
-  [ ${#missing[@]} -eq 0 ] && return
-  [ "$(id -u)" = 0 ] || fail "the node needs the Debian packages ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root"
-  built_something=1
-  local start=$SECONDS
-  say "    installing Debian packages ${missing[*]} (cold: under 1 min)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2 \
-    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2; } \
-    || fail "apt-get install ${missing[*]}"
-  say "    installed ${missing[*]} in $((SECONDS - start))s"
+  DEBIAN_INSTALLED=0
+  ensure_debian_packages "the node" runc:runc /usr/lib/cni/bridge:containernetworking-plugins iptables:iptables conntrack:conntrack \
+    || fail "installing the node's Debian packages"
+  [ "$DEBIAN_INSTALLED" = 0 ] || built_something=1
 }
 
 build_staticcheck() { build_go_tool tools/lint staticcheck honnef.co/go/tools/cmd/staticcheck; }
@@ -310,9 +288,9 @@ for s in "${steps[@]}"; do
     pulumi) run_step "pulumi $PULUMI_VERSION + language host" build_pulumi ;;
     plugins) run_step "provider plugins" build_plugins ;;
     policy) run_step "policy pack" build_policy ;;
-    kube) run_step "kube-apiserver/controller-manager/kubectl $KUBERNETES_VERSION, etcd $ETCD_VERSION" build_kube ;;
-    node) run_step "node: kubelet/kube-proxy/kube-scheduler $KUBERNETES_VERSION, containerd $CONTAINERD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION" build_node ;;
-    node-kube) run_step "node: kubelet/kube-proxy/kube-scheduler $KUBERNETES_VERSION" build_node_kube ;;
+    kube) run_step "kube-apiserver/controller-manager/scheduler/kubectl $KUBERNETES_VERSION, etcd $ETCD_VERSION" build_kube ;;
+    node) run_step "node: kubelet/kube-proxy $KUBERNETES_VERSION, containerd $CONTAINERD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION" build_node ;;
+    node-kube) run_step "node: kubelet/kube-proxy $KUBERNETES_VERSION" build_node_kube ;;
     node-runtime) run_step "node: containerd $CONTAINERD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION, Debian packages" build_node_runtime ;;
     staticcheck) run_step staticcheck build_staticcheck ;;
     actionlint) run_step actionlint build_actionlint ;;

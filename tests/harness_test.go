@@ -144,6 +144,10 @@ func newStack(t *testing.T, dir, name string, config map[string]string) auto.Sta
 		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 		"GOGC": os.Getenv("PULUMI_GOGC"),
+		// The Kubernetes provider leaves a kubeconfig (with the cluster's credentials) in
+		// $TMPDIR each time it is configured (pulumi-kubernetes provider/pkg/provider/util.go):
+		// here, in a directory removed with the test.
+		"TMPDIR": t.TempDir(),
 	}
 	stack, err := auto.UpsertStackLocalSource(ctx, name, dir,
 		auto.Pulumi(pulumiCmd),

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -118,6 +120,77 @@ func TestRunningSystem(t *testing.T) {
 	var agentPod podSummary
 	t.Run("the agent becomes Ready", func(t *testing.T) { agentPod = waitReady(t, runningNamespace, agentSel, 15*time.Minute) })
 
+	t.Run("LiteLLM holds the agent's key with its allowlist and refuses a model outside it", func(t *testing.T) {
+		// Asked from the agent's container through the Service name, as codex asks. The master
+		// key reaches /key/info on stdin, never in a command line.
+		master := string(secretValue(t, runningNamespace, "litellm-master-key", "LITELLM_MASTER_KEY"))
+		out, err := kubectlIn(t, []byte(master), "exec", "-i", "-n", runningNamespace, "deploy/cloud-codex-cody", "-c", "agent", "--",
+			"node", "-e", `const master=require("fs").readFileSync(0,"utf8").trim();`+
+				`const base="http://litellm.`+runningNamespace+`.svc.cluster.local:4000";const key=process.env.LITELLM_API_KEY;`+
+				`(async()=>{const info=await fetch(base+"/key/info?key="+encodeURIComponent(key),{headers:{Authorization:"Bearer "+master}});`+
+				`const other=await fetch(base+"/v1/responses",{method:"POST",headers:{Authorization:"Bearer "+key,"Content-Type":"application/json"},`+
+				`body:JSON.stringify({model:"not-in-the-allowlist",input:"hi"})});`+
+				`console.log(JSON.stringify({infoStatus:info.status,info:await info.json(),otherStatus:other.status}))})()`+
+				`.catch(e=>{console.log("ERROR "+e);process.exit(1)})`)
+		require.NoError(t, err, out)
+		var got struct {
+			InfoStatus int `json:"infoStatus"`
+			Info       struct {
+				Info struct {
+					Models []string `json:"models"`
+				} `json:"info"`
+			} `json:"info"`
+			OtherStatus int `json:"otherStatus"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &got), out)
+		require.Equal(t, 200, got.InfoStatus, out)
+		require.Equal(t, []string{"codex-cli/gpt-5.4"}, got.Info.Info.Models, "the key's allowlist is the agent's model")
+		require.Contains(t, []int{401, 403}, got.OtherStatus, "a model outside the allowlist is refused: %s", out)
+	})
+
+	t.Run("the agents' egress policy selects the running agent, not the pool, and opens DNS and LiteLLM only", func(t *testing.T) {
+		// This node does not enforce NetworkPolicy (see the note below), so what can be
+		// checked here is that the admitted policy means what it should for the pods that run.
+		pol := getJSON(t, runningNamespace, "networkpolicy", "cloud-codex-agent-egress")
+		require.Equal(t, []any{"Egress"}, dig(pol, "spec", "policyTypes"), "default-deny egress")
+		var selected []string
+		for _, p := range pods(t, runningNamespace, labelSelector(t, dig(pol, "spec", "podSelector", "matchLabels"))) {
+			selected = append(selected, p.Name)
+		}
+		require.Contains(t, selected, agentPod.Name)
+		require.NotContains(t, selected, poolPod.Name)
+		for _, name := range selected {
+			require.True(t, strings.HasPrefix(name, "cloud-codex-cody-"), "only the agent's pods (and its key Job's): %v", selected)
+		}
+		rules, _ := dig(pol, "spec", "egress").([]any)
+		require.Len(t, rules, 2, "DNS and LiteLLM, nothing else without egress config: %v", rules)
+		var sawDNS, sawLiteLLM bool
+		for _, r := range rules {
+			switch dig(r, "ports", 0, "port") {
+			case float64(53):
+				sawDNS = len(dig(r, "ports").([]any)) == 2
+			case float64(4000):
+				var to []string
+				for _, p := range pods(t, runningNamespace, labelSelector(t, dig(r, "to", 0, "podSelector", "matchLabels"))) {
+					to = append(to, p.Name)
+				}
+				sawLiteLLM = len(to) == 1 && to[0] == poolPod.Name
+			}
+		}
+		require.True(t, sawDNS, "port 53 over UDP and TCP is open: %v", rules)
+		require.True(t, sawLiteLLM, "port 4000 is open to exactly the pool's pod: %v", rules)
+	})
+
+	t.Run("pods cannot reach the kubelet's API (exec into the pool from an agent)", func(t *testing.T) {
+		port := clusterPort(t, "KUBELET_PORT")
+		nodeIP := os.Getenv("CLUSTER_NODE_IP")
+		out, _ := kubectlIn(t, nil, "exec", "-n", runningNamespace, "deploy/cloud-codex-cody", "-c", "agent", "--",
+			"node", "-e", `const s=require("net").connect(`+port+`,"`+nodeIP+`");s.setTimeout(3000);`+
+				`s.on("connect",()=>{console.log("CONNECTED");process.exit(0)});s.on("timeout",()=>{console.log("BLOCKED timeout");process.exit(0)});`+
+				`s.on("error",e=>{console.log("BLOCKED "+e.code);process.exit(0)})`)
+		require.Contains(t, out, "BLOCKED", "an agent pod reached the kubelet on %s:%s: %s", nodeIP, port, out)
+	})
+
 	// codex exec in the agent's own container, with the agent's environment.
 	ask := func(t *testing.T) string {
 		t.Helper()
@@ -156,7 +229,12 @@ func TestRunningSystem(t *testing.T) {
 
 	t.Run("the rotator hands over in the running pod and LiteLLM keeps answering", func(t *testing.T) {
 		// Account 1 runs out (ChatGPT's 429 usage limit); LiteLLM reports the failure to the
-		// rotator, which parks it and switches to account 2.
+		// rotator, which parks it and switches to account 2. A 429 rather than a short
+		// rotation interval: the pool refuses intervals under 30 minutes (a shorter one
+		// spends refresh tokens for nothing), and a switch is the same hand-over whatever
+		// asks for it (the flat file rewritten, LiteLLM reading it on the next request);
+		// the interval switch itself is covered by the rotator's unit tests on a fake clock
+		// (rotator/flatsync_test.go, faults_test.go: 31 minutes on, account 2 is served).
 		recs, _ := openai.records(t)
 		openai.armRateLimit(t, recs[len(recs)-1].AccessToken, 3)
 		_, _ = kubectlIn(t, nil, "exec", "-n", runningNamespace, "deploy/cloud-codex-cody", "-c", "agent", "--",
@@ -201,9 +279,9 @@ func TestRunningSystem(t *testing.T) {
 				`s.on("error",e=>{console.log("BLOCKED "+e.code);process.exit(0)})`)
 		require.NotContains(t, out, "ENOTFOUND", "the probe must reach a real Service name: %s", out)
 		if strings.Contains(out, "CONNECTED") {
-			t.Log("NOTE: this node does NOT enforce NetworkPolicy (bridge CNI, no policy controller): the agent reached the dev database that its policy denies. The policies are admitted and correct on the API server; enforcement needs a CNI that implements them (README, Security).")
+			note(t, "this node does NOT enforce NetworkPolicy (bridge CNI, no policy controller): the agent reached the dev database that its policy denies. The policies are admitted and correct on the API server; enforcement needs a CNI that implements them (README, Security).")
 		} else {
-			t.Logf("this node enforces NetworkPolicy: %s", strings.TrimSpace(out))
+			note(t, "this node enforces NetworkPolicy: %s", strings.TrimSpace(out))
 		}
 	})
 
@@ -231,11 +309,46 @@ func TestRunningSystem(t *testing.T) {
 // agentKey reads the agent's LiteLLM virtual key from its Secret.
 func agentKey(t *testing.T) string {
 	t.Helper()
-	sec := getJSON(t, runningNamespace, "secret", "cloud-codex-cody-litellm-key")
-	value, err := base64.StdEncoding.DecodeString(dig(sec, "data", "key").(string))
+	return string(secretValue(t, runningNamespace, "cloud-codex-cody-litellm-key", "key"))
+}
+
+// labelSelector turns a matchLabels map read from an object into kubectl's -l form.
+func labelSelector(t *testing.T, matchLabels any) string {
+	t.Helper()
+	m, ok := matchLabels.(map[string]any)
+	require.True(t, ok && len(m) > 0, "matchLabels %v", matchLabels)
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+	}
+	return strings.Join(parts, ",")
+}
+
+// secretValue reads one non-empty key of a Secret.
+func secretValue(t *testing.T, namespace, name, key string) []byte {
+	t.Helper()
+	sec := getJSON(t, namespace, "secret", name)
+	encoded, ok := dig(sec, "data", key).(string)
+	require.True(t, ok, "Secret %s/%s has no key %q", namespace, name, key)
+	value, err := base64.StdEncoding.DecodeString(encoded)
 	require.NoError(t, err)
 	require.NotEmpty(t, value)
-	return string(value)
+	return value
+}
+
+// clusterPort is a port the local cluster picked (scripts/cluster.sh writes them to
+// $STATE_DIR/cluster/ports.env as NAME=port lines).
+func clusterPort(t *testing.T, name string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(stateDir, "cluster", "ports.env"))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+"="); ok {
+			return v
+		}
+	}
+	t.Fatalf("%s is not in the cluster's ports.env:\n%s", name, raw)
+	return ""
 }
 
 // dumpNamespace logs what a failed running-system test left: pods, events, container logs.

@@ -17,10 +17,11 @@ if [ -e "$CODEX_HOME/auth.json" ]; then
 fi
 node "$scripts_dir/agent-identity.js"
 if [ -z "${LITELLM_API_KEY:-}" ]; then
-  # What codex 0.171.0 really does with an empty env_key variable: it sends nothing and
-  # fails every turn with this message (checked against the real CLI).
+  # What codex 0.171.0 really does with an empty or unset env_key variable: it sends nothing
+  # and fails every turn with exactly the quoted message (TestRealCodexWithoutLiteLLMKey
+  # runs the real CLI and checks the quote; docs/upstream-facts-cited.md has the source).
   echo "boot: WARNING: LITELLM_API_KEY is empty: Secret ${LITELLM_KEY_SECRET:-?} is missing or has no such key." >&2
-  echo "boot: WARNING: codex will refuse every model call with 'Missing environment variable: LITELLM_API_KEY'" >&2
+  echo 'boot: WARNING: codex will refuse every model call with "Missing environment variable: `LITELLM_API_KEY`."' >&2
   echo "boot: WARNING: (no request reaches LiteLLM). Create the Secret (stack output 'nextSteps'), then restart this pod:" >&2
   echo "boot: WARNING: the key is read once, when the container starts." >&2
 fi

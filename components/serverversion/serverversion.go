@@ -5,20 +5,17 @@ package serverversion
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // MinKubernetesMinor is the oldest Kubernetes 1.x this program deploys to: the pool's
@@ -27,43 +24,105 @@ import (
 // off, and the station becomes an init container that never ends: the pool sits in Init.
 const MinKubernetesMinor = 29
 
-// ErrUnknown means the API server's version could not be read (unreachable,
-// anonymous /version refused, kubeconfig without a usable cluster). The caller goes on:
-// the provider then reports the real problem, with its own credentials.
+// ErrUnknown means the API server's version could not be read: no usable kubeconfig, the
+// server unreachable, or /version refused with the kubeconfig's own credentials. The
+// caller warns (UnknownWarning) and goes on: the Kubernetes provider then reports the
+// problem with the same kubeconfig, or deploys to a server this check could not judge.
 var ErrUnknown = errors.New("API server version unknown")
 
-// Check reads the API server's version anonymously from /version (public to
-// every client by Kubernetes' default RBAC, system:public-info-viewer) and refuses one
-// older than 1.MinKubernetesMinor with a message saying so. kubeconfig is a path or the
-// file's contents; empty means $KUBECONFIG's first file, else ~/.kube/config. It costs one
-// HTTPS request with a short timeout.
+// timeout bounds the whole check (an exec credential plugin included).
+const timeout = 10 * time.Second
+
+// Check reads the API server's version from /version, as `kubectl version` does, and
+// refuses one older than 1.MinKubernetesMinor with a message saying so. It connects as the
+// Kubernetes provider will: kubeconfig is a path or the file's contents; empty means
+// client-go's default loading rules (every file of $KUBECONFIG, merged with its rules,
+// else ~/.kube/config); kubeContext, when set, overrides the current context. The
+// kubeconfig's credentials are sent (bearer token or token file, client certificate, basic
+// auth, exec plugin), so a server that refuses anonymous requests still answers. One
+// request, with a short timeout.
 func Check(ctx context.Context, kubeconfig, kubeContext string) (string, error) {
-	server, tlsConfig, err := kubeconfigServer(kubeconfig, kubeContext)
+	cfg, err := restConfig(kubeconfig, kubeContext)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnknown, err)
+		return "", fmt.Errorf("%w: kubeconfig: %v", ErrUnknown, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	cfg.Timeout = timeout
+	client, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrUnknown, cfg.Host, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/version", nil)
+	server, _, err := rest.DefaultServerUrlFor(cfg)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrUnknown, err)
 	}
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig, Proxy: http.ProxyFromEnvironment}}
+	url := strings.TrimSuffix(server.String(), "/") + "/version"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnknown, err)
+	}
+	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnknown, err)
+		return "", fmt.Errorf("%w: GET %s: %v", ErrUnknown, url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%w: GET %s/version: %s", ErrUnknown, server, resp.Status)
+		return "", fmt.Errorf("%w: GET %s: %s", ErrUnknown, url, describe(resp.StatusCode))
 	}
-	var v struct {
-		Major, Minor, GitVersion string
-	}
+	var v version.Info
 	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-		return "", fmt.Errorf("%w: GET %s/version: %v", ErrUnknown, server, err)
+		return "", fmt.Errorf("%w: GET %s: %v", ErrUnknown, url, err)
 	}
 	return v.GitVersion, checkVersion(v.Major, v.Minor, v.GitVersion)
+}
+
+// restConfig resolves the kubeconfig as the Kubernetes provider does (see Check).
+func restConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: kubeContext}
+	if isContents(kubeconfig) {
+		raw, err := clientcmd.Load([]byte(kubeconfig))
+		if err != nil {
+			return nil, err
+		}
+		return clientcmd.NewNonInteractiveClientConfig(*raw, kubeContext, overrides, nil).ClientConfig()
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kubeconfig != "" {
+		rules.ExplicitPath = kubeconfig
+	}
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+}
+
+// isContents tells a kubeconfig's contents (YAML over several lines, or JSON) from a path.
+func isContents(kubeconfig string) bool {
+	return strings.Contains(kubeconfig, "\n") || strings.HasPrefix(strings.TrimSpace(kubeconfig), "{")
+}
+
+// describe names what a refusal means, in terms a user can act on.
+func describe(code int) string {
+	status := fmt.Sprintf("%d %s", code, http.StatusText(code))
+	switch code {
+	case http.StatusUnauthorized:
+		return status + ": the API server did not accept the kubeconfig's credentials (none, an expired token or certificate?)"
+	case http.StatusForbidden:
+		return status + ": the kubeconfig's user may not read /version (RBAC: system:public-info-viewer)"
+	}
+	return status
+}
+
+// UnknownWarning is what `up` and `preview` print when the version could not be read: the
+// reason, and how to check by hand.
+func UnknownWarning(err error, kubeContext string) string {
+	kubectl := "kubectl version"
+	if kubeContext != "" {
+		kubectl += " --context " + kubeContext
+	}
+	return fmt.Sprintf("could not check the cluster's Kubernetes version (%v). cloud-codex needs Kubernetes 1.%d or newer: "+
+		"the auth pool's codex-cli station is a native sidecar, and on an older API server the LiteLLM pod stays in Init. "+
+		"Check by hand with `%s` (Server Version, with the same kubeconfig as the stack) before relying on this deployment",
+		err, MinKubernetesMinor, kubectl)
 }
 
 // checkVersion compares major/minor ("1", "28+" on some providers) with the minimum.
@@ -80,93 +139,4 @@ func checkVersion(major, minor, git string) error {
 		"device-auth station is a native sidecar (initContainers[].restartPolicy: Always), which older API servers "+
 		"drop or refuse, leaving the LiteLLM pod stuck in Init. Upgrade the cluster, or point the stack at another one (cluster.kubeconfig)",
 		git, MinKubernetesMinor)
-}
-
-// kubeconfigServer finds the current (or named) context's cluster: its server URL and a TLS
-// config trusting its CA. Credentials are not read: /version needs none.
-func kubeconfigServer(kubeconfig, kubeContext string) (string, *tls.Config, error) {
-	data, base, err := readKubeconfig(kubeconfig)
-	if err != nil {
-		return "", nil, err
-	}
-	var kc struct {
-		CurrentContext string `yaml:"current-context"`
-		Contexts       []struct {
-			Name    string
-			Context struct{ Cluster string }
-		}
-		Clusters []struct {
-			Name    string
-			Cluster struct {
-				Server                   string
-				CertificateAuthority     string `yaml:"certificate-authority"`
-				CertificateAuthorityData string `yaml:"certificate-authority-data"`
-				InsecureSkipTLSVerify    bool   `yaml:"insecure-skip-tls-verify"`
-				TLSServerName            string `yaml:"tls-server-name"`
-			}
-		}
-	}
-	if err := yaml.Unmarshal(data, &kc); err != nil {
-		return "", nil, fmt.Errorf("kubeconfig: %v", err)
-	}
-	ctxName := kubeContext
-	if ctxName == "" {
-		ctxName = kc.CurrentContext
-	}
-	clusterName := ""
-	for _, c := range kc.Contexts {
-		if c.Name == ctxName {
-			clusterName = c.Context.Cluster
-		}
-	}
-	for _, c := range kc.Clusters {
-		if c.Name != clusterName || clusterName == "" {
-			continue
-		}
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.Cluster.TLSServerName, InsecureSkipVerify: c.Cluster.InsecureSkipTLSVerify} // #nosec G402 -- only when the kubeconfig itself says so
-		var pem []byte
-		switch {
-		case c.Cluster.CertificateAuthorityData != "":
-			pem, err = base64.StdEncoding.DecodeString(c.Cluster.CertificateAuthorityData)
-		case c.Cluster.CertificateAuthority != "":
-			path := c.Cluster.CertificateAuthority
-			if !filepath.IsAbs(path) && base != "" {
-				path = filepath.Join(base, path)
-			}
-			pem, err = os.ReadFile(path)
-		}
-		if err != nil {
-			return "", nil, fmt.Errorf("cluster %s CA: %v", clusterName, err)
-		}
-		if len(pem) > 0 {
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return "", nil, fmt.Errorf("cluster %s CA: no certificate in it", clusterName)
-			}
-			cfg.RootCAs = pool
-		}
-		return c.Cluster.Server, cfg, nil
-	}
-	return "", nil, fmt.Errorf("kubeconfig: context %q has no cluster", ctxName)
-}
-
-// readKubeconfig returns the kubeconfig's bytes and the directory relative paths in it are
-// resolved against ("" for inline contents).
-func readKubeconfig(kubeconfig string) ([]byte, string, error) {
-	if strings.Contains(kubeconfig, "\n") {
-		return []byte(kubeconfig), "", nil
-	}
-	path := kubeconfig
-	if path == "" {
-		if env := os.Getenv("KUBECONFIG"); env != "" {
-			path = filepath.SplitList(env)[0]
-		} else if home, err := os.UserHomeDir(); err == nil {
-			path = filepath.Join(home, ".kube", "config")
-		}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, "", err
-	}
-	return data, filepath.Dir(path), nil
 }

@@ -19,12 +19,16 @@ import (
 // original system an unquoted heredoc ran `env` while rendering config.toml and wrote every
 // secret of the pod (GitHub PAT, agent token, LiteLLM key) into it. A ConfigMap value must
 // not be a codex auth file or LiteLLM's flat token file, must not be under a key named like
-// one (auth.json, auth-N.json), and must not contain a JWT, an `sk-` key or a GitHub token.
+// one (auth.json, auth-N.json), and must not contain a credential shape of the contract
+// (contract.CredentialPatterns: a JWT, an `sk-`, Stripe, Google, GitHub, GitLab, npm, Slack
+// or AWS key, a Bearer or Basic value, a PEM private key, a URL with user:password@).
 // Shapes are not enough (issue 21: a literal OPENAI_API_KEY in an MCP server's env reached
-// an agent's config.toml ConfigMap): a key, or an entry of a TOML/YAML/JSON document or a
-// KEY=value line inside a value, named like a credential (OPENAI_API_KEY, *_API_KEY,
-// *TOKEN*, *SECRET*, *PASSWORD*, see credential_names.go) must not hold a literal, unless
-// the literal is obviously not a secret (empty, ${VAR}, os.environ/VAR, a number...).
+// an agent's config.toml ConfigMap): a key, or an entry of a TOML/JSON/YAML document (every
+// document of a stream, name/value siblings of a list), a .env/.properties/INI line or a
+// shell assignment inside a value, whatever the key's suffix, named like a credential
+// (OPENAI_API_KEY, *_KEY, *TOKEN*, *SECRET*, *PASSWORD*, *PASS, AUTHORIZATION, see
+// credential_names.go and contract.IsCredentialName) must not hold a literal, unless the
+// literal is obviously not a secret (empty, ${VAR}, os.environ/VAR, a number...).
 // Operators can add patterns with the extraPatterns config (Go RE2 regular expressions).
 //
 // Messages never repeat a found secret: they name the key, the line and a short prefix.
@@ -35,7 +39,7 @@ const configExtraPatterns = "extraPatterns"
 
 func noCredentialsInConfigMapsPolicy() policyx.Policy {
 	return policyx.NewResourceValidationPolicy(RuleNoCredentialsInConfigMaps, policyx.ResourceValidationPolicyArgs{
-		Description:      "No credentials in ConfigMaps: no codex auth file, JWT, sk- key, GitHub, Slack or AWS key in any value, and no literal under a credential name.",
+		Description:      "No credentials in ConfigMaps: no codex auth file, JWT, sk-, Stripe, Google, GitHub, GitLab, npm, Slack or AWS key, Bearer/Basic value, PEM private key or URL with a password in any value, and no literal under a credential name in any format.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema: &policyx.ConfigSchema{
 			Properties: map[string]map[string]any{
@@ -69,13 +73,16 @@ type credentialPattern struct {
 	re   *regexp.Regexp
 	// confirm, if set, must accept the match (e.g. a JWT must decode).
 	confirm func(string) bool
+	// mayMatch, if set, skips a value re cannot match (the contract's literals).
+	mayMatch func(string) bool
 }
 
-// builtinCredentialPatterns are the contract's shapes; a JWT counts only if it decodes.
+// builtinCredentialPatterns are the contract's shapes, with the contract's confirmations
+// (a URL's password that is a reference does not count); a JWT counts only if it decodes.
 var builtinCredentialPatterns = func() []credentialPattern {
 	var ps []credentialPattern
 	for _, p := range contract.CredentialPatterns {
-		cp := credentialPattern{what: p.What, re: p.RE}
+		cp := credentialPattern{what: p.What, re: p.RE, confirm: p.Confirm, mayMatch: p.MayMatch}
 		if p.JWT {
 			cp.confirm = codexauth.LooksLikeJWT
 		}
@@ -106,6 +113,9 @@ func CheckConfigMapCredentials(data map[string]string, extra []*regexp.Regexp) [
 		}
 		shapeFindings := len(findings)
 		for _, p := range patterns {
+			if p.mayMatch != nil && !p.mayMatch(value) {
+				continue
+			}
 			for _, m := range p.re.FindAllStringSubmatchIndex(value, -1) {
 				start, end := m[0], m[1]
 				if len(m) >= 4 && m[2] >= 0 { // the pattern's first group is the credential itself

@@ -29,7 +29,7 @@ func TestCheckConfigMapCredentials(t *testing.T) {
 			codexconfig.FileName:   codexConfigTOML(t),
 			litellmconfig.FileName: litellmConfigYAML(t),
 			"README":               "set LITELLM_API_KEY to sk-... from the Secret; see task-scheduler docs",
-			"short test key":       "sk-x",
+			"short test value":     "sk-x",
 		}},
 		{name: "key named auth.json", data: map[string]string{"auth.json": "{}"}, want: []string{`key "auth.json" is named like a codex credential file`}},
 		{name: "key named auth-2.json", data: map[string]string{"auth-2.json": ""}, want: []string{`key "auth-2.json"`}},

@@ -123,7 +123,9 @@ var Catalog = []Image{
 		Config: Config{Env: []string{"PATH=" + defaultPath}, Cmd: []string{"sh"}},
 	},
 	{
-		Ref: "cloud-codex.local/litellm-standin:dev",
+		Ref:         "cloud-codex.local/litellm-standin:dev",
+		StandsInFor: "ghcr.io/berriai/litellm-non_root:v1.88.2",
+		Setting:     "litellm.image",
 		BuiltFrom: "the main module's ./tests/standin/litellm (static, CGO_ENABLED=0), shaped like " +
 			"ghcr.io/berriai/litellm-non_root: user nobody (65534), HOME=/app, the binary as entrypoint taking the pod's args",
 		Cold:    "seconds after its go build",

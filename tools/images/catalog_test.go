@@ -10,13 +10,6 @@ import (
 	"testing"
 )
 
-// notStoodIn are pinned images with no local build, and why.
-var notStoodIn = map[string]string{
-	// LiteLLM is a Python application from PyPI, which this machine cannot reach; the local
-	// cluster runs cloud-codex.local/litellm-standin:dev (set as the pool's image) instead.
-	"ghcr.io/berriai/litellm-non_root": "no PyPI: the stand-in is cloud-codex.local/litellm-standin:dev",
-}
-
 // pinnedImages reads every string constant named *Image from components/images.go.
 func pinnedImages(t *testing.T) map[string]string {
 	t.Helper()
@@ -51,24 +44,36 @@ func pinnedImages(t *testing.T) map[string]string {
 	return out
 }
 
-// Every image the program pins has a stand-in under exactly that reference (or is listed
-// in notStoodIn with the reason), so a changed pin fails here instead of in a pod that
-// cannot pull.
+// Every image the program pins has a stand-in under exactly that reference, or one under
+// its own name that StandsInFor it (selected through a stack setting), so a changed pin
+// fails here instead of in a pod that cannot pull.
 func TestCatalogCoversEveryPinnedImage(t *testing.T) {
 	refs := map[string]bool{}
+	standsIn := map[string]string{}
 	for _, img := range Catalog {
 		refs[img.Ref] = true
+		if img.StandsInFor != "" {
+			standsIn[img.StandsInFor] = img.Ref
+		}
 	}
+	pinned := map[string]bool{}
 	for constName, ref := range pinnedImages(t) {
+		pinned[ref] = true
 		if refs[ref] {
 			continue
 		}
-		repo := ref[:strings.LastIndexByte(ref, ':')]
-		if why, ok := notStoodIn[repo]; ok {
-			t.Logf("%s = %s: not built here (%s)", constName, ref, why)
+		if standin, ok := standsIn[ref]; ok {
+			t.Logf("%s = %s: not built here; %s stands in for it", constName, ref, standin)
 			continue
 		}
-		t.Errorf("components/images.go pins %s = %q but tools/images/catalog.go has no image with that reference", constName, ref)
+		t.Errorf("components/images.go pins %s = %q but tools/images/catalog.go has no image with that reference (nor one that StandsInFor it)", constName, ref)
+	}
+	// A StandsInFor that names no pin (the pin moved) would keep selecting the stand-in for
+	// an image the program no longer uses.
+	for real, standin := range standsIn {
+		if !pinned[real] {
+			t.Errorf("%s StandsInFor %q, which components/images.go does not pin", standin, real)
+		}
 	}
 }
 
@@ -87,6 +92,12 @@ func TestCatalogEntriesAreComplete(t *testing.T) {
 		}
 		if !strings.HasPrefix(img.Description(), "local stand-in for "+img.Ref+", built from ") {
 			t.Errorf("%s: description %q", img.Ref, img.Description())
+		}
+		if (img.StandsInFor == "") != (img.Setting == "") {
+			t.Errorf("%s: StandsInFor and Setting go together (the setting selects the stand-in)", img.Ref)
+		}
+		if img.StandsInFor != "" && !strings.HasPrefix(img.Ref, "cloud-codex.local/") {
+			t.Errorf("%s: a stand-in for another image lives under a cloud-codex.local/ name", img.Ref)
 		}
 		if img.Scratch && len(img.Pick) > 0 && len(img.Steps) == 0 {
 			t.Errorf("%s: Pick without Steps picks from a chroot that has nothing installed", img.Ref)

@@ -6,6 +6,8 @@
 //	images build -cache DIR -main-module DIR [-only REF]... [-v]
 //	images list  -cache DIR [-tsv] [-only REF]...
 //	images reachable -only REF [-timeout 10s]   exit 0 if REF's registry serves its manifest
+//	images standins -cache DIR                 setting, pinned image, its full name, stand-in:
+//	                                          one line per stand-in selected through a setting
 package main
 
 import (
@@ -53,6 +55,13 @@ func run(args []string) error {
 		return errors.New("-cache is required")
 	}
 	b := &builder{cache: *cache, mainModule: *mainModule, mirror: *mirror, verbose: *verbose, stderr: os.Stderr}
+	if args[0] == "reachable" {
+		// Any reference: also the pinned images that have no build here (StandsInFor).
+		if len(only) != 1 {
+			return errors.New("reachable takes exactly one -only REF")
+		}
+		return reachable(only[0], *timeout)
+	}
 	selected, err := selectImages(only)
 	if err != nil {
 		return err
@@ -81,13 +90,20 @@ func run(args []string) error {
 		return nil
 	case "list":
 		return list(b, selected, *tsv)
-	case "reachable":
-		if len(only) != 1 {
-			return errors.New("reachable takes exactly one -only REF")
+	case "standins":
+		for _, img := range selected {
+			if img.StandsInFor == "" {
+				continue
+			}
+			full, err := FullName(img.StandsInFor)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%s\t%s\t%s\t%s\n", img.Setting, img.StandsInFor, full, img.Ref)
 		}
-		return reachable(only[0], *timeout)
+		return nil
 	}
-	return fmt.Errorf("unknown command %q (build, list, reachable)", args[0])
+	return fmt.Errorf("unknown command %q (build, list, reachable, standins)", args[0])
 }
 
 func selectImages(only []string) ([]Image, error) {

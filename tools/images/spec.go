@@ -10,6 +10,14 @@ type Image struct {
 	// BuiltFrom completes the description label: "local stand-in for <Ref>, built from
 	// <BuiltFrom>". Say what differs from the real image.
 	BuiltFrom string `json:"builtFrom"`
+	// StandsInFor is set on a stand-in kept under its own cloud-codex.local/ name for a pinned
+	// image that cannot be built here at all (LiteLLM: PyPI is unreachable): the pinned
+	// reference it replaces where that image cannot be pulled. Setting is the stack config
+	// key that selects an image there; scripts/pulumi.sh sets it (in a copy of the stack's
+	// config) for a stack on this machine's node that leaves it unset. Neither changes what
+	// is built, so neither is part of the cache key.
+	StandsInFor string `json:"-"`
+	Setting     string `json:"-"`
 	// Cold is the usual cold build time, shown as the build starts (measured; see
 	// docs/runbooks/local-images.md). Not part of the cache key.
 	Cold string `json:"-"`

@@ -30,7 +30,10 @@ const (
 	exitOK        = 0
 	exitError     = 1
 	exitUsage     = 2
-	exitNoAccount = 3 // seed --no-wait found no usable account
+	exitNoAccount = 3 // seed --no-wait: no usable account, and only logins would help (all missing or dead)
+	// exitNoAccountNow: seed --no-wait found no usable account now, but at least one may come
+	// back without a login (the token endpoint failing, a temporary park).
+	exitNoAccountNow = 4
 	// exitNotReady: ready found no usable account in LiteLLM's token file (the readiness
 	// probe fails on any non-zero exit).
 	exitNotReady = 1
@@ -111,12 +114,26 @@ func (c *common) config(logger *log.Logger) (rotator.Config, error) {
 	if err != nil {
 		return rotator.Config{}, fmt.Errorf("--reserved: %w", err)
 	}
-	return rotator.Config{
+	cfg := rotator.Config{
 		Dir: c.dir, Accounts: accts, Reserved: reserved,
 		Namespace: c.namespace, Deployment: c.deployment,
 		TokenURL: c.tokenURL, ClientID: c.clientID,
 		Logger: logger,
-	}, nil
+	}
+	if err := cfg.Validate(); err != nil {
+		return rotator.Config{}, err
+	}
+	return cfg, nil
+}
+
+// positive refuses a duration flag that is zero or negative: none of them has a meaning
+// for those values, and taking one silently (a park that ended before it began, a default
+// instead of what was asked) hides the mistake.
+func positive(name string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("-%s %s: must be positive", name, d)
+	}
+	return nil
 }
 
 func newLogger(w io.Writer, cmd string) *log.Logger {
@@ -158,8 +175,12 @@ func seedCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	var c common
 	c.register(fs, true)
 	waitInterval := fs.Duration("wait-interval", 30*time.Second, "while no account is usable, check again this often")
-	noWait := fs.Bool("no-wait", false, "exit 3 instead of waiting when no account is usable")
-	if _, err := parseNoPositional(fs, args); err != nil {
+	noWait := fs.Bool("no-wait", false, "exit instead of waiting when no account is usable: 3 if only logins would help, 4 if an account may recover by itself")
+	_, err := parseNoPositional(fs, args)
+	if err == nil {
+		err = positive("wait-interval", *waitInterval)
+	}
+	if err != nil {
 		return failUsage(stderr, fs, err)
 	}
 	logger := newLogger(stderr, "seed")
@@ -171,8 +192,11 @@ func seedCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	var none *rotator.NoUsableAccountError
 	switch {
 	case errors.As(err, &none):
-		logger.Printf("%v; import a login with: %s", none, none.Command)
-		return exitNoAccount
+		logger.Printf("%v. %s", none, none.Remedy())
+		if none.NeedsLogin {
+			return exitNoAccount
+		}
+		return exitNoAccountNow
 	case err != nil:
 		logger.Print(err)
 		return exitError
@@ -242,15 +266,25 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	listen := fs.String("listen", "127.0.0.1:4099", "address for LiteLLM's generic_api logging callback (GENERIC_LOGGER_ENDPOINT=http://ADDR"+rotator.EventsPath+")")
 	usagePark := fs.Duration("usage-limit-park", rotator.DefaultUsageLimitPark, "park an account this long after a usage-limit 429 that does not say when the limit resets")
 	transientPark := fs.Duration("transient-park", rotator.DefaultTransientPark, "park an account this long after a transient 429 or a failed refresh")
-	if _, err := parseNoPositional(fs, args); err != nil {
+	_, err := parseNoPositional(fs, args)
+	if err == nil {
+		err = positive("usage-limit-park", *usagePark)
+	}
+	if err == nil {
+		err = positive("transient-park", *transientPark)
+	}
+	if err != nil {
 		return failUsage(stderr, fs, err)
 	}
 	logger := newLogger(stderr, "run")
 	cfg, err := c.config(logger)
+	if err == nil {
+		cfg.Interval, cfg.UsageLimitPark, cfg.TransientPark = *interval, *usagePark, *transientPark
+		err = cfg.ValidateInterval()
+	}
 	if err != nil {
 		return failUsage(stderr, fs, err)
 	}
-	cfg.Interval, cfg.UsageLimitPark, cfg.TransientPark = *interval, *usagePark, *transientPark
 	if err := rotator.Run(ctx, cfg, *listen); err != nil {
 		logger.Print(err)
 		return exitError
@@ -292,7 +326,11 @@ func readyCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("ready", stderr)
 	dir := fs.String("dir", rotator.DefaultDir, "the chatgpt-auth directory")
 	maxAge := fs.Duration("max-age", rotator.ReadyMaxAge, "not ready if the status file is older than this (0: no limit)")
-	if _, err := parseNoPositional(fs, args); err != nil {
+	_, err := parseNoPositional(fs, args)
+	if err == nil && *maxAge < 0 {
+		err = fmt.Errorf("-max-age %s: must not be negative (0 turns the age check off)", *maxAge)
+	}
+	if err != nil {
 		return failUsage(stderr, fs, err)
 	}
 	st, err := rotator.ReadStatus(*dir)

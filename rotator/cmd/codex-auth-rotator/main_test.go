@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,7 +83,7 @@ func TestCLI(t *testing.T) {
 	}
 
 	code, _, stderr = runCLI(t, "", with("run", "--interval", "10m", "--listen", "127.0.0.1:0")...)
-	if code != exitError || !strings.Contains(stderr, "below the 30m0s minimum") {
+	if code != exitUsage || !strings.Contains(stderr, "below the 30m0s minimum") {
 		t.Errorf("run --interval 10m = %d: %s", code, stderr)
 	}
 	if code, _, _ := runCLI(t, "", "frobnicate"); code != exitUsage {
@@ -111,5 +113,61 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not stop on cancel")
+	}
+}
+
+// Every argument the command refuses before doing anything is a usage error, exit 2, and
+// nothing is written: account lists that are empty, repeated, overlapping or not positive,
+// durations that are not positive, an interval below the minimum.
+func TestUsageErrorsExit2(t *testing.T) {
+	dir := t.TempDir()
+	d := []string{"--dir", dir}
+	cases := [][]string{
+		{"seed", "--accounts", "0", "--no-wait"},
+		{"seed", "--accounts", "1,1", "--no-wait"},
+		{"seed", "--accounts", "1", "--reserved", "1", "--no-wait"},
+		{"seed", "--accounts", " ", "--no-wait"},
+		{"seed", "--accounts", "1,,2", "--no-wait"},
+		{"seed", "--accounts", "1", "--reserved", "-3", "--no-wait"},
+		{"seed", "--accounts", "1", "--wait-interval", "-1s"},
+		{"seed", "--accounts", "1", "--wait-interval", "0s"},
+		{"run", "--accounts", "1", "--listen", "127.0.0.1:0", "--transient-park", "-1h"},
+		{"run", "--accounts", "1", "--listen", "127.0.0.1:0", "--usage-limit-park", "-5h"},
+		{"run", "--accounts", "1", "--listen", "127.0.0.1:0", "--transient-park", "0s"},
+		{"run", "--accounts", "1", "--listen", "127.0.0.1:0", "--interval", "10m"},
+		{"run", "--accounts", "0", "--listen", "127.0.0.1:0"},
+		{"import", "--accounts", "1,1", "1"},
+		{"import", "--accounts", " ", "1"},
+		{"ready", "--max-age", "-1m"},
+	}
+	for _, c := range cases {
+		args := append([]string{c[0]}, append(append([]string{}, d...), c[1:]...)...)
+		// An accepted run would serve until cancelled: a short deadline ends it.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		var out, errOut strings.Builder
+		code := run(ctx, args, strings.NewReader(string(login(t, "u1", "rt-1"))), &out, &errOut)
+		cancel()
+		stderr := errOut.String()
+		if code != exitUsage {
+			t.Errorf("%q = exit %d, want %d (usage):\n%s", c, code, exitUsage, stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a refused command wrote %v", entries)
+	}
+}
+
+// seed --no-wait tells "only a login helps" (exit 3) from "an account may come back by
+// itself" (exit 4): during a token endpoint outage nobody is sent to log in.
+func TestSeedNoWaitDuringAnEndpointOutage(t *testing.T) {
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "upstream down", http.StatusServiceUnavailable)
+	}))
+	defer endpoint.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "auth-1.json"), loginExpiring(t, "u1", "rt-1", time.Now().Add(-time.Hour)), 0o600)
+	code, _, stderr := runCLI(t, "", "seed", "--dir", dir, "--accounts", "1", "--no-wait", "--token-url", endpoint.URL)
+	if code != exitNoAccountNow || strings.Contains(stderr, "auth-login") || !strings.Contains(stderr, "no login is needed") {
+		t.Errorf("seed --no-wait during an outage = exit %d, want %d and no login asked for:\n%s", code, exitNoAccountNow, stderr)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -45,5 +46,21 @@ func TestReadyProbe(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "", "ready", "--dir", dir, "--max-age", "0"); code != exitOK {
 		t.Errorf("ready --max-age 0 with a stale status = %d, want ready", code)
+	}
+}
+
+// The readiness probe's reason for a dead pool keeps the wording the runbooks quote
+// (docs/runbooks/recover-when-every-account-is-dead.md).
+func TestReadyReasonForADeadPoolNamesTheLogin(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var out, errOut strings.Builder
+	// No account imported: run writes the fail-fast file and a not-ready status at once.
+	run(ctx, []string{"run", "--dir", dir, "--accounts", "1,2", "--namespace", "cloud-codex", "--listen", "127.0.0.1:0"}, strings.NewReader(""), &out, &errOut)
+	code, stdout, _ := runCLI(t, "", "ready", "--dir", dir)
+	want := "not ready: no usable ChatGPT account in rotation; log one in: kubectl exec -n cloud-codex -it deploy/litellm -c codex-cli -- auth-login 1"
+	if code != exitNotReady || !strings.HasPrefix(stdout, want) {
+		t.Errorf("ready = %d %q, want it to start with %q", code, stdout, want)
 	}
 }

@@ -29,7 +29,8 @@ func kubeletConfig(s settings) ([]byte, error) {
 		HealthzBindAddress:       "127.0.0.1",
 		HealthzPort:              ptr(int32(s.kubeletHealthz)),
 		// The API server is the only client (exec, logs) and reaches the kubelet on the node's
-		// own address; it presents no client certificate here.
+		// own address; it presents no client certificate here. Pods could reach that address
+		// too: scripts/node.sh (node_guard) rejects their connections to this port.
 		Authentication: kubeletv1beta1.KubeletAuthentication{
 			Anonymous: kubeletv1beta1.KubeletAnonymousAuthentication{Enabled: &t},
 			Webhook:   kubeletv1beta1.KubeletWebhookAuthentication{Enabled: &f},

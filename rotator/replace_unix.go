@@ -1,0 +1,29 @@
+//go:build unix
+
+package rotator
+
+import (
+	"fmt"
+	"io/fs"
+	"syscall"
+)
+
+// replaceableBy applies the kernel's rule for renaming over an existing file in a sticky
+// directory: allowed to the file's owner, the directory's owner and root (CAP_FOWNER). In a
+// directory without the sticky bit, write permission on the directory is enough, and the
+// write probe has shown that.
+func replaceableBy(dir, file fs.FileInfo, name string, euid int) error {
+	if dir.Mode()&fs.ModeSticky == 0 || euid == 0 {
+		return nil
+	}
+	ds, dok := dir.Sys().(*syscall.Stat_t)
+	fsys, fok := file.Sys().(*syscall.Stat_t)
+	if !dok || !fok {
+		return nil // no owner information: leave it to the write itself
+	}
+	if int(fsys.Uid) == euid || int(ds.Uid) == euid {
+		return nil
+	}
+	return fmt.Errorf("%s is owned by uid %d in a sticky directory owned by uid %d: the rotator (uid %d) cannot replace it",
+		name, fsys.Uid, ds.Uid, euid)
+}
