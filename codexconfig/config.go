@@ -28,14 +28,28 @@ var BuiltinProviderIDs = []string{"openai", "ollama", "lmstudio", "amazon-bedroc
 // Config is the subset of codex's config.toml this project writes and checks. Root keys are
 // declared before tables so the encoder emits them first, as TOML requires.
 type Config struct {
-	Model                   string                   `toml:"model,omitempty"`
-	ModelProvider           string                   `toml:"model_provider,omitempty"`
-	ApprovalPolicy          string                   `toml:"approval_policy,omitempty"`
-	SandboxMode             string                   `toml:"sandbox_mode,omitempty"`
-	CheckForUpdateOnStartup *bool                    `toml:"check_for_update_on_startup,omitempty"`
-	CLIAuthCredentialsStore string                   `toml:"cli_auth_credentials_store,omitempty"`
-	ModelProviders          map[string]ModelProvider `toml:"model_providers,omitempty"`
-	MCPServers              map[string]MCPServer     `toml:"mcp_servers,omitempty"`
+	Model                   string `toml:"model,omitempty"`
+	ModelProvider           string `toml:"model_provider,omitempty"`
+	ApprovalPolicy          string `toml:"approval_policy,omitempty"`
+	SandboxMode             string `toml:"sandbox_mode,omitempty"`
+	CheckForUpdateOnStartup *bool  `toml:"check_for_update_on_startup,omitempty"`
+	CLIAuthCredentialsStore string `toml:"cli_auth_credentials_store,omitempty"`
+	// Profile names the active [profiles.<name>] table (codex's --profile/-p replaces it).
+	// Both are how codex before 0.134.0 reads profiles; later versions reject the key and
+	// read `--profile NAME` from NAME.config.toml (docs/upstream-facts-cited.md).
+	Profile        string                   `toml:"profile,omitempty"`
+	ModelProviders map[string]ModelProvider `toml:"model_providers,omitempty"`
+	MCPServers     map[string]MCPServer     `toml:"mcp_servers,omitempty"`
+	Profiles       map[string]Profile       `toml:"profiles,omitempty"`
+}
+
+// Profile is one `[profiles.<name>]` table: when it is the active profile, each value it
+// sets replaces the root one (codex's ConfigProfile; only the keys this project checks).
+type Profile struct {
+	Model          string `toml:"model,omitempty"`
+	ModelProvider  string `toml:"model_provider,omitempty"`
+	ApprovalPolicy string `toml:"approval_policy,omitempty"`
+	SandboxMode    string `toml:"sandbox_mode,omitempty"`
 }
 
 // ModelProvider is one `[model_providers.<id>]` table.
@@ -82,6 +96,37 @@ func Parse(data string) (Config, error) {
 		return Config{}, fmt.Errorf("codex config.toml: %w", err)
 	}
 	return c, nil
+}
+
+// Effective returns the config codex runs with when the named profile is active ("" = the
+// config's own profile key; none = the root values): the profile's values replace the
+// root ones. ok is false when a profile is named but has no table (codex refuses to start).
+func (c Config) Effective(profile string) (eff Config, name string, ok bool) {
+	if profile == "" {
+		profile = c.Profile
+	}
+	if profile == "" {
+		return c, "", true
+	}
+	p, found := c.Profiles[profile]
+	if !found {
+		return c, profile, false
+	}
+	eff = c
+	eff.Profile = profile
+	if p.Model != "" {
+		eff.Model = p.Model
+	}
+	if p.ModelProvider != "" {
+		eff.ModelProvider = p.ModelProvider
+	}
+	if p.ApprovalPolicy != "" {
+		eff.ApprovalPolicy = p.ApprovalPolicy
+	}
+	if p.SandboxMode != "" {
+		eff.SandboxMode = p.SandboxMode
+	}
+	return eff, profile, true
 }
 
 // ActiveProvider returns the provider table model_provider names, if any.

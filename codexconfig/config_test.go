@@ -50,3 +50,44 @@ func TestLoginConfigSetsOnlyTheCredentialsStore(t *testing.T) {
 	require.Equal(t, "cli_auth_credentials_store = 'file'\n", text,
 		"one key: an empty model or model_provider would be a config codex rejects")
 }
+
+func TestProfilesReplaceRootValues(t *testing.T) {
+	c, err := Parse(`
+model = "m"
+model_provider = "litellm"
+profile = "o"
+
+[model_providers.litellm]
+base_url = "http://litellm:4000/v1"
+
+[profiles.o]
+model_provider = "openai"
+
+[profiles.fast]
+model = "m-mini"
+`)
+	require.NoError(t, err)
+	eff, name, ok := c.Effective("")
+	require.True(t, ok)
+	require.Equal(t, "o", name)
+	require.Equal(t, "openai", eff.ModelProvider)
+	require.Equal(t, "m", eff.Model, "a value the profile does not set stays the root one")
+
+	eff, name, ok = c.Effective("fast") // codex -p fast: the command line wins over `profile`
+	require.True(t, ok)
+	require.Equal(t, "fast", name)
+	require.Equal(t, "m-mini", eff.Model)
+	require.Equal(t, "litellm", eff.ModelProvider)
+
+	_, _, ok = c.Effective("missing")
+	require.False(t, ok)
+
+	noProfile := ForLiteLLM("m", "http://x/v1", nil)
+	eff, name, ok = noProfile.Effective("")
+	require.True(t, ok)
+	require.Empty(t, name)
+	require.Equal(t, noProfile, eff)
+	text, err := Render(noProfile)
+	require.NoError(t, err)
+	require.NotContains(t, text, "profile", "an agent's config renders no profile keys")
+}

@@ -40,6 +40,24 @@ var ChatGPTCredentialEnv = []string{"OPENAI_API_KEY", "CODEX_API_KEY"}
 // ChatGPTCredentialEnvPrefix: every OPENAI_CODEX_* variable is treated as a credential.
 const ChatGPTCredentialEnvPrefix = "OPENAI_CODEX_"
 
+// PrefixMayNameChatGPTCredentialEnv reports whether some key, imported with this envFrom
+// prefix, gets a ChatGPT/OpenAI credential env name: a prefix of one of
+// ChatGPTCredentialEnv (OPENAI_, CODEX_, OPENAI_API_), or one that starts the family
+// (OPENAI_CODEX_, OPENAI_CODEX_X_) or is started by it. The keys of an object outside the
+// stack cannot be seen, so the prefix is what can be judged. An empty prefix is not
+// judged here (every import would be).
+func PrefixMayNameChatGPTCredentialEnv(prefix string) bool {
+	if prefix == "" {
+		return false
+	}
+	for _, n := range ChatGPTCredentialEnv {
+		if len(n) > len(prefix) && strings.HasPrefix(n, prefix) {
+			return true
+		}
+	}
+	return strings.HasPrefix(prefix, ChatGPTCredentialEnvPrefix) || strings.HasPrefix(ChatGPTCredentialEnvPrefix, prefix)
+}
+
 // IsChatGPTCredentialEnv reports whether name (exactly as written) is a ChatGPT/OpenAI
 // credential env name.
 func IsChatGPTCredentialEnv(name string) bool {

@@ -50,6 +50,9 @@ func CheckAgentIdentity(s *Stack) []Violation {
 			out = append(out, Violation{URN: sw.Res.URN, Message: fmt.Sprintf("%s registers with the wrong identity:\n  - %s",
 				desc, strings.Join(problems, "\n  - "))})
 		}
+		if sw.isPatchView() {
+			continue // the same pods as its target, which is counted
+		}
 		for _, id := range instanceIDs {
 			ids[id] = append(ids[id], use{sw.Res.URN, desc})
 		}

@@ -29,6 +29,16 @@ import (
 //     model (a chatgpt/responses/ alias fails with 400 on the responses path; in the
 //     original system that silently sent an agent's traffic to a fallback model for days).
 //
+// The provider and model are the ones codex runs with: the active profile's (the config's
+// `profile`, or -p/--profile on a codex command line) replace the root ones
+// (codexconfig.Config.Effective). Every other provider table must pass the same provider
+// checks and no other profile may name a built-in provider: `-c model_provider=spare` or
+// `-p other` selects them at run time. These [profiles.*] tables and the `profile` key are
+// how codex before 0.134.0 reads profiles (a codex version is configurable); from 0.134.0
+// `--profile NAME` lays $CODEX_HOME/NAME.config.toml over config.toml instead, so a
+// Secret/ConfigMap key NAME.config.toml is judged as such a layer: by what it sets, like
+// -c overrides (docs/upstream-facts-cited.md).
+//
 // A codex config whose provider is not a LiteLLM provider at all always violates, and so
 // does a base_url on a public OpenAI or ChatGPT host (openai.com, chatgpt.com and their
 // subdomains), whether or not the stack has a pool to compare with.
@@ -83,6 +93,10 @@ func CheckAgentsRouteThroughLiteLLM(s *Stack) []Violation {
 			}
 			cfg, err := s.codexConfig(text)
 			problems, isCodex := checkCodexConfig(cfg, err, key, role == RoleAgent && key == codexconfig.FileName, target)
+			if isProfileFile(key) && err == nil && looksLikeCodexConfig(cfg) {
+				// A profile file (codex --profile NAME) is a layer over config.toml.
+				problems, isCodex = checkConfigLayer(cfg, target, ""), true
+			}
 			if !isCodex || len(problems) == 0 {
 				continue
 			}
@@ -105,55 +119,34 @@ func CheckAgentsRouteThroughLiteLLM(s *Stack) []Violation {
 }
 
 // inlineCodexConfigProblems checks the codex config a workload carries outside files: env
-// values that are codex configs, and -c overrides on what its containers run.
+// values that are codex configs, configs written in place, and -c overrides on what its
+// containers run.
 func (s *Stack) inlineCodexConfigProblems(sw StackWorkload, t liteLLMTarget) []string {
 	var problems []string
 	for _, c := range sw.W.Pod.AllContainers() {
 		env := s.resolvedEnv(sw.W.Meta.Namespace, c.C)
-		for _, e := range c.C.Env {
-			v, ok := env[e.Name]
-			if !ok || !v.Known || !strings.Contains(v.Value, "=") {
-				continue
-			}
-			cfg, err := s.codexConfig(v.Value)
-			if err != nil || !looksLikeCodexConfig(cfg) {
-				continue
-			}
-			ps, _ := checkCodexConfig(cfg, nil, e.Name, true, t)
-			for _, p := range ps {
-				problems = append(problems, fmt.Sprintf("%s env %s (%s) is a codex config: %s", c, e.Name, v.From, p))
-			}
-		}
-		for _, run := range s.containerScripts(sw, c.C, env) {
-			var argv []string
-			for _, cmd := range c.C.Commands() {
-				if cmd.Where == run.Where {
-					argv = cmd.Argv
+		for _, ic := range s.inlineCodexConfigs(sw, c.C, env) {
+			switch ic.Kind {
+			case inlineEnv:
+				ps, _ := checkCodexConfig(ic.Cfg, nil, ic.Name, true, t)
+				for _, p := range ps {
+					problems = append(problems, fmt.Sprintf("%s env %s (%s) is a codex config: %s", c, ic.Name, ic.From, p))
 				}
-			}
-			for _, doc := range inlineTOMLDocs(run.Text, argv) {
-				cfg, err := s.codexConfig(doc)
-				if err != nil || !looksLikeCodexConfig(cfg) {
+			case inlineDoc:
+				ps, _ := checkCodexConfig(ic.Cfg, nil, "inline", true, t)
+				for _, p := range ps {
+					problems = append(problems, fmt.Sprintf("%s %s writes a codex config in place: %s", c, ic.Where, p))
+				}
+			case inlineOverrides:
+				if ic.Err != nil {
+					// Overrides the pack cannot read as one config (e.g. a key set both as a value
+					// and as a table) could send model calls anywhere: never pass them unread.
+					problems = append(problems, fmt.Sprintf("%s %s: codex -c overrides that cannot be read as one config (%v); set each key once so the pack can check where model calls go", c, ic.Where, ic.Err))
 					continue
 				}
-				ps, _ := checkCodexConfig(cfg, nil, "inline", true, t)
-				for _, p := range ps {
-					problems = append(problems, fmt.Sprintf("%s %s writes a codex config in place: %s", c, run.Where, p))
+				for _, p := range checkCodexOverrides(ic.Cfg, t) {
+					problems = append(problems, fmt.Sprintf("%s %s: %s", c, ic.Where, p))
 				}
-			}
-			facts := s.factsOf(run.Text)
-			if !facts.hasConfig {
-				continue
-			}
-			cfg, err := s.codexConfig(facts.overrides)
-			if err != nil {
-				// Overrides the pack cannot read as one config (e.g. a key set both as a value
-				// and as a table) could send model calls anywhere: never pass them unread.
-				problems = append(problems, fmt.Sprintf("%s %s: codex -c overrides that cannot be read as one config (%v); set each key once so the pack can check where model calls go", c, run.Where, err))
-				continue
-			}
-			for _, p := range checkCodexOverrides(cfg, t) {
-				problems = append(problems, fmt.Sprintf("%s %s: %s", c, run.Where, p))
 			}
 		}
 	}
@@ -189,19 +182,59 @@ func checkCodexConfig(cfg codexconfig.Config, err error, key string, known bool,
 		return nil, false
 	}
 
-	id := cfg.ModelProvider
-	provider, hasTable := cfg.ActiveProvider()
+	// What codex runs with: the root values, replaced by the active profile's.
+	eff, profile, ok := cfg.Effective("")
+	if !ok {
+		problems = append(problems, fmt.Sprintf("profile %q has no [profiles.%s] table (codex refuses to start)", profile, profile))
+	}
+	where := ""
+	if profile != "" && ok {
+		where = fmt.Sprintf(" (with the active profile %q)", profile)
+	}
+	id := eff.ModelProvider
+	provider, hasTable := eff.ActiveProvider()
 	switch {
 	case id == "":
-		problems = append(problems, "model_provider is not set, so codex uses its built-in \"openai\" provider, not LiteLLM")
+		problems = append(problems, "model_provider is not set"+where+", so codex uses its built-in \"openai\" provider, not LiteLLM")
 	case codexconfig.IsBuiltinProvider(id):
-		problems = append(problems, fmt.Sprintf("model_provider %q is one of codex's built-in providers, not LiteLLM", id))
+		problems = append(problems, fmt.Sprintf("model_provider%s %q is one of codex's built-in providers, not LiteLLM", where, id))
 	case !hasTable:
-		problems = append(problems, fmt.Sprintf("model_provider %q has no [model_providers.%s] table", id, id))
+		problems = append(problems, fmt.Sprintf("model_provider%s %q has no [model_providers.%s] table", where, id, id))
 	}
 	if id != "" && !codexconfig.IsBuiltinProvider(id) && hasTable {
 		problems = append(problems, providerProblems(id, provider, t)...)
-		problems = append(problems, modelProblems(cfg.Model, provider.BaseURL, t)...)
+		problems = append(problems, modelProblems(eff.Model, provider.BaseURL, t)...)
+	}
+	// Every other provider and profile: a profile (profile =, -p) or a -c override selects
+	// one at run time, so each must route through LiteLLM too.
+	for _, other := range sortedProviderIDs(cfg.ModelProviders) {
+		if other != id {
+			problems = append(problems, providerProblems(other, cfg.ModelProviders[other], t)...)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Profiles)) {
+		if name == profile {
+			continue
+		}
+		p := cfg.Profiles[name]
+		table := fmt.Sprintf("[profiles.%s]", name)
+		switch pid := p.ModelProvider; {
+		case pid == "":
+		case codexconfig.IsBuiltinProvider(pid):
+			problems = append(problems, fmt.Sprintf("%s model_provider %q is one of codex's built-in providers, not LiteLLM (codex -p %s selects it)", table, pid, name))
+		default:
+			if _, ok := cfg.ModelProviders[pid]; !ok {
+				problems = append(problems, fmt.Sprintf("%s model_provider %q has no [model_providers.%s] table", table, pid, pid))
+			}
+		}
+		if p.Model != "" {
+			pe, _, _ := cfg.Effective(name)
+			if pp, ok := pe.ActiveProvider(); ok {
+				for _, m := range modelProblems(pe.Model, pp.BaseURL, t) {
+					problems = append(problems, table+" "+m)
+				}
+			}
+		}
 	}
 	return problems, true
 }
@@ -212,10 +245,11 @@ func checkCodexConfig(cfg codexconfig.Config, err error, key string, known bool,
 func looksLikeCodexConfig(c codexconfig.Config) bool {
 	return c.Model != "" || c.ModelProvider != "" || len(c.ModelProviders) > 0 || c.ApprovalPolicy != "" ||
 		c.SandboxMode != "" || c.CheckForUpdateOnStartup != nil || len(c.MCPServers) > 0 ||
-		c.CLIAuthCredentialsStore != ""
+		c.CLIAuthCredentialsStore != "" || c.Profile != "" || len(c.Profiles) > 0
 }
 
-// providerProblems checks the active provider table.
+// providerProblems checks a provider table: the active one, and every other (a profile or
+// a -c override can select it).
 func providerProblems(id string, p codexconfig.ModelProvider, t liteLLMTarget) []string {
 	var problems []string
 	table := fmt.Sprintf("[model_providers.%s]", id)

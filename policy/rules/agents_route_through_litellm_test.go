@@ -153,7 +153,7 @@ func TestAgentsRouteThroughLiteLLM(t *testing.T) {
 			return withAliceConfig(t, s, cfg(t, provider(func(p *codexconfig.ModelProvider) { p.BaseURL = "http://litellm.shared:4000/v1" })))
 		}},
 		{name: "Service without a namespace matches any", stack: func(t *testing.T) *Stack {
-			return mutate(t, devStack(t), childURN(poolChain, kubeService, "litellm"), func(p map[string]any) {
+			return mutate(t, devStack(t), childURN(poolChain, kubeService, "litellm-service"), func(p map[string]any) {
 				delete(p["metadata"].(map[string]any), "namespace")
 			})
 		}},

@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,6 +21,84 @@ import (
 // it as a string (openai/codex codex-rs/common/src/config_override.rs); dotted keys address
 // tables. Each override is turned into one TOML line and parsed with the shared
 // codexconfig model, so the checks read the same typed fields as for a file.
+
+// inlineKind says where a codex config given inline was found.
+type inlineKind int
+
+const (
+	inlineEnv       inlineKind = iota // an env value that parses as a codex config
+	inlineDoc                         // a here-document or multi-line argument written in place
+	inlineOverrides                   // codex's -c/--config overrides (and -p) on a command line
+)
+
+// inlineConfig is one codex config a container carries outside files.
+type inlineConfig struct {
+	Kind inlineKind
+	// Where is what the container runs (command/args, a hook, a mounted script) for a
+	// document or overrides; Name and From the env variable and its source for an env value.
+	Where, Name, From string
+	Cfg               codexconfig.Config
+	// Err is set for overrides that do not read as one config (Cfg is then empty).
+	Err error
+}
+
+// inlineCodexConfigs returns the codex configs a container carries outside files: env
+// values (resolved against the stack) that parse as codex configs, configs written in
+// place by what it runs (inlineTOMLDocs), and the -c overrides of its codex command lines.
+func (s *Stack) inlineCodexConfigs(sw StackWorkload, c Container, env map[string]EnvValue) []inlineConfig {
+	var out []inlineConfig
+	for _, e := range c.Env {
+		v, ok := env[e.Name]
+		if !ok || !v.Known || !strings.Contains(v.Value, "=") {
+			continue
+		}
+		cfg, err := s.codexConfig(v.Value)
+		if err != nil || !looksLikeCodexConfig(cfg) {
+			continue
+		}
+		out = append(out, inlineConfig{Kind: inlineEnv, Name: e.Name, From: v.From, Cfg: cfg})
+	}
+	for _, run := range s.containerScripts(sw, c, env) {
+		var argv []string
+		for _, cmd := range c.Commands() {
+			if cmd.Where == run.Where {
+				argv = cmd.Argv
+			}
+		}
+		for _, doc := range inlineTOMLDocs(run.Text, argv) {
+			cfg, err := s.codexConfig(doc)
+			if err != nil || !looksLikeCodexConfig(cfg) {
+				continue
+			}
+			out = append(out, inlineConfig{Kind: inlineDoc, Where: run.Where, Cfg: cfg})
+		}
+		facts := s.factsOf(run.Text)
+		if !facts.hasConfig {
+			continue
+		}
+		cfg, err := s.codexConfig(facts.overrides)
+		out = append(out, inlineConfig{Kind: inlineOverrides, Where: run.Where, Cfg: cfg, Err: err})
+	}
+	return out
+}
+
+// mcpServerRuns returns what a codex config makes codex start: each [mcp_servers.<id>]'s
+// command and args as one command line, and its env as assignments (NAME=value), ready to
+// scan like what a container runs. codex starts them in the agent's pod, with the env the
+// table gives them.
+func mcpServerRuns(cfg codexconfig.Config) []scriptRun {
+	var out []scriptRun
+	for _, id := range slices.Sorted(maps.Keys(cfg.MCPServers)) {
+		srv := cfg.MCPServers[id]
+		var text strings.Builder
+		text.WriteString(strings.Join(append([]string{srv.Command}, srv.Args...), " "))
+		for _, k := range slices.Sorted(maps.Keys(srv.Env)) {
+			text.WriteString("\n" + k + "=" + srv.Env[k])
+		}
+		out = append(out, scriptRun{Where: "[mcp_servers." + id + "]", Text: text.String()})
+	}
+	return out
+}
 
 // codexOverrides returns the -c/--config overrides of every codex invocation in a text, as
 // one TOML document.
@@ -40,12 +120,30 @@ func codexOverrides(text string) (doc string, found bool) {
 				}
 			case strings.HasPrefix(tok, "--config="):
 				kv = strings.TrimPrefix(tok, "--config=")
+			case tok == "-p" || tok == "--profile" || strings.HasPrefix(tok, "--profile="):
+				// The active profile; the command line's wins over the config's `profile`.
+				name, ok := strings.CutPrefix(tok, "--profile=")
+				if !ok && j+1 < len(args) {
+					name = args[j+1]
+					j++
+				}
+				if name != "" {
+					kv = "profile=" + name
+				}
 			default:
 				continue
 			}
 			key, value, ok := strings.Cut(kv, "=")
 			if !ok || strings.TrimSpace(key) == "" {
 				continue
+			}
+			// The word scan splits a TOML array at its spaces (["login", "--device-auth"]
+			// arrives as [login, and --device-auth]): take the words up to its closing bracket.
+			if strings.HasPrefix(strings.TrimSpace(value), "[") {
+				for strings.Count(value, "[") > strings.Count(value, "]") && j+1 < len(args) {
+					j++
+					value += " " + args[j]
+				}
 			}
 			k := overrideKey(strings.TrimSpace(key))
 			if _, seen := lineOf[k]; !seen {
@@ -78,11 +176,26 @@ func overrideKey(key string) string {
 }
 
 // overrideLine is one override as a TOML line: the value as TOML if it parses, else as a
-// string, as codex does.
+// string, as codex does. An array whose quotes the word scan dropped ([login, --x]) is
+// read as the array of strings it was written as.
 func overrideLine(key, value string) string {
 	var probe map[string]any
 	if toml.Unmarshal([]byte("v = "+value), &probe) == nil {
 		return key + " = " + value
+	}
+	inner, ok := strings.CutPrefix(value, "[")
+	if inner, closed := strings.CutSuffix(inner, "]"); ok && closed && !strings.ContainsAny(inner, "[]{}") {
+		var elems []string
+		for _, e := range strings.Split(inner, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				elems = append(elems, e)
+			}
+		}
+		if b, err := toml.Marshal(map[string][]string{"v": elems}); err == nil {
+			if _, arr, ok := strings.Cut(strings.TrimSpace(string(b)), "= "); ok {
+				return key + " = " + arr
+			}
+		}
 	}
 	b, err := toml.Marshal(map[string]string{"v": value})
 	if err != nil {
@@ -95,13 +208,30 @@ func overrideLine(key, value string) string {
 // checkCodexOverrides checks inline overrides: only what they set can be judged (the rest
 // comes from a config file checked on its own).
 func checkCodexOverrides(cfg codexconfig.Config, t liteLLMTarget) []string {
+	return checkConfigLayer(cfg, t, "-c ")
+}
+
+// checkConfigLayer checks a layer codex puts over a config file (-c overrides, a profile
+// file): only what it sets. set prefixes each key in messages ("-c " for an override).
+func checkConfigLayer(cfg codexconfig.Config, t liteLLMTarget, set string) []string {
 	var problems []string
 	if id := cfg.ModelProvider; id != "" && codexconfig.IsBuiltinProvider(id) {
-		problems = append(problems, "-c model_provider="+id+" selects one of codex's built-in providers, not LiteLLM")
+		problems = append(problems, set+"model_provider="+id+" selects one of codex's built-in providers, not LiteLLM")
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Profiles)) {
+		id := cfg.Profiles[name].ModelProvider
+		if id == "" || !codexconfig.IsBuiltinProvider(id) {
+			continue
+		}
+		active := ""
+		if name == cfg.Profile {
+			active = ", the active profile (-p " + name + ")"
+		}
+		problems = append(problems, set+"profiles."+name+".model_provider="+id+" selects one of codex's built-in providers, not LiteLLM"+active)
 	}
 	for _, id := range sortedProviderIDs(cfg.ModelProviders) {
 		p := cfg.ModelProviders[id]
-		table := "-c model_providers." + id
+		table := set + "model_providers." + id
 		if p.BaseURL != "" {
 			if host, public := publicOpenAIHost(p.BaseURL); public {
 				problems = append(problems, table+".base_url points at "+host+", a public OpenAI/ChatGPT host, not LiteLLM")
@@ -117,6 +247,16 @@ func checkCodexOverrides(cfg codexconfig.Config, t liteLLMTarget) []string {
 		}
 	}
 	return problems
+}
+
+// profileFileSuffix ends a codex profile file: `codex --profile NAME` (codex 0.134.0 and
+// later) lays $CODEX_HOME/NAME.config.toml over config.toml, so such a file is judged by
+// what it sets, as -c overrides are.
+const profileFileSuffix = ".config.toml"
+
+// isProfileFile reports whether a Secret/ConfigMap key names a codex profile file.
+func isProfileFile(key string) bool {
+	return strings.HasSuffix(key, profileFileSuffix) && key != profileFileSuffix[1:]
 }
 
 func sortedProviderIDs(m map[string]codexconfig.ModelProvider) []string {

@@ -88,12 +88,39 @@ type StackWorkload struct {
 	W     Workload
 	Role  Role
 	Owner string // URN of the owning component, if known
+	// Patch is set on the view of a patch resource merged into its target (patches.go):
+	// Res is then the merged object (under the patch's URN), Patch the patch as declared
+	// and Target the target's own view (its W empty if the target has no pod template at
+	// that path). The view is judged as the pod the patch makes; it is not another object,
+	// so the rules that count writers of a claim count it only for what the patch adds.
+	Patch  *Resource
+	Target *StackWorkload
+}
+
+// isPatchView reports whether sw is a patch merged into its target.
+func (sw StackWorkload) isPatchView() bool { return sw.Target != nil }
+
+// addsClaim reports whether a patch view mounts the claim p while its target does not:
+// the patch makes its target one more writer of the claim. A workload that is no patch
+// view adds every claim it mounts.
+func (sw StackWorkload) addsClaim(p PVC) bool {
+	if _, ok := sw.mountsPVC(p); !ok {
+		return false
+	}
+	if !sw.isPatchView() {
+		return true
+	}
+	_, targetMounts := sw.Target.mountsPVC(p)
+	return !targetMounts
 }
 
 // String names the workload for messages: its kind and Kubernetes name, and its Pulumi
 // resource name when that differs (two objects may share a Kubernetes name).
 func (sw StackWorkload) String() string {
 	s := sw.W.Kind + " " + quote(sw.W.Meta.Name)
+	if sw.isPatchView() {
+		s = sw.Patch.Type[strings.LastIndex(sw.Patch.Type, ":")+1:] + " " + quote(sw.W.Meta.Name) + " (merged into " + s + ")"
+	}
 	if sw.W.Structural {
 		s += " (pod template at " + sw.W.PodPath + ")"
 	}
@@ -150,7 +177,7 @@ func (s *Stack) findAuthPVCs() []PVC {
 			continue
 		}
 		for _, sw := range workloads {
-			if sw.Role != RoleAuthPool || (p.Owner != "" && sw.Owner != "" && p.Owner != sw.Owner) {
+			if sw.Role != RoleAuthPool || sw.isPatchView() || (p.Owner != "" && sw.Owner != "" && p.Owner != sw.Owner) {
 				continue
 			}
 			if _, ok := sw.mountsPVC(p); ok {
@@ -169,7 +196,7 @@ func (s *Stack) findAuthPVCs() []PVC {
 func (s *Stack) authHolders() []StackWorkload {
 	s.memo.holdersOnce.Do(func() {
 		for _, sw := range s.workloads() {
-			if sw.Role != RoleAuthPool {
+			if sw.Role != RoleAuthPool || sw.isPatchView() {
 				continue
 			}
 			for _, p := range s.authPVCs() {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -13,27 +14,28 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"cloud-codex/codexconfig"
-	"cloud-codex/components"
 	"cloud-codex/contract"
 	"cloud-codex/litellmconfig"
 )
 
-// Samples for the rule tests: a compliant stack shaped like the dev stack (one auth pool,
-// two agents), builders for resources declared inside or outside the components, and a
-// violation recorder.
+// Samples for the Go table tests (the cases data samples cannot express: every route for
+// every pod-bearing kind and container list, unknown values, the engine's property
+// representation): a compliant stack made of the auth pool exactly as the program
+// registers it (testdata/stacks/dev.yaml) and two hand-built agents, builders for resources
+// declared inside or outside the components, and a violation recorder. The route classes
+// and their compliant look-alikes are data samples (testdata/<rule>/samples).
 
 const (
-	testNS       = "cloud-codex"
-	testModel    = "codex-cli/gpt-5.4"
-	testBaseURL  = "http://litellm.cloud-codex.svc.cluster.local:4000/v1"
-	poolURN      = "urn:pulumi:dev::cloud-codex::" + contract.LiteLLMAuthPoolType + "::pool"
-	kubeDeploy   = "kubernetes:apps/v1:Deployment"
-	kubeCM       = "kubernetes:core/v1:ConfigMap"
-	kubeSecret   = "kubernetes:core/v1:Secret"
-	kubePVC      = "kubernetes:core/v1:PersistentVolumeClaim"
-	kubeService  = "kubernetes:core/v1:Service"
-	authPVCName  = "litellm-chatgpt-auth"
-	litellmImage = components.DefaultLiteLLMImage
+	testNS      = "cloud-codex"
+	testModel   = "codex-cli/gpt-5.4"
+	testBaseURL = "http://litellm.cloud-codex.svc.cluster.local:4000/v1"
+	poolURN     = "urn:pulumi:dev::cloud-codex::" + contract.LiteLLMAuthPoolType + "::litellm"
+	kubeDeploy  = "kubernetes:apps/v1:Deployment"
+	kubeCM      = "kubernetes:core/v1:ConfigMap"
+	kubeSecret  = "kubernetes:core/v1:Secret"
+	kubePVC     = "kubernetes:core/v1:PersistentVolumeClaim"
+	kubeService = "kubernetes:core/v1:Service"
+	authPVCName = "litellm-chatgpt-auth"
 )
 
 // kindTypes is the type token of every pod-bearing kind the rules must understand.
@@ -237,60 +239,60 @@ func codexConfigTOML(t testing.TB, mutate ...func(*codexconfig.Config)) string {
 	return out
 }
 
-// poolResources are the auth pool as the LiteLLMAuthPool component declares it. Its
-// Deployment holds everything an auth surface holds: the credential PVC, a seed Secret with
-// account files, and a device-auth container that runs `codex login`.
+// poolResources are the auth pool exactly as the program registers it: the
+// LiteLLMAuthPool's resources of the dev stack sample (testdata/stacks/dev.yaml, which the
+// root package pins to what the program registers) and the namespace. Read once; each call
+// returns copies, so a test may change them.
 func poolResources(t testing.TB) []*Resource {
-	chain := []string{contract.LiteLLMAuthPoolType}
-	return []*Resource{
-		component(contract.LiteLLMAuthPoolType, "pool"),
-		pvcRes(t, chain, poolURN, authPVCName, "ReadWriteOnce"),
-		configMapRes(chain, poolURN, "litellm-config", map[string]string{litellmconfig.FileName: litellmConfigYAML(t)}),
-		secretRes(chain, poolURN, "litellm-accounts", map[string]string{"auth-1.json": testAuthJSON()}),
-		res(t, childURN(chain, kubeService, "litellm"), poolURN, `
-metadata: {name: litellm, namespace: cloud-codex}
-spec:
-  selector: {app: litellm}
-  ports: [{name: http, port: 4000, targetPort: 4000}]
-`),
-		// LiteLLM's database: a Service and a StatefulSet of the pool, with its own claim
-		// template (not a PVC resource of the stack).
-		res(t, childURN(chain, kubeService, "litellm-postgres"), poolURN, `
-metadata: {name: litellm-postgres, namespace: cloud-codex}
-spec:
-  selector: {app: litellm-postgres}
-  ports: [{name: postgres, port: 5432}]
-`),
-		workloadRes(t, "StatefulSet", "litellm-postgres", chain, poolURN, `
-containers:
-- name: postgres
-  image: postgres:17.6-bookworm
-  env: [{name: POSTGRES_PASSWORD, valueFrom: {secretKeyRef: {name: litellm-postgres, key: password}}}]
-  volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
-`),
-		workloadRes(t, "Deployment", "litellm", chain, poolURN, `
-containers:
-- name: litellm
-  image: `+litellmImage+`
-  args: [--config, /etc/litellm/config.yaml, --port, "4000", --num_workers, "1"]
-  env:
-  - {name: CHATGPT_TOKEN_DIR, value: /auth}
-  - name: LITELLM_MASTER_KEY
-    valueFrom: {secretKeyRef: {name: litellm-master-key, key: master-key}}
-  volumeMounts:
-  - {name: auth, mountPath: /auth}
-  - {name: config, mountPath: /etc/litellm}
-- name: device-auth
-  image: node:22-bookworm-slim
-  command: [sh, -c, "HOME=$(mktemp -d) npx -y @openai/codex@0.171.0 login --device-auth && cp $HOME/.codex/auth.json /auth/auth-2.json"]
-  volumeMounts:
-  - {name: auth, mountPath: /auth}
-  - {name: seed, mountPath: /root/.codex}
-volumes:
-- {name: auth, persistentVolumeClaim: {claimName: litellm-chatgpt-auth}}
-- {name: config, configMap: {name: litellm-config}}
-- {name: seed, secret: {secretName: litellm-accounts, items: [{key: auth-1.json, path: auth-1.json}]}}
-`, recreate),
+	t.Helper()
+	devPool.once.Do(func() {
+		all, err := ReadManifest("testdata/stacks/dev.yaml", nil)
+		if err != nil {
+			devPool.err = err
+			return
+		}
+		for _, r := range all {
+			if strings.Contains(r.URN, contract.LiteLLMAuthPoolType) || r.Type == "kubernetes:core/v1:Namespace" {
+				devPool.rs = append(devPool.rs, r)
+			}
+		}
+	})
+	if devPool.err != nil {
+		t.Fatal(devPool.err)
+	}
+	out := make([]*Resource, 0, len(devPool.rs))
+	for _, r := range devPool.rs {
+		c := *r
+		c.Dependencies = append([]string(nil), r.Dependencies...)
+		c.Props = deepCopy(r.Props).(map[string]any)
+		out = append(out, &c)
+	}
+	return out
+}
+
+var devPool struct {
+	once sync.Once
+	rs   []*Resource
+	err  error
+}
+
+// deepCopy copies plain values (maps, lists, scalars).
+func deepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = deepCopy(e)
+		}
+		return out
+	default:
+		return v
 	}
 }
 
@@ -337,7 +339,7 @@ func agentResources(t testing.TB, name string, extra ...func(map[string]any)) []
 	}
 }
 
-// devStack is a compliant stack: the auth pool and two agents.
+// devStack is a compliant stack: the program's auth pool and two agents.
 func devStack(t testing.TB, extra ...*Resource) *Stack {
 	rs := poolResources(t)
 	rs = append(rs, agentResources(t, "alice")...)
@@ -465,4 +467,12 @@ func stackToAnalyzer(t testing.TB, s *Stack, secret secretPaths) []policyx.Analy
 		out = append(out, toAnalyzer(t, r, secret))
 	}
 	return out
+}
+
+// claimPod is a pod that mounts the claim at /data.
+func claimPod(claim string) string {
+	return `
+containers: [{name: app, image: busybox, volumeMounts: [{name: v, mountPath: /data}]}]
+volumes: [{name: v, persistentVolumeClaim: {claimName: ` + claim + `}}]
+`
 }

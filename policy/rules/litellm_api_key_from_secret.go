@@ -45,7 +45,7 @@ func liteLLMAPIKeyFromSecretPolicy() policyx.Policy {
 				}
 			}
 			// The kind first: kinds that never carry a pod template are not converted.
-			if t, ok := parseKubeType(args.Resource.Type); !ok || notPodBearingKinds[t.Kind] {
+			if t, ok := parseKubeType(args.Resource.Type); !ok || notPodBearingKinds[t.Name()] {
 				return nil
 			}
 			for _, w := range WorkloadsOf(resourceFromAnalyzer(args.Resource)) {

@@ -134,12 +134,34 @@ func (s *Stack) findOwner(r *Resource) ownerOf {
 	return ownerOf{roleFromURN(r.URN, r.Parent), ""}
 }
 
-// workloads returns every pod-bearing resource of the stack. Shared: read it only.
+// workloads returns every pod-bearing resource of the stack; a patch resource that sets a
+// pod template and whose target is in the stack gives the merged object's views
+// (patches.go), with Target set. Shared: read it only.
 func (s *Stack) workloads() []StackWorkload {
 	s.memo.workloadsOnce.Do(func() {
 		for _, r := range s.Resources {
+			role, owner := s.owner(r)
+			if targets := s.patchTargets(r); len(targets) > 0 && touchesPodTemplate(r, mustKubeType(r.Type)) {
+				for _, target := range targets {
+					merged := patched(target, r)
+					tws := WorkloadsOf(target)
+					trole, towner := s.owner(target)
+					for _, w := range WorkloadsOf(merged) {
+						sw := StackWorkload{Res: merged, W: w, Role: role, Owner: owner, Patch: r}
+						for _, tw := range tws {
+							if tw.PodPath == w.PodPath {
+								sw.Target = &StackWorkload{Res: target, W: tw, Role: trole, Owner: towner}
+							}
+						}
+						if sw.Target == nil {
+							sw.Target = &StackWorkload{Res: target, Role: trole, Owner: towner}
+						}
+						s.memo.workloads = append(s.memo.workloads, sw)
+					}
+				}
+				continue
+			}
 			for _, w := range WorkloadsOf(r) {
-				role, owner := s.owner(r)
 				s.memo.workloads = append(s.memo.workloads, StackWorkload{Res: r, W: w, Role: role, Owner: owner})
 			}
 		}

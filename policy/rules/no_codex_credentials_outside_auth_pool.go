@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
 	"cloud-codex/codexauth"
+	"cloud-codex/codexconfig"
 	"cloud-codex/contract"
 )
 
@@ -33,27 +34,41 @@ import (
 // update before anything changes.
 //
 // Routes, for every pod template of every object (built-in kinds at their known path,
-// custom resources found by shape) and every container (init, regular, ephemeral); the
-// field-by-field table is in README.md:
+// custom resources found by shape, a patch resource merged into its target: a patch of the
+// holder's pod template is not the holder) and every container (init, regular,
+// ephemeral); the field-by-field table is in README.md:
 //   - a file mounted (mountPath, subPath, items) under a credential file's name (auth.json,
 //     auth-N.json): by content when the stack holds it (the codex auth.json / LiteLLM flat
 //     file shapes of codexauth), by name only where the content cannot be known, and never
 //     for container-registry credentials (.dockerconfigjson items, containers/ paths);
-//   - a file-carrying volume (anything but emptyDir, downwardAPI and the stack's claims)
-//     mounted at or inside a .codex directory or the container's CODEX_HOME, CODEX_HOME
-//     resolved through envFrom, configMapKeyRef and $(VAR) against the stack's objects;
+//   - a volume whose content is outside the stack (a Secret, ConfigMap or claim the stack
+//     does not declare, hostPath, CSI, image, network disks: contentOutsideStack) mounted
+//     at or inside a .codex directory or the container's CODEX_HOME, CODEX_HOME resolved
+//     through envFrom, configMapKeyRef and $(VAR) against the stack's objects; the stack's
+//     own Secrets and ConfigMaps there are judged by the content of each key, as anywhere;
 //   - Secret/ConfigMap/projected items or whole objects whose keys hold a credential file,
 //     and hostPaths of a .codex directory or a credential file;
+//   - the node's other pods: hostPID, a privileged container, a hostPath of the node's
+//     root or of a directory where the node keeps pods' volumes and files (the kubelet's,
+//     the container runtime's, the local-path provisioners');
 //   - the auth pool's claim and storage one step away from it (auth_storage.go): clones,
 //     snapshots, bound PersistentVolumes, generic ephemeral volumes and claim templates
 //     made from them, and another stack's auth claim by its name;
 //   - env OPENAI_API_KEY, CODEX_API_KEY or OPENAI_CODEX_* (literal or from anywhere),
-//     env taken from a Secret/ConfigMap key that holds a credential file, and envFrom that
-//     imports such names or values;
+//     env whose literal value or Secret/ConfigMap key holds a credential file (any name),
+//     and envFrom that imports such names or values, or that imports an object outside
+//     the stack under a prefix that makes a credential name of some key (OPENAI_, CODEX_);
 //   - a command, args, lifecycle hook, exec probe or a script the container mounts from the
-//     stack's ConfigMaps/Secrets that runs `codex login`, assigns a credential variable, or
-//     writes a credential file into a codex home, its own or another container's through
-//     a shared volume.
+//     stack's ConfigMaps/Secrets that runs `codex login`, assigns a credential variable,
+//     writes (cp, tee, a redirection, curl -o, wget -O...) a credential file into a codex
+//     home, its own or another container's through a shared volume, or runs kubectl exec,
+//     attach or cp into the holder's pods; the same for the [mcp_servers.*] of a codex
+//     config the container carries inline (codex starts them in it).
+//
+// Outside workloads: a codex config in a Secret or ConfigMap (outside the pool) whose MCP
+// servers do the above, and a RoleBinding/ClusterRoleBinding of the stack that grants a
+// subject exec, attach, ephemeral containers or pod creation where the holder runs
+// (rbac.go).
 const RuleNoCodexCredentials = "no-codex-credentials-outside-auth-pool"
 
 func noCodexCredentialsPolicy() policyx.Policy {
@@ -84,13 +99,43 @@ func CheckNoCodexCredentials(s *Stack) []Violation {
 		if sw.Role == RoleAuthPool {
 			what = "is part of a LiteLLMAuthPool but is not its auth holder (the one workload that mounts the pool's credential PVC)"
 		}
+		if sw.isPatchView() && s.isAuthHolder(*sw.Target) {
+			what = "patches the pod template of the auth pool's holder from outside it (a container it adds there shares the holder's volumes)"
+		}
 		out = append(out, Violation{
 			URN: sw.Res.URN,
 			Message: fmt.Sprintf("%s %s, but codex credentials can reach it:\n  - %s",
 				sw, what, strings.Join(routes, "\n  - ")),
 		})
 	}
-	return out
+	// Codex configs in Secrets and ConfigMaps outside the pool: the MCP servers they make
+	// codex start run in every pod that uses them.
+	for _, r := range s.Resources {
+		kind := r.kindOf()
+		if kind != "ConfigMap" && kind != "Secret" {
+			continue
+		}
+		if role, _ := s.owner(r); role == RoleAuthPool {
+			continue
+		}
+		data := s.dataOf(r)
+		for _, key := range slices.Sorted(maps.Keys(data)) {
+			text := data[key]
+			if isUnknown(text) || (key != codexconfig.FileName && !strings.HasSuffix(key, ".toml")) {
+				continue
+			}
+			cfg, err := s.codexConfig(text)
+			if err != nil || !looksLikeCodexConfig(cfg) {
+				continue
+			}
+			if routes := s.codexConfigObjectRoutes(cfg); len(routes) > 0 {
+				out = append(out, Violation{URN: r.URN, Message: fmt.Sprintf(
+					"%s %s key %s is a codex config whose MCP servers reach codex credentials wherever it is used:\n  - %s",
+					kind, quote(s.metaOf(r).Name), quote(key), strings.Join(routes, "\n  - "))})
+			}
+		}
+	}
+	return append(out, s.rbacViolations(rbacIntoHolder)...)
 }
 
 // credentialSources is what the stack tells about where credentials may live (built once
@@ -180,6 +225,9 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 			}
 		}
 		if v.HostPath != nil {
+			if dir, ok := nodeStorageHostPath(v.HostPath.Path); ok {
+				routes.add("%s reaches %s on its node, where the node keeps every pod's volumes (the auth pool's holder's included when both run on one node)", vol, quote(dir))
+			}
 			if hasPathElement(v.HostPath.Path, codexauth.CodexHomeDirName) {
 				routes.add("%s is a host directory at or inside a %s directory", vol, codexauth.CodexHomeDirName)
 			} else if codexauth.IsCredentialFileName(v.HostPath.Path) && !isRegistryAuthPath(v.HostPath.Path) {
@@ -222,14 +270,22 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 					}
 				}
 			}
-			if !ok || !v.CarriesFiles() {
+			if !ok {
+				continue
+			}
+			// In the codex home, content the stack holds is judged by content (each key, above);
+			// content it cannot see by where it lands, the only evidence there is.
+			outside := s.contentOutsideStack(sw, v)
+			if outside == "" {
 				continue
 			}
 			switch {
 			case hasPathElement(path.Clean(m.MountPath), codexauth.CodexHomeDirName):
-				routes.add("%s mounts %s at %s, at or inside a %s directory", c, v.Source(), quote(m.MountPath), codexauth.CodexHomeDirName)
+				routes.add("%s mounts %s at %s, at or inside a %s directory, and %s, so what it puts there cannot be checked",
+					c, v.Source(), quote(m.MountPath), codexauth.CodexHomeDirName, outside)
 			case inHome(m.MountPath):
-				routes.add("%s mounts %s at %s, at or inside its CODEX_HOME %s", c, v.Source(), quote(m.MountPath), quote(pod.homes[ci][0]))
+				routes.add("%s mounts %s at %s, at or inside its CODEX_HOME %s, and %s, so what it puts there cannot be checked",
+					c, v.Source(), quote(m.MountPath), quote(pod.homes[ci][0]), outside)
 			}
 		}
 		for _, e := range c.C.Env {
@@ -237,6 +293,10 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 				routes.add("%s sets env %s (%s): a ChatGPT/OpenAI credential variable", c, e.Name, envSource(e))
 			}
 			if e.ValueFrom == nil {
+				// A literal is judged by content whatever its name ($(VAR) expanded).
+				if v := env[e.Name]; looksLikeCredentialValue(v.Value) || looksLikeCredentialValue(e.Value) {
+					routes.add("%s sets env %s to a literal value that is a codex credential file", c, e.Name)
+				}
 				continue
 			}
 			for _, ref := range []struct {
@@ -267,10 +327,14 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 			default:
 				continue
 			}
-			if strings.HasPrefix(ef.Prefix, contract.ChatGPTCredentialEnvPrefix) {
-				routes.add("%s imports %s %s as env with prefix %s: ChatGPT/OpenAI credential variables", c, kind, quote(name), quote(ef.Prefix))
-			}
 			data := src.data(kind, ns, name)
+			switch {
+			case strings.HasPrefix(ef.Prefix, contract.ChatGPTCredentialEnvPrefix):
+				routes.add("%s imports %s %s as env with prefix %s: ChatGPT/OpenAI credential variables", c, kind, quote(name), quote(ef.Prefix))
+			case data == nil && contract.PrefixMayNameChatGPTCredentialEnv(ef.Prefix):
+				routes.add("%s imports %s %s, which is not in this stack, as env with prefix %s: a key such as %s makes a ChatGPT/OpenAI credential variable",
+					c, kind, quote(name), quote(ef.Prefix), quote(credentialKeyFor(ef.Prefix)))
+			}
 			for _, k := range slices.Sorted(maps.Keys(data)) {
 				if isCredentialEnvName(ef.Prefix + k) {
 					routes.add("%s imports %s %s as env, which sets %s: a ChatGPT/OpenAI credential variable", c, kind, quote(name), ef.Prefix+k)
@@ -279,22 +343,166 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 				}
 			}
 		}
+		anyHome := func(p string) bool { return pod.inAnyHome(ci, p) }
 		for _, run := range s.containerScripts(sw, c.C, env) {
-			facts := s.factsOf(run.Text)
-			if facts.login {
-				routes.add("%s %s runs `codex login`", c, run.Where)
+			s.scriptRoutes(&routes, c.String()+" "+run.Where, run.Text, anyHome)
+		}
+		// The MCP servers of the codex configs it carries inline: codex starts them in this
+		// container.
+		for _, ic := range s.inlineCodexConfigs(sw, c.C, env) {
+			where := ic.Where
+			if ic.Kind == inlineEnv {
+				where = "env " + ic.Name
 			}
-			for _, name := range facts.assigns {
-				routes.add("%s %s assigns %s: a ChatGPT/OpenAI credential variable", c, run.Where, name)
-			}
-			for _, fw := range facts.writes {
-				if fw.writesCredentialFile(func(p string) bool { return pod.inAnyHome(ci, p) }) {
-					routes.add("%s %s writes a codex credential file into a codex home (%s to %s)", c, run.Where, fw.Cmd, quote(strings.ReplaceAll(fw.Dest, unresolvedCodexHome, "$CODEX_HOME")))
-				}
+			for _, run := range mcpServerRuns(ic.Cfg) {
+				s.scriptRoutes(&routes, fmt.Sprintf("%s %s: codex config %s", c, where, run.Where), expandShellVars(run.Text, env), anyHome)
 			}
 		}
 	}
 	return routes.list
+}
+
+// scriptRoutes adds the routes one thing a container runs opens (who names it): a `codex
+// login`, a credential variable assigned, a credential file written into a codex home
+// (inHome), kubectl exec/attach/cp into the auth pool's holder.
+func (s *Stack) scriptRoutes(routes *routeSet, who, text string, inHome func(string) bool) {
+	facts := s.factsOf(text)
+	if facts.login {
+		routes.add("%s runs `codex login`", who)
+	}
+	for _, name := range facts.assigns {
+		routes.add("%s assigns %s: a ChatGPT/OpenAI credential variable", who, name)
+	}
+	for _, fw := range facts.writes {
+		if fw.writesCredentialFile(inHome) {
+			routes.add("%s writes a codex credential file into a codex home (%s to %s)", who, fw.Cmd, quote(strings.ReplaceAll(fw.Dest, unresolvedCodexHome, "$CODEX_HOME")))
+		}
+	}
+	for _, k := range facts.kubectl {
+		if k.Verb != "exec" && k.Verb != "attach" && k.Verb != "cp" {
+			continue
+		}
+		for _, h := range s.authHolders() {
+			if k.Namespace != "" && !sameNamespace(k.Namespace, h.W.Meta.Namespace) {
+				continue
+			}
+			for _, target := range k.Targets {
+				if kubectlNames(target, h.W.Kind, h.W.Meta.Name) {
+					what := "runs commands in"
+					if k.Verb == "cp" {
+						what = "copies files out of"
+					}
+					routes.add("%s runs `kubectl %s %s`, which %s the auth pool's holder %s (its auth volume included)", who, k.Verb, target, what, h)
+				}
+			}
+		}
+	}
+}
+
+// codexConfigObjectRoutes lists, for a Secret or ConfigMap value that is a codex config,
+// what its MCP servers open (codex starts them wherever the config is used).
+func (s *Stack) codexConfigObjectRoutes(cfg codexconfig.Config) []string {
+	var routes routeSet
+	inHome := func(p string) bool {
+		return strings.Contains(p, unresolvedCodexHome) || hasPathElement(path.Clean(p), codexauth.CodexHomeDirName)
+	}
+	for _, run := range mcpServerRuns(cfg) {
+		s.scriptRoutes(&routes, run.Where, expandShellVars(run.Text, nil), inHome)
+	}
+	return routes.list
+}
+
+// contentOutsideStack says why the files a volume puts in a container are not known to the
+// stack, or "" when they are: the pod's own volumes (PodOwn), a claim of this stack (its
+// content is what pods write, and auth storage is judged in auth_storage.go), Secrets and
+// ConfigMaps of this stack whose selected keys are known (each judged by content). What is
+// left cannot be seen: a Secret, ConfigMap or claim the stack does not declare (or whose
+// values are not known yet), a hostPath, CSI, image or network volume.
+func (s *Stack) contentOutsideStack(sw StackWorkload, v Volume) string {
+	ns := sw.W.Meta.Namespace
+	switch {
+	case v.PodOwn():
+		return ""
+	case v.PersistentVolumeClaim != nil:
+		if s.claimInStack(sw, v.PersistentVolumeClaim.ClaimName) {
+			return ""
+		}
+		return fmt.Sprintf("PVC %s is not in this stack", quote(v.PersistentVolumeClaim.ClaimName))
+	case v.Secret != nil || v.ConfigMap != nil || v.Projected != nil:
+		var outside []string
+		for _, ref := range volumeObjectRefs(v) {
+			data := s.credentialSources().data(ref.Kind, ns, ref.Name)
+			if data == nil {
+				outside = append(outside, fmt.Sprintf("%s %s is not in this stack", ref.Kind, quote(ref.Name)))
+				continue
+			}
+			for k, val := range data {
+				if isUnknown(val) && (len(ref.Items) == 0 || itemsSelect(ref.Items, k)) {
+					outside = append(outside, fmt.Sprintf("%s %s key %s is not known yet", ref.Kind, quote(ref.Name), quote(k)))
+				}
+			}
+		}
+		slices.Sort(outside)
+		return strings.Join(outside, ", ")
+	case v.HostPath != nil:
+		return "a host directory's content is not in this stack"
+	}
+	return "its content is not in this stack"
+}
+
+// claimInStack reports whether a claim a workload mounts is a PersistentVolumeClaim of
+// this stack (a name not known yet: one the workload depends on).
+func (s *Stack) claimInStack(sw StackWorkload, claim string) bool {
+	all := s.pvcs()
+	if isUnknown(claim) {
+		for _, d := range sw.Res.Dependencies {
+			if _, ok := s.memo.pvcByURN[d]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	for _, i := range s.memo.pvcsByName[claim] {
+		if all[i].Key.matches(sw.W.Meta.Namespace, claim) {
+			return true
+		}
+	}
+	return false
+}
+
+// nodeStorageDirs are the node directories that hold other pods' volumes and files: the
+// kubelet's pod and volume directories, the container runtimes' state and image layers
+// (a container's files, its writable layer included), the local-path provisioners'
+// volumes (where a dynamically provisioned local claim, the auth claim included, lives:
+// local-path-provisioner's default, k3s' and kind's), the node's process table
+// (/proc/<pid>/root of every container, as with hostPID).
+var nodeStorageDirs = []string{
+	"/var/lib/kubelet", "/var/lib/containerd", "/run/containerd", "/var/run/containerd",
+	"/var/lib/docker", "/var/lib/containers", "/run/containers", "/var/run/containers", "/run/crio",
+	"/var/run/crio", "/var/lib/rancher", "/run/k3s", "/opt/local-path-provisioner", "/var/local-path-provisioner",
+	"/var/lib/local-path-provisioner", "/var/snap/microk8s/common", "/proc",
+}
+
+// nodeStorageHostPath reports whether a hostPath is the node's root, one of
+// nodeStorageDirs, a directory inside one or above one (/var, /run, /opt); it returns the
+// node directory reached.
+func nodeStorageHostPath(p string) (string, bool) {
+	if p == "" || isUnknown(p) || !strings.HasPrefix(p, "/") {
+		return "", false
+	}
+	p = path.Clean(p)
+	if p == "/" {
+		return "/", true
+	}
+	for _, d := range nodeStorageDirs {
+		if pathWithin(p, d) {
+			return p, true
+		}
+		if pathWithin(d, p) {
+			return d, true
+		}
+	}
+	return "", false
 }
 
 // mountedCredentialFile says why a file mounted under a credential file's name is a route,
@@ -388,6 +596,20 @@ func itemsSelect(items []KeyToPath, key string) bool {
 		}
 	}
 	return false
+}
+
+// credentialKeyFor returns a key that an envFrom prefix turns into a credential env name
+// (for messages).
+func credentialKeyFor(prefix string) string {
+	for _, n := range contract.ChatGPTCredentialEnv {
+		if k, ok := strings.CutPrefix(n, prefix); ok && k != "" {
+			return k
+		}
+	}
+	if k, ok := strings.CutPrefix(contract.ChatGPTCredentialEnvPrefix, prefix); ok {
+		return k + "TOKEN"
+	}
+	return "TOKEN"
 }
 
 // isCredentialEnvName reports whether an env var carries a ChatGPT/OpenAI credential codex

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -126,11 +127,12 @@ containers:
 volumes:
 - {name: v, persistentVolumeClaim: {claimName: litellm-chatgpt-auth, readOnly: true}}
 `},
-	{name: "the pool's account Secret projected whole", want: `projects every key of Secret "litellm-accounts", and its key "auth-1.json" is a codex credential file`, pod: `
+	{name: "a stack Secret of account files projected whole", want: `projects every key of Secret "accounts", and its key "auth-1.json" is a codex credential file`,
+		extra: accountsSecret, pod: `
 containers:
 - {name: app, image: busybox, volumeMounts: [{name: v, mountPath: /seed}]}
 volumes:
-- {name: v, secret: {secretName: litellm-accounts}}
+- {name: v, secret: {secretName: accounts}}
 `},
 	{name: "a stack Secret whose value is an auth file", want: `projects Secret "leaked" key "token", whose value is a codex credential file`,
 		extra: leakedSecret, pod: `
@@ -189,6 +191,11 @@ containers:
   image: node
   livenessProbe: {exec: {command: [sh, -c, "codex login status"]}}
 `},
+}
+
+// accountsSecret is a Secret outside the pool that holds an account file under its name.
+func accountsSecret(t testing.TB) []*Resource {
+	return []*Resource{secretRes(nil, "", "accounts", map[string]string{"auth-1.json": testAuthJSON()})}
 }
 
 // leakedSecret is a Secret outside the pool that holds an auth file and an OpenAI key.
@@ -269,9 +276,7 @@ func TestNoCodexCredentials_CopyOfThePoolIsNotThePool(t *testing.T) {
 			vs := CheckNoCodexCredentials(devStack(t, copyRes))
 			assertViolations(t, vs, map[string][]string{copyRes.URN: {
 				`is the auth pool's ChatGPT credential PVC`,
-				"runs `codex login`",
-				`mounts Secret "litellm-accounts" at "/root/.codex"`,
-				`projects Secret "litellm-accounts" key "auth-1.json", whose value is a codex credential file`,
+				`initContainers[2] "codex-cli" script "/opt/auth-pool/bin/auth-login" (ConfigMap "litellm-scripts" key "auth-login") runs ` + "`codex login`",
 			}})
 		})
 	}
@@ -286,7 +291,7 @@ func TestNoCodexCredentials_AuthPVCRecognisedByGraphNotName(t *testing.T) {
 		if r.Type == kubePVC && r.Name() == authPVCName {
 			r = pvcRes(t, []string{contract.LiteLLMAuthPoolType}, poolURN, "tokens", "ReadWriteOnce")
 		}
-		if r.Type == kubeDeploy && r.Name() == "litellm" {
+		if r.Type == kubeDeploy && r.Name() == "litellm-deployment" {
 			r = &Resource{URN: r.URN, Type: r.Type, Parent: r.Parent, Props: yamlMap(t, strings.ReplaceAll(mustJSON(t, r.Props), authPVCName, "tokens"))}
 		}
 		rs = append(rs, r)
@@ -366,7 +371,10 @@ volumes:
 		t.Run(tc.name, func(t *testing.T) {
 			for _, kind := range slices.Sorted(maps.Keys(kindTypes)) {
 				w := workloadRes(t, kind, "ok", nil, "", tc.pod)
-				if vs := CheckNoCodexCredentials(devStack(t, w)); len(vs) != 0 {
+				// carol's home claim is in the stack: a claim outside it, at a codex home, is
+				// judged by where it is mounted.
+				home := pvcRes(t, nil, "", "carol-home", "ReadWriteOnce")
+				if vs := CheckNoCodexCredentials(devStack(t, w, home)); len(vs) != 0 {
 					t.Errorf("%s: %s", kind, describe(vs))
 				}
 			}
@@ -434,5 +442,96 @@ func TestPodSpecPathsCoverEveryKind(t *testing.T) {
 		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "x"}}}}},
 	}}); !ok || w.Kind != "Deployment" || len(w.Pod.Containers) != 1 {
 		t.Fatalf("DeploymentPatch: %+v %v", w, ok)
+	}
+}
+
+func TestWorkloadsOfKeysKindsByGroup(t *testing.T) {
+	pod := map[string]any{"containers": []any{map[string]any{"name": "x", "image": "y"}}}
+	for _, tc := range []struct {
+		typ   string
+		props map[string]any
+		kind  string
+		paths []string
+	}{
+		{"kubernetes:batch/v1:Job", map[string]any{"spec": map[string]any{"template": map[string]any{"spec": pod}}}, "Job", []string{"spec.template.spec"}},
+		{"kubernetes:batch.volcano.sh/v1alpha1:Job", map[string]any{"spec": map[string]any{"tasks": []any{
+			map[string]any{"template": map[string]any{"spec": pod}}, map[string]any{"template": map[string]any{"spec": pod}},
+		}}}, "Job.batch.volcano.sh", []string{"spec.tasks[0].template.spec", "spec.tasks[1].template.spec"}},
+		{"kubernetes:serving.knative.dev/v1:Service", map[string]any{"spec": map[string]any{"template": map[string]any{"spec": pod}}},
+			"Service.serving.knative.dev", []string{"spec.template.spec"}},
+		{"kubernetes:core/v1:Service", map[string]any{"spec": map[string]any{"template": map[string]any{"spec": pod}}}, "", nil},
+		// A known kind whose known path holds no pod spec is searched by shape.
+		{"kubernetes:apps/v1:Deployment", map[string]any{"spec": map[string]any{"podTemplate": map[string]any{"spec": pod}}},
+			"Deployment", []string{"spec.podTemplate.spec"}},
+		// A patch that sets no template has no pod.
+		{"kubernetes:apps/v1:DeploymentPatch", map[string]any{"spec": map[string]any{"replicas": 2.0}}, "", nil},
+	} {
+		ws := WorkloadsOf(&Resource{Type: tc.typ, Props: tc.props})
+		var paths []string
+		for _, w := range ws {
+			paths = append(paths, w.PodPath)
+			if w.Kind != tc.kind {
+				t.Errorf("%s: kind %q, want %q", tc.typ, w.Kind, tc.kind)
+			}
+		}
+		if !slices.Equal(paths, tc.paths) {
+			t.Errorf("%s: pod paths %q, want %q", tc.typ, paths, tc.paths)
+		}
+	}
+	if got := (KubeType{Group: "secrets.example.io", Kind: "Secret"}).Name(); got != "Secret.secrets.example.io" {
+		t.Errorf("a CRD named Secret: %q", got)
+	}
+}
+
+func TestNodeStorageHostPath(t *testing.T) {
+	for p, want := range map[string]string{
+		"/": "/", "/var": "/var/lib/kubelet", "/var/lib/kubelet/pods/x": "/var/lib/kubelet/pods/x", "/opt": "/opt/local-path-provisioner",
+		"/var/lib/rancher/k3s/storage/pvc-1_ns_auth": "/var/lib/rancher/k3s/storage/pvc-1_ns_auth", "/proc/1/root": "/proc/1/root",
+		"/var/log": "", "/etc/ssl/certs": "", "/srv/data": "", "relative": "", "/var/lib/kubeletx": "",
+	} {
+		got, ok := nodeStorageHostPath(p)
+		if got != want || ok != (want != "") {
+			t.Errorf("nodeStorageHostPath(%q) = %q, %v; want %q", p, got, ok, want)
+		}
+	}
+}
+
+func TestShellDownloadsAndKubectl(t *testing.T) {
+	var dests []string
+	for _, w := range fileWrites(`curl -fsSLo /a/auth.json u; curl --output=/b u; curl -o /c u; wget -qO- u; wget -O /d u; wget --output-document /e u; curl -s u`) {
+		dests = append(dests, w.Cmd+":"+w.Dest)
+	}
+	if want := []string{"curl:/a/auth.json", "curl:/b", "curl:/c", "wget:/d", "wget:/e"}; !slices.Equal(dests, want) {
+		t.Errorf("downloads %q, want %q", dests, want)
+	}
+	calls := kubectlCalls(`kubectl -n ns exec -it deploy/litellm -c x -- cat /a; kubectl cp ns/litellm-abc12-xyz12:/f /g; ` +
+		`kubectl scale --replicas=2 deployment litellm; kubectl autoscale deploy/litellm --max=3; kubectl logs deploy/litellm; kubectl get pods`)
+	var got []string
+	for _, c := range calls {
+		got = append(got, c.Verb+" "+c.Namespace+" "+strings.Join(c.Targets, ",")+" "+strconv.Itoa(c.Replicas))
+	}
+	if want := []string{"exec ns deploy/litellm -1", "cp ns litellm-abc12-xyz12 -1", "scale  deployment/litellm 2", "autoscale  deploy/litellm 3"}; !slices.Equal(got, want) {
+		t.Errorf("kubectl calls %q, want %q", got, want)
+	}
+	for target, want := range map[string]bool{
+		"deploy/litellm": true, "deployments.apps/litellm": true, "litellm-7d9f8b6c5d-x2k4p": true, "pod/litellm-7d9f8b6c5d-x2k4p": true,
+		"litellm-postgres-0": false, "deploy/litellm-postgres": false, "sts/litellm": false, "litellm": false,
+	} {
+		if got := kubectlNames(target, "Deployment", "litellm"); got != want {
+			t.Errorf("kubectlNames(%q) = %v, want %v", target, got, want)
+		}
+	}
+}
+
+func TestAuthStorage_UnnamedCloneEnds(t *testing.T) {
+	// A clone whose name is not known yet (preview) is followed once, not forever.
+	clone := res(t, childURN(nil, kubePVC, "clone"), "", `
+metadata: {namespace: cloud-codex}
+spec: {dataSource: {kind: PersistentVolumeClaim, name: litellm-chatgpt-auth}}
+`)
+	clone.Props["metadata"].(map[string]any)["name"] = unknownValue
+	a := devStack(t, clone).authStorage()
+	if len(a.claims) != 2 {
+		t.Fatalf("auth claims %+v, want the pool's and the clone", a.claims)
 	}
 }

@@ -91,7 +91,7 @@ func CheckOneAuthHolder(s *Stack) []Violation {
 	for _, p := range auth {
 		var holders []StackWorkload
 		for _, sw := range workloads {
-			if _, ok := sw.mountsPVC(p); ok {
+			if sw.addsClaim(p) {
 				holders = append(holders, sw)
 			}
 		}

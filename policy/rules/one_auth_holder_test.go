@@ -8,7 +8,7 @@ import (
 
 var (
 	poolChain      = []string{contract.LiteLLMAuthPoolType}
-	poolDeployURN  = childURN(poolChain, kubeDeploy, "litellm")
+	poolDeployURN  = childURN(poolChain, kubeDeploy, "litellm-deployment")
 	poolPVCURN     = childURN(poolChain, kubePVC, authPVCName)
 	agentChain     = []string{contract.CloudCodexAgentType}
 	aliceDeployURN = childURN(agentChain, kubeDeploy, "alice")
@@ -77,7 +77,7 @@ volumes:
 			return mutate(t, devStack(t), poolDeployURN, func(p map[string]any) {
 				podSpecOf(p)["volumes"].([]any)[0] = map[string]any{"name": "auth", "emptyDir": map[string]any{}}
 			})
-		}, map[string][]string{poolURN: {`LiteLLMAuthPool "pool" has no PersistentVolumeClaim child mounted by its workload`}}},
+		}, map[string][]string{poolURN: {`LiteLLMAuthPool "litellm" has no PersistentVolumeClaim child mounted by its workload`}}},
 		{"pool mounts a PVC from outside the pool", func(t *testing.T) *Stack {
 			s := replaceRes(devStack(t), poolPVCURN, pvcRes(t, nil, "", authPVCName, "ReadWriteOnce"))
 			return s
@@ -166,7 +166,7 @@ func TestOneAuthHolder_PoolShape(t *testing.T) {
 				pvcRes(t, chain, secondPool, "b-chatgpt-auth", "ReadWriteOnce"),
 				workloadRes(t, "Deployment", "b", chain, secondPool, claimPod("b-chatgpt-auth"), recreate))
 		}, map[string][]string{
-			poolURN:    {`this stack declares 2 LiteLLMAuthPools ("pool", "pool-b"); it may have one`},
+			poolURN:    {`this stack declares 2 LiteLLMAuthPools ("litellm", "pool-b"); it may have one`},
 			secondPool: {"declares 2 LiteLLMAuthPools"},
 		}},
 		{"an auth claim shared by many pods", func(t *testing.T) *Stack {

@@ -225,6 +225,7 @@ type scriptFacts struct {
 	writes    []fileWrite
 	overrides string
 	hasConfig bool
+	kubectl   []kubectlCall
 }
 
 // factsOf reads a script once per stack (agents share their scripts).
@@ -235,7 +236,7 @@ func (s *Stack) factsOf(text string) scriptFacts {
 	if ok {
 		return f
 	}
-	f = scriptFacts{login: textRunsCodexLogin(text), assigns: credentialAssignments(text), writes: fileWrites(text)}
+	f = scriptFacts{login: textRunsCodexLogin(text), assigns: credentialAssignments(text), writes: fileWrites(text), kubectl: kubectlCalls(text)}
 	f.overrides, f.hasConfig = codexOverrides(text)
 	s.memo.mu.Lock()
 	if s.memo.facts == nil {

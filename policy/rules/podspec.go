@@ -13,7 +13,10 @@ import (
 // and the Kubernetes-like structs the rules decode a pod spec into. Every rule that looks
 // at containers, env or volumes goes through WorkloadOf.
 
-// podSpecPaths maps a pod-bearing kind to the property path of its pod spec.
+// podSpecPaths maps a built-in pod-bearing kind to the property path of its pod spec. It
+// is keyed by KubeType.Name, which is the bare kind only in the kind's own API group
+// (core, apps, batch): a Volcano batch.volcano.sh Job or a Knative serving.knative.dev
+// Service is another kind, whose pod templates are found by shape.
 var podSpecPaths = map[string][]string{
 	"Pod":                   {"spec"},
 	"PodTemplate":           {"template", "spec"},
@@ -68,29 +71,42 @@ func WorkloadOf(r *Resource) (Workload, bool) {
 }
 
 // WorkloadsOf returns one workload view per pod template of a Kubernetes object: at the
-// known path for the built-in kinds, and found by shape (see findPodSpecs) for every other
-// kind, so a custom resource that runs pods (an Argo Rollout, a KEDA ScaledJob, an
-// operator's own kind) is checked like a Deployment without a list of kinds to maintain.
+// known path for the built-in kinds of their own API group, and found by shape (see
+// findPodSpecs) for every other kind, so a custom resource that runs pods (an Argo
+// Rollout, a Knative Service, a Volcano Job, an operator's own kind) is checked like a
+// Deployment without a list of kinds to maintain. A built-in kind whose known path holds
+// no pod spec is searched by shape too; if that finds none either, a known path that holds
+// a map (its containers not known yet, during a preview) still gives its view.
 func WorkloadsOf(r *Resource) []Workload {
 	t, ok := parseKubeType(r.Type)
 	if !ok {
 		return nil
 	}
-	if w, ok := workloadFromProps(t.Kind, r.Props); ok {
-		return []Workload{w}
-	}
-	if notPodBearingKinds[t.Kind] {
+	kind := t.Name()
+	if notPodBearingKinds[kind] {
 		return nil
 	}
+	p, known := podSpecPaths[kind]
+	var atPath any
+	if known {
+		atPath, _ = lookupPath(r.Props, p)
+		if m, ok := atPath.(map[string]any); ok && isPodSpecShape(m) {
+			return []Workload{workloadAt(kind, r.Props, p, false)}
+		}
+	}
 	var out []Workload
-	for _, p := range findPodSpecs(r.Props) {
-		out = append(out, workloadAt(t.Kind, r.Props, p, true))
+	for _, found := range findPodSpecs(r.Props) {
+		out = append(out, workloadAt(kind, r.Props, found, true))
+	}
+	if _, isMap := atPath.(map[string]any); len(out) == 0 && known && isMap {
+		out = append(out, workloadAt(kind, r.Props, p, false))
 	}
 	return out
 }
 
-// notPodBearingKinds are built-in kinds that never carry a pod template; they are not
-// searched (a ConfigMap's data is text, a Service has no pod spec).
+// notPodBearingKinds are built-in kinds (KubeType.Name: in their own API group) that never
+// carry a pod template; they are not searched (a ConfigMap's data is text, a core Service
+// has no pod spec). The same names in another group (a Knative Service) are searched.
 var notPodBearingKinds = map[string]bool{
 	"ConfigMap": true, "Secret": true, "Service": true, "PersistentVolumeClaim": true,
 	"PersistentVolume": true, "Namespace": true, "NetworkPolicy": true, "ServiceAccount": true,
@@ -154,18 +170,9 @@ func isPodSpecShape(m map[string]any) bool {
 	return true
 }
 
-// workloadFromProps builds the workload view of an object of a known kind.
-func workloadFromProps(kind string, props map[string]any) (Workload, bool) {
-	p, ok := podSpecPaths[kind]
-	if !ok {
-		return Workload{}, false
-	}
-	return workloadAt(kind, props, p, false), true
-}
-
 // workloadAt builds the workload view of the pod spec at path p of an object.
 func workloadAt(kind string, props map[string]any, p []string, structural bool) Workload {
-	w := Workload{Kind: kind, PodPath: strings.Join(p, "."), Structural: structural}
+	w := Workload{Kind: kind, PodPath: joinPath(p), Structural: structural}
 	if v, ok := props["metadata"]; ok {
 		decode(v, &w.Meta)
 	}
@@ -197,6 +204,18 @@ func workloadAt(kind string, props map[string]any, p []string, structural bool) 
 		w.Strategy = spec.Strategy.Type
 	}
 	return w
+}
+
+// joinPath writes a property path for messages: spec.tasks[0].template.spec.
+func joinPath(p []string) string {
+	var b strings.Builder
+	for i, e := range p {
+		if i > 0 && !strings.HasPrefix(e, "[") {
+			b.WriteString(".")
+		}
+		b.WriteString(e)
+	}
+	return b.String()
 }
 
 // lookupPath is lookup along a path whose elements may index lists ("[3]").
@@ -484,36 +503,24 @@ func (v Volume) Source() string {
 	return "volume " + quote(v.Name)
 }
 
-// CarriesFiles reports whether the volume's content comes from outside the pod and the
-// stack as files someone put there: Secret, ConfigMap, projected Secret/ConfigMap sources,
-// hostPath, CSI (the secrets-store CSI driver mounts secrets this way), image volumes and
-// every network or cloud disk type. Not an emptyDir or a downwardAPI volume (the pod's
-// own), and not a claim: whether a claim's content is credentials depends on which claim
-// it is, which the rules decide with the stack (claimOrigin).
-func (v Volume) CarriesFiles() bool {
+// PodOwn reports whether the volume's content is the pod's own, not files someone put
+// there: an emptyDir (what the pod's containers write), a downwardAPI volume, a projected
+// volume made only of the pod's identity (service account token, downward API, cluster
+// trust bundles, pod certificates), a generic ephemeral volume (a claim made empty for the
+// pod, unless its template clones auth storage: auth_storage.go).
+func (v Volume) PodOwn() bool {
 	switch {
-	case v.EmptyDir != nil, v.DownwardAPI != nil, v.PersistentVolumeClaim != nil, v.Ephemeral != nil:
-		return false
+	case v.EmptyDir != nil, v.DownwardAPI != nil, v.Ephemeral != nil:
+		return true
 	case v.Projected != nil:
-		return !v.onlyPodOwnData()
-	case v.Secret != nil, v.ConfigMap != nil, v.HostPath != nil, v.CSI != nil, v.Image != nil:
+		for _, s := range v.Projected.Sources {
+			if s.Secret != nil || s.ConfigMap != nil {
+				return false
+			}
+		}
 		return true
 	}
-	return v.Kind != ""
-}
-
-// onlyPodOwnData reports a projected volume made only of the pod's own data (service
-// account token, downward API, cluster trust bundles, pod certificates).
-func (v Volume) onlyPodOwnData() bool {
-	if v.Projected == nil {
-		return false
-	}
-	for _, s := range v.Projected.Sources {
-		if s.Secret != nil || s.ConfigMap != nil {
-			return false
-		}
-	}
-	return true
+	return false
 }
 
 // SecretVolume is a secret volume source.

@@ -9,7 +9,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
 	"cloud-codex/contract"
-	"cloud-codex/keyregistrar"
 )
 
 // RulePoolSecretsOnlyInPool guards the LiteLLM pool's own secrets (issue 21): the master
@@ -23,6 +22,9 @@ import (
 //     master key, through env valueFrom.secretKeyRef only, as the registrar needs it;
 //   - the pool's other workloads (its database) read the pool's other Secrets (the
 //     database password), never the master key, salt key or database URL.
+//
+// RBAC of the stack is checked too (rbac.go): a RoleBinding or ClusterRoleBinding that grants
+// a subject get, list or watch on secrets where a pool Secret is, reported on the binding.
 //
 // The pool's Secrets are found by the graph: the Secrets the holder reads as
 // LITELLM_MASTER_KEY, LITELLM_SALT_KEY and DATABASE_URL (an existing database Secret
@@ -128,7 +130,8 @@ type secretReadRef struct {
 	Key   string // "" when every key is read
 	Route string
 	// EnvKeyRef: an env valueFrom.secretKeyRef into the registrar's master-key variable
-	// (keyregistrar.EnvMasterKey), the one route a key-registration Job may use.
+	// (contract.MasterKeyEnv, which keyregistrar.EnvMasterKey equals), the one route a
+	// key-registration Job may use.
 	EnvKeyRef bool
 }
 
@@ -139,7 +142,7 @@ func secretReads(w Workload) []secretReadRef {
 		for _, e := range c.C.Env {
 			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
 				out = append(out, secretReadRef{Name: e.ValueFrom.SecretKeyRef.Name, Key: e.ValueFrom.SecretKeyRef.Key,
-					EnvKeyRef: e.Name == keyregistrar.EnvMasterKey,
+					EnvKeyRef: e.Name == contract.MasterKeyEnv,
 					Route:     fmt.Sprintf("%s env %s (valueFrom.secretKeyRef key %s)", c, e.Name, quote(e.ValueFrom.SecretKeyRef.Key))})
 			}
 		}
@@ -175,8 +178,19 @@ func CheckPoolSecretsOnlyInPool(s *Stack) []Violation {
 			continue
 		}
 		registrationJob := sw.Role == RoleAgent && sw.W.Kind == "Job"
+		// A patch merged into its target is judged on the reads it adds: what its target
+		// reads is the target's (the holder's own, or judged on the target).
+		targetReads := map[string]bool{}
+		if sw.isPatchView() {
+			for _, read := range secretReads(sw.Target.W) {
+				targetReads[read.Route+"\x00"+read.Name+"\x00"+read.Key] = true
+			}
+		}
 		var problems []string
 		for _, read := range secretReads(sw.W) {
+			if targetReads[read.Route+"\x00"+read.Name+"\x00"+read.Key] {
+				continue
+			}
 			for _, p := range secrets {
 				if !p.refers(sw.W.Meta.Namespace, read.Name, sw.Res) {
 					continue
@@ -215,7 +229,7 @@ func CheckPoolSecretsOnlyInPool(s *Stack) []Violation {
 				"LiteLLM virtual key (env %s), never the master key.",
 			sw, who, strings.Join(problems, "\n  - "), contract.LiteLLMAPIKeyEnv)})
 	}
-	return out
+	return append(out, s.rbacViolations(rbacPoolSecrets)...)
 }
 
 // secretInStack reports whether the stack declares a Secret of that name (namespace-aware).

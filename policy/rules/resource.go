@@ -210,13 +210,53 @@ func parseKubeType(token string) (KubeType, bool) {
 	return t, true
 }
 
-// kindOf returns the Kubernetes kind of a resource, or "" if it is not a Kubernetes object.
+// builtinGroups are the API groups of the built-in kinds the rules name. A kind is a
+// kind of its group: a Knative serving.knative.dev Service is not a core Service (it
+// runs pods), a Volcano batch.volcano.sh Job is not a batch Job (its pod templates are
+// spec.tasks[].template), a CRD named Secret is not a Secret. Pulumi's token names the
+// core group "core"; extensions is the old group of the apps kinds.
+var builtinGroups = map[string][]string{
+	"Pod": {"core"}, "PodTemplate": {"core"}, "ReplicationController": {"core"}, "ConfigMap": {"core"},
+	"Secret": {"core"}, "Service": {"core"}, "PersistentVolumeClaim": {"core"}, "PersistentVolume": {"core"},
+	"Namespace": {"core"}, "ServiceAccount": {"core"}, "Endpoints": {"core"}, "LimitRange": {"core"},
+	"ResourceQuota": {"core"},
+	"Deployment":    {"apps", "extensions"}, "StatefulSet": {"apps"}, "DaemonSet": {"apps", "extensions"},
+	"ReplicaSet": {"apps", "extensions"},
+	"Job":        {"batch"}, "CronJob": {"batch"},
+	"HorizontalPodAutoscaler": {"autoscaling"}, "VerticalPodAutoscaler": {"autoscaling.k8s.io"},
+	"VolumeSnapshot": {"snapshot.storage.k8s.io"},
+	"Role":           {"rbac.authorization.k8s.io"}, "RoleBinding": {"rbac.authorization.k8s.io"},
+	"ClusterRole": {"rbac.authorization.k8s.io"}, "ClusterRoleBinding": {"rbac.authorization.k8s.io"},
+	"NetworkPolicy": {"networking.k8s.io"}, "Ingress": {"networking.k8s.io", "extensions"},
+	"PodDisruptionBudget": {"policy"}, "EndpointSlice": {"discovery.k8s.io"}, "StorageClass": {"storage.k8s.io"},
+	"CustomResourceDefinition": {"apiextensions.k8s.io"},
+}
+
+// Name is the kind as the rules compare it: the bare kind for a built-in kind in its own
+// group and for any kind no built-in shares, else kind.group as kubectl writes it
+// (Service.serving.knative.dev, Job.batch.volcano.sh), so that such an object is never
+// taken for the built-in kind of the same name.
+func (t KubeType) Name() string {
+	groups, builtin := builtinGroups[t.Kind]
+	if !builtin {
+		return t.Kind
+	}
+	for _, g := range groups {
+		if g == t.Group {
+			return t.Kind
+		}
+	}
+	return t.Kind + "." + t.Group
+}
+
+// kindOf returns the Kubernetes kind of a resource (KubeType.Name: a built-in kind's name
+// only in its own group), or "" if it is not a Kubernetes object.
 func (r *Resource) kindOf() string {
 	t, ok := parseKubeType(r.Type)
 	if !ok {
 		return ""
 	}
-	return t.Kind
+	return t.Name()
 }
 
 // ObjectMeta is the part of metadata the rules read.

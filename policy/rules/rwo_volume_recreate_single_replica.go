@@ -50,7 +50,7 @@ func CheckRWOVolumeRecreateSingleReplica(s *Stack) []Violation {
 		}
 		var mounted []string
 		for _, p := range s.mountedPVCs(sw) {
-			if isRWO(p.AccessModes) {
+			if isRWO(p.AccessModes) && sw.addsClaim(p) {
 				mounted = append(mounted, quote(p.Key.String()))
 				i := s.memo.pvcByURN[p.Res.URN]
 				mountedBy[i] = append(mountedBy[i], sw)

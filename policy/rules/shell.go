@@ -3,6 +3,8 @@ package rules
 import (
 	"path"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"cloud-codex/codexauth"
@@ -222,7 +224,8 @@ var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true
 var copyCommands = map[string]bool{"cp": true, "mv": true, "install": true, "ln": true, "rsync": true}
 
 // fileWrites returns the files a script writes: the last operand of cp/mv/install/ln/
-// rsync, the operands of tee, dd's of=, and the target of an output redirection.
+// rsync, the operands of tee, dd's of=, curl's -o/--output and wget's -O/
+// --output-document (a download), and the target of an output redirection.
 func fileWrites(text string) []fileWrite {
 	var out []fileWrite
 	for _, cmd := range simpleCommands(shellTokens(text)) {
@@ -278,9 +281,197 @@ func fileWrites(text string) []fileWrite {
 					out = append(out, fileWrite{Dest: d, Cmd: name})
 				}
 			}
+		case name == "curl":
+			for _, d := range optionValues(words[1:], 'o', "--output") {
+				out = append(out, fileWrite{Dest: d, Cmd: name})
+			}
+		case name == "wget":
+			for _, d := range optionValues(words[1:], 'O', "--output-document") {
+				if d != "-" {
+					out = append(out, fileWrite{Dest: d, Cmd: name})
+				}
+			}
 		}
 	}
 	return out
+}
+
+// optionValues returns the values of a command's option given as a short letter (-o FILE,
+// -oFILE, -sSLo FILE) or a long name (--output FILE, --output=FILE).
+func optionValues(words []string, short byte, long string) []string {
+	var out []string
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		switch {
+		case w == long:
+			if i+1 < len(words) {
+				out = append(out, words[i+1])
+				i++
+			}
+		case strings.HasPrefix(w, long+"="):
+			out = append(out, strings.TrimPrefix(w, long+"="))
+		case len(w) > 1 && w[0] == '-' && w[1] != '-':
+			at := strings.IndexByte(w[1:], short)
+			if at < 0 {
+				continue
+			}
+			if rest := w[at+2:]; rest != "" {
+				out = append(out, rest)
+			} else if i+1 < len(words) {
+				out = append(out, words[i+1])
+				i++
+			}
+		}
+	}
+	return out
+}
+
+// kubectlCall is one kubectl command that reaches into a workload's pods or changes its
+// replicas: exec, attach, cp (Source: the pod copied from), scale, autoscale.
+type kubectlCall struct {
+	Verb      string
+	Namespace string // -n/--namespace, "" when not given
+	// Targets are the objects named: TYPE/NAME, TYPE NAME (as "TYPE/NAME"), or a bare pod name.
+	Targets []string
+	// Replicas is scale's --replicas, or autoscale's --max (-1 when not given).
+	Replicas int
+}
+
+// kubectlValueFlags are kubectl's global and the verbs' flags that take a separate value.
+var kubectlValueFlags = map[string]bool{
+	"-n": true, "--namespace": true, "-c": true, "--container": true, "--context": true, "--kubeconfig": true,
+	"-l": true, "--selector": true, "--replicas": true, "--max": true, "--min": true, "--cpu-percent": true,
+	"--current-replicas": true, "--resource-version": true, "--timeout": true, "-f": true, "--filename": true,
+	"--pod-running-timeout": true, "--cluster": true, "--user": true, "-s": true, "--server": true, "--retries": true,
+}
+
+// kubectlCalls returns the kubectl exec/attach/cp/scale/autoscale commands of a script.
+func kubectlCalls(text string) []kubectlCall {
+	var out []kubectlCall
+	for _, cmd := range simpleCommands(shellTokens(text)) {
+		for i, w := range cmd {
+			if path.Base(w) != "kubectl" {
+				continue
+			}
+			call := kubectlCall{Replicas: -1}
+			var operands []string
+			args := cmd[i+1:]
+			for j := 0; j < len(args); j++ {
+				a := args[j]
+				if a == "--" || a == shellRedirect {
+					break // the command run in the container follows
+				}
+				flag, value, hasValue := strings.Cut(a, "=")
+				if !strings.HasPrefix(a, "-") {
+					operands = append(operands, a)
+					continue
+				}
+				if !hasValue && kubectlValueFlags[flag] && j+1 < len(args) {
+					value, hasValue = args[j+1], true
+					j++
+				}
+				if !hasValue && strings.HasPrefix(flag, "-n") && !strings.HasPrefix(flag, "--") && len(flag) > 2 {
+					flag, value, hasValue = "-n", flag[2:], true
+				}
+				switch flag {
+				case "-n", "--namespace":
+					call.Namespace = value
+				case "--replicas", "--max":
+					if n, err := strconv.Atoi(value); err == nil {
+						call.Replicas = n
+					}
+				}
+			}
+			if len(operands) == 0 {
+				break
+			}
+			call.Verb = operands[0]
+			rest := operands[1:]
+			switch call.Verb {
+			case "exec", "attach":
+				if len(rest) > 0 {
+					call.Targets = []string{rest[0]}
+				}
+			case "cp":
+				// kubectl cp [ns/]pod:path dest: the source is the pod read from.
+				if len(rest) > 0 {
+					if src, _, ok := strings.Cut(rest[0], ":"); ok {
+						if ns, pod, ok := strings.Cut(src, "/"); ok {
+							call.Namespace, src = ns, pod
+						}
+						call.Targets = []string{src}
+					}
+				}
+			case "scale", "autoscale":
+				for k := 0; k < len(rest); k++ {
+					if strings.Contains(rest[k], "/") {
+						call.Targets = append(call.Targets, rest[k])
+					} else if k+1 < len(rest) {
+						call.Targets = append(call.Targets, rest[k]+"/"+rest[k+1])
+						k++
+					}
+				}
+			}
+			if len(call.Targets) > 0 {
+				out = append(out, call)
+			}
+			break
+		}
+	}
+	return out
+}
+
+// kubectlNames reports whether a kubectl target names a workload of the given kind and
+// name (deploy/NAME, deployment/NAME, deployments.apps/NAME, ...) or one of its pods (a
+// Deployment's pods are NAME-<template hash>-<5 characters>, a StatefulSet's NAME-<ordinal>).
+func kubectlNames(target, kind, name string) bool {
+	if name == "" || isUnknown(name) {
+		return false
+	}
+	typ, n, typed := strings.Cut(target, "/")
+	if !typed {
+		typ, n = "pod", target
+	}
+	typ = strings.ToLower(strings.SplitN(typ, ".", 2)[0])
+	if typ == "po" || typ == "pod" || typ == "pods" {
+		return podOf(n, kind, name)
+	}
+	aliases := map[string][]string{
+		"deployment": {"deploy", "deployment", "deployments"}, "statefulset": {"sts", "statefulset", "statefulsets"},
+		"replicaset": {"rs", "replicaset", "replicasets"}, "replicationcontroller": {"rc", "replicationcontroller", "replicationcontrollers"},
+		"job": {"job", "jobs"}, "daemonset": {"ds", "daemonset", "daemonsets"},
+	}
+	return n == name && slices.Contains(aliases[strings.ToLower(kind)], typ)
+}
+
+// podOf reports whether a pod name is one a workload's controller gives its pods.
+func podOf(pod, kind, name string) bool {
+	rest, ok := strings.CutPrefix(pod, name+"-")
+	if !ok {
+		return false
+	}
+	switch kind {
+	case "Deployment":
+		hash, suffix, ok := strings.Cut(rest, "-")
+		return ok && isLowerAlnum(hash) && len(suffix) == 5 && isLowerAlnum(suffix)
+	case "StatefulSet":
+		_, err := strconv.Atoi(rest)
+		return err == nil
+	default:
+		return len(rest) == 5 && isLowerAlnum(rest)
+	}
+}
+
+func isLowerAlnum(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // writesCredentialFile reports whether a write puts a codex credential file at or under

@@ -12,18 +12,25 @@ import (
 // 18): the auth pool's holder and every workload that mounts a ReadWriteOnce claim of the
 // stack run one pod at a time (one-auth-holder, rwo-volume-recreate-single-replica), but
 // other objects can change their replica count or their pods without editing them:
+//
 //   - a HorizontalPodAutoscaler, or any object with a spec.scaleTargetRef (KEDA's
 //     ScaledObject and the like), that may scale it above one replica;
 //   - an object whose spec.workloadRef names it (an Argo Rollout runs a Deployment's pod
 //     template under its own replicas and canary/blue-green steps: two pods at once);
 //   - a patch resource (DeploymentPatch, StatefulSetPatch, ...) of the same object that
-//     sets more than one replica or another strategy;
+//     sets more than one replica or another strategy, or changes its pod template at all
+//     (a container added there shares the single writer's volumes, outside the component
+//     that declares it; patches.go merges it into its target for the other rules);
 //   - another workload whose labels its selector matches: the Deployment adopts such a
 //     ReplicaSet, a ReplicaSet such a Pod, and either then runs next to its own pods;
 //   - a VerticalPodAutoscaler (spec.targetRef) that evicts its pods by itself (updateMode
 //     Auto, Recreate or InPlaceOrRecreate; Auto is the default): the ReplicaSet starts the
 //     replacement while the evicted pod still terminates, and on the same node a
-//     ReadWriteOnce claim lets both mount it.
+//     ReadWriteOnce claim lets both mount it;
+//   - a workload whose commands (or mounted scripts) run `kubectl scale` or `kubectl
+//     autoscale` of it above one replica;
+//   - a RoleBinding or ClusterRoleBinding of the stack that grants a subject scale, update
+//     or patch of Deployments (StatefulSets, ReplicaSets) where it runs (rbac.go).
 //
 // A PodDisruptionBudget never starts a pod (it only refuses voluntary evictions), so it is
 // not one of them.
@@ -54,7 +61,7 @@ func (s *Stack) singleWriters() []StackWorkload {
 		}
 	}
 	for _, sw := range s.workloads() {
-		if seen[sw.Res] || sw.W.Kind == "PodTemplate" {
+		if seen[sw.Res] || sw.W.Kind == "PodTemplate" || sw.isPatchView() {
 			continue
 		}
 		for _, p := range s.mountedPVCs(sw) {
@@ -97,7 +104,7 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 	var out []Violation
 	for _, r := range s.Resources {
 		t, ok := parseKubeType(r.Type)
-		if !ok || notPodBearingKinds[t.Kind] && t.Kind != "HorizontalPodAutoscaler" {
+		if !ok || notPodBearingKinds[t.Name()] && t.Name() != "HorizontalPodAutoscaler" {
 			continue
 		}
 		// Only the fields read here are decoded (not the whole spec: a pod template is large).
@@ -157,12 +164,16 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 					problems = append(problems, fmt.Sprintf("evicts the pods of %s (updateMode %s), and its replacement starts while the evicted pod terminates; use updateMode Off or Initial", sw, mode))
 				}
 			}
-			if t.Patch && t.Kind == sw.W.Kind && meta.Name == sw.W.Meta.Name && sameNamespace(meta.Namespace, sw.W.Meta.Namespace) {
+			if t.Patch && t.Name() == sw.W.Kind && meta.Name == sw.W.Meta.Name && sameNamespace(meta.Namespace, sw.W.Meta.Namespace) {
 				if spec.Replicas != nil && *spec.Replicas > 1 {
 					problems = append(problems, fmt.Sprintf("patches %s to %d replicas", sw, *spec.Replicas))
 				}
 				if st := spec.Strategy; st != nil && st.Type != "" && st.Type != "Recreate" && t.Kind == "Deployment" {
 					problems = append(problems, fmt.Sprintf("patches %s to strategy %s", sw, st.Type))
+				}
+				if touchesPodTemplate(r, t) {
+					problems = append(problems, fmt.Sprintf("patches the pod template of %s, a pod changed outside its component "+
+						"(a container added there shares its ReadWriteOnce or auth volume); change the workload itself", sw))
 				}
 			}
 			if problem := adoptedBy(t, byRes[r], sw); problem != "" {
@@ -175,7 +186,40 @@ func CheckSingleWriterNotScaledFromOutside(s *Stack) []Violation {
 				t.Kind, quote(meta.Name), strings.Join(problems, "; it "))})
 		}
 	}
-	return out
+	// What workloads run: kubectl scale/autoscale of a single writer.
+	for _, sw := range s.workloads() {
+		var problems []string
+		for _, c := range sw.W.Pod.AllContainers() {
+			env := s.resolvedEnv(sw.W.Meta.Namespace, c.C)
+			for _, run := range s.containerScripts(sw, c.C, env) {
+				for _, k := range s.factsOf(run.Text).kubectl {
+					if k.Verb != "scale" && k.Verb != "autoscale" || (k.Replicas >= 0 && k.Replicas <= 1) {
+						continue
+					}
+					for _, w := range writers {
+						if w.Res == sw.Res || (k.Namespace != "" && !sameNamespace(k.Namespace, w.W.Meta.Namespace)) {
+							continue
+						}
+						for _, target := range k.Targets {
+							if kubectlNames(target, w.W.Kind, w.W.Meta.Name) {
+								n := "more than 1"
+								if k.Replicas > 1 {
+									n = fmt.Sprint(k.Replicas)
+								}
+								problems = append(problems, fmt.Sprintf("%s %s runs `kubectl %s %s` to %s replicas of %s", c, run.Where, k.Verb, target, n, w))
+							}
+						}
+					}
+				}
+			}
+		}
+		if len(problems) > 0 {
+			out = append(out, Violation{URN: sw.Res.URN, Message: fmt.Sprintf(
+				"%s breaks a single writer (one pod at a time on its ReadWriteOnce or auth volume):\n  - %s",
+				sw, strings.Join(problems, "\n  - "))})
+		}
+	}
+	return append(out, s.rbacViolations(rbacScaleWriter)...)
 }
 
 // adoptedBy says whether a resource's workloads (not a patch's, not a template's) carry

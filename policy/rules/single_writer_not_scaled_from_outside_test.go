@@ -22,7 +22,7 @@ func TestSingleWriterNotScaledFromOutside(t *testing.T) {
 metadata: {name: hpa, namespace: cloud-codex}
 spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: litellm}, minReplicas: 1, maxReplicas: 3}
 `))
-		}, map[string][]string{hpaURN: {`HorizontalPodAutoscaler "hpa" breaks a single writer`, `scales Deployment "litellm" (spec.scaleTargetRef) with a maximum of 3 replicas`}}},
+		}, map[string][]string{hpaURN: {`HorizontalPodAutoscaler "hpa" breaks a single writer`, `scales Deployment "litellm" (resource litellm-deployment) (spec.scaleTargetRef) with a maximum of 3 replicas`}}},
 		{"an HPA capped at one replica is harmless", func(t *testing.T) *Stack {
 			return devStack(t, res(t, hpaURN, "", `
 metadata: {name: hpa, namespace: cloud-codex}
@@ -47,7 +47,7 @@ metadata: {name: litellm, namespace: cloud-codex}
 spec: {replicas: 2, strategy: {type: RollingUpdate}}
 `))
 		}, map[string][]string{"urn:pulumi:dev::cloud-codex::kubernetes:apps/v1:DeploymentPatch::scale": {
-			`patches Deployment "litellm" to 2 replicas`, `patches Deployment "litellm" to strategy RollingUpdate`}}},
+			`patches Deployment "litellm" (resource litellm-deployment) to 2 replicas`, `patches Deployment "litellm" (resource litellm-deployment) to strategy RollingUpdate`}}},
 		{"a DeploymentPatch that only adds an annotation", func(t *testing.T) *Stack {
 			return devStack(t, res(t, "urn:pulumi:dev::cloud-codex::kubernetes:apps/v1:DeploymentPatch::note", "", `
 metadata: {name: litellm, namespace: cloud-codex, annotations: {team: auth}}
@@ -58,7 +58,7 @@ metadata: {name: litellm, namespace: cloud-codex, annotations: {team: auth}}
 metadata: {name: vpa, namespace: cloud-codex}
 spec: {targetRef: {apiVersion: apps/v1, kind: Deployment, name: litellm}}
 `))
-		}, map[string][]string{"urn:pulumi:dev::cloud-codex::kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler::vpa": {`evicts the pods of Deployment "litellm" (updateMode Auto)`}}},
+		}, map[string][]string{"urn:pulumi:dev::cloud-codex::kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler::vpa": {`evicts the pods of Deployment "litellm" (resource litellm-deployment) (updateMode Auto)`}}},
 		{"a VPA that only recommends", func(t *testing.T) *Stack {
 			return devStack(t, res(t, "urn:pulumi:dev::cloud-codex::kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler::vpa", "", `
 metadata: {name: vpa, namespace: cloud-codex}
@@ -76,7 +76,7 @@ spec: {maxUnavailable: 0, selector: {matchLabels: {app: litellm}}}
 			rs := workloadRes(t, "ReplicaSet", "extra", nil, "", `containers: [{name: a, image: busybox}]`)
 			rs.Props["spec"].(map[string]any)["template"].(map[string]any)["metadata"] = map[string]any{"labels": map[string]any{"app": "litellm", "tier": "x"}}
 			return NewStack(append(s.Resources, rs))
-		}, map[string][]string{childURN(nil, "kubernetes:apps/v1:ReplicaSet", "extra"): {`carries labels that the selector of Deployment "litellm" matches`}}},
+		}, map[string][]string{childURN(nil, "kubernetes:apps/v1:ReplicaSet", "extra"): {`carries labels that the selector of Deployment "litellm" (resource litellm-deployment) matches`}}},
 		{"a workload with other labels is not adopted", func(t *testing.T) *Stack {
 			s := mutate(t, devStack(t), poolDeployURN, selector(map[string]any{"app": "litellm"}))
 			return NewStack(append(s.Resources, workloadRes(t, "Pod", "other", nil, "", `containers: [{name: a, image: busybox}]`)))
