@@ -76,34 +76,18 @@ func CheckAgentsRouteThroughLiteLLM(s *Stack) []Violation {
 		}
 		target.Configs = append(target.Configs, c)
 	}
-	for _, r := range s.Resources {
-		kind := r.kindOf()
-		if kind != "ConfigMap" && kind != "Secret" {
+	for _, f := range s.codexConfigFiles() {
+		problems, isCodex := checkCodexConfig(f.Cfg, f.Err, f.Key, f.Role == RoleAgent && f.Key == codexconfig.FileName, target)
+		if isProfileFile(f.Key) && f.Err == nil && looksLikeCodexConfig(f.Cfg) {
+			// A profile file (codex --profile NAME) is a layer over config.toml.
+			problems, isCodex = checkConfigLayer(f.Cfg, target, ""), true
+		}
+		if !isCodex || len(problems) == 0 {
 			continue
 		}
-		role, _ := s.owner(r)
-		if role == RoleAuthPool {
-			continue
-		}
-		data := s.dataOf(r)
-		for _, key := range slices.Sorted(maps.Keys(data)) {
-			text := data[key]
-			if isUnknown(text) || (key != codexconfig.FileName && !strings.HasSuffix(key, ".toml")) {
-				continue
-			}
-			cfg, err := s.codexConfig(text)
-			problems, isCodex := checkCodexConfig(cfg, err, key, role == RoleAgent && key == codexconfig.FileName, target)
-			if isProfileFile(key) && err == nil && looksLikeCodexConfig(cfg) {
-				// A profile file (codex --profile NAME) is a layer over config.toml.
-				problems, isCodex = checkConfigLayer(cfg, target, ""), true
-			}
-			if !isCodex || len(problems) == 0 {
-				continue
-			}
-			out = append(out, Violation{URN: r.URN, Message: fmt.Sprintf(
-				"%s %s key %s is a codex config that does not route through this stack's LiteLLM:\n  - %s",
-				kind, quote(s.metaOf(r).Name), quote(key), strings.Join(problems, "\n  - "))})
-		}
+		out = append(out, Violation{URN: f.Res.URN, Message: fmt.Sprintf(
+			"%s %s key %s is a codex config that does not route through this stack's LiteLLM:\n  - %s",
+			f.Kind, quote(s.metaOf(f.Res).Name), quote(f.Key), strings.Join(problems, "\n  - "))})
 	}
 	for _, sw := range s.workloads() {
 		if s.isAuthHolder(sw) {

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"cloud-codex/codexconfig"
@@ -104,6 +106,44 @@ func (s *Stack) codexConfig(text string) (codexconfig.Config, error) {
 	cfg, err := codexconfig.Parse(text)
 	s.memo.codex[text] = parsedCodex{cfg, err}
 	return cfg, err
+}
+
+// codexConfigFile is a TOML key (config.toml, or any *.toml: a profile file, a config kept
+// under another name) of a Secret or ConfigMap outside the auth pool, parsed as a codex
+// config (Err when it does not parse).
+type codexConfigFile struct {
+	Res  *Resource
+	Kind string
+	Role Role
+	Key  string
+	Cfg  codexconfig.Config
+	Err  error
+}
+
+// codexConfigFiles are the stack's codex config files outside the auth pool, in resource
+// order and by key; the pool's own (its holder's login config) are the pool's business.
+func (s *Stack) codexConfigFiles() []codexConfigFile {
+	var out []codexConfigFile
+	for _, r := range s.Resources {
+		kind := r.kindOf()
+		if kind != "ConfigMap" && kind != "Secret" {
+			continue
+		}
+		role, _ := s.owner(r)
+		if role == RoleAuthPool {
+			continue
+		}
+		data := s.dataOf(r)
+		for _, key := range slices.Sorted(maps.Keys(data)) {
+			text := data[key]
+			if isUnknown(text) || (key != codexconfig.FileName && !strings.HasSuffix(key, ".toml")) {
+				continue
+			}
+			cfg, err := s.codexConfig(text)
+			out = append(out, codexConfigFile{Res: r, Kind: kind, Role: role, Key: key, Cfg: cfg, Err: err})
+		}
+	}
+	return out
 }
 
 // owner returns the role of r and the URN of the component it belongs to (the nearest

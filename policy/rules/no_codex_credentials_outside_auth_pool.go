@@ -110,29 +110,14 @@ func CheckNoCodexCredentials(s *Stack) []Violation {
 	}
 	// Codex configs in Secrets and ConfigMaps outside the pool: the MCP servers they make
 	// codex start run in every pod that uses them.
-	for _, r := range s.Resources {
-		kind := r.kindOf()
-		if kind != "ConfigMap" && kind != "Secret" {
+	for _, f := range s.codexConfigFiles() {
+		if f.Err != nil || !looksLikeCodexConfig(f.Cfg) {
 			continue
 		}
-		if role, _ := s.owner(r); role == RoleAuthPool {
-			continue
-		}
-		data := s.dataOf(r)
-		for _, key := range slices.Sorted(maps.Keys(data)) {
-			text := data[key]
-			if isUnknown(text) || (key != codexconfig.FileName && !strings.HasSuffix(key, ".toml")) {
-				continue
-			}
-			cfg, err := s.codexConfig(text)
-			if err != nil || !looksLikeCodexConfig(cfg) {
-				continue
-			}
-			if routes := s.codexConfigObjectRoutes(cfg); len(routes) > 0 {
-				out = append(out, Violation{URN: r.URN, Message: fmt.Sprintf(
-					"%s %s key %s is a codex config whose MCP servers reach codex credentials wherever it is used:\n  - %s",
-					kind, quote(s.metaOf(r).Name), quote(key), strings.Join(routes, "\n  - "))})
-			}
+		if routes := s.codexConfigObjectRoutes(f.Cfg); len(routes) > 0 {
+			out = append(out, Violation{URN: f.Res.URN, Message: fmt.Sprintf(
+				"%s %s key %s is a codex config whose MCP servers reach codex credentials wherever it is used:\n  - %s",
+				f.Kind, quote(s.metaOf(f.Res).Name), quote(f.Key), strings.Join(routes, "\n  - "))})
 		}
 	}
 	return append(out, s.rbacViolations(rbacIntoHolder)...)
