@@ -32,6 +32,11 @@ export CLOUD_CODEX_CACHE="$work/cache"
 # one) goes when $work does.
 export TMPDIR="$work/tmp"
 mkdir -p "$TMPDIR"
+# As /tmp is: tests that drop to another uid (the rotator's, as uid 65534) run binaries
+# they built in $TMPDIR, so every directory above it must be traversable (mktemp makes
+# $work 0700).
+chmod 0711 "$work"
+chmod 1777 "$TMPDIR"
 # The clone has its own state dir (and Pulumi home, backend, program cache, cluster). This
 # checkout's tool links leave PATH too: tools.sh honours a pulumi it finds on PATH outside
 # its own cache, and ours would have spared the clone its CLI build (it did, once).
@@ -87,6 +92,9 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+# Ctrl-C or a kill: exit through cleanup too (bash skips the EXIT trap when a signal kills it).
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 if [ -f "$own_ports" ]; then
   say "stopping this checkout's cluster (one node per machine; data kept)"
