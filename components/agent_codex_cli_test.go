@@ -26,7 +26,6 @@ import (
 // --strict-config, so an unknown or misspelt key fails) and routes the model call to the
 // LiteLLM base URL with the agent's LiteLLM key as the bearer.
 func TestAgentConfigDrivesRealCodexCLI(t *testing.T) {
-	codex := testsupport.CodexCLI(t, DefaultCodexVersion)
 
 	type seen struct{ path, auth, model string }
 	var mu sync.Mutex
@@ -51,18 +50,7 @@ func TestAgentConfigDrivesRealCodexCLI(t *testing.T) {
 	args.Codex.MCPServers = map[string]MCPServerArgs{
 		"github": {Command: "true", SecretEnv: map[string]SecretRef{"GITHUB_TOKEN": {Name: "gh", Key: "token"}}},
 	}
-	rendered, err := codexconfig.Render(agentCodexConfig(args, stub.URL+"/v1"))
-	require.NoError(t, err)
-	home := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(home, codexconfig.FileName), []byte(rendered), 0o600))
-
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, codex, "--strict-config", "exec", "--skip-git-repo-check", "say hello")
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "CODEX_HOME="+home, "HOME="+t.TempDir(), contract.LiteLLMAPIKeyEnv+"=sk-agent-test-key")
-	out, _ := cmd.CombinedOutput() // codex exits non-zero on the stub's 400; the requests are what count
-	require.NoError(t, ctx.Err(), "codex did not finish: %s", out)
+	out := runRealCodex(t, args, stub.URL+"/v1", contract.LiteLLMAPIKeyEnv+"=sk-agent-test-key")
 
 	mu.Lock()
 	defer mu.Unlock()
