@@ -36,7 +36,8 @@ func (a CloudCodexAgentArgs) componentEnvNames() map[string]bool {
 	return names
 }
 
-// chatGPTCredentialEnv: the OpenAI/ChatGPT credentials an agent must never hold. Stricter
+// chatGPTCredentialEnv: the OpenAI/ChatGPT credentials an agent must never hold (the
+// contract's judge: codex's names and any credential name that mentions a vendor). Stricter
 // than the pack, which cannot tell a CHATGPT_* setting of another program from a
 // credential: any case, and any CHATGPT* name.
 func chatGPTCredentialEnv(name string) bool {
@@ -54,7 +55,8 @@ func credentialEnvName(name string) bool {
 func checkOwnedEnv(field, name string, owned map[string]bool) error {
 	switch {
 	case chatGPTCredentialEnv(name):
-		return &FieldError{field, "(set)", "is a ChatGPT/OpenAI credential: agents hold none (ADR-014); every model call goes through LiteLLM with the agent's own key; remove it"}
+		return &FieldError{field, "(set)", "is a ChatGPT/OpenAI credential: agents hold none (ADR-014); every model call goes through LiteLLM with the agent's own key; remove it " +
+			"(a tool that needs OpenAI models gets them through LiteLLM: a provider-path entry in litellm.models with apiKeySecret)"}
 	case owned[name]:
 		return &FieldError{field, "(set)", "is set by the component (the later env entry would silently replace the agent's own value); remove it or use another name"}
 	}

@@ -40,12 +40,33 @@ var ChatGPTCredentialEnv = []string{"OPENAI_API_KEY", "CODEX_API_KEY"}
 // ChatGPTCredentialEnvPrefix: every OPENAI_CODEX_* variable is treated as a credential.
 const ChatGPTCredentialEnvPrefix = "OPENAI_CODEX_"
 
+// chatGPTVendorWords: a credential name (IsCredentialName) that mentions one of these is an
+// OpenAI/ChatGPT/codex credential whatever the rest says (OPENAI_KEY, AZURE_OPENAI_API_KEY,
+// CHATGPT_ACCESS_TOKEN, openaiApiKey). The exact names above are only the ones codex reads;
+// the invariant is about the credential, and every other program an agent runs (an MCP
+// server, a script) reads its own spelling of it.
+var chatGPTVendorWords = []string{"OPENAI", "CHATGPT", "CODEX"}
+
+// mentionsChatGPTVendor reports whether name, upper-cased with its separators dropped,
+// contains a vendor word: camelCase splits OpenAIKey into OPEN and AIKEY, so the words are
+// looked for across segment bounds.
+func mentionsChatGPTVendor(name string) bool {
+	squashed := strings.ToUpper(strings.Join(NameSegments(name), ""))
+	for _, w := range chatGPTVendorWords {
+		if strings.Contains(squashed, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // PrefixMayNameChatGPTCredentialEnv reports whether some key, imported with this envFrom
 // prefix, gets a ChatGPT/OpenAI credential env name: a prefix of one of
-// ChatGPTCredentialEnv (OPENAI_, CODEX_, OPENAI_API_), or one that starts the family
-// (OPENAI_CODEX_, OPENAI_CODEX_X_) or is started by it. The keys of an object outside the
-// stack cannot be seen, so the prefix is what can be judged. An empty prefix is not
-// judged here (every import would be).
+// ChatGPTCredentialEnv (OPENAI_, CODEX_, OPENAI_API_), one that starts the family
+// (OPENAI_CODEX_, OPENAI_CODEX_X_) or is started by it, and any prefix that mentions a
+// vendor word (MY_OPENAI_: a key TOKEN makes MY_OPENAI_TOKEN). The keys of an object
+// outside the stack cannot be seen, so the prefix is what can be judged. An empty prefix
+// is not judged here (every import would be).
 func PrefixMayNameChatGPTCredentialEnv(prefix string) bool {
 	if prefix == "" {
 		return false
@@ -55,16 +76,18 @@ func PrefixMayNameChatGPTCredentialEnv(prefix string) bool {
 			return true
 		}
 	}
-	return strings.HasPrefix(prefix, ChatGPTCredentialEnvPrefix) || strings.HasPrefix(ChatGPTCredentialEnvPrefix, prefix)
+	return strings.HasPrefix(prefix, ChatGPTCredentialEnvPrefix) || strings.HasPrefix(ChatGPTCredentialEnvPrefix, prefix) ||
+		mentionsChatGPTVendor(prefix)
 }
 
-// IsChatGPTCredentialEnv reports whether name (exactly as written) is a ChatGPT/OpenAI
-// credential env name.
+// IsChatGPTCredentialEnv reports whether name is a ChatGPT/OpenAI credential env name:
+// one codex reads (exactly as written), the OPENAI_CODEX_ family, or any credential name
+// that mentions OpenAI, ChatGPT or codex (in any case).
 func IsChatGPTCredentialEnv(name string) bool {
 	for _, n := range ChatGPTCredentialEnv {
 		if name == n {
 			return true
 		}
 	}
-	return strings.HasPrefix(name, ChatGPTCredentialEnvPrefix)
+	return strings.HasPrefix(name, ChatGPTCredentialEnvPrefix) || (IsCredentialName(name) && mentionsChatGPTVendor(name))
 }

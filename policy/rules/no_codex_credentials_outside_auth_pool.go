@@ -54,7 +54,8 @@ import (
 //   - the auth pool's claim and storage one step away from it (auth_storage.go): clones,
 //     snapshots, bound PersistentVolumes, generic ephemeral volumes and claim templates
 //     made from them, and another stack's auth claim by its name;
-//   - env OPENAI_API_KEY, CODEX_API_KEY or OPENAI_CODEX_* (literal or from anywhere),
+//   - env OPENAI_API_KEY, CODEX_API_KEY, OPENAI_CODEX_* or any credential name that
+//     mentions OpenAI, ChatGPT or codex (OPENAI_KEY, AZURE_OPENAI_API_KEY; literal or from anywhere),
 //     env whose literal value or Secret/ConfigMap key holds a credential file (any name),
 //     and envFrom that imports such names or values, or that imports an object outside
 //     the stack under a prefix that makes a credential name of some key (OPENAI_, CODEX_);
