@@ -1,4 +1,5 @@
-// Command cloud-codex is the Pulumi program: stack config → namespace → LiteLLMAuthPool →
+// Command cloud-codex is the Pulumi program: stack config → namespace → (DevDatabase, with
+// litellm.database.inCluster) → LiteLLMAuthPool →
 // (LiteLLMKeyRegistrar, when an agent's key is Pulumi-managed) → CloudCodexAgentScripts
 // (shared by the agents) → one CloudCodexAgent per configured agent. Wiring only; see
 // components/ and config/.
@@ -46,7 +47,17 @@ func program(ctx *pulumi.Context) error {
 	}
 	inNamespace := pulumi.DependsOn([]pulumi.Resource{ns})
 
-	pool, err := components.NewLiteLLMAuthPool(ctx, "litellm", stack.LiteLLM, pulumi.Providers(provider), inNamespace)
+	// litellm.database.inCluster: a dev Postgres beside the pool, read by it as an existing
+	// database Secret.
+	poolArgs := stack.LiteLLM
+	if poolArgs.Database.InCluster != nil {
+		db, err := components.NewPoolDevDatabase(ctx, "litellm", poolArgs, pulumi.Providers(provider), inNamespace)
+		if err != nil {
+			return err
+		}
+		poolArgs = poolArgs.WithDevDatabase(db)
+	}
+	pool, err := components.NewLiteLLMAuthPool(ctx, "litellm", poolArgs, pulumi.Providers(provider), inNamespace)
 	if err != nil {
 		return err
 	}

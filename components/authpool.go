@@ -242,6 +242,11 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 	if name == "" {
 		return nil, &FieldError{"name", `""`, "the Pulumi resource name of the LiteLLMAuthPool is required"}
 	}
+	if args.Database.InCluster != nil {
+		return nil, fmt.Errorf("LiteLLMAuthPool %q: %w", name, &FieldError{"database.inCluster", "(set)",
+			"the pool declares no database of its own: declare the dev database with NewPoolDevDatabase(ctx, name, args) and pass " +
+				"args.WithDevDatabase(db) (main.go does so for the stack config's litellm.database.inCluster)"})
+	}
 	b, err := authPoolPrepare(args)
 	if err != nil {
 		return nil, fmt.Errorf("LiteLLMAuthPool %q: %w", name, err)
@@ -279,25 +284,8 @@ func NewLiteLLMAuthPool(ctx *pulumi.Context, name string, args LiteLLMAuthPoolAr
 		return fail("salt key", err)
 	}
 
-	deps := []pulumi.Resource{masterKey, saltKey}
-	if db := a.Database.InCluster; db != nil {
-		// The dev database is its own component; the pool reads its URL Secret exactly as it
-		// reads database.existingSecret (names.databaseSecret). Until DevDatabase existed its
-		// objects were the pool's own children: devDatabaseMove aliases them there.
-		dev, err := newDevDatabase(ctx, name+"-postgres", DevDatabaseArgs{
-			AuthPoolInClusterDatabase: *db,
-			Namespace:                 a.Namespace,
-			Instance:                  a.Name,
-			Clients:                   authPoolSelector(b.labels),
-			// The dev database runs where LiteLLM may run.
-			Placement: a.Placement,
-			SkipAwait: a.SkipAwait,
-		}, &devDatabaseMove{poolParent: pool, poolName: name, urlSecretLabels: b.labels}, parent)
-		if err != nil {
-			return fail("in-cluster database", err)
-		}
-		deps = append(deps, dev.WaitFor...)
-	}
+	// The database's objects (a DevDatabase's, see WithDevDatabase) before LiteLLM starts.
+	deps := append([]pulumi.Resource{masterKey, saltKey}, a.Database.WaitFor...)
 
 	configMap, err := corev1.NewConfigMap(ctx, name+"-config", &corev1.ConfigMapArgs{
 		Metadata: meta(names.config, b.labels),

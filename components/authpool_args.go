@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"cloud-codex/contract"
 	"cloud-codex/litellmconfig"
 )
@@ -149,8 +151,21 @@ type AuthPoolDatabase struct {
 	// ExistingSecret is a Secret in Namespace whose Key (default "DATABASE_URL") holds a
 	// postgresql:// URL. Use it for anything that must survive the stack.
 	ExistingSecret *AuthPoolSecretRef `json:"existingSecret" pulumi:"existingSecret"`
-	// InCluster deploys a dev Postgres next to LiteLLM.
+	// InCluster asks for a dev Postgres next to LiteLLM. The pool does not declare it:
+	// NewPoolDevDatabase does (main.go, for the stack config), and WithDevDatabase turns
+	// it into ExistingSecret; NewLiteLLMAuthPool refuses args that still carry it.
 	InCluster *AuthPoolInClusterDatabase `json:"inCluster" pulumi:"inCluster"`
+	// WaitFor are what LiteLLM's Deployment waits for before it starts: the database's
+	// own objects, set by WithDevDatabase. Not config.
+	WaitFor []pulumi.Resource `json:"-" pulumi:"waitFor"`
+}
+
+// WithDevDatabase returns a copy of the args that reads db (declared by NewPoolDevDatabase
+// for these args) as database.existingSecret, and starts LiteLLM after it.
+func (a LiteLLMAuthPoolArgs) WithDevDatabase(db *DevDatabase) LiteLLMAuthPoolArgs {
+	ref := db.URLSecret
+	a.Database = AuthPoolDatabase{ExistingSecret: &ref, WaitFor: db.WaitFor}
+	return a
 }
 
 // DefaultLiteLLMResources are the LiteLLM container's defaults: 1Gi request, 2Gi limit.

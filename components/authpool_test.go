@@ -44,6 +44,14 @@ func runAuthPool(t *testing.T, args LiteLLMAuthPoolArgs) (*authPoolRun, error) {
 	t.Helper()
 	r := &authPoolRun{mocks: &mockMonitor{}}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		// As main.go declares a pool: its dev database beside it, with Database.InCluster.
+		if args.Database.InCluster != nil {
+			db, err := NewPoolDevDatabase(ctx, "pool", args)
+			if err != nil {
+				return err
+			}
+			args = args.WithDevDatabase(db)
+		}
 		pool, err := NewLiteLLMAuthPool(ctx, "pool", args)
 		if err != nil {
 			return err
@@ -148,8 +156,12 @@ func authPoolStrings(t *testing.T, v any) []string {
 func TestAuthPoolRegistersEveryObjectUnderTheComponent(t *testing.T) {
 	r := mustRunAuthPool(t, authPoolDevArgs())
 
-	comp := r.mocks.res[0]
-	require.Equal(t, contract.LiteLLMAuthPoolType, comp.Type)
+	var comp recordedResource
+	for _, res := range r.mocks.res {
+		if res.Type == contract.LiteLLMAuthPoolType {
+			comp = res
+		}
+	}
 	require.Equal(t, "pool", comp.Name)
 	require.False(t, comp.Custom)
 
@@ -184,15 +196,18 @@ func TestAuthPoolRegistersEveryObjectUnderTheComponent(t *testing.T) {
 	}
 	require.Equal(t, 3, r.count(authPoolRandomType))
 
-	// Every object is the pool's child, or a child of its DevDatabase, which is the pool's
-	// child; the database's objects carry aliases to their URNs from when they were the pool's.
-	dbURN := strings.Replace(r.urn, "::"+contract.LiteLLMAuthPoolType+"::pool",
-		"::"+contract.LiteLLMAuthPoolType+"$"+contract.DevDatabaseType+"::pool-postgres", 1)
-	for _, res := range r.mocks.res[1:] {
+	// Every object is the pool's child, or a child of the DevDatabase beside it (the
+	// production pool declares no dev-only object). The database carries an alias to its
+	// URN from when it was the pool's child; its objects, aliases to theirs from when they
+	// were the pool's own.
+	dbURN := strings.Replace(r.urn, "::"+contract.LiteLLMAuthPoolType+"::pool", "::"+contract.DevDatabaseType+"::pool-postgres", 1)
+	for _, res := range r.mocks.res {
 		switch {
+		case res.Type == contract.LiteLLMAuthPoolType:
 		case res.Type == contract.DevDatabaseType:
-			require.Equal(t, r.urn, res.Parent, "the DevDatabase is the pool's child")
 			require.Equal(t, "pool-postgres", res.Name)
+			require.NotEqual(t, r.urn, res.Parent, "the DevDatabase is not the pool's child")
+			require.Equal(t, []renamedFrom{{Parent: r.urn}}, res.RenamedFrom, "aliased to where it was: the pool's child")
 		case res.Parent == dbURN:
 			require.True(t, strings.HasPrefix(res.Name, "pool-postgres-"), "%s %s: a DevDatabase child is named after it", res.Type, res.Name)
 			require.Len(t, res.RenamedFrom, 1, "%s %s: moved from the pool, aliased there", res.Type, res.Name)

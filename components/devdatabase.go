@@ -20,7 +20,8 @@ import (
 // one-replica StatefulSet whose volume claim Kubernetes keeps when the StatefulSet is
 // deleted, and a NetworkPolicy that admits only the pods Clients selects. A LiteLLMAuthPool
 // takes its URLSecret as database.existingSecret, as it would a production database's
-// (stack config: litellm.database.inCluster makes the pool declare one inside itself).
+// (stack config: litellm.database.inCluster makes main.go declare one with
+// NewPoolDevDatabase beside the pool).
 type DevDatabase struct {
 	pulumi.ResourceState
 
@@ -106,12 +107,15 @@ func (a DevDatabaseArgs) validate() error {
 	return errors.Join(errs...)
 }
 
-// devDatabaseMove says where a DevDatabase's children were declared before the component
-// existed: directly under the LiteLLMAuthPool (poolParent), named after the pool. Aliases
-// to those URNs keep an existing stack's objects (and the database's data) in place.
+// devDatabaseMove says where a pool's dev database was declared before it was wired in
+// main.go: first its objects directly under the LiteLLMAuthPool (named after the pool),
+// then the DevDatabase component inside the pool. The component's alias (to the pool as
+// parent) carries the second layout, the engine deriving its children's aliases from it;
+// each child's own alias carries the first. Both keep an existing stack's objects (and the
+// database's data) in place.
 type devDatabaseMove struct {
-	poolParent pulumi.Resource
-	poolName   string
+	poolURN  pulumi.URNInput
+	poolName string
 	// urlSecretLabels are the pool's labels, which the URL Secret carried as the pool's.
 	urlSecretLabels Labels
 }
@@ -120,6 +124,39 @@ type devDatabaseMove struct {
 // registered.
 func NewDevDatabase(ctx *pulumi.Context, name string, args DevDatabaseArgs, opts ...pulumi.ResourceOption) (*DevDatabase, error) {
 	return newDevDatabase(ctx, name, args, nil, opts...)
+}
+
+// NewPoolDevDatabase declares the dev database of the LiteLLMAuthPool that
+// NewLiteLLMAuthPool(ctx, poolName, pool) declares next (stack config:
+// litellm.database.inCluster): named and labelled after the pool, admitting only the
+// pool's pod, placed where the pool runs, at <poolName>-postgres. Hand it to the pool with
+// pool.WithDevDatabase(db), which reads its URL Secret as database.existingSecret. It is a
+// sibling of the pool, not its child: the production auth pool declares no dev-only
+// objects.
+func NewPoolDevDatabase(ctx *pulumi.Context, poolName string, pool LiteLLMAuthPoolArgs, opts ...pulumi.ResourceOption) (*DevDatabase, error) {
+	// The pool's args are checked here, before anything is registered: a dev database
+	// declared for a pool that then fails its checks would be half a stack.
+	if err := pool.Validate(); err != nil {
+		return nil, fmt.Errorf("LiteLLMAuthPool %q: %w", poolName, err)
+	}
+	a := pool.withDefaults()
+	storage := a.Database.InCluster
+	if storage == nil {
+		return nil, fmt.Errorf("LiteLLMAuthPool %q: database.inCluster is not set (the pool reads database.existingSecret): no dev database to declare", poolName)
+	}
+	poolURN := pulumi.CreateURN(pulumi.String(poolName), pulumi.String(contract.LiteLLMAuthPoolType), nil,
+		pulumi.String(ctx.Project()), pulumi.String(ctx.Stack()))
+	labels := authPoolLabels(a)
+	opts = append(opts, pulumi.Aliases([]pulumi.Alias{{ParentURN: poolURN}}))
+	return newDevDatabase(ctx, poolName+"-postgres", DevDatabaseArgs{
+		AuthPoolInClusterDatabase: *storage,
+		Namespace:                 a.Namespace,
+		Instance:                  a.Name,
+		Clients:                   authPoolSelector(labels),
+		// The dev database runs where LiteLLM may run.
+		Placement: a.Placement,
+		SkipAwait: a.SkipAwait,
+	}, &devDatabaseMove{poolURN: poolURN, poolName: poolName, urlSecretLabels: labels}, opts...)
 }
 
 func newDevDatabase(ctx *pulumi.Context, name string, args DevDatabaseArgs, moved *devDatabaseMove, opts ...pulumi.ResourceOption) (*DevDatabase, error) {
@@ -161,8 +198,8 @@ func declareDevDatabase(ctx *pulumi.Context, name string, db *DevDatabase, a Dev
 		o := []pulumi.ResourceOption{pulumi.Parent(db)}
 		if moved != nil {
 			o = append(o, pulumi.Aliases([]pulumi.Alias{{
-				Name:   pulumi.String(moved.poolName + oldSuffix),
-				Parent: moved.poolParent,
+				Name:      pulumi.String(moved.poolName + oldSuffix),
+				ParentURN: moved.poolURN,
 			}}))
 		}
 		return o

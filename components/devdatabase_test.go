@@ -68,3 +68,35 @@ func TestDevDatabaseRefusesBadArgs(t *testing.T) {
 	}
 	require.Empty(t, m.resources())
 }
+
+// The pool declares no database of its own: args that still ask for one in-cluster are
+// refused with the way to declare it, and NewPoolDevDatabase checks the pool's args before
+// it registers anything (a database for a pool that then fails would be half a stack).
+func TestPoolDevDatabaseIsDeclaredBesideThePool(t *testing.T) {
+	r := &mockMonitor{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := NewLiteLLMAuthPool(ctx, "pool", authPoolDevArgs())
+		return err
+	}, pulumi.WithMocks("cloud-codex", "dev", r))
+	require.ErrorContains(t, err, "database.inCluster")
+	require.ErrorContains(t, err, "NewPoolDevDatabase")
+	require.Empty(t, r.resources())
+
+	bad := authPoolDevArgs()
+	bad.RotationInterval = "1m"
+	m := &mockMonitor{}
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := NewPoolDevDatabase(ctx, "pool", bad)
+		return err
+	}, pulumi.WithMocks("cloud-codex", "dev", m))
+	require.ErrorContains(t, err, "rotationInterval")
+	require.Empty(t, m.resources(), "nothing registered for a pool whose args fail")
+
+	existing := authPoolDevArgs()
+	existing.Database = AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "db"}}
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := NewPoolDevDatabase(ctx, "pool", existing)
+		return err
+	}, pulumi.WithMocks("cloud-codex", "dev", &mockMonitor{}))
+	require.ErrorContains(t, err, "database.inCluster is not set")
+}

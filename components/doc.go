@@ -4,9 +4,9 @@
 //   - agent*.go: CloudCodexAgent, its shared scripts ConfigMap (CloudCodexAgentScripts),
 //     its LiteLLM key and the Job that registers it, and the agents' egress policy;
 //   - authpool*.go: LiteLLMAuthPool;
-//   - devdatabase.go: DevDatabase, the dev-only Postgres a pool declares as its child when
-//     litellm.database.inCluster is set, and reads through its URL Secret as it would
-//     database.existingSecret;
+//   - devdatabase.go: DevDatabase, the dev-only Postgres that main.go declares beside a pool
+//     (NewPoolDevDatabase) when litellm.database.inCluster is set; the pool reads its URL
+//     Secret as database.existingSecret (LiteLLMAuthPoolArgs.WithDevDatabase);
 //   - keyregistrar*.go: LiteLLMKeyRegistrar, the registrar's shared source ConfigMap;
 //   - namespace.go: the stack's namespace (a plain Namespace, not a component);
 //   - the rest is shared by them: labels, metadata, placement, resources, Secret references,

@@ -10,7 +10,7 @@ import (
 // The facts the pack reads from the components' output beyond the names in contract/,
 // checked on testdata/stacks/dev.yaml, the dev stack as the real program registers it
 // (pinned by the root package's TestDevStackSampleIsWhatTheProgramRegisters): one auth
-// holder, a database beside it, the pool's Secrets read under the env names the pack
+// holder, a dev database beside the pool, the pool's Secrets read under the env names the pack
 // expects, and key-registration Jobs. If the components change them, these fail and the
 // rules must follow. That the real program passes every rule is the root package's
 // TestProgramPassesThePolicyPack.
@@ -38,15 +38,32 @@ func TestComponentsOutputFactsThePackReads(t *testing.T) {
 	if len(holders) != 1 || holders[0].W.Kind != "Deployment" {
 		t.Fatalf("holders: %v", holders)
 	}
-	// The pool's database StatefulSet is a workload of the pool but not its holder.
-	var poolWorkloads int
+	// The pool's dev database is declared beside the pool, not inside it: its StatefulSet is
+	// not a pool workload (nor a holder), and its password Secret is a pool secret only it
+	// may read.
+	var db *StackWorkload
 	for _, sw := range s.workloads() {
-		if sw.Role == RoleAuthPool {
-			poolWorkloads++
+		if sw.W.Kind == "StatefulSet" {
+			db = &sw
 		}
 	}
-	if poolWorkloads < 2 {
-		t.Errorf("the dev pool has %d workloads; the database StatefulSet is expected next to the holder", poolWorkloads)
+	if db == nil {
+		t.Fatalf("no database StatefulSet in the dev stack")
+	}
+	if db.Role == RoleAuthPool || s.isAuthHolder(*db) {
+		t.Errorf("the database StatefulSet is a pool workload (role %v); the DevDatabase is declared beside the pool", db.Role)
+	}
+	if s.devDatabaseOf(db.Res) == "" {
+		t.Errorf("the database StatefulSet is not recognised as a DevDatabase's")
+	}
+	var dbSecrets int
+	for _, p := range s.poolSecrets() {
+		if p.DevDatabase != "" {
+			dbSecrets++
+		}
+	}
+	if dbSecrets != 1 {
+		t.Errorf("the dev database's password Secret: %d pool secrets of a DevDatabase, want 1", dbSecrets)
 	}
 	// The holder's secrets are found by their env names.
 	found := map[string]bool{}

@@ -20,15 +20,17 @@ import (
 //   - the auth pool's holder (LiteLLM itself) reads all of them;
 //   - the agents' key-registration Jobs (Jobs declared inside a CloudCodexAgent) read the
 //     master key, through env valueFrom.secretKeyRef only, as the registrar needs it;
-//   - the pool's other workloads (its database) read the pool's other Secrets (the
-//     database password), never the master key, salt key or database URL.
+//   - the pool's other workloads read the pool's other Secrets, never the master key, salt
+//     key or database URL; the pool's dev database (a DevDatabase, declared beside the pool)
+//     reads its own Secrets (the Postgres password), which no one else may read.
 //
 // RBAC of the stack is checked too (rbac.go): a RoleBinding or ClusterRoleBinding that grants
 // a subject get, list or watch on secrets where a pool Secret is, reported on the binding.
 //
 // The pool's Secrets are found by the graph: the Secrets the holder reads as
 // LITELLM_MASTER_KEY, LITELLM_SALT_KEY and DATABASE_URL (an existing database Secret
-// outside the pool included), and every Secret declared inside a LiteLLMAuthPool. A pool
+// outside the pool included), every Secret declared inside a LiteLLMAuthPool, and every
+// Secret declared inside a DevDatabase. A pool
 // in another stack is invisible except by the keys its component writes
 // (contract.MasterKeyEnv, SaltKeyEnv): a reference to a
 // Secret outside this stack under one of those keys is taken for that pool's secret.
@@ -64,6 +66,9 @@ type poolSecret struct {
 	// Holder: only the pool's holder may read it; otherwise any workload of the pool.
 	Holder bool
 	Pool   string
+	// DevDatabase is the URN of the DevDatabase that declares it (its Postgres password):
+	// that database's own workloads may read it.
+	DevDatabase string
 }
 
 func (p poolSecret) refers(ns, name string, res *Resource) bool {
@@ -121,7 +126,38 @@ func (s *Stack) poolSecrets() []poolSecret {
 		byKey[k] = len(out)
 		out = append(out, poolSecret{Key: k, Res: r, What: "a Secret of the auth pool", Pool: owner})
 	}
+	// The pool's dev database is declared beside the pool (main.go), not inside it; its
+	// password opens the database that holds LiteLLM's virtual keys and spend, so it is the
+	// pool's as much as the URL built from it.
+	for _, r := range s.Resources {
+		if r.kindOf() != "Secret" {
+			continue
+		}
+		db := s.devDatabaseOf(r)
+		if db == "" {
+			continue
+		}
+		m := s.metaOf(r)
+		k := objectKey{Namespace: m.Namespace, Name: m.Name}
+		if _, ok := byKey[k]; ok {
+			continue
+		}
+		byKey[k] = len(out)
+		out = append(out, poolSecret{Key: k, Res: r, What: "a Secret of the auth pool's dev database", DevDatabase: db})
+	}
 	return out
+}
+
+// devDatabaseOf returns the URN of the DevDatabase component that declares r, or "".
+func (s *Stack) devDatabaseOf(r *Resource) string {
+	seen := map[string]bool{}
+	for p := s.Get(r.Parent); p != nil && !seen[p.URN]; p = s.Get(p.Parent) {
+		seen[p.URN] = true
+		if p.Type == contract.DevDatabaseType {
+			return p.URN
+		}
+	}
+	return ""
 }
 
 // secretReadRef is one way a pod reads a Secret.
@@ -198,6 +234,10 @@ func CheckPoolSecretsOnlyInPool(s *Stack) []Violation {
 				switch {
 				case p.Master && registrationJob && read.EnvKeyRef:
 					continue
+				case p.DevDatabase != "":
+					if s.devDatabaseOf(sw.Res) == p.DevDatabase {
+						continue
+					}
 				case !p.Holder && sw.Role == RoleAuthPool && (p.Pool == "" || sw.Owner == "" || p.Pool == sw.Owner):
 					continue
 				}
