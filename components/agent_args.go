@@ -238,7 +238,7 @@ func (a CloudCodexAgentArgs) validate() error {
 			"must be 1 (run) or 0 (park, keeping the state PVC); more than 1 is impossible: /state is a ReadWriteOnce volume with one writer"})
 	}
 	checks = append(checks,
-		CheckQuantity("storage.size", a.Storage.Size),
+		CheckStorageSize("storage.size", a.Storage.Size),
 		CheckExactVersion("codex.version", a.Codex.Version, DefaultCodexVersion),
 		CheckRequired("codex.model", a.Codex.Model, "set codex.model, or pass the auth pool's responses-path alias as litellm default model"),
 		checkKeySecret(a),
@@ -253,12 +253,7 @@ func (a CloudCodexAgentArgs) validate() error {
 		CheckPinnedImage("image", a.Image, DefaultAgentImage),
 	)
 	checks = append(checks, a.validateReferences()...)
-	for _, q := range []struct{ field, v string }{
-		{"resources.requests.cpu", a.Resources.Requests.CPU}, {"resources.requests.memory", a.Resources.Requests.Memory},
-		{"resources.limits.cpu", a.Resources.Limits.CPU}, {"resources.limits.memory", a.Resources.Limits.Memory},
-	} {
-		checks = append(checks, CheckQuantity(q.field, q.v))
-	}
+	checks = append(checks, a.Resources.validate("resources", ""))
 	for _, p := range a.Runner.Packages {
 		if !isPinnedNpmSpec(p) {
 			checks = append(checks, &FieldError{"runner.packages", fmt.Sprintf("%q", p),

@@ -71,6 +71,10 @@ func (a AgentEgressArgs) Validate() error {
 	return errors.Join(errs...)
 }
 
+// cloudMetadataAddr is the instance metadata endpoint of AWS, GCP, Azure and most other
+// clouds: a rule that opens it must say so by leaving it out (except).
+var cloudMetadataAddr = netip.MustParseAddr("169.254.169.254")
+
 func (r EgressRule) validate(field string) []error {
 	var errs []error
 	block, err := netip.ParsePrefix(r.CIDR)
@@ -84,6 +88,19 @@ func (r EgressRule) validate(field string) []error {
 			errs = append(errs, &FieldError{fmt.Sprintf("%s.except[%d]", field, i), fmt.Sprintf("%q", e), "must be a CIDR with no host bits set"})
 		case block.IsValid() && (!block.Contains(ex.Addr()) || ex.Bits() <= block.Bits()):
 			errs = append(errs, &FieldError{fmt.Sprintf("%s.except[%d]", field, i), fmt.Sprintf("%q", e), fmt.Sprintf("must be a strict subset of %s", r.CIDR)})
+		}
+	}
+	if block.IsValid() && block.Contains(cloudMetadataAddr) && !slices.ContainsFunc(r.Except, func(e string) bool {
+		ex, err := netip.ParsePrefix(e)
+		return err == nil && ex.Contains(cloudMetadataAddr)
+	}) {
+		const why = "which hands out the node's cloud credentials to any pod that asks"
+		if block.Bits() == cloudMetadataAddr.BitLen() {
+			errs = append(errs, &FieldError{field + ".cidr", fmt.Sprintf("%q", r.CIDR), fmt.Sprintf(
+				"is the cloud metadata endpoint, %s: remove this rule", why)})
+		} else {
+			errs = append(errs, &FieldError{field + ".except", fmt.Sprintf("%q", r.Except), fmt.Sprintf(
+				"%s contains the cloud metadata endpoint %s, %s: add %q to except", r.CIDR, cloudMetadataAddr, why, cloudMetadataAddr.String()+"/32")})
 		}
 	}
 	for i, p := range r.Ports {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -345,7 +344,7 @@ func (a LiteLLMAuthPoolArgs) validate() error {
 	_, err := CheckMinDuration("rotationInterval", a.RotationInterval, MinRotationInterval, authPoolRotationWhy)
 	add(err)
 
-	add(CheckQuantity("authStorage.size", a.AuthStorage.Size))
+	add(CheckStorageSize("authStorage.size", a.AuthStorage.Size))
 	add(authPoolCheckStorageClass("authStorage.storageClass", a.AuthStorage.StorageClass))
 
 	errs = append(errs, a.validateDatabase()...)
@@ -363,36 +362,6 @@ func (a LiteLLMAuthPoolArgs) validate() error {
 			add(&FieldError{"agentSelector", fmt.Sprintf("%s=%q", k, v), "label values must not be empty"})
 		} else if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 {
 			add(&FieldError{"agentSelector", fmt.Sprintf("%s=%q", k, v), "must be a label value: " + strings.Join(msgs, "; ")})
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (r ResourcesArgs) validate(field, minMemoryLimit string) error {
-	var errs []error
-	q := map[string]resource.Quantity{}
-	for _, f := range []struct{ name, v string }{
-		{"requests.cpu", r.Requests.CPU}, {"requests.memory", r.Requests.Memory},
-		{"limits.cpu", r.Limits.CPU}, {"limits.memory", r.Limits.Memory},
-	} {
-		name := field + "." + f.name
-		if err := CheckQuantity(name, f.v); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		q[f.name] = resource.MustParse(f.v)
-	}
-	if ml, ok := q["limits.memory"]; ok {
-		if min := resource.MustParse(minMemoryLimit); ml.Cmp(min) < 0 {
-			errs = append(errs, &FieldError{field + ".limits.memory", fmt.Sprintf("%q", r.Limits.Memory), "must be at least " + minMemoryLimit + ": LiteLLM is OOM-killed at boot below that"})
-		}
-		if mr, ok := q["requests.memory"]; ok && mr.Cmp(ml) > 0 {
-			errs = append(errs, &FieldError{field + ".requests.memory", fmt.Sprintf("%q", r.Requests.Memory), "must not exceed the memory limit " + r.Limits.Memory})
-		}
-	}
-	if cl, ok := q["limits.cpu"]; ok {
-		if cr, ok := q["requests.cpu"]; ok && cr.Cmp(cl) > 0 {
-			errs = append(errs, &FieldError{field + ".requests.cpu", fmt.Sprintf("%q", r.Requests.CPU), "must not exceed the CPU limit " + r.Limits.CPU})
 		}
 	}
 	return errors.Join(errs...)
@@ -515,7 +484,7 @@ func (a LiteLLMAuthPoolArgs) validateDatabase() []error {
 		}
 	}
 	if c := d.InCluster; c != nil {
-		if err := CheckQuantity("database.inCluster.storageSize", c.StorageSize); err != nil {
+		if err := CheckStorageSize("database.inCluster.storageSize", c.StorageSize); err != nil {
 			errs = append(errs, err)
 		}
 		if err := authPoolCheckStorageClass("database.inCluster.storageClass", c.StorageClass); err != nil {

@@ -97,7 +97,7 @@ func (a DevDatabaseArgs) validate() error {
 	if len(a.Clients) == 0 {
 		errs = append(errs, &FieldError{"clients", "{}", "set the pod labels of the database's clients (e.g. a LiteLLMAuthPool's PodSelector): the NetworkPolicy admits only them"})
 	}
-	if err := CheckQuantity("storageSize", a.StorageSize); err != nil {
+	if err := CheckStorageSize("storageSize", a.StorageSize); err != nil {
 		errs = append(errs, err)
 	}
 	if err := authPoolCheckStorageClass("storageClass", a.StorageClass); err != nil {

@@ -1,6 +1,11 @@
 package components
 
 import (
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -32,4 +37,44 @@ func resourceRequirements(r ResourcesArgs) *corev1.ResourceRequirementsArgs {
 		Requests: pulumi.StringMap{"cpu": pulumi.String(r.Requests.CPU), "memory": pulumi.String(r.Requests.Memory)},
 		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.Limits.CPU), "memory": pulumi.String(r.Limits.Memory)},
 	}
+}
+
+// validate checks requests and limits as the API server will, at field's key paths: each a
+// quantity, none negative, no request above its limit. minMemoryLimit, when set, is the
+// smallest memory limit the container boots with ("" for none).
+func (r ResourcesArgs) validate(field, minMemoryLimit string) error {
+	var errs []error
+	q := map[string]resource.Quantity{}
+	for _, f := range []struct{ name, v string }{
+		{"requests.cpu", r.Requests.CPU}, {"requests.memory", r.Requests.Memory},
+		{"limits.cpu", r.Limits.CPU}, {"limits.memory", r.Limits.Memory},
+	} {
+		name := field + "." + f.name
+		if err := CheckQuantity(name, f.v); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		v := resource.MustParse(f.v)
+		if v.Sign() < 0 {
+			errs = append(errs, &FieldError{name, fmt.Sprintf("%q", f.v), "must not be negative"})
+			continue
+		}
+		q[f.name] = v
+	}
+	if ml, ok := q["limits.memory"]; ok {
+		if minMemoryLimit != "" {
+			if min := resource.MustParse(minMemoryLimit); ml.Cmp(min) < 0 {
+				errs = append(errs, &FieldError{field + ".limits.memory", fmt.Sprintf("%q", r.Limits.Memory), "must be at least " + minMemoryLimit + ": LiteLLM is OOM-killed at boot below that"})
+			}
+		}
+		if mr, ok := q["requests.memory"]; ok && mr.Cmp(ml) > 0 {
+			errs = append(errs, &FieldError{field + ".requests.memory", fmt.Sprintf("%q", r.Requests.Memory), "must not exceed the memory limit " + r.Limits.Memory + " (the API server refuses the pod)"})
+		}
+	}
+	if cl, ok := q["limits.cpu"]; ok {
+		if cr, ok := q["requests.cpu"]; ok && cr.Cmp(cl) > 0 {
+			errs = append(errs, &FieldError{field + ".requests.cpu", fmt.Sprintf("%q", r.Requests.CPU), "must not exceed the CPU limit " + r.Limits.CPU + " (the API server refuses the pod)"})
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -47,6 +47,18 @@ func CheckQuantity(field, v string) error {
 	return nil
 }
 
+// CheckStorageSize checks a volume's size: a quantity above zero (the API server refuses a
+// claim of zero or less, after everything before it was created).
+func CheckStorageSize(field, v string) error {
+	if err := CheckQuantity(field, v); err != nil {
+		return err
+	}
+	if q := resource.MustParse(v); q.Sign() <= 0 {
+		return &FieldError{field, fmt.Sprintf("%q", v), `must be above zero, e.g. "1Gi"`}
+	}
+	return nil
+}
+
 // CheckHTTPURL checks an absolute http(s) URL without credentials in it: a URL is written
 // in plaintext into env, files and the stack's state, so "https://user:token@host" would
 // be a credential through a side door.

@@ -159,7 +159,7 @@ func (s Stack) validate(failed decodeFailures) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := components.CheckDNSLabel("namespace", s.Namespace, 63); err != nil {
+	if err := components.CheckStackNamespace("namespace", s.Namespace); err != nil {
 		add(atPath(Namespace+":", reflect.TypeOf(s), err))
 	}
 	if !failed.keys["cluster"] {

@@ -147,6 +147,27 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 		{"MCP server id not ASCII", "cloud-codex:agents", agentJSON(`"codex": {"mcpServers": {"bücher": {"command": "x"}}}`),
 			map[string]string{`cloud-codex:agents[0].codex.mcpServers.bücher`: `e.g. "b_cher"`}},
 
+		// Values the API server refuses after the objects before them were created.
+		{"empty or negative volumes", "cloud-codex:agents", agentJSON(`"storage": {"size": "0"}`),
+			map[string]string{"cloud-codex:agents[0].storage.size": "above zero"}},
+		{"negative pool volumes", "cloud-codex:litellm", `{"authStorage": {"size": "-1Gi"}, "database": {"inCluster": {"storageSize": "0Gi"}}}`,
+			map[string]string{"cloud-codex:litellm.authStorage.size": "above zero", "cloud-codex:litellm.database.inCluster.storageSize": "above zero"}},
+		{"agent requests above limits, negative cpu", "cloud-codex:agents",
+			agentJSON(`"resources": {"requests": {"memory": "4Gi", "cpu": "-1"}, "limits": {"memory": "2Gi"}}`),
+			map[string]string{
+				"cloud-codex:agents[0].resources.requests.memory": "must not exceed the memory limit 2Gi",
+				"cloud-codex:agents[0].resources.requests.cpu":    "must not be negative",
+			}},
+		{"Kubernetes' own namespace", "cloud-codex:namespace", "kube-system",
+			map[string]string{"cloud-codex:namespace": "Kubernetes' own namespaces"}},
+		{"the default namespace", "cloud-codex:namespace", "default",
+			map[string]string{"cloud-codex:namespace": "Kubernetes' own namespaces"}},
+		{"egress that opens the cloud metadata endpoint", "cloud-codex:egress",
+			`{"allow": [{"cidr": "0.0.0.0/0"}, {"cidr": "169.254.169.254/32", "ports": [80]}]}`,
+			map[string]string{
+				"cloud-codex:egress.allow[0].except": `add "169.254.169.254/32" to except`,
+				"cloud-codex:egress.allow[1].cidr":   "remove this rule",
+			}},
 		// Credentials through side doors.
 		{"key in MCP args", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"docs": {"command": "docs-mcp", "args": ["--stdio", "--api-key=sk-abcdefghijklmnopqrstuvwx"]}}}`),
@@ -321,6 +342,8 @@ func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
 					"env": {"TOKENIZERS_PARALLELISM": "false", "MONGO_URI": "mongodb://db:27017/x", "SORT_KEY": "created_at", "AUTH_MODE": "bearer"},
 					"secretEnv": {"DB_PASSWORD": {"name": "db", "key": "password"}, "VOYAGE_KEY": {"name": "embed", "key": "key"}}}}},
 				"runner": {"command": ["sh", "-c", "git clone https://git.example/r.git"]}`)},
+		{"the internet but the metadata endpoint, and a node-local DNS cache", "cloud-codex:egress",
+			`{"allow": [{"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}, {"cidr": "169.254.20.10/32", "ports": [53], "protocol": "UDP"}]}`},
 		{"one Secret shared by two MCP servers", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"a": {"command": "a", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}},
 				"b": {"command": "b", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}}}}`)},
