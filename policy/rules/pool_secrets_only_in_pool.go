@@ -110,40 +110,28 @@ func (s *Stack) poolSecrets() []poolSecret {
 			}
 		}
 	}
+	// Every other Secret declared inside a pool, and those of the pool's dev database: it
+	// is declared beside the pool (main.go), not inside it, and its password opens the
+	// database that holds LiteLLM's virtual keys and spend.
 	for _, r := range s.Resources {
 		if r.kindOf() != "Secret" {
 			continue
 		}
-		role, owner := s.owner(r)
-		if role != RoleAuthPool {
+		p := poolSecret{Res: r, What: "a Secret of the auth pool"}
+		if role, owner := s.owner(r); role == RoleAuthPool {
+			p.Pool = owner
+		} else if p.DevDatabase = s.devDatabaseOf(r); p.DevDatabase != "" {
+			p.What = "a Secret of the auth pool's dev database"
+		} else {
 			continue
 		}
 		m := s.metaOf(r)
-		k := objectKey{Namespace: m.Namespace, Name: m.Name}
-		if _, ok := byKey[k]; ok {
+		p.Key = objectKey{Namespace: m.Namespace, Name: m.Name}
+		if _, ok := byKey[p.Key]; ok {
 			continue
 		}
-		byKey[k] = len(out)
-		out = append(out, poolSecret{Key: k, Res: r, What: "a Secret of the auth pool", Pool: owner})
-	}
-	// The pool's dev database is declared beside the pool (main.go), not inside it; its
-	// password opens the database that holds LiteLLM's virtual keys and spend, so it is the
-	// pool's as much as the URL built from it.
-	for _, r := range s.Resources {
-		if r.kindOf() != "Secret" {
-			continue
-		}
-		db := s.devDatabaseOf(r)
-		if db == "" {
-			continue
-		}
-		m := s.metaOf(r)
-		k := objectKey{Namespace: m.Namespace, Name: m.Name}
-		if _, ok := byKey[k]; ok {
-			continue
-		}
-		byKey[k] = len(out)
-		out = append(out, poolSecret{Key: k, Res: r, What: "a Secret of the auth pool's dev database", DevDatabase: db})
+		byKey[p.Key] = len(out)
+		out = append(out, p)
 	}
 	return out
 }
