@@ -11,12 +11,10 @@ const testNetpolType = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 func runEgress(t *testing.T, args AgentEgressArgs) (*mockMonitor, error) {
 	t.Helper()
-	mocks := &mockMonitor{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	return runUnderMocks(func(ctx *pulumi.Context) error {
 		_, err := NewAgentEgressPolicy(ctx, args)
 		return err
-	}, pulumi.WithMocks("cloud-codex", "dev", mocks))
-	return mocks, err
+	})
 }
 
 func TestAgentEgressIsDefaultDenyWithTheOpeningsAnAgentNeeds(t *testing.T) {

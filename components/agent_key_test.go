@@ -340,9 +340,8 @@ func TestLiteLLMKeyRegistrarShipsTheSourceOnce(t *testing.T) {
 }
 
 func runKeyRegistrar(args LiteLLMKeyRegistrarArgs) (*mockMonitor, error) {
-	m := &mockMonitor{}
-	return m, pulumi.RunErr(func(ctx *pulumi.Context) error {
+	return runUnderMocks(func(ctx *pulumi.Context) error {
 		_, err := NewLiteLLMKeyRegistrar(ctx, "key-registrar", args)
 		return err
-	}, pulumi.WithMocks("cloud-codex", "dev", m))
+	})
 }

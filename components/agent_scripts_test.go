@@ -71,9 +71,9 @@ func TestAgentsShareOneScriptsConfigMap(t *testing.T) {
 }
 
 func TestAgentScriptsArgsAreChecked(t *testing.T) {
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	_, err := runUnderMocks(func(ctx *pulumi.Context) error {
 		_, err := NewCloudCodexAgentScripts(ctx, "agent-scripts", CloudCodexAgentScriptsArgs{Namespace: "Agents"})
 		return err
-	}, pulumi.WithMocks("cloud-codex", "dev", &mockMonitor{}))
+	})
 	require.ErrorContains(t, err, "namespace")
 }

@@ -764,11 +764,10 @@ func TestAuthPoolShortIntervalSaysWhy(t *testing.T) {
 }
 
 func TestAuthPoolEmptyPulumiName(t *testing.T) {
-	mocks := &mockMonitor{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	mocks, err := runUnderMocks(func(ctx *pulumi.Context) error {
 		_, err := NewLiteLLMAuthPool(ctx, "", authPoolDevArgs())
 		return err
-	}, pulumi.WithMocks("cloud-codex", "dev", mocks))
+	})
 	require.ErrorContains(t, err, "name")
 	require.Empty(t, mocks.res)
 }

@@ -11,13 +11,12 @@ import (
 
 func runDevDatabase(t *testing.T, args DevDatabaseArgs) (*mockMonitor, *DevDatabase, error) {
 	t.Helper()
-	m := &mockMonitor{}
 	var db *DevDatabase
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	m, err := runUnderMocks(func(ctx *pulumi.Context) error {
 		var err error
 		db, err = NewDevDatabase(ctx, "app-db", args)
 		return err
-	}, pulumi.WithMocks("cloud-codex", "dev", m))
+	})
 	return m, db, err
 }
 
@@ -73,30 +72,28 @@ func TestDevDatabaseRefusesBadArgs(t *testing.T) {
 // refused with the way to declare it, and NewPoolDevDatabase checks the pool's args before
 // it registers anything (a database for a pool that then fails would be half a stack).
 func TestPoolDevDatabaseIsDeclaredBesideThePool(t *testing.T) {
-	r := &mockMonitor{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	r, err := runUnderMocks(func(ctx *pulumi.Context) error {
 		_, err := NewLiteLLMAuthPool(ctx, "pool", authPoolDevArgs())
 		return err
-	}, pulumi.WithMocks("cloud-codex", "dev", r))
+	})
 	require.ErrorContains(t, err, "database.inCluster")
 	require.ErrorContains(t, err, "NewPoolDevDatabase")
 	require.Empty(t, r.resources())
 
 	bad := authPoolDevArgs()
 	bad.RotationInterval = "1m"
-	m := &mockMonitor{}
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+	m, err := runUnderMocks(func(ctx *pulumi.Context) error {
 		_, err := NewPoolDevDatabase(ctx, "pool", bad)
 		return err
-	}, pulumi.WithMocks("cloud-codex", "dev", m))
+	})
 	require.ErrorContains(t, err, "rotationInterval")
 	require.Empty(t, m.resources(), "nothing registered for a pool whose args fail")
 
 	existing := authPoolDevArgs()
 	existing.Database = AuthPoolDatabase{ExistingSecret: &SecretRef{Name: "db"}}
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+	_, err = runUnderMocks(func(ctx *pulumi.Context) error {
 		_, err := NewPoolDevDatabase(ctx, "pool", existing)
 		return err
-	}, pulumi.WithMocks("cloud-codex", "dev", &mockMonitor{}))
+	})
 	require.ErrorContains(t, err, "database.inCluster is not set")
 }

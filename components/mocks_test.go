@@ -82,6 +82,12 @@ func (m *mockMonitor) NewResource(args pulumi.MockResourceArgs) (string, resourc
 	return args.Name + "-id", outputs, nil
 }
 
+// runUnderMocks runs a program under a fresh mockMonitor and returns what it recorded.
+func runUnderMocks(program func(ctx *pulumi.Context) error) (*mockMonitor, error) {
+	m := &mockMonitor{}
+	return m, pulumi.RunErr(program, pulumi.WithMocks("cloud-codex", "dev", m))
+}
+
 func (m *mockMonitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	return args.Args, nil
 }
