@@ -62,8 +62,9 @@ import (
 //   - a command, args, lifecycle hook, exec probe or a script the container mounts from the
 //     stack's ConfigMaps/Secrets that runs `codex login`, assigns a credential variable,
 //     writes (cp, tee, a redirection, curl -o, wget -O...) a credential file into a codex
-//     home, its own or another container's through a shared volume, or runs kubectl exec,
-//     attach or cp into the holder's pods; the same for the [mcp_servers.*] of a codex
+//     home, its own or another container's through a shared volume, runs kubectl exec,
+//     attach or cp into the holder's pods, or runs kubectl cp/exec on a credential file
+//     path in any pod (the pod's name may come from $(kubectl get ...) and be unknowable); the same for the [mcp_servers.*] of a codex
 //     config the container carries inline (codex starts them in it).
 //
 // Outside workloads: a codex config in a Secret or ConfigMap (outside the pool) whose MCP
@@ -363,6 +364,9 @@ func (s *Stack) scriptRoutes(routes *routeSet, who, text string, inHome func(str
 		if fw.writesCredentialFile(inHome) {
 			routes.add("%s writes a codex credential file into a codex home (%s to %s)", who, fw.Cmd, quote(strings.ReplaceAll(fw.Dest, unresolvedCodexHome, "$CODEX_HOME")))
 		}
+	}
+	for _, p := range facts.kubectlCreds {
+		routes.add("%s runs kubectl cp/exec on the codex credential file %s in another pod: whichever pod it names, that copies a ChatGPT login out of it or into it", who, quote(p))
 	}
 	for _, k := range facts.kubectl {
 		if k.Verb != "exec" && k.Verb != "attach" && k.Verb != "cp" {

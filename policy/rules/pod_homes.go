@@ -226,6 +226,8 @@ type scriptFacts struct {
 	overrides string
 	hasConfig bool
 	kubectl   []kubectlCall
+	// kubectlCreds are the credential files a kubectl cp/exec of the script names.
+	kubectlCreds []string
 }
 
 // factsOf reads a script once per stack (agents share their scripts).
@@ -236,7 +238,8 @@ func (s *Stack) factsOf(text string) scriptFacts {
 	if ok {
 		return f
 	}
-	f = scriptFacts{login: textRunsCodexLogin(text), assigns: credentialAssignments(text), writes: fileWrites(text), kubectl: kubectlCalls(text)}
+	f = scriptFacts{login: textRunsCodexLogin(text), assigns: credentialAssignments(text), writes: fileWrites(text), kubectl: kubectlCalls(text),
+		kubectlCreds: kubectlCredentialPaths(text)}
 	f.overrides, f.hasConfig = codexOverrides(text)
 	s.memo.mu.Lock()
 	if s.memo.facts == nil {

@@ -421,6 +421,50 @@ func kubectlCalls(text string) []kubectlCall {
 	return out
 }
 
+// kubectlCredentialPaths returns the codex credential files (auth.json, auth-N.json, at an
+// absolute or home path) on the pod side of the `kubectl cp`, `exec` or `attach` a script
+// runs: POD:/path in a copy (either direction), or a path the command after `--` uses in
+// the pod. Which pod cannot always be known (a name from $(kubectl get pod ...) splits the
+// command here, so the pod side is recognised by its shape anywhere in the script), and
+// need not be: copying a ChatGPT login out of, or into, any pod is a route to it. Local
+// paths and container-registry auth.json paths (containers/, .docker/) are not.
+func kubectlCredentialPaths(text string) []string {
+	tokens := shellTokens(text)
+	cmds := simpleCommands(tokens)
+	reaches := false
+	for _, cmd := range cmds {
+		for i, w := range cmd {
+			if path.Base(w) == "kubectl" && slices.ContainsFunc(cmd[i+1:], func(a string) bool { return a == "cp" || a == "exec" || a == "attach" }) {
+				reaches = true
+			}
+		}
+	}
+	if !reaches {
+		return nil
+	}
+	var out []string
+	for _, cmd := range cmds {
+		inPod := false // after `--`: the command run in the pod
+		for _, t := range cmd {
+			if t == "--" {
+				inPod = true
+				continue
+			}
+			p := t
+			if i := strings.LastIndex(t, ":"); i >= 0 {
+				p = t[i+1:]
+			} else if !inPod {
+				continue
+			}
+			if (strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~/")) && codexauth.IsCredentialFileName(p) && !isRegistryAuthPath(p) &&
+				!slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 // kubectlNames reports whether a kubectl target names a workload of the given kind and
 // name (deploy/NAME, deployment/NAME, deployments.apps/NAME, ...) or one of its pods (a
 // Deployment's pods are NAME-<template hash>-<5 characters>, a StatefulSet's NAME-<ordinal>).
