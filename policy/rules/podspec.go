@@ -336,7 +336,14 @@ func (c Container) EnvVar(name string) (EnvVar, bool) {
 // Commands returns every command line the container runs: command+args, lifecycle hooks
 // and exec probes.
 func (c Container) Commands() []CommandRef {
-	out := []CommandRef{{Where: "command/args", Argv: append(append([]string(nil), c.Command...), c.Args...)}}
+	command := c.Command
+	if len(command) == 0 {
+		// No command: the image's entrypoint runs the args. A codex CLI image's is codex.
+		if ep := codexImageEntrypoint(c.Image); ep != "" {
+			command = []string{ep}
+		}
+	}
+	out := []CommandRef{{Where: "command/args", Argv: append(append([]string(nil), command...), c.Args...)}}
 	if c.Lifecycle != nil {
 		if h := c.Lifecycle.PostStart; h != nil && h.Exec != nil {
 			out = append(out, CommandRef{Where: "lifecycle.postStart", Argv: h.Exec.Command})
@@ -354,6 +361,25 @@ func (c Container) Commands() []CommandRef {
 		}
 	}
 	return out
+}
+
+// codexImageEntrypoint returns "codex" for an image of the codex CLI (a repository named
+// codex or codex-cli, e.g. ghcr.io/openai/codex:0.171.0), whose entrypoint is the CLI: its
+// args then are codex's (args: [login] logs in). "" for any other image, whose entrypoint
+// cannot be known here.
+func codexImageEntrypoint(image string) string {
+	repo := image
+	if i := strings.IndexByte(repo, '@'); i >= 0 {
+		repo = repo[:i]
+	}
+	if i := strings.LastIndexByte(repo, ':'); i > strings.LastIndexByte(repo, '/') {
+		repo = repo[:i]
+	}
+	switch path.Base(repo) {
+	case "codex", "codex-cli":
+		return "codex"
+	}
+	return ""
 }
 
 // CommandRef is one command line of a container.

@@ -154,7 +154,7 @@ func textRunsCodexLogin(text string) bool {
 				}
 				continue
 			}
-			if args[j] == "login" {
+			if trimListPunct(args[j]) == "login" {
 				return true
 			}
 			break // the first non-flag word is the subcommand
@@ -186,6 +186,7 @@ func codexInvocations(text string) [][]string {
 // package codex@..., or a variable that was not resolved and is named for it (CODEX_BIN):
 // its value cannot be known, its name says what it runs.
 func isCodexExecutable(word string) bool {
+	word = trimListPunct(word)
 	base := path.Base(word)
 	if base == "codex" || base == "codex.js" || strings.HasPrefix(base, "codex@") {
 		return true
@@ -193,6 +194,11 @@ func isCodexExecutable(word string) bool {
 	return word == strings.ToUpper(word) && strings.Contains(word, "CODEX") && !strings.Contains(word, "/") &&
 		!strings.Contains(word, "=") && word != contract.CodexHomeEnv
 }
+
+// trimListPunct drops the brackets and commas around a word of a list literal: a program
+// that starts codex from Python or JavaScript (subprocess.run(['codex', 'login']),
+// spawn("codex", ["login"])) leaves them on the words once quotes are dropped.
+func trimListPunct(word string) string { return strings.Trim(word, "[],") }
 
 // credentialAssignments returns the credential variables (isCredentialEnvName) a script
 // assigns: NAME=value as a word of a command (export NAME=..., NAME=... cmd, env NAME=...).
