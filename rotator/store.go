@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -33,7 +35,52 @@ func (s store) readFile(path string) ([]byte, error) {
 	if s.cfg.onRead != nil {
 		s.cfg.onRead(path)
 	}
-	return os.ReadFile(path)
+	return readRegular(path)
+}
+
+// maxFileSize bounds every file the rotator reads from the volume. A login is a few
+// kilobytes; a larger file is not one, and reading it whole could exhaust the sidecar's
+// memory.
+const maxFileSize = 1 << 20
+
+// readRegular reads a regular file of the auth directory, refusing anything else. A
+// symbolic link is not followed: an auth-N.json linked to a reserved account's file, or
+// to a file outside the volume, would have the rotator read, refresh and spend a token it
+// must never touch. A FIFO or device would block the read while the rotator holds its
+// lock, so the guard would stop running. Both are reported as *fs.PathError, like a file
+// the rotator may not read: a problem of the volume, not of the login. A file larger than
+// maxFileSize is an error that is not a *fs.PathError: it is no login.
+func readRegular(path string) ([]byte, error) {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf(
+			"is a symbolic link (to %s): the rotator reads only regular files in the volume; put the file itself there", target)}
+	}
+	if !info.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("is not a regular file (%s)", info.Mode().Type())}
+	}
+	f, err := openNoFollow(path) // the name may have been swapped since Lstat
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !info.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("is not a regular file (%s)", info.Mode().Type())}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes: not a token file", filepath.Base(path), maxFileSize)
+	}
+	return data, nil
 }
 
 func (s store) accountPath(n int) string { return s.path(codexauth.AccountFileName(n)) }
