@@ -39,6 +39,9 @@ func (r *Rotator) due(now time.Time) string {
 	if parked, why := r.parkedNow(active, now); parked {
 		return fmt.Sprintf("account %d %s", active, why)
 	}
+	if why := r.duplicates[active]; why != "" {
+		return fmt.Sprintf("account %d %s", active, why)
+	}
 	if r.cfg.Interval > 0 && (r.status.ActiveSince == nil || !now.Before(r.status.ActiveSince.Add(r.cfg.Interval))) {
 		return fmt.Sprintf("rotation interval %s elapsed", r.cfg.Interval)
 	}
@@ -112,6 +115,9 @@ type prepareOpts struct {
 func (r *Rotator) prepare(ctx context.Context, n int, now time.Time, o prepareOpts) (codexauth.CodexAuth, string) {
 	if _, ok := r.pending[n]; ok {
 		return codexauth.CodexAuth{}, "refreshed tokens not yet written back to " + codexauth.AccountFileName(n)
+	}
+	if why := r.duplicates[n]; why != "" {
+		return codexauth.CodexAuth{}, codexauth.AccountFileName(n) + " " + why
 	}
 	a := r.acct(n)
 	if parked, why := r.parkedNow(n, now); parked && (a.ParkedPermanently || !o.allowParked) {

@@ -47,6 +47,9 @@ type Rotator struct {
 	// exchanged holds the fingerprints of refresh tokens this process exchanged
 	// successfully: spent, with their successors stored, so never to be copied back.
 	exchanged map[string]bool
+	// duplicates maps accounts whose file holds the login of an earlier account in
+	// rotation to why (observe fills it): they are never refreshed or handed to LiteLLM.
+	duplicates map[int]string
 	// volumeErr is the last *VolumeError that kept an account from being refreshed: when
 	// seed finds no usable account, that is the problem to report, not a missing login.
 	volumeErr error
@@ -190,6 +193,9 @@ func (r *Rotator) deriveStates(now time.Time) {
 			a.State = StateUnsaved
 			a.Action = "fix the volume " + r.cfg.Dir + " so that " + a.File + " can be written; do not delete the pod: " +
 				"the account's refreshed pair exists only in the rotator's memory (retried every minute)"
+		case r.duplicates[a.Account] != "":
+			a.State = StateInvalid
+			a.Action = "remove " + a.File + " from " + r.cfg.Dir + ", or log a different ChatGPT account in: " + r.cfg.LoginCommand(a.Account)
 		case a.State == StateMissing || a.State == StateInvalid:
 			a.Action = "import a login: " + r.cfg.LoginCommand(a.Account)
 		case a.State == StateUnreadable:
