@@ -204,9 +204,13 @@ func (s store) writeFailFast(why, action string, now time.Time) error {
 // account moved to --reserved while LiteLLM held it) before the flat file is replaced, so
 // their refresh token is not lost. The file is a codex auth file: `import N --from` takes it.
 func (s store) writeRescue(f codexauth.FlatToken) (string, error) {
-	now := s.cfg.Clock.Now()
-	name := fmt.Sprintf("rescued-auth-%d.json", now.UnixNano())
-	data, err := marshalCodexAuth(codexauth.NewCodexAuth(f.Tokens(), now))
+	return s.writeRescueAuth(codexauth.NewCodexAuth(f.Tokens(), s.cfg.Clock.Now()))
+}
+
+// writeRescueAuth saves a login that belongs in no account file to a rescue file.
+func (s store) writeRescueAuth(a codexauth.CodexAuth) (string, error) {
+	name := s.rescueName("rescued-auth")
+	data, err := marshalCodexAuth(a)
 	if err != nil {
 		return "", err
 	}
@@ -220,9 +224,23 @@ func (s store) writeRescue(f codexauth.FlatToken) (string, error) {
 // refresh token but no login the rotator can read, so it cannot be rewritten as a codex
 // auth file.
 func (s store) writeRescueRaw(data []byte) (string, error) {
-	name := fmt.Sprintf("rescued-flat-%d.json", s.cfg.Clock.Now().UnixNano())
+	name := s.rescueName("rescued-flat")
 	if err := s.cfg.writer.write(s.path(name), data, tokenFileMode); err != nil {
 		return "", err
 	}
 	return name, nil
+}
+
+// rescueName names a new rescue file. Two rescues within one clock reading (a coarse clock,
+// or a refreshed pair and the flat file's tokens saved in the same tick) must not share a
+// name: the second write would replace the first, and its refresh token would be lost.
+func (s store) rescueName(prefix string) string {
+	ns := s.cfg.Clock.Now().UnixNano()
+	name := fmt.Sprintf("%s-%d.json", prefix, ns)
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(s.path(name)); errors.Is(err, fs.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d-%d.json", prefix, ns, i)
+	}
 }
