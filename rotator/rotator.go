@@ -122,13 +122,48 @@ func (r *Rotator) loadStatus() {
 		})
 	}
 	r.status = st
-	if st.Active != 0 {
+	r.believableTimes(old.UpdatedAt)
+	if r.status.Active != 0 {
 		since := r.cfg.Clock.Now()
-		if st.ActiveSince != nil {
-			since = *st.ActiveSince
+		if r.status.ActiveSince != nil {
+			since = *r.status.ActiveSince
 		}
-		r.history = []activation{{at: since, account: st.Active}}
+		r.history = []activation{{at: since, account: r.status.Active}}
 	}
+}
+
+// believableTimes brings the times carried over from a status file into line with this
+// machine's clock. A file written while the clock was ahead (an NTP step back since), or
+// damaged, holds an active_since and parks in the future: taken as they are, the interval
+// never elapses, every LiteLLM event precedes the only known activation and is charged to
+// no account, and a parked account stays out for as long as the clock was off. The file's
+// updated_at says how far ahead the writer's clock was; every time is moved back by that,
+// then active_since is capped at now and a park at the longest one the rotator sets.
+func (r *Rotator) believableTimes(updatedAt time.Time) {
+	now := r.cfg.Clock.Now()
+	skew := updatedAt.Sub(now)
+	if skew < 0 {
+		skew = 0
+	}
+	if skew > 0 {
+		r.cfg.Logger.Printf("the status file was written %s in the future (this machine's clock was ahead, or the file is damaged): its times are moved back by that much", skew.Round(time.Second))
+	}
+	if t := r.status.ActiveSince; t != nil {
+		r.status.ActiveSince = timePtr(minTime(t.Add(-skew), now))
+	}
+	longest := max(maxLimitPark, r.cfg.UsageLimitPark, r.cfg.TransientPark)
+	for i := range r.status.Accounts {
+		if t := r.status.Accounts[i].ParkedUntil; t != nil {
+			r.status.Accounts[i].ParkedUntil = timePtr(minTime(t.Add(-skew), now.Add(longest)))
+		}
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return b
+	}
+	return a
 }
 
 // acct returns the status entry of an account in rotation.
