@@ -173,10 +173,31 @@ func (s store) writeFlat(a codexauth.CodexAuth) (codexauth.FlatToken, error) {
 	if err != nil {
 		return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
 	}
+	if err := s.clearFlatDir(); err != nil {
+		return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
+	}
 	if err := s.cfg.writer.write(s.flatPath(), append(data, '\n'), tokenFileMode); err != nil {
 		return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
 	}
 	return f, nil
+}
+
+// clearFlatDir removes an empty directory standing where LiteLLM's token file belongs (a
+// volume prepared by hand, a mount that created the path as a directory): a file cannot be
+// renamed over it, and LiteLLM reads it as a missing file, which starts its device login.
+// An empty directory holds no token. A directory with anything in it is left alone and
+// reported: what it holds is not the rotator's to delete.
+func (s store) clearFlatDir() error {
+	info, err := os.Lstat(s.flatPath())
+	if err != nil || !info.IsDir() {
+		return nil // the write itself reports anything else
+	}
+	if err := os.Remove(s.flatPath()); err != nil {
+		return fmt.Errorf("%s in %s is a directory that is not empty (%v): LiteLLM cannot read its token file there; move the directory away",
+			codexauth.AuthFileName, s.cfg.Dir, err)
+	}
+	s.cfg.Logger.Printf("removed the empty directory %s that stood where LiteLLM's token file belongs", s.flatPath())
+	return nil
 }
 
 // writeFailFast replaces the flat file with the fail-fast file (see litellm.go): while no
@@ -190,6 +211,9 @@ func (s store) writeFailFast(why, action string, now time.Time) error {
 	})
 	if err == nil {
 		err = liteLLMServes(data, now) // the one property this file exists for
+	}
+	if err == nil {
+		err = s.clearFlatDir()
 	}
 	if err != nil {
 		return fmt.Errorf("fail-fast token file: %w", err)
