@@ -62,15 +62,11 @@ func (r *Rotator) ownerOf(f codexauth.FlatToken) int {
 	switch {
 	case len(matches) == 1:
 		return matches[0]
-	case len(matches) > 1:
-		// One login imported into two slots (Import refuses this, a hand-copied file may
-		// not). The active account is the best guess; otherwise nobody is sure.
-		for _, n := range matches {
-			if n == r.status.Active {
-				return n
-			}
-		}
 	}
+	// Several slots hold logins of this user (Import refuses this, a hand-placed file is not
+	// checked; observe uses only the first of them). Copying the file's tokens into the
+	// wrong one would overwrite that slot's own refresh token, so nobody owns them: they
+	// are rescued before the file is replaced, and nothing is lost.
 	return 0
 }
 

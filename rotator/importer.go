@@ -38,16 +38,21 @@ func Import(cfg Config, n int, data []byte) error {
 		return fmt.Errorf("account %d: not a usable codex login (expected the auth.json of `codex login --device-auth`): %w", n, err)
 	}
 	s := store{cfg: cfg}
-	if id := auth.Tokens.Identity(); id != "" {
-		for _, m := range cfg.Accounts {
-			if m == n {
-				continue
-			}
-			other, err := s.readAccount(m)
-			if err == nil && other.Tokens.Identity() == id {
-				return fmt.Errorf("account %d: this login is the same ChatGPT user as account %d; log in with a different ChatGPT account (or remove %s first)",
-					n, m, codexauth.AccountFileName(m))
-			}
+	id := auth.Tokens.Identity()
+	for _, m := range cfg.Accounts {
+		if m == n {
+			continue
+		}
+		other, err := s.readAccount(m)
+		switch {
+		case err != nil:
+		case other.Tokens.RefreshToken == auth.Tokens.RefreshToken:
+			// A copy of another account's login: its refresh token would be spent twice.
+			return fmt.Errorf("account %d: this login holds the same refresh token as account %d (a copy of %s); log in with a different ChatGPT account",
+				n, m, codexauth.AccountFileName(m))
+		case id != "" && other.Tokens.Identity() == id:
+			return fmt.Errorf("account %d: this login is the same ChatGPT user as account %d; log in with a different ChatGPT account (or remove %s first)",
+				n, m, codexauth.AccountFileName(m))
 		}
 	}
 	if data[len(data)-1] != '\n' {

@@ -41,6 +41,9 @@ func (r *Rotator) probeRefresh(n int) error {
 	if err := r.probeWritable(); err != nil {
 		return err
 	}
+	if err := r.store.clearFlatDir(); err != nil {
+		return &VolumeError{Dir: r.cfg.Dir, Err: err}
+	}
 	for _, p := range []string{r.store.accountPath(n), r.store.flatPath()} {
 		if err := canReplace(p); err != nil {
 			return &VolumeError{Dir: r.cfg.Dir, Err: err}

@@ -5,8 +5,15 @@ package rotator
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"syscall"
 )
+
+// openNoFollow opens path for reading without following a symbolic link, and without
+// blocking on a FIFO (O_NONBLOCK does not change reads of a regular file).
+func openNoFollow(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+}
 
 // replaceableBy applies the kernel's rule for renaming over an existing file in a sticky
 // directory: allowed to the file's owner, the directory's owner and root (CAP_FOWNER). In a

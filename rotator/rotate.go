@@ -39,6 +39,9 @@ func (r *Rotator) due(now time.Time) string {
 	if parked, why := r.parkedNow(active, now); parked {
 		return fmt.Sprintf("account %d %s", active, why)
 	}
+	if why := r.duplicates[active]; why != "" {
+		return fmt.Sprintf("account %d %s", active, why)
+	}
 	if r.cfg.Interval > 0 && (r.status.ActiveSince == nil || !now.Before(r.status.ActiveSince.Add(r.cfg.Interval))) {
 		return fmt.Sprintf("rotation interval %s elapsed", r.cfg.Interval)
 	}
@@ -113,6 +116,9 @@ func (r *Rotator) prepare(ctx context.Context, n int, now time.Time, o prepareOp
 	if _, ok := r.pending[n]; ok {
 		return codexauth.CodexAuth{}, "refreshed tokens not yet written back to " + codexauth.AccountFileName(n)
 	}
+	if why := r.duplicates[n]; why != "" {
+		return codexauth.CodexAuth{}, codexauth.AccountFileName(n) + " " + why
+	}
 	a := r.acct(n)
 	if parked, why := r.parkedNow(n, now); parked && (a.ParkedPermanently || !o.allowParked) {
 		return codexauth.CodexAuth{}, why
@@ -185,6 +191,9 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	a := r.acct(n)
 	a.LastRefresh = timePtr(now)
 	exp, _ := codexauth.JWTExpiry(toks.AccessToken)
+	if why := r.importedMeanwhile(n, auth, next); why != "" {
+		return codexauth.CodexAuth{}, why
+	}
 	if err := r.store.writeAccount(n, next); err != nil {
 		r.pending[n], r.pendingErr = next, err
 		msg := "refreshed, but writing the new pair back failed (retried every tick; not used until written): " + err.Error()
@@ -208,6 +217,31 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 		return codexauth.CodexAuth{}, msg
 	}
 	return next, ""
+}
+
+// importedMeanwhile handles a login imported into account n's slot while the exchange of
+// its previous login was in flight (an operator ran auth-login n, which does not wait for
+// the rotator): writing the refreshed pair over it would silently lose the login the import
+// has just reported as stored. The import is what the operator wants in the slot, so it
+// stays, and the refreshed pair, whose predecessor is spent, is saved to a rescue file.
+// It returns why the account is not used now ("" when nothing was imported, or the rescue
+// file could not be written: then the pair goes to auth-N.json as usual, since a refreshed
+// pair is never left unstored).
+func (r *Rotator) importedMeanwhile(n int, sent, next codexauth.CodexAuth) string {
+	cur, err := r.store.readAccount(n)
+	if err != nil || cur.Tokens.RefreshToken == sent.Tokens.RefreshToken || cur.Tokens.RefreshToken == next.Tokens.RefreshToken {
+		return ""
+	}
+	name, err := r.store.writeRescueAuth(next)
+	if err != nil {
+		r.cfg.Logger.Printf("account %d: a new login was imported while its previous login was being refreshed, and saving the refreshed pair to a rescue file failed (%v): storing it in %s instead, over the import; import the login again",
+			n, err, codexauth.AccountFileName(n))
+		return ""
+	}
+	msg := fmt.Sprintf("a new login was imported into %s while its previous login was being refreshed: the import is kept, and the previous login's refreshed pair was saved to %s",
+		codexauth.AccountFileName(n), name)
+	r.cfg.Logger.Printf("account %d: %s", n, msg)
+	return msg
 }
 
 // keepNewRefreshToken stores a refresh token from an otherwise unusable refresh answer:

@@ -47,6 +47,9 @@ type Rotator struct {
 	// exchanged holds the fingerprints of refresh tokens this process exchanged
 	// successfully: spent, with their successors stored, so never to be copied back.
 	exchanged map[string]bool
+	// duplicates maps accounts whose file holds the login of an earlier account in
+	// rotation to why (observe fills it): they are never refreshed or handed to LiteLLM.
+	duplicates map[int]string
 	// volumeErr is the last *VolumeError that kept an account from being refreshed: when
 	// seed finds no usable account, that is the problem to report, not a missing login.
 	volumeErr error
@@ -119,13 +122,48 @@ func (r *Rotator) loadStatus() {
 		})
 	}
 	r.status = st
-	if st.Active != 0 {
+	r.believableTimes(old.UpdatedAt)
+	if r.status.Active != 0 {
 		since := r.cfg.Clock.Now()
-		if st.ActiveSince != nil {
-			since = *st.ActiveSince
+		if r.status.ActiveSince != nil {
+			since = *r.status.ActiveSince
 		}
-		r.history = []activation{{at: since, account: st.Active}}
+		r.history = []activation{{at: since, account: r.status.Active}}
 	}
+}
+
+// believableTimes brings the times carried over from a status file into line with this
+// machine's clock. A file written while the clock was ahead (an NTP step back since), or
+// damaged, holds an active_since and parks in the future: taken as they are, the interval
+// never elapses, every LiteLLM event precedes the only known activation and is charged to
+// no account, and a parked account stays out for as long as the clock was off. The file's
+// updated_at says how far ahead the writer's clock was; every time is moved back by that,
+// then active_since is capped at now and a park at the longest one the rotator sets.
+func (r *Rotator) believableTimes(updatedAt time.Time) {
+	now := r.cfg.Clock.Now()
+	skew := updatedAt.Sub(now)
+	if skew < 0 {
+		skew = 0
+	}
+	if skew > 0 {
+		r.cfg.Logger.Printf("the status file was written %s in the future (this machine's clock was ahead, or the file is damaged): its times are moved back by that much", skew.Round(time.Second))
+	}
+	if t := r.status.ActiveSince; t != nil {
+		r.status.ActiveSince = timePtr(minTime(t.Add(-skew), now))
+	}
+	longest := max(maxLimitPark, r.cfg.UsageLimitPark, r.cfg.TransientPark)
+	for i := range r.status.Accounts {
+		if t := r.status.Accounts[i].ParkedUntil; t != nil {
+			r.status.Accounts[i].ParkedUntil = timePtr(minTime(t.Add(-skew), now.Add(longest)))
+		}
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return b
+	}
+	return a
 }
 
 // acct returns the status entry of an account in rotation.
@@ -190,6 +228,9 @@ func (r *Rotator) deriveStates(now time.Time) {
 			a.State = StateUnsaved
 			a.Action = "fix the volume " + r.cfg.Dir + " so that " + a.File + " can be written; do not delete the pod: " +
 				"the account's refreshed pair exists only in the rotator's memory (retried every minute)"
+		case r.duplicates[a.Account] != "":
+			a.State = StateInvalid
+			a.Action = "remove " + a.File + " from " + r.cfg.Dir + ", or log a different ChatGPT account in: " + r.cfg.LoginCommand(a.Account)
 		case a.State == StateMissing || a.State == StateInvalid:
 			a.Action = "import a login: " + r.cfg.LoginCommand(a.Account)
 		case a.State == StateUnreadable:

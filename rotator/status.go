@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -88,7 +87,7 @@ func timePtr(t time.Time) *time.Time { return &t }
 
 // ReadStatus reads the status file in dir.
 func ReadStatus(dir string) (Status, error) {
-	data, err := os.ReadFile(filepath.Join(dir, StatusFileName))
+	data, err := readRegular(filepath.Join(dir, StatusFileName)) // a FIFO there must not hang the probe
 	if err != nil {
 		return Status{}, fmt.Errorf("status file: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -33,7 +35,52 @@ func (s store) readFile(path string) ([]byte, error) {
 	if s.cfg.onRead != nil {
 		s.cfg.onRead(path)
 	}
-	return os.ReadFile(path)
+	return readRegular(path)
+}
+
+// maxFileSize bounds every file the rotator reads from the volume. A login is a few
+// kilobytes; a larger file is not one, and reading it whole could exhaust the sidecar's
+// memory.
+const maxFileSize = 1 << 20
+
+// readRegular reads a regular file of the auth directory, refusing anything else. A
+// symbolic link is not followed: an auth-N.json linked to a reserved account's file, or
+// to a file outside the volume, would have the rotator read, refresh and spend a token it
+// must never touch. A FIFO or device would block the read while the rotator holds its
+// lock, so the guard would stop running. Both are reported as *fs.PathError, like a file
+// the rotator may not read: a problem of the volume, not of the login. A file larger than
+// maxFileSize is an error that is not a *fs.PathError: it is no login.
+func readRegular(path string) ([]byte, error) {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf(
+			"is a symbolic link (to %s): the rotator reads only regular files in the volume; put the file itself there", target)}
+	}
+	if !info.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("is not a regular file (%s)", info.Mode().Type())}
+	}
+	f, err := openNoFollow(path) // the name may have been swapped since Lstat
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !info.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("is not a regular file (%s)", info.Mode().Type())}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes: not a token file", filepath.Base(path), maxFileSize)
+	}
+	return data, nil
 }
 
 func (s store) accountPath(n int) string { return s.path(codexauth.AccountFileName(n)) }
@@ -126,10 +173,31 @@ func (s store) writeFlat(a codexauth.CodexAuth) (codexauth.FlatToken, error) {
 	if err != nil {
 		return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
 	}
+	if err := s.clearFlatDir(); err != nil {
+		return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
+	}
 	if err := s.cfg.writer.write(s.flatPath(), append(data, '\n'), tokenFileMode); err != nil {
 		return codexauth.FlatToken{}, fmt.Errorf("flat token file: %w", err)
 	}
 	return f, nil
+}
+
+// clearFlatDir removes an empty directory standing where LiteLLM's token file belongs (a
+// volume prepared by hand, a mount that created the path as a directory): a file cannot be
+// renamed over it, and LiteLLM reads it as a missing file, which starts its device login.
+// An empty directory holds no token. A directory with anything in it is left alone and
+// reported: what it holds is not the rotator's to delete.
+func (s store) clearFlatDir() error {
+	info, err := os.Lstat(s.flatPath())
+	if err != nil || !info.IsDir() {
+		return nil // the write itself reports anything else
+	}
+	if err := os.Remove(s.flatPath()); err != nil {
+		return fmt.Errorf("%s in %s is a directory that is not empty (%v): LiteLLM cannot read its token file there; move the directory away",
+			codexauth.AuthFileName, s.cfg.Dir, err)
+	}
+	s.cfg.Logger.Printf("removed the empty directory %s that stood where LiteLLM's token file belongs", s.flatPath())
+	return nil
 }
 
 // writeFailFast replaces the flat file with the fail-fast file (see litellm.go): while no
@@ -144,6 +212,9 @@ func (s store) writeFailFast(why, action string, now time.Time) error {
 	if err == nil {
 		err = liteLLMServes(data, now) // the one property this file exists for
 	}
+	if err == nil {
+		err = s.clearFlatDir()
+	}
 	if err != nil {
 		return fmt.Errorf("fail-fast token file: %w", err)
 	}
@@ -157,9 +228,13 @@ func (s store) writeFailFast(why, action string, now time.Time) error {
 // account moved to --reserved while LiteLLM held it) before the flat file is replaced, so
 // their refresh token is not lost. The file is a codex auth file: `import N --from` takes it.
 func (s store) writeRescue(f codexauth.FlatToken) (string, error) {
-	now := s.cfg.Clock.Now()
-	name := fmt.Sprintf("rescued-auth-%d.json", now.UnixNano())
-	data, err := marshalCodexAuth(codexauth.NewCodexAuth(f.Tokens(), now))
+	return s.writeRescueAuth(codexauth.NewCodexAuth(f.Tokens(), s.cfg.Clock.Now()))
+}
+
+// writeRescueAuth saves a login that belongs in no account file to a rescue file.
+func (s store) writeRescueAuth(a codexauth.CodexAuth) (string, error) {
+	name := s.rescueName("rescued-auth")
+	data, err := marshalCodexAuth(a)
 	if err != nil {
 		return "", err
 	}
@@ -173,9 +248,23 @@ func (s store) writeRescue(f codexauth.FlatToken) (string, error) {
 // refresh token but no login the rotator can read, so it cannot be rewritten as a codex
 // auth file.
 func (s store) writeRescueRaw(data []byte) (string, error) {
-	name := fmt.Sprintf("rescued-flat-%d.json", s.cfg.Clock.Now().UnixNano())
+	name := s.rescueName("rescued-flat")
 	if err := s.cfg.writer.write(s.path(name), data, tokenFileMode); err != nil {
 		return "", err
 	}
 	return name, nil
+}
+
+// rescueName names a new rescue file. Two rescues within one clock reading (a coarse clock,
+// or a refreshed pair and the flat file's tokens saved in the same tick) must not share a
+// name: the second write would replace the first, and its refresh token would be lost.
+func (s store) rescueName(prefix string) string {
+	ns := s.cfg.Clock.Now().UnixNano()
+	name := fmt.Sprintf("%s-%d.json", prefix, ns)
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(s.path(name)); errors.Is(err, fs.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d-%d.json", prefix, ns, i)
+	}
 }

@@ -1,0 +1,82 @@
+package rotator
+
+import (
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"cloud-codex/codexauth"
+)
+
+// An operator runs auth-login 2 while the rotator is refreshing account 2's old login:
+// the import lands during the exchange. Writing the refreshed pair over it would silently
+// lose the new login that import just reported as stored.
+func TestImportDuringRefreshIsNotOverwritten(t *testing.T) {
+	e := newEnv(t)
+	ep := newRotatingEndpoint(t, e.clock.Now)
+	e.cfg.TokenURL = ep.URL
+	ep.live("rt-2", "u2")
+	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
+	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
+	r := e.seed()
+
+	imported := codexAuthJSON(t, tokens(t, "u2", "rt-2-new", t0.Add(5*24*time.Hour)))
+	ep.setHold(func(*http.Request) {
+		if err := Import(e.cfg, 2, imported); err != nil {
+			t.Errorf("import during the refresh: %v", err)
+		}
+	})
+	e.clock.Advance(31 * time.Minute)
+	r.Tick(t.Context())
+	ep.setHold(nil)
+
+	if got := e.accountRT(2); got != "rt-2-new" {
+		t.Errorf("auth-2.json holds %q, want the login imported during the refresh (rt-2-new)", got)
+	}
+	// The refreshed pair of the old login is not lost either.
+	var saved bool
+	matches, _ := filepathGlob(e.dir, "rescued-auth-*.json")
+	for _, m := range matches {
+		data, _ := os.ReadFile(m)
+		if a, err := codexauth.ParseCodexAuth(data); err == nil && a.Tokens.RefreshToken == "rt-2.r1" {
+			saved = true
+		}
+	}
+	if !saved {
+		t.Errorf("the refreshed pair (rt-2.r1) was stored nowhere; rescue files: %v", matches)
+	}
+	e.clock.Advance(time.Minute)
+	r.Tick(t.Context())
+	if got := e.flat().RefreshToken; got != "rt-2-new" && got != "rt-1" {
+		t.Errorf("LiteLLM holds %q", got)
+	}
+	if reused := ep.reusedTokens(); len(reused) != 0 {
+		t.Errorf("reused: %v", reused)
+	}
+}
+
+// Two rescues at one clock reading (the fake clock here; a coarse clock, or a refreshed
+// pair and the flat file's tokens rescued in the same tick) must not share a file name:
+// the second would replace the first and lose its refresh token.
+func TestRescueFilesNeverReplaceEachOther(t *testing.T) {
+	e := newEnv(t)
+	r := e.rotator()
+	var names []string
+	for _, rt := range []string{"rt-a", "rt-b"} {
+		name, err := r.store.writeRescueAuth(codexauth.NewCodexAuth(tokens(t, "u9", rt, t0.Add(time.Hour)), t0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	if names[0] == names[1] {
+		t.Fatalf("both rescues went to %s", names[0])
+	}
+	for i, rt := range []string{"rt-a", "rt-b"} {
+		data, _ := os.ReadFile(e.path(names[i]))
+		if a, err := codexauth.ParseCodexAuth(data); err != nil || a.Tokens.RefreshToken != rt {
+			t.Errorf("%s does not hold %s", names[i], rt)
+		}
+	}
+}
