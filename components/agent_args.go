@@ -254,11 +254,9 @@ func (a CloudCodexAgentArgs) validate() error {
 	)
 	checks = append(checks, a.validateReferences()...)
 	checks = append(checks, a.Resources.validate("resources", ""))
-	for _, p := range a.Runner.Packages {
-		if !isPinnedNpmSpec(p) {
-			checks = append(checks, &FieldError{"runner.packages", fmt.Sprintf("%q", p),
-				`pin every package to an exact version, e.g. "left-pad@1.3.0" (unpinned installs broke agents before)`})
-		}
+	checks = append(checks, a.Runner.validatePackages()...)
+	if len(a.Runner.Command) > 0 && strings.TrimSpace(a.Runner.Command[0]) == "" {
+		checks = append(checks, &FieldError{"runner.command[0]", `""`, "must name the program the runner starts, e.g. \"commonly\" (leave runner.command out for the idle default)"})
 	}
 	if a.Runner.Git != nil {
 		checks = append(checks, a.Runner.Git.validate()...)
@@ -296,6 +294,32 @@ func checkModelAllowlist(a CloudCodexAgentArgs) error {
 }
 
 // isPinnedNpmSpec accepts name@x.y.z and @scope/name@x.y.z (exact versions only).
+// validatePackages checks runner.packages, each at its index: pinned, listed once by name,
+// and never codex itself, whose version is codex.version (two pins of one package in one
+// npm install would leave either on PATH).
+func (r AgentRunnerArgs) validatePackages() []error {
+	var errs []error
+	seen := map[string]int{}
+	for i, p := range r.Packages {
+		f := fmt.Sprintf("runner.packages[%d]", i)
+		if !isPinnedNpmSpec(p) {
+			errs = append(errs, &FieldError{f, fmt.Sprintf("%q", p),
+				`pin every package to an exact version, e.g. "left-pad@1.3.0" (unpinned installs broke agents before)`})
+			continue
+		}
+		name := p[:strings.LastIndex(p, "@")]
+		switch j, dup := seen[name]; {
+		case name == codexNpmPackage:
+			errs = append(errs, &FieldError{f, fmt.Sprintf("%q", p), "codex is installed by the install step at codex.version; set codex.version instead"})
+		case dup:
+			errs = append(errs, &FieldError{f, fmt.Sprintf("%q", p), fmt.Sprintf("%s is listed twice (also runner.packages[%d]); list each package once", name, j)})
+		default:
+			seen[name] = i
+		}
+	}
+	return errs
+}
+
 func isPinnedNpmSpec(spec string) bool {
 	at := strings.LastIndex(spec, "@")
 	if at <= 0 {

@@ -18,6 +18,9 @@ const (
 	RotatorRunImage = "gcr.io/distroless/static-debian12:nonroot"
 	// PostgresImage is the dev-only in-cluster database for LiteLLM's virtual keys.
 	PostgresImage = "postgres:17.6-bookworm"
+	// codexNpmPackage is the codex CLI's npm package (the install scripts install it at
+	// the pinned version).
+	codexNpmPackage = "@openai/codex"
 	// DefaultCodexVersion is the pinned @openai/codex npm version for agents and the
 	// auth pool's device-auth station.
 	DefaultCodexVersion = "0.171.0"

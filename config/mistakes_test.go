@@ -168,6 +168,13 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 				"cloud-codex:egress.allow[0].except": `add "169.254.169.254/32" to except`,
 				"cloud-codex:egress.allow[1].cidr":   "remove this rule",
 			}},
+		{"codex pinned twice, a package listed twice, an empty runner command", "cloud-codex:agents",
+			agentJSON(`"runner": {"command": [""], "packages": ["@openai/codex@0.100.0", "left-pad@1.3.0", "left-pad@1.3.1"]}`),
+			map[string]string{
+				"cloud-codex:agents[0].runner.command[0]":  "must name the program",
+				"cloud-codex:agents[0].runner.packages[0]": "set codex.version instead",
+				"cloud-codex:agents[0].runner.packages[2]": "listed twice (also runner.packages[1])",
+			}},
 		// Credentials through side doors.
 		{"key in MCP args", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"docs": {"command": "docs-mcp", "args": ["--stdio", "--api-key=sk-abcdefghijklmnopqrstuvwx"]}}}`),
