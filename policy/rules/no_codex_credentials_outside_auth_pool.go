@@ -228,6 +228,7 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 	for _, r := range s.claimTemplateAuthRoutes(sw) {
 		routes.add("%s", r)
 	}
+	downwardAPIRoutes(&routes, w)
 	// The node's other pods: their files are reachable through the host's process table or
 	// its devices, the auth holder's volume included when both run on one node.
 	if w.Pod.HostPID {
