@@ -511,6 +511,11 @@ func (s *Stack) mountedCredentialFile(ns string, v Volume, m VolumeMount, inHome
 		if isRegistryAuthPath(m.MountPath) {
 			return ""
 		}
+		// A registry Secret's key mounted by subPath as auth.json (skopeo's, podman's
+		// REGISTRY_AUTH_FILE) is that key, as an item selecting it is (below).
+		if registryAuthKeys[m.SubPath] {
+			return ""
+		}
 		refs := volumeObjectRefs(v)
 		registry := len(refs) > 0
 		for _, ref := range refs {
