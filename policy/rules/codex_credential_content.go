@@ -77,6 +77,34 @@ func looksLikeCredentialValue(s string) bool { return isCodexCredential(s) }
 // auth.json they are podman/skopeo's containers-auth.json, not a codex login.
 var registryAuthKeys = map[string]bool{".dockerconfigjson": true, ".dockercfg": true}
 
+// isRegistryHelperAuthFile reports whether a value is container tools' auth.json
+// (containers-auth.json(5)) that holds no secret: credential helpers (credHelpers,
+// credsStore) and registries with empty entries. Under the name auth.json it is not a codex
+// login; one whose registries carry auth or tokens is still reported by its name.
+func isRegistryHelperAuthFile(v string) bool {
+	var f map[string]json.RawMessage
+	if json.Unmarshal([]byte(v), &f) != nil || len(f) == 0 {
+		return false
+	}
+	for k := range f {
+		if k != "auths" && k != "credHelpers" && k != "credsStore" {
+			return false
+		}
+	}
+	var reg struct {
+		Auths map[string]map[string]any `json:"auths"`
+	}
+	if json.Unmarshal([]byte(v), &reg) != nil {
+		return false
+	}
+	for _, e := range reg.Auths {
+		if len(e) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // isRegistryAuthPath reports whether a path is where container tools read registry
 // credentials named auth.json (containers-auth.json(5): $XDG_RUNTIME_DIR/containers/,
 // ~/.config/containers/, /etc/containers/), or a docker config directory.
