@@ -247,7 +247,8 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 		for _, m := range c.C.VolumeMounts {
 			v, ok := w.Pod.Volume(m.Name)
 			for _, file := range []string{m.MountPath, m.SubPath, m.SubPathExpr} {
-				if file == "" || !codexauth.IsCredentialFileName(file) {
+				// Cleaned: the runtime mounts "/x/auth.json/." at /x/auth.json.
+				if file == "" || !codexauth.IsCredentialFileName(path.Clean(file)) {
 					continue
 				}
 				if why := s.mountedCredentialFile(ns, v, m, inHome(m.MountPath)); why != "" {
