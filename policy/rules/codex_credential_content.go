@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"cloud-codex/codexauth"
@@ -12,9 +13,9 @@ import (
 // token cache has one, issue 18):
 //   - codex's nested auth.json (codexauth.CodexAuth): a tokens object carrying a refresh or
 //     access token, or an API-key login (OPENAI_API_KEY set);
-//   - LiteLLM's flat token file (codexauth.FlatToken): access_token, refresh_token and
-//     expires_at, and either account_id / tokens that carry ChatGPT's account claim, or no
-//     token_type. An OAuth token response always has a token_type (RFC 6749 section 5.1),
+//   - LiteLLM's flat token file (codexauth.FlatToken): access_token and refresh_token, and
+//     either account_id / tokens that carry ChatGPT's account claim, or a numeric
+//     expires_at (integer, float or numeric string) and no token_type. An OAuth token response always has a token_type (RFC 6749 section 5.1),
 //     and a client's token cache keeps it; LiteLLM's and the rotator's files never do.
 func isCodexCredential(s string) bool {
 	if isUnknown(s) || !strings.HasPrefix(strings.TrimSpace(s), "{") {
@@ -29,15 +30,43 @@ func isCodexCredential(s string) bool {
 			return true
 		}
 	}
-	var flat codexauth.FlatToken
-	if json.Unmarshal([]byte(s), &flat) != nil || flat.AccessToken == "" || flat.RefreshToken == "" || flat.ExpiresAt <= 0 {
+	// expires_at is read as LiteLLM reads it (float(expires_at)): LiteLLM writes
+	// time.time() + expires_in, a float, and codexauth.ParseFlatToken accepts a numeric
+	// string or none at all; a strict int64 decode would fail on those files and pass them.
+	var flat struct {
+		AccessToken  string          `json:"access_token"`
+		RefreshToken string          `json:"refresh_token"`
+		IDToken      string          `json:"id_token"`
+		ExpiresAt    json.RawMessage `json:"expires_at"`
+		AccountID    string          `json:"account_id"`
+		TokenType    *string         `json:"token_type"`
+	}
+	if json.Unmarshal([]byte(s), &flat) != nil || flat.AccessToken == "" || flat.RefreshToken == "" {
 		return false
 	}
-	var oauth struct {
-		TokenType *string `json:"token_type"`
+	// ChatGPT's account (account_id, or the claim in a token) makes it LiteLLM's file with
+	// or without expires_at; otherwise the shape alone: an expiry and no token_type.
+	if flat.AccountID != "" || codexauth.ChatGPTAccountID(flat.AccessToken, flat.IDToken) != "" {
+		return true
 	}
-	_ = json.Unmarshal([]byte(s), &oauth)
-	return flat.AccountID != "" || codexauth.ChatGPTAccountID(flat.AccessToken, flat.IDToken) != "" || oauth.TokenType == nil
+	return flat.TokenType == nil && numericExpiry(flat.ExpiresAt)
+}
+
+// numericExpiry reports whether a flat file's expires_at is a positive number, as a JSON
+// number (integer or float) or a numeric string.
+func numericExpiry(raw json.RawMessage) bool {
+	var v float64
+	if json.Unmarshal(raw, &v) != nil {
+		var str string
+		if json.Unmarshal(raw, &str) != nil {
+			return false
+		}
+		var err error
+		if v, err = strconv.ParseFloat(strings.TrimSpace(str), 64); err != nil {
+			return false
+		}
+	}
+	return v > 0
 }
 
 // looksLikeCredentialValue is isCodexCredential for a value the stack holds.
@@ -47,6 +76,34 @@ func looksLikeCredentialValue(s string) bool { return isCodexCredential(s) }
 // (kubernetes.io/dockerconfigjson and kubernetes.io/dockercfg Secrets). Mounted as
 // auth.json they are podman/skopeo's containers-auth.json, not a codex login.
 var registryAuthKeys = map[string]bool{".dockerconfigjson": true, ".dockercfg": true}
+
+// isRegistryHelperAuthFile reports whether a value is container tools' auth.json
+// (containers-auth.json(5)) that holds no secret: credential helpers (credHelpers,
+// credsStore) and registries with empty entries. Under the name auth.json it is not a codex
+// login; one whose registries carry auth or tokens is still reported by its name.
+func isRegistryHelperAuthFile(v string) bool {
+	var f map[string]json.RawMessage
+	if json.Unmarshal([]byte(v), &f) != nil || len(f) == 0 {
+		return false
+	}
+	for k := range f {
+		if k != "auths" && k != "credHelpers" && k != "credsStore" {
+			return false
+		}
+	}
+	var reg struct {
+		Auths map[string]map[string]any `json:"auths"`
+	}
+	if json.Unmarshal([]byte(v), &reg) != nil {
+		return false
+	}
+	for _, e := range reg.Auths {
+		if len(e) > 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // isRegistryAuthPath reports whether a path is where container tools read registry
 // credentials named auth.json (containers-auth.json(5): $XDG_RUNTIME_DIR/containers/,

@@ -228,6 +228,7 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 	for _, r := range s.claimTemplateAuthRoutes(sw) {
 		routes.add("%s", r)
 	}
+	downwardAPIRoutes(&routes, w)
 	// The node's other pods: their files are reachable through the host's process table or
 	// its devices, the auth holder's volume included when both run on one node.
 	if w.Pod.HostPID {
@@ -246,7 +247,8 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 		for _, m := range c.C.VolumeMounts {
 			v, ok := w.Pod.Volume(m.Name)
 			for _, file := range []string{m.MountPath, m.SubPath, m.SubPathExpr} {
-				if file == "" || !codexauth.IsCredentialFileName(file) {
+				// Cleaned: the runtime mounts "/x/auth.json/." at /x/auth.json.
+				if file == "" || !codexauth.IsCredentialFileName(path.Clean(file)) {
 					continue
 				}
 				if why := s.mountedCredentialFile(ns, v, m, inHome(m.MountPath)); why != "" {
@@ -508,6 +510,11 @@ func (s *Stack) mountedCredentialFile(ns string, v Volume, m VolumeMount, inHome
 	}
 	if !inHome {
 		if isRegistryAuthPath(m.MountPath) {
+			return ""
+		}
+		// A registry Secret's key mounted by subPath as auth.json (skopeo's, podman's
+		// REGISTRY_AUTH_FILE) is that key, as an item selecting it is (below).
+		if registryAuthKeys[m.SubPath] {
 			return ""
 		}
 		refs := volumeObjectRefs(v)

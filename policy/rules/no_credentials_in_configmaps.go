@@ -101,7 +101,7 @@ func CheckConfigMapCredentials(data map[string]string, extra []*regexp.Regexp) [
 	var findings []string
 	for _, key := range slices.Sorted(maps.Keys(data)) {
 		value := data[key]
-		if codexauth.IsCredentialFileName(key) {
+		if codexauth.IsCredentialFileName(key) && !isRegistryHelperAuthFile(value) {
 			findings = append(findings, fmt.Sprintf("key %q is named like a codex credential file", key))
 		}
 		if isUnknown(value) {

@@ -44,6 +44,9 @@ type Workload struct {
 	Pod     PodSpec
 	// PodLabels are the labels its pods get (a Pod's own, or its template's).
 	PodLabels map[string]string
+	// PodAnnotations are the annotations its pods get; the downward API hands them to the
+	// pod's containers (downward_api.go).
+	PodAnnotations map[string]string
 	// ClaimTemplates are the object's volumeClaimTemplates (a StatefulSet's, or any
 	// object's spec.volumeClaimTemplates): each pod gets a claim made from one.
 	ClaimTemplates []ClaimTemplate
@@ -181,6 +184,9 @@ func workloadAt(kind string, props map[string]any, p []string, structural bool) 
 	}
 	if v, ok := lookupPath(props, append(append([]string(nil), p[:len(p)-1]...), "metadata", "labels")); ok {
 		decode(v, &w.PodLabels)
+	}
+	if v, ok := lookupPath(props, append(append([]string(nil), p[:len(p)-1]...), "metadata", "annotations")); ok {
+		decode(v, &w.PodAnnotations)
 	}
 	var spec struct {
 		Replicas *int `json:"replicas"`

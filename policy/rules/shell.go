@@ -167,10 +167,11 @@ func textRunsCodexLogin(text string) bool {
 // words after the codex executable up to the end of its command (a separator or a
 // redirection).
 func codexInvocations(text string) [][]string {
-	tokens := shellTokens(text)
+	tokens := shellTokens(commandLookup.ReplaceAllString(text, "$1$2"))
+	vars := codexVariables(tokens)
 	var out [][]string
 	for i, t := range tokens {
-		if !isCodexExecutable(t) {
+		if !isCodexExecutable(t) && !vars[t] {
 			continue
 		}
 		end := i + 1
@@ -181,6 +182,33 @@ func codexInvocations(text string) [][]string {
 	}
 	return out
 }
+
+// commandLookup is a command substitution that only looks an executable up on the PATH
+// ($(command -v codex), $(which codex), `type -p codex`): it stands for that executable, so
+// `$(command -v codex) login` is codex's login.
+var commandLookup = regexp.MustCompile("\\$\\(\\s*(?:command\\s+-v|which|type\\s+-[pP])\\s+([^\\s()`;|&]+)\\s*\\)|" +
+	"`\\s*(?:command\\s+-v|which|type\\s+-[pP])\\s+([^\\s()`;|&]+)\\s*`")
+
+// codexVariables returns the shell variables a script assigns the codex executable
+// (bin=codex, CODEX_BIN=/usr/local/bin/codex, c=$(command -v codex)): a word that is one of
+// them (the tokens keep an unresolved $NAME as NAME) runs codex.
+func codexVariables(tokens []string) map[string]bool {
+	var vars map[string]bool
+	for _, t := range tokens {
+		name, value, ok := strings.Cut(t, "=")
+		if !ok || !shellName.MatchString(name) || !isCodexExecutable(value) {
+			continue
+		}
+		if vars == nil {
+			vars = map[string]bool{}
+		}
+		vars[name] = true
+	}
+	return vars
+}
+
+// shellName is a shell variable name.
+var shellName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // isCodexExecutable reports whether a word invokes the codex CLI: codex, codex.js, the npm
 // package codex@..., or a variable that was not resolved and is named for it (CODEX_BIN):
