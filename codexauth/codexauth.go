@@ -84,13 +84,7 @@ func ParseCodexAuth(data []byte) (CodexAuth, error) {
 // expires_at that is missing or not a number is returned as 0 (unknown). Validate is the
 // strict check used before writing.
 func ParseFlatToken(data []byte) (FlatToken, error) {
-	var raw struct {
-		AccessToken  string          `json:"access_token"`
-		RefreshToken string          `json:"refresh_token"`
-		IDToken      string          `json:"id_token"`
-		ExpiresAt    json.RawMessage `json:"expires_at"`
-		AccountID    string          `json:"account_id"`
-	}
+	var raw flatJSON
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return FlatToken{}, fmt.Errorf("flat token file: %w", err)
 	}

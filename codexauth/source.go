@@ -7,5 +7,5 @@ import "embed"
 // ../rotator). Listed one by one because go:embed cannot exclude *_test.go from a glob;
 // TestSourcesEmbedEveryFile fails if one is missing.
 //
-//go:embed codexauth.go expiresat.go identity.go jwt.go source.go
+//go:embed codexauth.go expiresat.go flatshape.go identity.go jwt.go source.go
 var Sources embed.FS

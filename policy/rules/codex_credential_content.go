@@ -2,7 +2,6 @@ package rules
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
 
 	"cloud-codex/codexauth"
@@ -13,10 +12,8 @@ import (
 // token cache has one, issue 18):
 //   - codex's nested auth.json (codexauth.CodexAuth): a tokens object carrying a refresh or
 //     access token, or an API-key login (OPENAI_API_KEY set);
-//   - LiteLLM's flat token file (codexauth.FlatToken): access_token and refresh_token, and
-//     either account_id / tokens that carry ChatGPT's account claim, or a numeric
-//     expires_at (integer, float or numeric string) and no token_type. An OAuth token response always has a token_type (RFC 6749 section 5.1),
-//     and a client's token cache keeps it; LiteLLM's and the rotator's files never do.
+//   - LiteLLM's flat token file, by codexauth.IsFlatTokenShape (an OAuth client's token
+//     cache, which has a token_type and no ChatGPT account, is not one).
 func isCodexCredential(s string) bool {
 	if isUnknown(s) || !strings.HasPrefix(strings.TrimSpace(s), "{") {
 		return false
@@ -30,43 +27,7 @@ func isCodexCredential(s string) bool {
 			return true
 		}
 	}
-	// expires_at is read as LiteLLM reads it (float(expires_at)): LiteLLM writes
-	// time.time() + expires_in, a float, and codexauth.ParseFlatToken accepts a numeric
-	// string or none at all; a strict int64 decode would fail on those files and pass them.
-	var flat struct {
-		AccessToken  string          `json:"access_token"`
-		RefreshToken string          `json:"refresh_token"`
-		IDToken      string          `json:"id_token"`
-		ExpiresAt    json.RawMessage `json:"expires_at"`
-		AccountID    string          `json:"account_id"`
-		TokenType    *string         `json:"token_type"`
-	}
-	if json.Unmarshal([]byte(s), &flat) != nil || flat.AccessToken == "" || flat.RefreshToken == "" {
-		return false
-	}
-	// ChatGPT's account (account_id, or the claim in a token) makes it LiteLLM's file with
-	// or without expires_at; otherwise the shape alone: an expiry and no token_type.
-	if flat.AccountID != "" || codexauth.ChatGPTAccountID(flat.AccessToken, flat.IDToken) != "" {
-		return true
-	}
-	return flat.TokenType == nil && numericExpiry(flat.ExpiresAt)
-}
-
-// numericExpiry reports whether a flat file's expires_at is a positive number, as a JSON
-// number (integer or float) or a numeric string.
-func numericExpiry(raw json.RawMessage) bool {
-	var v float64
-	if json.Unmarshal(raw, &v) != nil {
-		var str string
-		if json.Unmarshal(raw, &str) != nil {
-			return false
-		}
-		var err error
-		if v, err = strconv.ParseFloat(strings.TrimSpace(str), 64); err != nil {
-			return false
-		}
-	}
-	return v > 0
+	return codexauth.IsFlatTokenShape([]byte(s))
 }
 
 // looksLikeCredentialValue is isCodexCredential for a value the stack holds.
