@@ -6,8 +6,7 @@ import (
 	"time"
 )
 
-// Red-team probes: inputs an operator or a failing environment produces that the other
-// tests do not cover.
+// Two slots holding one login: a copied file, or two logins of one ChatGPT user.
 
 // An operator copies auth-1.json to auth-2.json (or restores a backup into the wrong
 // slot): both slots hold the same refresh token. Refreshing one spends it for both, so
