@@ -44,13 +44,14 @@ var passPrefixes = []string{"DB", "PG", "SMTP", "MYSQL", "REDIS", "LDAP", "FTP",
 
 // nonSecretSuffixes are last segments that make a credential-looking name describe one
 // instead of holding it (CHATGPT_TOKEN_DIR, TOKEN_URL, SECRET_NAME, codex's
-// cli_auth_credentials_store, API_KEY_ENV). AWS_ACCESS_KEY_ID is the exception: by
-// convention it is handled as a credential, and the key id names the account. A name says
-// nothing about its value: a URL named *_URL that carries user:password@ is a credential
+// cli_auth_credentials_store, API_KEY_ENV, CODEX_TOKEN_BUDGET, TOKEN_REFRESH_INTERVAL).
+// AWS_ACCESS_KEY_ID is the exception: by convention it is handled as a credential, and the
+// key id names the account. A name says nothing about its value: a URL named *_URL that carries user:password@ is a credential
 // by its shape (CredentialPatterns), whatever its name.
 var nonSecretSuffixes = []string{"DIR", "PATH", "FILE", "URL", "URI", "ENDPOINT", "NAME", "ID", "TYPE", "TTL", "EXPIRY",
 	"EXPIRES", "LIMIT", "SIZE", "COUNT", "HEADER", "REF", "KIND", "MODE", "LENGTH", "LEN", "FORMAT", "ENABLED",
-	"REQUIRED", "VERSION", "PREFIX", "SOURCE", "TOKENIZER", "TOKENS", "STORE", "STORAGE", "PROVIDER", "HELPER", "ENV", "VAR"}
+	"REQUIRED", "VERSION", "PREFIX", "SOURCE", "TOKENIZER", "TOKENS", "STORE", "STORAGE", "PROVIDER", "HELPER", "ENV", "VAR",
+	"BUDGET", "TIMEOUT", "INTERVAL"}
 
 // NameSegments splits a name into upper-case words at separators and camelCase bounds.
 func NameSegments(name string) []string {

@@ -44,6 +44,7 @@ func TestIsCredentialName_KeysPasswordsAuthorization(t *testing.T) {
 		"FOREIGN_KEY", "SORT_KEY", "PARTITION_KEY", "CACHE_KEY", "topologyKey", "LABEL_KEY", "IDEMPOTENCY_KEY",
 		"key", "KEY", "OPENAI_KEY_FILE", "SSH_KEY_PATH", "DATABASE_URL", "MONGO_URI", "AUTHORIZATION_ENDPOINT",
 		"AUTH_MODE", "API_KEY_ENV", "api_key_env_var", "SECRET_KEY_REF", "PASSWORD_MIN_LENGTH", "KEYS_DIR", "HOTKEYS",
+		"CODEX_TOKEN_BUDGET", "OPENAI_TOKEN_TIMEOUT", "TOKEN_REFRESH_INTERVAL",
 	} {
 		if IsCredentialName(name) {
 			t.Errorf("IsCredentialName(%q) = true, want false", name)
