@@ -23,6 +23,18 @@ say() { echo "check-fresh: $*" >&2; }
   || say "warning: uncommitted changes are NOT part of this check (it clones HEAD $(git rev-parse --short HEAD))"
 
 own_ports="$STATE_DIR/cluster/ports.env"
+
+# The clone fills its own module cache, tool cache, cluster and images (and, cold, a Go
+# build cache): a disk that runs out does so only at the image import, an hour or more in
+# (a cold run with 25 GB free did, on 2026-11-30). Refuse up front instead.
+# CHECK_FRESH_MIN_FREE_GB overrides the floor.
+need_gb=${CHECK_FRESH_MIN_FREE_GB:-$([ "${CHECK_FRESH_COLD_BUILD:-0}" = 1 ] && echo 40 || echo 20)}
+free_gb=$(df --output=avail -B1G "${TMPDIR:-/tmp}" | tail -1 | tr -d ' ')
+if [ "$free_gb" -lt "$need_gb" ]; then
+  say "only ${free_gb} GB free under ${TMPDIR:-/tmp}; this check needs about ${need_gb} GB (Go modules, tool cache, cluster and images$([ "${CHECK_FRESH_COLD_BUILD:-0}" = 1 ] && echo ', and a cold Go build cache')): free some space or point TMPDIR at a bigger disk"
+  exit 1
+fi
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/cloud-codex-fresh.XXXXXX")
 clone="$work/cloud-codex"
 export GOMODCACHE="$work/gomodcache"
