@@ -48,9 +48,7 @@ func TestSameUserInTwoSlotsIsNotUsedTwice(t *testing.T) {
 	e := newEnv(t)
 	e.writeAccount(1, "u1", "rt-1a", t0.Add(5*24*time.Hour))
 	e.writeAccount(2, "u1", "rt-1b", t0.Add(5*24*time.Hour))
-	r := e.seed()
-	e.clock.Advance(31 * time.Minute)
-	r.Tick(t.Context())
+	e.seedThenRotate()
 	if a := e.account(2); a.State != StateInvalid || !strings.Contains(a.LastError, "account 1") {
 		t.Errorf("account 2 = %+v, want invalid, naming account 1", a)
 	}

@@ -18,9 +18,7 @@ func TestLiteLLMOverwritesASwitch(t *testing.T) {
 	e := newEnv(t)
 	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
 	e.writeAccount(2, "u2", "rt-2", t0.Add(5*24*time.Hour))
-	r := e.seed()
-	e.clock.Advance(31 * time.Minute)
-	r.Tick(t.Context())
+	r := e.seedThenRotate()
 	if e.flat().RefreshToken != "rt-2" {
 		t.Fatal("setup: no switch to account 2")
 	}

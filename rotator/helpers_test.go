@@ -281,6 +281,16 @@ func (e *env) seed() *Rotator {
 	return r
 }
 
+// seedThenRotate seeds, lets the rotation interval (30m) pass and ticks once: the switch
+// from the first account in rotation to the next.
+func (e *env) seedThenRotate() *Rotator {
+	e.t.Helper()
+	r := e.seed()
+	e.clock.Advance(31 * time.Minute)
+	r.Tick(e.t.Context())
+	return r
+}
+
 // flat reads LiteLLM's token file and checks it is valid: parses, and expires_at is the
 // access token's exp.
 func (e *env) flat() codexauth.FlatToken {
@@ -371,8 +381,6 @@ func envWithDeadAccount2(t *testing.T) (*env, *Rotator) {
 	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
 	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
 	e.server.setHandler(answer(400, `{"error":{"code":"refresh_token_reused"}}`))
-	r := e.seed()
-	e.clock.Advance(31 * time.Minute)
-	r.Tick(t.Context())
+	r := e.seedThenRotate()
 	return e, r
 }

@@ -43,9 +43,7 @@ func TestRefreshKeepsANewRefreshTokenFromABrokenAnswer(t *testing.T) {
 	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
 	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
 	e.server.setHandler(answer(200, `{"access_token":"garbage","refresh_token":"rt-2b","id_token":"x"}`))
-	r := e.seed()
-	e.clock.Advance(31 * time.Minute)
-	r.Tick(t.Context())
+	e.seedThenRotate()
 	if got := e.accountRT(2); got != "rt-2b" {
 		t.Errorf("auth-2.json holds %q, want the new rt-2b kept", got)
 	}
