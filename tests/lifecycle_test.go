@@ -97,15 +97,16 @@ func TestStackLifecycleOnTheLocalAPIServer(t *testing.T) {
 	})
 
 	t.Run("an object the API server refuses fails up with its message, and the next good up recovers", func(t *testing.T) {
-		// requests above limits passes our validation and the policy pack; the API server
-		// is the judge and its message must reach the user.
+		// A required node affinity without terms passes our validation and the policy pack
+		// (placement.affinity is Kubernetes' own type, passed through); the API server is
+		// the judge and its message must reach the user.
 		bad := strings.Replace(twoAgents, `"name": "cody",`,
-			`"name": "cody", "resources": {"requests": {"memory": "3Gi"}, "limits": {"memory": "1Gi"}},`, 1)
+			`"name": "cody", "placement": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": []}}}},`, 1)
 		require.NoError(t, stack.SetAllConfig(ctx, configMap(e2eConfig(bad))))
 		out := &logWriter{t: t}
 		_, err := stack.Up(ctx, optup.PolicyPacks(policyPack), optup.ProgressStreams(out))
 		require.Error(t, err)
-		require.Contains(t, out.String()+err.Error(), "must be less than or equal to memory limit")
+		require.Contains(t, out.String()+err.Error(), "must have at least one node selector term")
 
 		require.NoError(t, stack.SetAllConfig(ctx, configMap(e2eConfig(twoAgents))))
 		_, err = stack.Up(ctx, optup.PolicyPacks(policyPack))
