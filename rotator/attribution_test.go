@@ -20,10 +20,7 @@ func TestAuthFailureOfARequestThatStraddledASwitchIsNotCharged(t *testing.T) {
 	e.cfg.Accounts, e.cfg.Reserved = []int{1}, nil
 	e.writeAccount(1, "u1", "rt-1", t0.Add(100*time.Second))
 	ep.live("rt-1", "u1")
-	f, _ := codexauth.NewCodexAuth(tokens(t, "u1", "rt-1", t0.Add(100*time.Second)), t0).Flat()
-	e.writeFile(codexauth.AuthFileName, mustJSON(t, f))
-	since := t0.Add(-10 * time.Minute)
-	e.writeFile(StatusFileName, mustJSON(t, Status{Active: 1, ActiveSince: &since}))
+	e.liteLLMHoldsActive(tokens(t, "u1", "rt-1", t0.Add(100*time.Second)))
 	r := e.rotator()
 	r.Start(t.Context()) // too close to refresh here: the fail-fast file, account 1 left alone
 	data, _ := os.ReadFile(e.path(codexauth.AuthFileName))

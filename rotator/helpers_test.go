@@ -281,6 +281,19 @@ func (e *env) seed() *Rotator {
 	return r
 }
 
+// liteLLMHoldsActive sets up a restart of the rotator: LiteLLM's file holds toks and the
+// status file says account 1 has been active for ten minutes.
+func (e *env) liteLLMHoldsActive(toks codexauth.Tokens) {
+	e.t.Helper()
+	f, err := codexauth.NewCodexAuth(toks, t0).Flat()
+	if err != nil {
+		e.t.Fatalf("flat: %v", err)
+	}
+	e.writeFile(codexauth.AuthFileName, mustJSON(e.t, f))
+	since := t0.Add(-10 * time.Minute)
+	e.writeFile(StatusFileName, mustJSON(e.t, Status{Active: 1, ActiveSince: &since}))
+}
+
 // seedThenRotate seeds, lets the rotation interval (30m) pass and ticks once: the switch
 // from the first account in rotation to the next.
 func (e *env) seedThenRotate() *Rotator {

@@ -27,10 +27,7 @@ func TestANewerLoginInTheActiveSlotIsHandedToLiteLLM(t *testing.T) {
 				AccessToken: accessTokenIssued(t, "u1", t0.Add(-24*time.Hour), t0.Add(left)),
 			}
 			ep.live("rt-1", "u1")
-			f, _ := codexauth.NewCodexAuth(old, t0).Flat()
-			e.writeFile(codexauth.AuthFileName, mustJSON(t, f))
-			since := t0.Add(-10 * time.Minute)
-			e.writeFile(StatusFileName, mustJSON(t, Status{Active: 1, ActiveSince: &since}))
+			e.liteLLMHoldsActive(old)
 			// The new login, imported a minute ago.
 			fresh := codexauth.Tokens{
 				IDToken: idToken(t, "u1", t0.Add(10*24*time.Hour)), RefreshToken: "rt-1N", AccountID: "acct-u1",
@@ -71,10 +68,7 @@ func TestTakeoverRefreshesTheNewerLoginInTheSlot(t *testing.T) {
 		IDToken: idToken(t, "u1", t0.Add(4*time.Minute)), RefreshToken: "rt-1", AccountID: "acct-u1",
 		AccessToken: accessTokenIssued(t, "u1", t0.Add(-24*time.Hour), t0.Add(4*time.Minute)),
 	}
-	f, _ := codexauth.NewCodexAuth(old, t0).Flat()
-	e.writeFile(codexauth.AuthFileName, mustJSON(t, f))
-	since := t0.Add(-10 * time.Minute)
-	e.writeFile(StatusFileName, mustJSON(t, Status{Active: 1, ActiveSince: &since}))
+	e.liteLLMHoldsActive(old)
 	fresh := codexauth.Tokens{
 		IDToken: idToken(t, "u1", t0.Add(8*time.Minute)), RefreshToken: "rt-1N", AccountID: "acct-u1",
 		AccessToken: accessTokenIssued(t, "u1", t0.Add(-time.Minute), t0.Add(8*time.Minute)),

@@ -103,10 +103,7 @@ func TestQuarantineFailFastAsksForNoLogin(t *testing.T) {
 	e.cfg.Accounts, e.cfg.Reserved = []int{1}, nil
 	e.writeAccount(1, "u1", "rt-1", t0.Add(40*time.Second))
 	ep.live("rt-1", "u1")
-	f, _ := codexauth.NewCodexAuth(tokens(t, "u1", "rt-1", t0.Add(40*time.Second)), t0).Flat()
-	e.writeFile(codexauth.AuthFileName, mustJSON(t, f))
-	since := t0.Add(-10 * time.Minute)
-	e.writeFile(StatusFileName, mustJSON(t, Status{Active: 1, ActiveSince: &since}))
+	e.liteLLMHoldsActive(tokens(t, "u1", "rt-1", t0.Add(40*time.Second)))
 	r := e.rotator()
 	r.Start(t.Context())
 	e.liteLLMSafe(e.clock.Now().Add(checkEvery))
