@@ -50,6 +50,19 @@ func newAPIServer(t *testing.T, major, minor string, auth func(*http.Request) bo
 	return apiServer{url: srv.URL, caData: base64.StdEncoding.EncodeToString(ca)}
 }
 
+// kubeconfigFile writes kubeconfig(user) as the file "config" of a new directory, beside
+// files (paths the user's credentials name relative to it), and returns its path.
+func (s apiServer) kubeconfigFile(t *testing.T, user string, files map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o600))
+	}
+	path := filepath.Join(dir, "config")
+	require.NoError(t, os.WriteFile(path, []byte(s.kubeconfig(user)), 0o600))
+	return path
+}
+
 // kubeconfig is one file: a cluster "test" at the server, and a user with the given
 // credentials (YAML mapping body, e.g. `{token: abc}`).
 func (s apiServer) kubeconfig(user string) string {
@@ -115,10 +128,7 @@ func TestServerVersionSendsTheKubeconfigsBearerToken(t *testing.T) {
 	require.False(t, errors.Is(err, ErrUnknown))
 
 	// token-file, resolved relative to the kubeconfig file.
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "token"), []byte("sekret-token\n"), 0o600))
-	path := filepath.Join(dir, "config")
-	require.NoError(t, os.WriteFile(path, []byte(srv.kubeconfig("{tokenFile: token}")), 0o600))
+	path := srv.kubeconfigFile(t, "{tokenFile: token}", map[string][]byte{"token": []byte("sekret-token\n")})
 	_, err = Check(context.Background(), path, "")
 	require.ErrorContains(t, err, "1.29 or newer")
 
@@ -145,11 +155,8 @@ func TestServerVersionSendsTheKubeconfigsClientCertificate(t *testing.T) {
 	require.ErrorContains(t, err, "Kubernetes v1.27.3")
 
 	// As files, relative to the kubeconfig.
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "admin.crt"), certPEM, 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "admin.key"), keyPEM, 0o600))
-	path := filepath.Join(dir, "config")
-	require.NoError(t, os.WriteFile(path, []byte(srv.kubeconfig("{client-certificate: admin.crt, client-key: admin.key}")), 0o600))
+	path := srv.kubeconfigFile(t, "{client-certificate: admin.crt, client-key: admin.key}",
+		map[string][]byte{"admin.crt": certPEM, "admin.key": keyPEM})
 	_, err = Check(context.Background(), path, "")
 	require.ErrorContains(t, err, "Kubernetes v1.27.3")
 
