@@ -117,8 +117,9 @@ func (r EgressRule) validate(field string) []error {
 // NewAgentEgressPolicy declares the agents' default-deny egress NetworkPolicy: agent pods
 // may reach only DNS (any pod of kube-system on port 53, where cluster DNS runs), the auth
 // pool's LiteLLM port, and the listed CIDRs. Everything else (the internet, other
-// namespaces, the Kubernetes API server, a cloud node's metadata endpoint) is refused, by
-// a CNI that enforces NetworkPolicy. Ingress is not restricted by this policy.
+// namespaces, the Kubernetes API server, a cloud node's metadata endpoint) is refused
+// wherever the cluster implements NetworkPolicy (the embedded cluster's node does:
+// scripts/node.sh). Ingress is not restricted by this policy.
 func NewAgentEgressPolicy(ctx *pulumi.Context, args AgentEgressArgs, opts ...pulumi.ResourceOption) (*networkingv1.NetworkPolicy, error) {
 	if args.Name == "" {
 		args.Name = DefaultAgentEgressPolicyName

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's own local Kubernetes cluster: etcd + kube-apiserver + kube-controller-manager
 # + kube-scheduler on free loopback ports, and one node on this machine (containerd, kubelet,
-# kube-proxy, CoreDNS, local-path-provisioner; scripts/node.sh; needs root), all built by
+# kube-proxy, CoreDNS, local-path-provisioner, kube-network-policies; scripts/node.sh; needs root), all built by
 # `scripts/tools.sh kube node`, with all state under $STATE_DIR/cluster and a kubeconfig at
 # $STATE_DIR/kubeconfig. CLUSTER_NODE=0 starts the control plane alone (Pods are admitted
 # but never run). See docs/runbooks/local-cluster.md.
@@ -33,7 +33,7 @@ TIMEOUT="${CLUSTER_TIMEOUT:-90}"
 COMPONENTS=(kube-scheduler kube-controller-manager kube-apiserver etcd)
 # Every port the cluster listens on, picked together (pick_ports).
 PORT_VARS=(ETCD_CLIENT_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHED_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT
-  PROXY_HEALTHZ_PORT PROXY_METRICS_PORT DNS_HEALTH_PORT DNS_READY_PORT)
+  PROXY_HEALTHZ_PORT PROXY_METRICS_PORT DNS_HEALTH_PORT DNS_READY_PORT NETPOL_METRICS_PORT)
 
 step="setup"
 fail() { echo "cluster: step '$step' failed: $*" >&2; exit 1; }
@@ -144,6 +144,7 @@ healthy() {
     kube-proxy) proxy_healthy ;;
     coredns) coredns_healthy ;;
     local-path-provisioner) localpath_healthy ;;
+    kube-network-policies) netpol_healthy && netpol_hooked ;;
   esac
 }
 
@@ -508,7 +509,7 @@ cmd_status() {
     return 1
   fi
   local all=(etcd kube-apiserver kube-controller-manager kube-scheduler)
-  node_wanted && all+=(containerd kubelet kube-proxy coredns local-path-provisioner)
+  node_wanted && all+=(containerd kube-network-policies kubelet kube-proxy coredns local-path-provisioner)
   for c in "${all[@]}"; do
     case "$c" in
       etcd) ports="client $ETCD_CLIENT_PORT, peer $ETCD_PEER_PORT"; health="/health" ;;
@@ -520,6 +521,7 @@ cmd_status() {
       kube-proxy) ports="healthz ${PROXY_HEALTHZ_PORT:-?}"; health="/healthz" ;;
       coredns) ports="$NODE_IP:53"; health="/ready" ;;
       local-path-provisioner) ports="-"; health="alive" ;;
+      kube-network-policies) ports="nfqueue ${NETPOL_QUEUE}"; health="queue bound, NRI synced, $NETPOL_CHAIN hooked" ;;
     esac
     if pid=$(running "$c"); then
       if healthy "$c"; then

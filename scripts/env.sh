@@ -20,10 +20,11 @@ export KUBERNETES_PROVIDER_VERSION=4.25.0
 export RANDOM_PROVIDER_VERSION=4.21.1
 export KUBERNETES_VERSION=v1.37.2
 export ETCD_VERSION=v3.7.0
-# The embedded cluster's node (tools/containerd, tools/coredns, tools/local-path).
+# The embedded cluster's node (tools/containerd, tools/coredns, tools/local-path, tools/netpol).
 export CONTAINERD_VERSION=v2.4.2
 export COREDNS_VERSION=v1.15.0
 export LOCAL_PATH_PROVISIONER_VERSION=v0.0.30
+export KUBE_NETWORK_POLICIES_VERSION=v0.8.0
 # The node's own address (a dummy interface, scripts/node.sh): kubelet, CoreDNS, NodePorts,
 # and where tests run services the pods must reach.
 export CLUSTER_NODE_IP=10.200.0.1

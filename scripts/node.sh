@@ -1,5 +1,5 @@
-# The embedded cluster's node: containerd (runc, CNI bridge), kubelet, kube-proxy, CoreDNS
-# and local-path-provisioner, on this machine, as root. Sourced by scripts/cluster.sh, which
+# The embedded cluster's node: containerd (runc, CNI bridge), kubelet, kube-proxy, CoreDNS,
+# local-path-provisioner and kube-network-policies (NetworkPolicy), on this machine, as root. Sourced by scripts/cluster.sh, which
 # owns the process helpers (start, stop, running, wait_for) and the control plane.
 #
 # One node per machine: its network names, addresses and iptables chains are machine-wide.
@@ -12,6 +12,7 @@
 #   cc-node0 ($NODE_IP)          the node's address: kubelet, kube-proxy NodePorts, CoreDNS (a
 #                                portless bridge: this kernel has no dummy interfaces)
 #   cc-br0 ($POD_CIDR)           the CNI bridge; pods reach the outside through its masquerade rules
+#   CC-NETPOL (mangle)           queues new pod connections to kube-network-policies' verdicts
 #   cgroup $NODE_CGROUP_ROOT     every pod cgroup, nested under the cgroup `up` runs in
 
 NODE_NAME=cloud-codex-node
@@ -32,7 +33,7 @@ CONTAINERD_SOCK="$NODE_RUN_DIR/containerd.sock"
 SANDBOX_IMAGE=registry.k8s.io/pause:3.10.1
 HELPER_IMAGE=cloud-codex.local/busybox:1.35
 # Node components, in stop order (start order is the reverse).
-NODE_COMPONENTS=(local-path-provisioner coredns kube-proxy kubelet containerd)
+NODE_COMPONENTS=(local-path-provisioner coredns kube-proxy kubelet kube-network-policies containerd)
 
 node_wanted() { [ "${CLUSTER_NODE:-1}" = 1 ]; }
 
@@ -98,6 +99,37 @@ node_guard() {
   iptables -C INPUT -s "$POD_CIDR" -d "$NODE_IP" -j "$NODE_GUARD_CHAIN" 2>/dev/null \
     || iptables -I INPUT 1 -s "$POD_CIDR" -d "$NODE_IP" -j "$NODE_GUARD_CHAIN" || fail "iptables INPUT jump to $NODE_GUARD_CHAIN"
 }
+
+# node_netpol: NetworkPolicy. kube-network-policies decides, for the first packet of every
+# connection from or to a pod, whether the policies allow it (upstream's evaluator; the verdict
+# comes back through the netfilter queue). Its own nftables rules use the nft `queue`
+# statement, which this kernel lacks (no CONFIG_NFT_QUEUE), so this chain queues the same
+# packets with the xtables NFQUEUE target it has (tools/netpol/main.go says how the two map).
+# Like upstream's rules: after DNAT, before SNAT (mangle POSTROUTING runs between the two);
+# established flows and the node's root processes (the kubelet's probes) are not asked about.
+# Traffic between a pod and the node's own address goes to INPUT and never reaches this
+# chain: NetworkPolicy always allows a pod's node. No --queue-bypass: with no controller
+# listening, pod connections fail closed.
+NETPOL_CHAIN=CC-NETPOL
+NETPOL_QUEUE=100
+node_netpol() {
+  iptables -t mangle -N "$NETPOL_CHAIN" 2>/dev/null || iptables -t mangle -F "$NETPOL_CHAIN" || fail "iptables chain $NETPOL_CHAIN"
+  iptables -t mangle -A "$NETPOL_CHAIN" -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN \
+    && iptables -t mangle -A "$NETPOL_CHAIN" -m owner --uid-owner 0 -j RETURN \
+    && iptables -t mangle -A "$NETPOL_CHAIN" -s "$POD_CIDR" -m comment --comment "cloud-codex: NetworkPolicy (kube-network-policies)" -j NFQUEUE --queue-num "$NETPOL_QUEUE" \
+    && iptables -t mangle -A "$NETPOL_CHAIN" -d "$POD_CIDR" -m comment --comment "cloud-codex: NetworkPolicy (kube-network-policies)" -j NFQUEUE --queue-num "$NETPOL_QUEUE" \
+    || fail "iptables rules in $NETPOL_CHAIN"
+  iptables -t mangle -C POSTROUTING -j "$NETPOL_CHAIN" 2>/dev/null \
+    || iptables -t mangle -A POSTROUTING -j "$NETPOL_CHAIN" || fail "iptables POSTROUTING jump to $NETPOL_CHAIN"
+}
+
+# netpol_healthy: the controller has synced its informers and listens on the queue (a bound
+# queue lists a port id in the kernel's table), and it learned the runtime's pods over NRI.
+netpol_healthy() {
+  awk -v q="$NETPOL_QUEUE" '$1 == q { found = 1 } END { exit !found }' /proc/net/netfilter/nfnetlink_queue 2>/dev/null \
+    && grep -q "Synchronized state with the runtime" "$(log_file kube-network-policies)"
+}
+netpol_hooked() { iptables -t mangle -C POSTROUTING -j "$NETPOL_CHAIN" 2>/dev/null; }
 
 # node_cgroups: the kubelet wants its cgroup root to exist in every v1 hierarchy. Created
 # level by level (cpuset children start with no CPUs or memory nodes: each level copies its
@@ -181,6 +213,18 @@ node_up() {
   start containerd --config "$NODE_DIR/config/containerd.toml"
   wait_for containerd "its socket $CONTAINERD_SOCK" containerd_healthy
 
+  # Before the kubelet: no pod runs before its policies are enforced.
+  step="start kube-network-policies"
+  start kube-network-policies \
+    -kubeconfig "$NODE_KUBECONFIG" \
+    -hostname-override "$NODE_NAME" \
+    -nri-socket "$NODE_RUN_DIR/nri.sock" \
+    -nfqueue-id "$NETPOL_QUEUE" \
+    -metrics-bind-address "127.0.0.1:$NETPOL_METRICS_PORT" \
+    -v=1
+  wait_for kube-network-policies "queue $NETPOL_QUEUE bound and the runtime's pods synced over NRI" netpol_healthy
+  node_netpol
+
   step="images"
   "$ROOT_DIR/scripts/images.sh" import --address "$CONTAINERD_SOCK" --ctr "$TOOLS_BIN/ctr" \
     || fail "importing the local images (scripts/images.sh import)"
@@ -241,6 +285,7 @@ node_down() {
     "$TOOLS_BIN/cri-drain" -endpoint "$CONTAINERD_SOCK" -timeout 90s >&2 || say "cri-drain reported errors; cleaning up by hand"
   fi
   stop containerd
+  stop kube-network-policies
   # A shim outlives containerd by design; after the drain none should be left.
   local pid
   for pid in $(node_shims); do
@@ -274,7 +319,7 @@ node_down() {
   return 0
 }
 
-# The node guard's chain (node_guard) goes first.
+# The NetworkPolicy chain (node_netpol) and the node guard's (node_guard) go first.
 # The bridge plugin's per-pod masquerade chains (CNI-<hash>) are removed by CNI DEL; any left
 # by a pod whose sandbox could not be drained are found by their comment (the network name).
 # The kubelet's own chains (KUBE-FIREWALL with its INPUT/OUTPUT jumps, KUBE-KUBELET-CANARY,
@@ -294,6 +339,8 @@ node_cleanup_iptables() {
       done
     done
   done
+  while iptables -t mangle -D POSTROUTING -j "$NETPOL_CHAIN" 2>/dev/null; do :; done
+  iptables -t mangle -F "$NETPOL_CHAIN" 2>/dev/null && iptables -t mangle -X "$NETPOL_CHAIN" 2>/dev/null || true
   while iptables -D INPUT -s "$POD_CIDR" -d "$NODE_IP" -j "$NODE_GUARD_CHAIN" 2>/dev/null; do :; done
   iptables -F "$NODE_GUARD_CHAIN" 2>/dev/null && iptables -X "$NODE_GUARD_CHAIN" 2>/dev/null || true
   local rule chain
@@ -337,7 +384,7 @@ node_cleanup_cgroups() {
 
 node_status() {
   local c ok=0
-  for c in containerd kubelet kube-proxy coredns local-path-provisioner; do
+  for c in containerd kube-network-policies kubelet kube-proxy coredns local-path-provisioner; do
     if pid=$(running "$c"); then
       printf '%-24s running  pid %-7s\n' "$c" "$pid"
     else

@@ -21,20 +21,10 @@ fi
 # Quiet when warm (nothing per step); a cold step says what it builds and how long it took.
 TOOLS_QUIET=1 scripts/tools.sh pulumi plugins policy kube $node_step staticcheck actionlint
 scripts/lint.sh
-# What a passing test wants a person to read (e.g. whether this node enforces
-# NetworkPolicy): `go test ./...` shows a passing package's output only with -v, so the
-# tests append such notes to this file (tests/notes_test.go) and they are printed below.
-notes=$(mktemp "$STATE_DIR/test-notes.XXXXXX")
-trap 'rm -f "$notes"' EXIT
-export CLOUD_CODEX_TEST_NOTES="$notes"
 t=$SECONDS
 echo "==> go test ./... (unit, policy, rotator, end-to-end on the local cluster; usually 10-15 min, the first run also installs the pinned codex from npm)" >&2
 rc=0
 go test -count=1 -timeout 45m ./... || rc=$?
-if [ -s "$notes" ]; then
-  echo "==> notes from the tests" >&2
-  sed 's/^/    /' "$notes" >&2
-fi
 [ $rc = 0 ] || { echo "==> go test failed (exit $rc) after $((SECONDS - t))s" >&2; exit $rc; }
 echo "    go test: done in $((SECONDS - t))s" >&2
 (cd tools/language-go && go test -count=1 ./buildcache/)

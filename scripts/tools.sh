@@ -190,7 +190,8 @@ build_kube() {
 
 # The embedded cluster's node: kubelet and kube-proxy from the same wrapper as the control
 # plane; containerd 2.x with its runc shim and ctr; CoreDNS; Rancher's
-# local-path-provisioner; the project's node-config and cri-drain. runc, the CNI plugins,
+# local-path-provisioner; kube-network-policies (NetworkPolicy); the project's node-config and
+# cri-drain. runc, the CNI plugins,
 # iptables and conntrack come from Debian's packages (installed here when missing).
 build_node() {
   build_node_kube
@@ -246,6 +247,14 @@ build_node_runtime() {
     CGO_ENABLED=0 go_build tools/local-path "$ldir/local-path-provisioner" github.com/rancher/local-path-provisioner
   fi
   link "$ldir/local-path-provisioner"
+  local pdir="$CLOUD_CODEX_CACHE/netpol/$(key tools/netpol "$KUBE_NETWORK_POLICIES_VERSION")"
+  mkdir -p "$pdir"
+  if [ ! -x "$pdir/kube-network-policies" ]; then
+    ensure_modules tools/netpol "kube-network-policies $KUBE_NETWORK_POLICIES_VERSION" "under 1 min"
+    say "    building kube-network-policies $KUBE_NETWORK_POLICIES_VERSION (cold: 1-3 min)"
+    CGO_ENABLED=0 go_build tools/netpol "$pdir/kube-network-policies" .
+  fi
+  link "$pdir/kube-network-policies"
   local ndir="$CLOUD_CODEX_CACHE/node/$(key tools/node "$KUBERNETES_VERSION")"
   mkdir -p "$ndir"
   for cmd in node-config cri-drain; do
@@ -289,9 +298,9 @@ for s in "${steps[@]}"; do
     plugins) run_step "provider plugins" build_plugins ;;
     policy) run_step "policy pack" build_policy ;;
     kube) run_step "kube-apiserver/controller-manager/scheduler/kubectl $KUBERNETES_VERSION, etcd $ETCD_VERSION" build_kube ;;
-    node) run_step "node: kubelet/kube-proxy $KUBERNETES_VERSION, containerd $CONTAINERD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION" build_node ;;
+    node) run_step "node: kubelet/kube-proxy $KUBERNETES_VERSION, containerd $CONTAINERD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION, kube-network-policies $KUBE_NETWORK_POLICIES_VERSION" build_node ;;
     node-kube) run_step "node: kubelet/kube-proxy $KUBERNETES_VERSION" build_node_kube ;;
-    node-runtime) run_step "node: containerd $CONTAINERD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION, Debian packages" build_node_runtime ;;
+    node-runtime) run_step "node: containerd $CONTAINERD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION, kube-network-policies $KUBE_NETWORK_POLICIES_VERSION, Debian packages" build_node_runtime ;;
     staticcheck) run_step staticcheck build_staticcheck ;;
     actionlint) run_step actionlint build_actionlint ;;
     *) say "tools: unknown step '$s' (steps: pulumi plugins policy kube node node-kube node-runtime staticcheck actionlint)" ; exit 2 ;;

@@ -4,14 +4,19 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -26,7 +31,7 @@ const codexExec = `cd /tmp && c=$(ls /state/.tools/codex-*/node_modules/.bin/cod
 // LiteLLM itself cannot be installed here. Selected through the ordinary litellm.image setting.
 const liteLLMStandinImage = "cloud-codex.local/litellm-standin:dev"
 
-func runningConfig(openai openAIStandin) map[string]string {
+func runningConfig(openai openAIStandin, npmRegistryRules []map[string]any) map[string]string {
 	cluster, _ := json.Marshal(map[string]any{"kubeconfig": kubeconfig, "skipAwait": true})
 	litellm, _ := json.Marshal(map[string]any{
 		"image":    liteLLMStandinImage,
@@ -35,12 +40,32 @@ func runningConfig(openai openAIStandin) map[string]string {
 		// OpenAI's side, played by the stand-in on the node's address.
 		"upstream": map[string]any{"chatgptApiBase": openai.url, "oauthTokenUrl": openai.url + "/oauth/token"},
 	})
+	// The node enforces NetworkPolicy: the agent's install-tools step reaches npm only
+	// through the egress rule an operator writes for it (README, the agents' egress policy).
+	egress, _ := json.Marshal(map[string]any{"npmRegistry": npmRegistryRules})
 	return map[string]string{
 		"cloud-codex:namespace": runningNamespace,
 		"cloud-codex:cluster":   string(cluster),
 		"cloud-codex:litellm":   string(litellm),
+		"cloud-codex:egress":    string(egress),
 		"cloud-codex:agents":    `[{"name": "cody", "registry": {"apiUrl": "https://api.commonly.example", "podId": "pod-e2e"}}]`,
 	}
+}
+
+// addressRules resolves a host on this machine (the node's CoreDNS forwards to the same
+// resolver) into one /32 egress rule per IPv4 address: NetworkPolicy cannot name a host.
+func addressRules(t *testing.T, host string) []map[string]any {
+	t.Helper()
+	ips, err := net.LookupIP(host)
+	require.NoError(t, err, "resolving %s", host)
+	var rules []map[string]any
+	for _, ip := range ips {
+		if ip.To4() != nil {
+			rules = append(rules, map[string]any{"cidr": ip.String() + "/32"})
+		}
+	}
+	require.NotEmpty(t, rules, "%s has no IPv4 address: %v", host, ips)
+	return rules
 }
 
 // The acceptance test of the system this project replaces, on a real node: the stack comes
@@ -58,7 +83,8 @@ func TestRunningSystem(t *testing.T) {
 		deleteNamespace(t, runningNamespace)
 	})
 	openai := startOpenAIStandin(t)
-	stack := newStack(t, rootDir, "e2e-running", runningConfig(openai))
+	npmRules := addressRules(t, npmRegistryHost(t))
+	stack := newStack(t, rootDir, "e2e-running", runningConfig(openai, npmRules))
 	ctx, cancel := timeout(40 * time.Minute)
 	defer cancel()
 
@@ -148,9 +174,9 @@ func TestRunningSystem(t *testing.T) {
 		require.Contains(t, []int{401, 403}, got.OtherStatus, "a model outside the allowlist is refused: %s", out)
 	})
 
-	t.Run("the agents' egress policy selects the running agent, not the pool, and opens DNS and LiteLLM only", func(t *testing.T) {
-		// This node does not enforce NetworkPolicy (see the note below), so what can be
-		// checked here is that the admitted policy means what it should for the pods that run.
+	t.Run("the agents' egress policy selects the running agent, not the pool, and opens DNS, LiteLLM and the npm registry only", func(t *testing.T) {
+		// What the admitted policy means for the pods that run; what the node does with it
+		// is the next two steps.
 		pol := getJSON(t, runningNamespace, "networkpolicy", "cloud-codex-agent-egress")
 		require.Equal(t, []any{"Egress"}, dig(pol, "spec", "policyTypes"), "default-deny egress")
 		var selected []string
@@ -163,12 +189,22 @@ func TestRunningSystem(t *testing.T) {
 			require.True(t, strings.HasPrefix(name, "cloud-codex-cody-"), "only the agent's pods (and its key Job's): %v", selected)
 		}
 		rules, _ := dig(pol, "spec", "egress").([]any)
-		require.Len(t, rules, 2, "DNS and LiteLLM, nothing else without egress config: %v", rules)
-		var sawDNS, sawLiteLLM bool
+		require.Len(t, rules, 3, "DNS, LiteLLM and the npm registry, nothing else: %v", rules)
+		var sawDNS, sawLiteLLM, sawNpm bool
 		for _, r := range rules {
 			switch dig(r, "ports", 0, "port") {
 			case float64(53):
 				sawDNS = len(dig(r, "ports").([]any)) == 2
+			case float64(443):
+				var cidrs []any
+				for _, want := range npmRules {
+					cidrs = append(cidrs, want["cidr"])
+				}
+				var got []any
+				for i := range dig(r, "to").([]any) {
+					got = append(got, dig(r, "to", i, "ipBlock", "cidr"))
+				}
+				sawNpm = assert.ElementsMatch(t, cidrs, got, "the npm registry rule")
 			case float64(4000):
 				var to []string
 				for _, p := range pods(t, runningNamespace, labelSelector(t, dig(r, "to", 0, "podSelector", "matchLabels"))) {
@@ -179,15 +215,32 @@ func TestRunningSystem(t *testing.T) {
 		}
 		require.True(t, sawDNS, "port 53 over UDP and TCP is open: %v", rules)
 		require.True(t, sawLiteLLM, "port 4000 is open to exactly the pool's pod: %v", rules)
+		require.True(t, sawNpm, "port 443 is open to the npm registry's addresses: %v", rules)
+	})
+
+	t.Run("the node enforces the policies: an agent reaches neither the dev database nor a port its egress does not open", func(t *testing.T) {
+		// The agent's egress opens the npm registry's addresses on 443 only. Port 80 of the
+		// same address answers the pool (whose egress is open): the same connection from the
+		// agent is refused by its policy, not by the network. The dev database admits only
+		// the pool (its ingress policy), and the agent's egress does not list it either.
+		registry := strings.TrimSuffix(npmRules[0]["cidr"].(string), "/32")
+		require.Contains(t, connectFrom(t, "deploy/litellm", "codex-cli", registry, 80), "CONNECTED",
+			"the pool (no egress policy) reaches %s:80: the probe's destination is up", registry)
+		require.Contains(t, connectFrom(t, "deploy/cloud-codex-cody", "agent", registry, 443), "CONNECTED",
+			"the agent's egress opens %s:443", registry)
+		require.Contains(t, connectFrom(t, "deploy/cloud-codex-cody", "agent", registry, 80), "BLOCKED",
+			"the agent's egress does not open %s:80", registry)
+		db := connectFrom(t, "deploy/cloud-codex-cody", "agent", "litellm-postgres", 5432)
+		require.NotContains(t, db, "ENOTFOUND", "the probe must reach a real Service name")
+		require.Contains(t, db, "BLOCKED", "the dev database admits only the pool")
 	})
 
 	t.Run("pods cannot reach the kubelet's API (exec into the pool from an agent)", func(t *testing.T) {
 		port := clusterPort(t, "KUBELET_PORT")
 		nodeIP := os.Getenv("CLUSTER_NODE_IP")
-		out, _ := kubectlIn(t, nil, "exec", "-n", runningNamespace, "deploy/cloud-codex-cody", "-c", "agent", "--",
-			"node", "-e", `const s=require("net").connect(`+port+`,"`+nodeIP+`");s.setTimeout(3000);`+
-				`s.on("connect",()=>{console.log("CONNECTED");process.exit(0)});s.on("timeout",()=>{console.log("BLOCKED timeout");process.exit(0)});`+
-				`s.on("error",e=>{console.log("BLOCKED "+e.code);process.exit(0)})`)
+		p, err := strconv.Atoi(port)
+		require.NoError(t, err)
+		out := connectFrom(t, "deploy/cloud-codex-cody", "agent", nodeIP, p)
 		require.Contains(t, out, "BLOCKED", "an agent pod reached the kubelet on %s:%s: %s", nodeIP, port, out)
 	})
 
@@ -270,21 +323,6 @@ func TestRunningSystem(t *testing.T) {
 		require.Contains(t, ask(t), "hello from the stand-in", "LiteLLM answers after its pod came back")
 	})
 
-	t.Run("NetworkPolicy: say whether this node enforces it", func(t *testing.T) {
-		// The dev database admits only the pool; an agent reaching it means nothing enforces
-		// NetworkPolicy here (the bridge CNI does not). Reported, never pretended.
-		out, _ := kubectlIn(t, nil, "exec", "-n", runningNamespace, "deploy/cloud-codex-cody", "-c", "agent", "--",
-			"node", "-e", `const s=require("net").connect(5432,"litellm-postgres");s.setTimeout(3000);`+
-				`s.on("connect",()=>{console.log("CONNECTED");process.exit(0)});s.on("timeout",()=>{console.log("BLOCKED");process.exit(0)});`+
-				`s.on("error",e=>{console.log("BLOCKED "+e.code);process.exit(0)})`)
-		require.NotContains(t, out, "ENOTFOUND", "the probe must reach a real Service name: %s", out)
-		if strings.Contains(out, "CONNECTED") {
-			note(t, "this node does NOT enforce NetworkPolicy (bridge CNI, no policy controller): the agent reached the dev database that its policy denies. The policies are admitted and correct on the API server; enforcement needs a CNI that implements them (README, Security).")
-		} else {
-			note(t, "this node enforces NetworkPolicy: %s", strings.TrimSpace(out))
-		}
-	})
-
 	t.Run("a second up changes nothing", func(t *testing.T) {
 		res, err := stack.Up(ctx, optup.PolicyPacks(policyPack), optup.ExpectNoChanges())
 		require.NoError(t, err)
@@ -304,6 +342,30 @@ func TestRunningSystem(t *testing.T) {
 		require.Contains(t, string(out), "persistentvolumeclaim/cloud-codex-cody", "the agent's state is retained")
 		require.Contains(t, string(out), "persistentvolumeclaim/litellm-chatgpt-auth", "the auth pool's claim is retained")
 	})
+}
+
+// connectFrom opens a TCP connection from a container of the stack (with the node the images
+// carry) and says CONNECTED, or BLOCKED with the reason (a refusal, a reset, or silence for
+// 3 s: a policy's drop).
+func connectFrom(t *testing.T, workload, container, host string, port int) string {
+	t.Helper()
+	out, _ := kubectlIn(t, nil, "exec", "-n", runningNamespace, workload, "-c", container, "--",
+		"node", "-e", fmt.Sprintf(`const s=require("net").connect(%d,%q);s.setTimeout(3000);`, port, host)+
+			`s.on("connect",()=>{console.log("CONNECTED");process.exit(0)});s.on("timeout",()=>{console.log("BLOCKED timeout");process.exit(0)});`+
+			`s.on("error",e=>{console.log("BLOCKED "+e.code);process.exit(0)})`)
+	return out
+}
+
+// npmRegistryHost is the host of the registry npm uses on this machine (npm's default
+// unless configured), which the pods' npm installs reach too.
+func npmRegistryHost(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("npm", "config", "get", "registry").Output()
+	require.NoError(t, err, "npm config get registry")
+	u, err := url.Parse(strings.TrimSpace(string(out)))
+	require.NoError(t, err, "npm's registry %q", out)
+	require.NotEmpty(t, u.Hostname(), "npm's registry %q", out)
+	return u.Hostname()
 }
 
 // agentKey reads the agent's LiteLLM virtual key from its Secret.

@@ -34,6 +34,16 @@ type containerdPlugins struct {
 	CRIImages  criImages  `toml:"io.containerd.cri.v1.images"`
 	CRIRuntime criRuntime `toml:"io.containerd.cri.v1.runtime"`
 	CRIGRPC    criGRPC    `toml:"io.containerd.grpc.v1.cri"`
+	NRI        nriConfig  `toml:"io.containerd.nri.v1.nri"`
+}
+
+// nriConfig is containerd's NRI plugin (internal/nri/config.go). Its default socket is
+// machine-wide (/var/run/nri/nri.sock) and outlives containerd; the node keeps it in its own run
+// directory, where the NetworkPolicy controller (tools/netpol) connects to learn pod IPs from the
+// runtime before the API server publishes them.
+type nriConfig struct {
+	Disable    bool   `toml:"disable"`
+	SocketPath string `toml:"socket_path"`
 }
 
 type criImages struct {
@@ -78,6 +88,10 @@ type criGRPC struct {
 	StreamServerPort    string `toml:"stream_server_port"`
 }
 
+// nriSocket is containerd's NRI socket; scripts/node.sh passes the same path to the
+// NetworkPolicy controller.
+func nriSocket(s settings) string { return filepath.Join(s.runDir, "nri.sock") }
+
 // ContainerdSocket is where containerd listens; the kubelet's containerRuntimeEndpoint and
 // cluster.sh (ctr, cri-drain) use the same path.
 func containerdSocket(s settings) string { return filepath.Join(s.runDir, "containerd.sock") }
@@ -108,6 +122,7 @@ func containerdConfig(s settings) ([]byte, error) {
 				CNI: criCNI{BinDirs: []string{s.cniBinDir}, ConfDir: filepath.Join(s.dir, cniDir), MaxConfNum: 1},
 			},
 			CRIGRPC: criGRPC{StreamServerAddress: "127.0.0.1", StreamServerPort: "0"},
+			NRI:     nriConfig{SocketPath: nriSocket(s)},
 		},
 	}
 	return toml.Marshal(c)
