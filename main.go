@@ -73,7 +73,7 @@ func program(ctx *pulumi.Context) error {
 	}
 	// Every agent reaches LiteLLM at the pool's URL, and its key registration Job (with a
 	// Pulumi-managed key) authenticates with the pool's master key using the registrar's source.
-	var registrarSource, scriptsConfigMap pulumi.StringInput
+	var registrarSource pulumi.StringInput
 	if args, ok := stack.KeyRegistrarArgs(); ok {
 		registrar, err := components.NewLiteLLMKeyRegistrar(ctx, "key-registrar", args, pulumi.Providers(provider), inNamespace)
 		if err != nil {
@@ -81,21 +81,20 @@ func program(ctx *pulumi.Context) error {
 		}
 		registrarSource = registrar.SourceConfigMapName
 	}
+	var scripts *components.CloudCodexAgentScripts
 	if len(stack.Agents) > 0 {
 		// One scripts ConfigMap for every agent (the scripts are the same), not one each.
-		scripts, err := components.NewCloudCodexAgentScripts(ctx, "agent-scripts", stack.AgentScriptsArgs(),
-			pulumi.Providers(provider), inNamespace)
-		if err != nil {
+		if scripts, err = components.NewCloudCodexAgentScripts(ctx, "agent-scripts", stack.AgentScriptsArgs(),
+			pulumi.Providers(provider), inNamespace); err != nil {
 			return err
 		}
-		scriptsConfigMap = scripts.ConfigMapName
 	}
 	agents := make([]*components.CloudCodexAgent, len(stack.Agents))
 	for i, args := range stack.Agents {
 		args.LiteLLM.BaseURL = pool.BaseURL
 		args.LiteLLM.MasterKeySecret = components.SecretKeyInput{Name: pool.MasterKeySecretName, Key: pool.MasterKeySecretKey}
 		args.LiteLLM.RegistrarSource = registrarSource
-		args.Scripts = scriptsConfigMap
+		args.Scripts = scripts
 		agents[i], err = components.NewCloudCodexAgent(ctx, args.Name, args, pulumi.Providers(provider), inNamespace)
 		if err != nil {
 			return err

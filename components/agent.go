@@ -101,24 +101,26 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		return nil, fmt.Errorf("agent %q: %w", args.Name, err)
 	}
 	configName := base + "-config"
+	configData := pulumi.StringMap{
+		codexconfig.FileName:       agentConfigTOML(args),
+		AgentPlatformTokenFileKey:  pulumi.String(platformToken),
+		AgentPlatformConfigFileKey: pulumi.String(platformConfig),
+	}
 	config, err := corev1.NewConfigMap(ctx, name+"-config", &corev1.ConfigMapArgs{
 		Metadata: Meta(configName, args.Namespace, labels, args.SkipAwait),
-		Data: pulumi.StringMap{
-			codexconfig.FileName:       agentConfigTOML(args),
-			AgentPlatformTokenFileKey:  pulumi.String(platformToken),
-			AgentPlatformConfigFileKey: pulumi.String(platformConfig),
-		},
+		Data:     configData,
 	}, renamedChild(child, name+"-config", configName))
 	if err != nil {
 		return nil, fmt.Errorf("agent %q: config ConfigMap: %w", args.Name, err)
 	}
 
 	// The scripts: the stack's shared ConfigMap (CloudCodexAgentScripts), or the agent's own.
-	var scripts pulumi.StringOutput
+	var scriptsName string
+	var scripts pulumi.Resource
 	if args.Scripts != nil {
-		scripts = args.Scripts.ToStringOutput()
+		scriptsName, scripts = args.Scripts.Name, args.Scripts
 	} else {
-		scriptsName := base + "-scripts"
+		scriptsName = base + "-scripts"
 		own, err := corev1.NewConfigMap(ctx, name+"-scripts", &corev1.ConfigMapArgs{
 			Metadata: Meta(scriptsName, args.Namespace, labels, args.SkipAwait),
 			Data:     agentScriptsData(),
@@ -126,27 +128,35 @@ func NewCloudCodexAgent(ctx *pulumi.Context, name string, args CloudCodexAgentAr
 		if err != nil {
 			return nil, fmt.Errorf("agent %q: scripts ConfigMap: %w", args.Name, err)
 		}
-		scripts = own.Metadata.Name().Elem()
+		scripts = own
 	}
 
-	template, err := agentPodTemplate(args, labels, agentVolumes{
-		pvc: pvc.Metadata.Name().Elem(), config: config.Metadata.Name().Elem(), scripts: scripts,
-	})
+	// The pod mounts its volumes by name and the Deployment waits for them (DependsOn), with
+	// no output of theirs in its spec: a ConfigMap whose data changes is replaced, delete
+	// before create (its name is fixed), and the engine replaces every resource whose inputs
+	// came from it the same way. For this Deployment that was a delete and a create of the
+	// same name, and where awaiting is skipped the create landed on the object still being
+	// deleted, which then went: the agent's Deployment was gone from the cluster while the
+	// state held it. The checksum of what the pod reads from the ConfigMaps rolls the pods
+	// instead, an update in place.
+	template, err := agentPodTemplate(args, labels, agentVolumes{pvc: base, config: configName, scripts: scriptsName})
 	if err != nil {
 		return nil, fmt.Errorf("agent %q: %w", args.Name, err)
 	}
-	depOpts := []pulumi.ResourceOption{renamedChild(child, name+"-deployment", base)}
+	podMeta, ok := template.Metadata.(*metav1.ObjectMetaArgs)
+	if !ok {
+		return nil, fmt.Errorf("agent %q: pod template metadata is a %T", args.Name, template.Metadata)
+	}
+	podAnnotations := pulumi.StringMap{AnnotationConfigSHA256: agentFilesChecksum(configData)}
+	podMeta.Annotations = podAnnotations
+	depOpts := []pulumi.ResourceOption{renamedChild(child, name+"-deployment", base), pulumi.DependsOn([]pulumi.Resource{pvc, config, scripts})}
 	var key *agentKey
 	if args.LiteLLM.KeyManaged() {
 		if key, err = newAgentKey(ctx, name, args, child); err != nil {
 			return nil, fmt.Errorf("agent %q: %w", args.Name, err)
 		}
 		// The pod reads the key at start: a rotated key restarts it.
-		podMeta, ok := template.Metadata.(*metav1.ObjectMetaArgs)
-		if !ok {
-			return nil, fmt.Errorf("agent %q: pod template metadata is a %T", args.Name, template.Metadata)
-		}
-		podMeta.Annotations = pulumi.StringMap{AnnotationKeySHA256: key.keySHA.ApplyT(func(h string) string { return h[:16] }).(pulumi.StringOutput)}
+		podAnnotations[AnnotationKeySHA256] = key.keySHA.ApplyT(func(h string) string { return h[:16] }).(pulumi.StringOutput)
 		depOpts = append(depOpts, pulumi.DependsOn([]pulumi.Resource{key.secret}))
 	}
 	depMeta := Meta(base, args.Namespace, labels, args.SkipAwait)

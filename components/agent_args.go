@@ -54,10 +54,10 @@ type CloudCodexAgentArgs struct {
 	// Placement of the agent's pods (and of its key registration Job): node selector,
 	// tolerations, affinity, priority class. Default: none.
 	Placement PlacementArgs `json:"placement" pulumi:"placement"`
-	// Scripts is the ConfigMap of the agent pod's scripts shared by the stack's agents
-	// (CloudCodexAgentScripts.ConfigMapName; it carries the dependency). nil: the agent
-	// declares its own ConfigMap cloud-codex-<name>-scripts (a standalone agent).
-	Scripts pulumi.StringInput `json:"-" pulumi:"scripts"`
+	// Scripts is the ConfigMap of the agent pod's scripts shared by the stack's agents.
+	// nil: the agent declares its own ConfigMap cloud-codex-<name>-scripts (a standalone
+	// agent).
+	Scripts *CloudCodexAgentScripts `json:"-" pulumi:"-"`
 }
 
 // AgentStorageArgs sizes the state PVC.

@@ -25,7 +25,9 @@ const (
 	agentScriptsDir = "/etc/cloud-codex/scripts"
 )
 
-type agentVolumes struct{ pvc, config, scripts pulumi.StringOutput }
+// agentVolumes names the objects the pod mounts: plain names, never another resource's
+// output (agent.go says why).
+type agentVolumes struct{ pvc, config, scripts string }
 
 func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes) (*corev1.PodTemplateSpecArgs, error) {
 	toolsDir := toolsDirName(args)
@@ -92,10 +94,10 @@ func agentPodTemplate(args CloudCodexAgentArgs, labels Labels, vols agentVolumes
 			},
 		},
 		Volumes: corev1.VolumeArray{
-			corev1.VolumeArgs{Name: pulumi.String("state"), PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: vols.pvc}},
-			corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: vols.config}},
+			corev1.VolumeArgs{Name: pulumi.String("state"), PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: pulumi.String(vols.pvc)}},
+			corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(vols.config)}},
 			corev1.VolumeArgs{Name: pulumi.String("scripts"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
-				Name: vols.scripts, DefaultMode: pulumi.Int(0o555),
+				Name: pulumi.String(vols.scripts), DefaultMode: pulumi.Int(0o555),
 			}},
 			// npm's temporary files, node's os.tmpdir() (codex's and the platform CLI's
 			// per-turn files), git: the root filesystem is read-only.

@@ -27,17 +27,19 @@ var (
 	agentRunnerBinsScript string
 )
 
-// agentScriptsData is the scripts ConfigMap's data: the same for every agent.
-func agentScriptsData() pulumi.StringMap {
-	return pulumi.StringMap{
-		"agent-install-tools.sh":  pulumi.String(agentInstallToolsScript),
-		"agent-boot.sh":           pulumi.String(agentBootScript),
-		"agent-identity.js":       pulumi.String(agentIdentityScript),
-		"agent-idle-runner.sh":    pulumi.String(agentIdleRunnerScript),
-		"agent-install-runner.sh": pulumi.String(agentInstallRunnerScript),
-		"agent-runner-bins.js":    pulumi.String(agentRunnerBinsScript),
+// agentScriptsFiles is the scripts ConfigMap's data: the same for every agent.
+func agentScriptsFiles() map[string]string {
+	return map[string]string{
+		"agent-install-tools.sh":  agentInstallToolsScript,
+		"agent-boot.sh":           agentBootScript,
+		"agent-identity.js":       agentIdentityScript,
+		"agent-idle-runner.sh":    agentIdleRunnerScript,
+		"agent-install-runner.sh": agentInstallRunnerScript,
+		"agent-runner-bins.js":    agentRunnerBinsScript,
 	}
 }
+
+func agentScriptsData() pulumi.StringMap { return pulumi.ToStringMap(agentScriptsFiles()) }
 
 // DefaultAgentScriptsName names the shared scripts ConfigMap.
 const DefaultAgentScriptsName = "cloud-codex-agent-scripts"
@@ -50,8 +52,10 @@ const DefaultAgentScriptsName = "cloud-codex-agent-scripts"
 type CloudCodexAgentScripts struct {
 	pulumi.ResourceState
 
-	// ConfigMapName is the ConfigMap: pass it to the agents as CloudCodexAgentArgs.Scripts
-	// (it carries the dependency on the ConfigMap).
+	// Name is the ConfigMap's name. Pass the component itself to the agents
+	// (CloudCodexAgentArgs.Scripts): they mount the ConfigMap by this name and wait for it.
+	Name string
+	// ConfigMapName is the ConfigMap's name as an output (the component's output).
 	ConfigMapName pulumi.StringOutput
 }
 
@@ -76,7 +80,7 @@ func NewCloudCodexAgentScripts(ctx *pulumi.Context, name string, args CloudCodex
 	if err := CheckDNSLabel("name", args.Name, 63); err != nil {
 		return nil, fmt.Errorf("CloudCodexAgentScripts %q: %w", name, err)
 	}
-	s := &CloudCodexAgentScripts{}
+	s := &CloudCodexAgentScripts{Name: args.Name}
 	if err := ctx.RegisterComponentResource(contract.CloudCodexAgentScriptsType, name, s, opts...); err != nil {
 		return nil, err
 	}

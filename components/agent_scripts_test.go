@@ -22,7 +22,7 @@ func TestAgentsShareOneScriptsConfigMap(t *testing.T) {
 		for _, name := range []string{"cody", "ada"} {
 			args := testAgentArgs()
 			args.Name = name
-			args.Scripts = scripts.ConfigMapName
+			args.Scripts = scripts
 			if _, err := NewCloudCodexAgent(ctx, name, args); err != nil {
 				return err
 			}

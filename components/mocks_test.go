@@ -40,6 +40,8 @@ type recordedResource struct {
 	Retain        bool
 	IgnoreChanges []string
 	Deps          []string // URNs of explicit dependencies (DependsOn)
+	// PropertyDeps are, per top-level input, the URNs of the resources whose outputs it took.
+	PropertyDeps map[string][]string
 	// RenamedFrom are the names (and parent URNs, "" for the same parent) of the program's
 	// own aliases; the Kubernetes SDK's aliases to older API versions are left out.
 	RenamedFrom []renamedFrom
@@ -65,6 +67,12 @@ func (m *mockMonitor) NewResource(args pulumi.MockResourceArgs) (string, resourc
 		r.Retain = rpc.GetRetainOnDelete()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.Deps = rpc.GetDependencies()
+		for prop, deps := range rpc.GetPropertyDependencies() {
+			if r.PropertyDeps == nil {
+				r.PropertyDeps = map[string][]string{}
+			}
+			r.PropertyDeps[prop] = deps.GetUrns()
+		}
 		for _, a := range rpc.GetAliases() {
 			if testsupport.ProgramAlias(a) {
 				r.RenamedFrom = append(r.RenamedFrom, renamedFrom{Name: a.GetSpec().GetName(), Parent: a.GetSpec().GetParentUrn()})

@@ -178,6 +178,25 @@ func assertNoPVCReplaced(t *testing.T, steps []step) {
 	}
 }
 
+// assertNoWorkloadReplaced fails on any step that would replace a Deployment or a
+// StatefulSet. Their names are fixed, so a replacement deletes before it creates; where
+// awaiting is skipped, the create lands on the object still being deleted, and the workload
+// is gone from the cluster while the state holds it (found on the dev stack: an upgrade that
+// changed the agents' scripts ConfigMap replaced every agent's Deployment that way).
+func assertNoWorkloadReplaced(t *testing.T, steps []step) {
+	t.Helper()
+	for _, s := range steps {
+		if s.typ != "kubernetes:apps/v1:Deployment" && s.typ != "kubernetes:apps/v1:StatefulSet" {
+			continue
+		}
+		switch s.op {
+		case apitype.OpSame, apitype.OpUpdate, apitype.OpCreate, apitype.OpDelete:
+		default:
+			require.Failf(t, "a workload would be replaced", "%s (delete and create of one name)", s)
+		}
+	}
+}
+
 // bindableClaims creates the expandable StorageClass and one PersistentVolume pre-bound
 // to each claim (namespace/name), so that the claims bind once created; the cleanup
 // removes them (cluster-scoped objects, all named cc-bench-blast-*).
@@ -294,6 +313,7 @@ func TestBlastRadiusOfConfigChanges(t *testing.T) {
 				require.True(t, touched[typ], "changing ada's %s should change its %s; changed: %v", tc.name, typ, changed(steps))
 			}
 			assertNoPVCReplaced(t, steps)
+			assertNoWorkloadReplaced(t, steps)
 		})
 	}
 
@@ -326,9 +346,29 @@ func TestBlastRadiusOfConfigChanges(t *testing.T) {
 			steps := previewSteps(t, stack)
 			require.NotEmpty(t, changed(steps), "the change should change something")
 			assertNoPVCReplaced(t, steps)
+			assertNoWorkloadReplaced(t, steps)
 			logChanges(t, steps)
 		})
 	}
+
+	t.Run("applied: a change to an agent's config files keeps its Deployment and rolls its pods", func(t *testing.T) {
+		before := getJSON(t, blastNamespace, "deployment", components.AgentResourceName("ada"))
+		s := newBlastStack()
+		s.agent("ada")["codex"] = map[string]any{"model": "codex-cli/gpt-5.3"}
+		set(t, s)
+		out := &logWriter{t: t}
+		if _, err := stack.Up(ctx, optup.PolicyPacks(policyPack), optup.ProgressStreams(out)); err != nil {
+			out.dump()
+			require.NoError(t, err)
+		}
+		after := getJSON(t, blastNamespace, "deployment", components.AgentResourceName("ada"))
+		require.Equal(t, dig(before, "metadata", "uid"), dig(after, "metadata", "uid"), "the same Deployment, updated in place")
+		require.Nil(t, dig(after, "metadata", "deletionTimestamp"), "not being deleted")
+		require.NotEqual(t,
+			dig(before, "spec", "template", "metadata", "annotations", components.AnnotationConfigSHA256),
+			dig(after, "spec", "template", "metadata", "annotations", components.AnnotationConfigSHA256),
+			"the pod template's config checksum changed: the pods roll")
+	})
 }
 
 // logChanges records the change set (go test -v shows it): the blast radius, for review.
