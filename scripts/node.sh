@@ -1,6 +1,7 @@
 # The embedded cluster's node: containerd (runc, CNI bridge), kubelet, kube-proxy, CoreDNS,
-# local-path-provisioner and kube-network-policies (NetworkPolicy), on this machine, as root. Sourced by scripts/cluster.sh, which
-# owns the process helpers (start, stop, running, wait_for) and the control plane.
+# local-path-provisioner and kube-network-policies (NetworkPolicy), on this machine, as root.
+# Sourced by scripts/cluster.sh, which owns the process helpers (start, stop, running,
+# wait_for) and the control plane.
 #
 # One node per machine: its network names, addresses and iptables chains are machine-wide.
 # NODE_OWNER records which state directory owns it; another checkout's `up` refuses to start

@@ -231,30 +231,9 @@ build_node_runtime() {
     fi
     link "$cdir/$cmd"
   done
-  local ddir="$CLOUD_CODEX_CACHE/coredns/$(key tools/coredns "$COREDNS_VERSION")"
-  mkdir -p "$ddir"
-  if [ ! -x "$ddir/coredns" ]; then
-    ensure_modules tools/coredns "CoreDNS $COREDNS_VERSION" "under 1 min"
-    say "    building coredns $COREDNS_VERSION (cold: 1-3 min)"
-    CGO_ENABLED=0 go_build tools/coredns "$ddir/coredns" .
-  fi
-  link "$ddir/coredns"
-  local ldir="$CLOUD_CODEX_CACHE/local-path/$(key tools/local-path "$LOCAL_PATH_PROVISIONER_VERSION")"
-  mkdir -p "$ldir"
-  if [ ! -x "$ldir/local-path-provisioner" ]; then
-    ensure_modules tools/local-path "local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION" "under 1 min"
-    say "    building local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION (cold: 1-2 min)"
-    CGO_ENABLED=0 go_build tools/local-path "$ldir/local-path-provisioner" github.com/rancher/local-path-provisioner
-  fi
-  link "$ldir/local-path-provisioner"
-  local pdir="$CLOUD_CODEX_CACHE/netpol/$(key tools/netpol "$KUBE_NETWORK_POLICIES_VERSION")"
-  mkdir -p "$pdir"
-  if [ ! -x "$pdir/kube-network-policies" ]; then
-    ensure_modules tools/netpol "kube-network-policies $KUBE_NETWORK_POLICIES_VERSION" "under 1 min"
-    say "    building kube-network-policies $KUBE_NETWORK_POLICIES_VERSION (cold: 1-3 min)"
-    CGO_ENABLED=0 go_build tools/netpol "$pdir/kube-network-policies" .
-  fi
-  link "$pdir/kube-network-policies"
+  build_static_tool tools/coredns coredns "$COREDNS_VERSION" . "1-3 min"
+  build_static_tool tools/local-path local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner "1-2 min"
+  build_static_tool tools/netpol kube-network-policies "$KUBE_NETWORK_POLICIES_VERSION" . "1-3 min"
   local ndir="$CLOUD_CODEX_CACHE/node/$(key tools/node "$KUBERNETES_VERSION")"
   mkdir -p "$ndir"
   for cmd in node-config cri-drain; do
@@ -265,6 +244,21 @@ build_node_runtime() {
     fi
     link "$ndir/$cmd"
   done
+}
+
+# build_static_tool DIR BIN VERSION PKG COLD: one static binary from a wrapper module, cached
+# under $CLOUD_CODEX_CACHE/<DIR's last element>/<VERSION and the wrapper's hash>.
+build_static_tool() {
+  local dir=$1 bin=$2 version=$3 pkg=$4 cold=$5
+  local out
+  out="$CLOUD_CODEX_CACHE/${dir##*/}/$(key "$dir" "$version")"
+  mkdir -p "$out"
+  if [ ! -x "$out/$bin" ]; then
+    ensure_modules "$dir" "$bin $version" "under 1 min"
+    say "    building $bin $version (cold: $cold)"
+    CGO_ENABLED=0 go_build "$dir" "$out/$bin" "$pkg"
+  fi
+  link "$out/$bin"
 }
 
 # Debian packages the node runs: runc, the CNI plugins, iptables (kube-proxy and the bridge
