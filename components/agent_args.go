@@ -246,7 +246,7 @@ func (a CloudCodexAgentArgs) validate() error {
 		CheckRequired("registry.apiUrl", a.Registry.APIURL, "set the agent platform's API URL, e.g. https://api.example.com"),
 	)
 	if a.Registry.APIURL != "" {
-		checks = append(checks, CheckHTTPURL("registry.apiUrl", a.Registry.APIURL))
+		checks = append(checks, CheckCredentialURL("registry.apiUrl", a.Registry.APIURL))
 	}
 	checks = append(checks,
 		CheckRequired("registry.podId", a.Registry.PodID, "set the platform pod id this agent works for"),

@@ -38,7 +38,7 @@ func validateProviderModel(f string, m AuthPoolModel) []error {
 		}
 	}
 	if m.APIBase != "" {
-		if err := CheckHTTPURL(f+".apiBase", m.APIBase); err != nil {
+		if err := CheckCredentialURL(f+".apiBase", m.APIBase); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -25,12 +25,12 @@ type AuthPoolUpstream struct {
 func (u AuthPoolUpstream) validate() []error {
 	var errs []error
 	if u.ChatGPTAPIBase != "" {
-		if err := CheckHTTPURL("upstream.chatgptApiBase", u.ChatGPTAPIBase); err != nil {
+		if err := CheckCredentialURL("upstream.chatgptApiBase", u.ChatGPTAPIBase); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if u.OAuthTokenURL != "" {
-		if err := CheckHTTPURL("upstream.oauthTokenUrl", u.OAuthTokenURL); err != nil {
+		if err := CheckCredentialURL("upstream.oauthTokenUrl", u.OAuthTokenURL); err != nil {
 			errs = append(errs, err)
 		}
 	}
