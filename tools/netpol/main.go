@@ -9,10 +9,12 @@
 //     stub's documented way in (containerd/nri pkg/stub: connect);
 //   - it evaluates what the node's iptables chain queues (scripts/node.sh, node_netpol). The
 //     controller's own nftables table uses the nft `queue` statement, and this kernel has no
-//     CONFIG_NFT_QUEUE; it has the xtables NFQUEUE target, so the node queues the same packets
-//     (new connections from or to a pod, not from the node's root processes) with iptables.
-//     The controller's table then fails to load (logged on every sync, harmless: the batch is
-//     atomic, so nothing of it is left), and its verdicts on queue -nfqueue-id are the same.
+//     CONFIG_NFT_QUEUE; it has the xtables NFQUEUE target, so the node queues with iptables:
+//     new connections from or to a pod, not from the node's root processes. Upstream queues
+//     only the pods some policy selects (a set it keeps); the chain queues every pod, and the
+//     evaluator allows what no policy selects, so the verdicts are the same. The controller's
+//     table then fails to load (logged on every sync, harmless: the batch is atomic, so
+//     nothing of it is left).
 //
 // What is allowed is decided by upstream's evaluator alone (pkg/networkpolicy/networkpolicy.go);
 // nothing here interprets a policy.
