@@ -1,6 +1,7 @@
 package components
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,7 +39,7 @@ func TestAgentDeploymentTakesNoOutputOfItsConfigMapsOrClaim(t *testing.T) {
 		} else {
 			m = mustRunAgent(t, args).mocks
 		}
-		urnOf := map[string]string{} // the Deployment's mounted objects' URNs, by kind
+		urnOf := map[string]string{} // URN suffixes of the ConfigMaps and claims, by object name
 		for _, res := range m.resources() {
 			switch res.Type {
 			case "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:PersistentVolumeClaim":
@@ -61,7 +62,7 @@ func TestAgentDeploymentTakesNoOutputOfItsConfigMapsOrClaim(t *testing.T) {
 		}
 		for _, name := range []string{"cloud-codex-cody", "cloud-codex-cody-config", scripts} {
 			require.Contains(t, urnOf, name)
-			require.True(t, containsSuffix(dep.Deps, urnOf[name]), "shared scripts %v: the Deployment waits for %s; deps %v", shared, name, dep.Deps)
+			require.True(t, slices.ContainsFunc(dep.Deps, func(u string) bool { return strings.HasSuffix(u, urnOf[name]) }), "shared scripts %v: the Deployment waits for %s; deps %v", shared, name, dep.Deps)
 		}
 		volumes := map[string]any{}
 		for _, v := range at(t, dep.Plain, "spec", "template", "spec", "volumes").([]any) {
@@ -71,15 +72,6 @@ func TestAgentDeploymentTakesNoOutputOfItsConfigMapsOrClaim(t *testing.T) {
 		require.Equal(t, "cloud-codex-cody-config", at(t, volumes["config"], "configMap", "name"))
 		require.Equal(t, scripts, at(t, volumes["scripts"], "configMap", "name"))
 	}
-}
-
-func containsSuffix(urns []string, suffix string) bool {
-	for _, u := range urns {
-		if strings.HasSuffix(u, suffix) {
-			return true
-		}
-	}
-	return false
 }
 
 // Instead of a replaced Deployment, a change to what the pod reads from its ConfigMaps rolls
