@@ -286,7 +286,7 @@ func (s *Stack) credentialSources() credentialSources {
 				src.objects[kind] = map[string][]dataObject{}
 			}
 			src.objects[kind][m.Name] = append(src.objects[kind][m.Name], dataObject{
-				Key: objectKey{Namespace: m.Namespace, Name: m.Name}, Data: s.dataOf(r),
+				Key: objectKey{Namespace: m.Namespace, Name: m.Name}, Data: s.dataOf(r), Unknown: dataWhollyUnknown(r),
 			})
 		}
 		s.memo.sources = src
