@@ -3,6 +3,7 @@ package rules
 import (
 	"maps"
 	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -66,8 +67,8 @@ func (s *Stack) inlineCodexConfigs(sw StackWorkload, c Container, env map[string
 			}
 		}
 		for _, doc := range inlineTOMLDocs(run.Text, argv) {
-			cfg, err := s.codexConfig(doc)
-			if err != nil || !looksLikeCodexConfig(cfg) {
+			cfg, err := s.codexConfig(doc.Text)
+			if err != nil || !(looksLikeCodexConfig(cfg) || doc.CodexFile && setsModelOrProfile(cfg)) {
 				continue
 			}
 			out = append(out, inlineConfig{Kind: inlineDoc, Where: run.Where, Cfg: cfg})
@@ -298,8 +299,11 @@ var heredocStart = regexp.MustCompile(`<<-?[ \t]*['"]?([A-Za-z_][A-Za-z0-9_]*)['
 // inlineTOMLDocs returns the texts in what a container runs that may be a config file
 // written in place (the original system wrote config.toml from a shell heredoc): every
 // here-document body, and every command-line word that spans several lines.
-func inlineTOMLDocs(text string, argv []string) []string {
-	var out []string
+//
+// CodexFile marks a here-document whose command line names a codex config file
+// (config.toml, NAME.config.toml): there a TOML that sets only model or profile is one.
+func inlineTOMLDocs(text string, argv []string) []tomlDoc {
+	var out []tomlDoc
 	lines := strings.Split(text, "\n")
 	for i := 0; i < len(lines); i++ {
 		m := heredocStart.FindStringSubmatch(lines[i])
@@ -314,12 +318,31 @@ func inlineTOMLDocs(text string, argv []string) []string {
 			}
 			body = append(body, lines[j])
 		}
-		out = append(out, strings.Join(body, "\n"))
+		out = append(out, tomlDoc{Text: strings.Join(body, "\n"), CodexFile: namesCodexConfigFile(m[0], lines[i])})
 	}
 	for _, a := range argv {
 		if strings.Contains(a, "\n") && strings.Contains(a, "=") && !heredocStart.MatchString(a) {
-			out = append(out, a)
+			out = append(out, tomlDoc{Text: a})
 		}
 	}
 	return out
+}
+
+// tomlDoc is one text inlineTOMLDocs found.
+type tomlDoc struct {
+	Text      string
+	CodexFile bool
+}
+
+// namesCodexConfigFile reports whether a here-document's command line (without its
+// marker) names a codex config file: a word whose base name is config.toml or
+// NAME.config.toml.
+func namesCodexConfigFile(marker, line string) bool {
+	for _, w := range strings.Fields(strings.Replace(line, marker, " ", 1)) {
+		w = strings.Trim(w, `"'>;&|()`)
+		if isCodexConfigFileName(path.Base(w)) {
+			return true
+		}
+	}
+	return false
 }

@@ -119,7 +119,7 @@ func CheckNoCodexCredentials(s *Stack) []Violation {
 		if routes := s.codexConfigObjectRoutes(f.Cfg); len(routes) > 0 {
 			out = append(out, Violation{URN: f.Res.URN, Message: fmt.Sprintf(
 				"%s %s key %s is a codex config whose MCP servers reach codex credentials wherever it is used:\n  - %s",
-				f.Kind, quote(s.metaOf(f.Res).Name), quote(f.Key), strings.Join(routes, "\n  - "))})
+				f.Kind, quote(s.metaOf(f.Res).Name), f.Where(), strings.Join(routes, "\n  - "))})
 		}
 	}
 	return append(out, s.rbacViolations(rbacIntoHolder)...)
