@@ -126,6 +126,9 @@ func (s *Stack) inlineCodexConfigProblems(sw StackWorkload, t liteLLMTarget) []s
 				for _, p := range ps {
 					problems = append(problems, fmt.Sprintf("%s %s writes a codex config in place: %s", c, ic.Where, p))
 				}
+			case inlineOSS:
+				problems = append(problems, fmt.Sprintf("%s %s runs codex with %s, which uses codex's built-in open-source provider "+
+					"(ollama or lmstudio, at CODEX_OSS_BASE_URL), not LiteLLM, whatever the config says", c, ic.Where, ic.Name))
 			case inlineOverrides:
 				if ic.Err != nil {
 					// Overrides the pack cannot read as one config (e.g. a key set both as a value

@@ -30,6 +30,7 @@ const (
 	inlineEnv       inlineKind = iota // an env value that parses as a codex config
 	inlineDoc                         // a here-document or multi-line argument written in place
 	inlineOverrides                   // codex's -c/--config overrides (and -p) on a command line
+	inlineOSS                         // codex --oss / --local-provider on a command line
 )
 
 // inlineConfig is one codex config a container carries outside files.
@@ -73,6 +74,9 @@ func (s *Stack) inlineCodexConfigs(sw StackWorkload, c Container, env map[string
 			}
 			out = append(out, inlineConfig{Kind: inlineDoc, Where: run.Where, Cfg: cfg})
 		}
+		if flag := codexOSSFlag(run.Text); flag != "" {
+			out = append(out, inlineConfig{Kind: inlineOSS, Where: run.Where, Name: flag})
+		}
 		facts := s.factsOf(run.Text)
 		if !facts.hasConfig {
 			continue
@@ -99,6 +103,28 @@ func mcpServerRuns(cfg codexconfig.Config) []scriptRun {
 		out = append(out, scriptRun{Where: "[mcp_servers." + id + "]", Text: text.String()})
 	}
 	return out
+}
+
+// codexOSSFlag returns the flag of a codex invocation in text that selects codex's built-in
+// open-source provider (--oss, --local-provider), "" if none. codex 0.171.0 (`codex --help`,
+// `codex exec --help`: "--oss  Use open-source provider", "--local-provider <OSS_PROVIDER>
+// Specify which local provider to use (lmstudio or ollama)"; the base URL comes from
+// CODEX_OSS_BASE_URL / CODEX_OSS_PORT, both strings in the binary): run by hand with the
+// agents' LiteLLM config.toml, `codex exec --oss` ignores its model_provider and fails with
+// "OSS setup failed: No running Ollama server detected" (docs/upstream-facts-cited.md). So
+// --oss sends model calls past LiteLLM whatever the config says.
+func codexOSSFlag(text string) string {
+	if !strings.Contains(text, "--oss") && !strings.Contains(text, "--local-provider") {
+		return ""
+	}
+	for _, args := range codexInvocations(text) {
+		for _, a := range args {
+			if a = trimListPunct(a); a == "--oss" || a == "--local-provider" || strings.HasPrefix(a, "--local-provider=") {
+				return a
+			}
+		}
+	}
+	return ""
 }
 
 // codexOverrides returns the -c/--config overrides of every codex invocation in a text, as
@@ -271,7 +297,14 @@ func sortedProviderIDs(m map[string]codexconfig.ModelProvider) []string {
 
 // publicOpenAIHosts are the domains of OpenAI's and ChatGPT's public endpoints. A codex
 // provider pointed at them bypasses LiteLLM whatever else the stack holds.
-var publicOpenAIHosts = []string{"openai.com", "chatgpt.com", "oaiusercontent.com"}
+// Azure OpenAI (<resource>.openai.azure.com) serves OpenAI's models under an Azure key:
+// the same bypass of the pool. *.cognitiveservices.azure.com is every Azure AI service
+// (speech, vision, language...), so a host there counts only when the URL's path is Azure
+// OpenAI's (/openai/...), which is how such a resource serves OpenAI models.
+var publicOpenAIHosts = []string{"openai.com", "chatgpt.com", "oaiusercontent.com", "openai.azure.com"}
+
+// azureAIServicesHost is the shared domain of Azure AI services (see publicOpenAIHosts).
+const azureAIServicesHost = "cognitiveservices.azure.com"
 
 // publicOpenAIHost reports whether a base_url's host is (a subdomain of) a public
 // OpenAI/ChatGPT domain, and returns the host.
@@ -289,6 +322,9 @@ func publicOpenAIHost(baseURL string) (string, bool) {
 		if host == d || strings.HasSuffix(host, "."+d) {
 			return host, true
 		}
+	}
+	if strings.HasSuffix(host, "."+azureAIServicesHost) && (u.Path == "/openai" || strings.HasPrefix(u.Path, "/openai/")) {
+		return host, true
 	}
 	return host, false
 }
