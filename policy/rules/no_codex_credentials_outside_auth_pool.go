@@ -39,8 +39,12 @@ import (
 // ephemeral); the field-by-field table is in README.md:
 //   - a file mounted (mountPath, subPath, items) under a credential file's name (auth.json,
 //     auth-N.json): by content when the stack holds it (the codex auth.json / LiteLLM flat
-//     file shapes of codexauth), by name only where the content cannot be known, and never
-//     for container-registry credentials (.dockerconfigjson items, containers/ paths);
+//     file shapes of codexauth), by name where the content cannot be known (outside the
+//     stack, or not known yet at preview), and never for container-registry credentials
+//     (.dockerconfigjson items, containers/ paths);
+//   - values under any name whose content is a ChatGPT/OpenAI credential
+//     (contract.FindChatGPTCredential: OpenAI API keys, ChatGPT-issued JWTs) or the base64
+//     of a credential file, read through env, envFrom, secretKeyRef or a volume;
 //   - a volume whose content is outside the stack (a Secret, ConfigMap or claim the stack
 //     does not declare, hostPath, CSI, image, network disks: contentOutsideStack) mounted
 //     at or inside a .codex directory or the container's CODEX_HOME, CODEX_HOME resolved
@@ -48,9 +52,11 @@ import (
 //     own Secrets and ConfigMaps there are judged by the content of each key, as anywhere;
 //   - Secret/ConfigMap/projected items or whole objects whose keys hold a credential file,
 //     and hostPaths of a .codex directory or a credential file;
-//   - the node's other pods: hostPID, a privileged container, a hostPath of the node's
-//     root or of a directory where the node keeps pods' volumes and files (the kubelet's,
-//     the container runtime's, the local-path provisioners');
+//   - the node's other pods: hostPID, a privileged container, a hostPath (or the host
+//     directory of a hostPath/local PersistentVolume bound to a claim the pod mounts) of
+//     the node's root, of a directory where the node keeps pods' volumes and files (the
+//     kubelet's, the container runtime's, the local-path provisioners'), or above a node
+//     user's codex home (/root, /home, /home/<user>);
 //   - the auth pool's claim and storage one step away from it (auth_storage.go): clones,
 //     snapshots, bound PersistentVolumes, generic ephemeral volumes and claim templates
 //     made from them, and another stack's auth claim by its name;
@@ -62,15 +68,17 @@ import (
 //   - a command, args, lifecycle hook, exec probe or a script the container mounts from the
 //     stack's ConfigMaps/Secrets that runs `codex login`, assigns a credential variable,
 //     writes (cp, tee, a redirection, curl -o, wget -O...) a credential file into a codex
-//     home, its own or another container's through a shared volume, runs kubectl exec,
+//     home, its own or another container's through a shared volume (clearing a variable,
+//     VAR= or unset, assigns nothing), runs kubectl exec,
 //     attach or cp into the holder's pods, or runs kubectl cp/exec on a credential file
 //     path in any pod (the pod's name may come from $(kubectl get ...) and be unknowable); the same for the [mcp_servers.*] of a codex
 //     config the container carries inline (codex starts them in it).
 //
 // Outside workloads: a codex config in a Secret or ConfigMap (outside the pool) whose MCP
 // servers do the above, and a RoleBinding/ClusterRoleBinding of the stack that grants a
-// subject exec, attach, ephemeral containers or pod creation where the holder runs
-// (rbac.go).
+// subject exec, attach, ephemeral containers, pod creation or patching, or creation of a
+// workload that makes pods where the holder runs, or nodes/proxy or user impersonation
+// cluster-wide (rbac.go).
 const RuleNoCodexCredentials = "no-codex-credentials-outside-auth-pool"
 
 func noCodexCredentialsPolicy() policyx.Policy {
