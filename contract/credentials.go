@@ -2,6 +2,7 @@ package contract
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/url"
 	"regexp"
 	"slices"
@@ -272,4 +273,71 @@ func isBasicCredential(b64 string) bool {
 	}
 	_, pass, ok := strings.Cut(s, ":")
 	return ok && pass != "" && !IsPlaceholderValue(pass)
+}
+
+// The ChatGPT/OpenAI credentials ADR-014 keeps in the auth pool, by shape, under whatever
+// name they are stored: no-codex-credentials-outside-auth-pool judges every value a
+// non-holder workload gets (a Secret it imports or mounts, an env literal) with
+// FindChatGPTCredential. It is narrower than FindCredential on purpose: an agent
+// legitimately gets an `sk-` LiteLLM virtual key (random characters after `sk-`, generated
+// by pulumi-random), which is no OpenAI key. Every match of FindChatGPTCredential is also a
+// match of FindCredential (its sk- and JWT patterns), so the agent's validation, which
+// refuses any credential-shaped literal, refuses these too (a test keeps it so).
+//
+//   - OpenAI API keys: project keys `sk-proj-`, service-account keys `sk-svcacct-`, admin
+//     keys `sk-admin-`, and legacy user keys, which carry "T3BlbkFJ" (base64 of "OpenAI")
+//     in their middle;
+//   - JWTs OpenAI issues for ChatGPT logins (codex's and LiteLLM's access and id tokens):
+//     issuer https://auth.openai.com, or the https://api.openai.com/auth claim (the ChatGPT
+//     account and plan) or https://api.openai.com/profile claim.
+var openAIKeyRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9_-]*T3BlbkFJ[A-Za-z0-9_-]*)`)
+
+// OpenAIIssuer is the issuer of ChatGPT login tokens; OpenAIAuthClaims are the claims
+// OpenAI puts in them.
+const OpenAIIssuer = "https://auth.openai.com"
+
+var OpenAIAuthClaims = []string{"https://api.openai.com/auth", "https://api.openai.com/profile"}
+
+// FindChatGPTCredential returns the first ChatGPT/OpenAI credential in v (above) and what
+// it is.
+func FindChatGPTCredential(v string) (what, found string, ok bool) {
+	if strings.Contains(v, "sk-") {
+		if m := openAIKeyRE.FindStringSubmatch(v); m != nil {
+			return "an OpenAI API key", m[1], true
+		}
+	}
+	if strings.Contains(v, "eyJ") {
+		for _, m := range CredentialPatterns[0].RE.FindAllStringSubmatch(v, -1) {
+			if IsOpenAIJWT(m[1]) {
+				return "a ChatGPT/OpenAI-issued JWT", m[1], true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// IsOpenAIJWT reports whether a JWT's payload names OpenAI's auth server as its issuer or
+// carries OpenAI's auth claims. The signature is not checked: the shape is the evidence.
+func IsOpenAIJWT(tok string) bool {
+	parts := strings.Split(tok, ".")
+	if len(parts) < 2 {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return false
+	}
+	var claims map[string]any
+	if json.Unmarshal(raw, &claims) != nil {
+		return false
+	}
+	if iss, _ := claims["iss"].(string); strings.TrimRight(iss, "/") == OpenAIIssuer {
+		return true
+	}
+	for _, c := range OpenAIAuthClaims {
+		if _, ok := claims[c]; ok {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 )
@@ -122,6 +123,43 @@ func TestIsPlaceholderValue(t *testing.T) {
 	} {
 		if got := IsPlaceholderValue(v); got != want {
 			t.Errorf("IsPlaceholderValue(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+func jwtWith(t *testing.T, claims string) string {
+	t.Helper()
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." + enc([]byte(claims)) + "." + enc([]byte("signature-bytes"))
+}
+
+// The ChatGPT/OpenAI shapes the pack judges under any name; a LiteLLM virtual key (sk- and
+// random characters) and other issuers' JWTs are not among them. Every one is also a
+// FindCredential match, so the agent's validation refuses it too.
+func TestFindChatGPTCredential(t *testing.T) {
+	yes := []string{
+		"sk-proj-AbCdEf0123456789AbCdEf0123456789", "sk-svcacct-AbCdEf0123456789AbCdEf01",
+		"sk-admin-AbCdEf0123456789AbCdEf0123", "sk-AbCdEfGhIjKlMnOpT3BlbkFJAbCdEfGhIjKlMnOp",
+		"key=sk-proj-AbCdEf0123456789AbCdEf0123456789\n",
+		jwtWith(t, `{"iss":"https://auth.openai.com","sub":"auth0|x"}`),
+		jwtWith(t, `{"iss":"https://auth.openai.com/","exp":1}`),
+		jwtWith(t, `{"https://api.openai.com/auth":{"chatgpt_account_id":"acc"},"exp":1}`),
+	}
+	no := []string{
+		"sk-AbCdEf0123456789", "sk-kR8bNq2LxT0pWz9YcV3mHs6JdF4gA1eU7iO5uB", "sk-project-notes", "",
+		jwtWith(t, `{"iss":"https://accounts.google.com","sub":"1"}`), "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
+	}
+	for _, v := range yes {
+		if _, _, ok := FindChatGPTCredential(v); !ok {
+			t.Errorf("FindChatGPTCredential(%q) = false, want true", v)
+		}
+		if !LooksLikeCredential(v) {
+			t.Errorf("LooksLikeCredential(%q) = false: the agent's validation would pass what the pack refuses", v)
+		}
+	}
+	for _, v := range no {
+		if what, _, ok := FindChatGPTCredential(v); ok {
+			t.Errorf("FindChatGPTCredential(%q) = %s, want none", v, what)
 		}
 	}
 }

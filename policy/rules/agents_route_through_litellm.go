@@ -77,8 +77,13 @@ func CheckAgentsRouteThroughLiteLLM(s *Stack) []Violation {
 		target.Configs = append(target.Configs, c)
 	}
 	for _, f := range s.codexConfigFiles() {
-		problems, isCodex := checkCodexConfig(f.Cfg, f.Err, f.Key, f.Role == RoleAgent && f.Key == codexconfig.FileName, target)
-		if isProfileFile(f.Key) && f.Err == nil && looksLikeCodexConfig(f.Cfg) {
+		// A TOML that sets only model or profile is a codex config where codex reads it (a
+		// config.toml, a profile file, or mounted as one in a codex home); elsewhere only a
+		// codex-specific key makes it one (looksLikeCodexConfig).
+		known := (f.Role == RoleAgent && f.Key == codexconfig.FileName) || f.Landing != "" ||
+			(f.landsWhereCodexReads() && f.Err == nil && setsModelOrProfile(f.Cfg))
+		problems, isCodex := checkCodexConfig(f.Cfg, f.Err, f.Name(), known, target)
+		if isProfileFile(f.Name()) && f.Err == nil && (looksLikeCodexConfig(f.Cfg) || setsModelOrProfile(f.Cfg)) {
 			// A profile file (codex --profile NAME) is a layer over config.toml.
 			problems, isCodex = checkConfigLayer(f.Cfg, target, ""), true
 		}
@@ -87,7 +92,7 @@ func CheckAgentsRouteThroughLiteLLM(s *Stack) []Violation {
 		}
 		out = append(out, Violation{URN: f.Res.URN, Message: fmt.Sprintf(
 			"%s %s key %s is a codex config that does not route through this stack's LiteLLM:\n  - %s",
-			f.Kind, quote(s.metaOf(f.Res).Name), quote(f.Key), strings.Join(problems, "\n  - "))})
+			f.Kind, quote(s.metaOf(f.Res).Name), f.Where(), strings.Join(problems, "\n  - "))})
 	}
 	for _, sw := range s.workloads() {
 		if s.isAuthHolder(sw) {
@@ -121,6 +126,9 @@ func (s *Stack) inlineCodexConfigProblems(sw StackWorkload, t liteLLMTarget) []s
 				for _, p := range ps {
 					problems = append(problems, fmt.Sprintf("%s %s writes a codex config in place: %s", c, ic.Where, p))
 				}
+			case inlineOSS:
+				problems = append(problems, fmt.Sprintf("%s %s runs codex with %s, which uses codex's built-in open-source provider "+
+					"(ollama or lmstudio, at CODEX_OSS_BASE_URL), not LiteLLM, whatever the config says", c, ic.Where, ic.Name))
 			case inlineOverrides:
 				if ic.Err != nil {
 					// Overrides the pack cannot read as one config (e.g. a key set both as a value
@@ -223,14 +231,22 @@ func checkCodexConfig(cfg codexconfig.Config, err error, key string, known bool,
 	return problems, true
 }
 
-// looksLikeCodexConfig reports whether a parsed TOML document sets any codex key. A config
-// that only says where codex keeps its login counts: outside the auth pool it prepares a
-// ChatGPT login, and without a LiteLLM provider codex would use that login.
+// looksLikeCodexConfig reports whether a parsed TOML document sets a key only codex's
+// config has (model_provider, model_providers, approval_policy, sandbox_mode, mcp_servers,
+// profiles, ...). `model` and `profile` alone are every other program's settings too (a
+// reranker's settings.toml with model = "BAAI/bge-reranker-base" and profile = "prod"):
+// they make a codex config only where codex reads the file (setsModelOrProfile, with
+// codexConfigFile.landsWhereCodexReads). A config that only says where codex keeps its
+// login counts: outside the auth pool it prepares a ChatGPT login, and without a LiteLLM
+// provider codex would use that login.
 func looksLikeCodexConfig(c codexconfig.Config) bool {
-	return c.Model != "" || c.ModelProvider != "" || len(c.ModelProviders) > 0 || c.ApprovalPolicy != "" ||
+	return c.ModelProvider != "" || len(c.ModelProviders) > 0 || c.ApprovalPolicy != "" ||
 		c.SandboxMode != "" || c.CheckForUpdateOnStartup != nil || len(c.MCPServers) > 0 ||
-		c.CLIAuthCredentialsStore != "" || c.Profile != "" || len(c.Profiles) > 0
+		c.CLIAuthCredentialsStore != "" || len(c.Profiles) > 0
 }
+
+// setsModelOrProfile reports whether a TOML sets the keys codex shares with other programs.
+func setsModelOrProfile(c codexconfig.Config) bool { return c.Model != "" || c.Profile != "" }
 
 // providerProblems checks a provider table: the active one, and every other (a profile or
 // a -c override can select it).

@@ -318,3 +318,18 @@ func TestPublicOpenAIHost(t *testing.T) {
 		}
 	}
 }
+
+// Azure OpenAI is a public OpenAI host; the rest of Azure AI services is not.
+func TestPublicOpenAIHostAzure(t *testing.T) {
+	for u, want := range map[string]bool{
+		"https://team-a.openai.azure.com/openai/v1":                 true,
+		"https://team-a.cognitiveservices.azure.com/openai/v1":      true,
+		"https://team-a.cognitiveservices.azure.com/speechtotext/x": false,
+		"https://team-a.cognitiveservices.azure.com/":               false,
+		"https://openai-proxy.example.com/v1":                       false,
+	} {
+		if _, got := publicOpenAIHost(u); got != want {
+			t.Errorf("publicOpenAIHost(%q) = %v, want %v", u, got, want)
+		}
+	}
+}

@@ -40,6 +40,10 @@ type authStorage struct {
 	volumes   map[string]authStore // PersistentVolume name -> store
 	snapshots []authStore
 	hostPaths []authStore // Key.Name is the host path
+	// pvs are every PersistentVolume of the stack, and claimVolumes each claim's
+	// spec.volumeName, for boundHostPaths.
+	pvs          []pvObject
+	claimVolumes map[objectKey]string
 }
 
 // claim reports whether a claim named name in namespace ns holds the auth credentials.
@@ -129,8 +133,9 @@ type snapshotObject struct {
 }
 
 func (s *Stack) findAuthStorage() authStorage {
-	a := authStorage{volumes: map[string]authStore{}}
+	a := authStorage{volumes: map[string]authStore{}, claimVolumes: map[objectKey]string{}}
 	specs := map[*Resource]PVCSpec{}
+
 	var pvs []pvObject
 	var snaps []snapshotObject
 	for _, r := range s.Resources {
@@ -147,6 +152,7 @@ func (s *Stack) findAuthStorage() authStorage {
 				decode(v, &pv.spec)
 			}
 			pvs = append(pvs, pv)
+			a.pvs = append(a.pvs, pv)
 		case "VolumeSnapshot":
 			m := s.metaOf(r)
 			sn := snapshotObject{key: objectKey{Namespace: m.Namespace, Name: m.Name}}
@@ -240,7 +246,84 @@ func (s *Stack) findAuthStorage() authStorage {
 			changed = true
 		}
 	}
+	for _, p := range s.pvcs() {
+		if vn := specs[p.Res].VolumeName; vn != "" && !isUnknown(vn) {
+			a.claimVolumes[p.Key] = vn
+		}
+	}
 	return a
+}
+
+// boundHostPath is the host directory of a hostPath or local PersistentVolume a claim is
+// bound to.
+type boundHostPath struct {
+	PV, Field, Path string
+}
+
+// boundHostPaths returns the host directories of the stack's hostPath/local
+// PersistentVolumes bound to a claim a workload in namespace ns uses: the claim named
+// claim (a PV whose claimRef names it, or the volume the stack's claim of that name names in
+// volumeName), or a claim made from a template naming volumeName. Such a volume is the
+// host directory itself, judged like a pod's hostPath (hostPathRoutes).
+func (a authStorage) boundHostPaths(ns, claim, volumeName string) []boundHostPath {
+	if claim != "" && !isUnknown(claim) && volumeName == "" {
+		for k, vn := range a.claimVolumes {
+			if k.matches(ns, claim) {
+				volumeName = vn
+			}
+		}
+	}
+	var out []boundHostPath
+	for _, pv := range a.pvs {
+		bound := volumeName != "" && pv.name == volumeName
+		if ref := pv.spec.ClaimRef; ref != nil && claim != "" && !isUnknown(claim) && ref.Name == claim && sameNamespace(ns, ref.Namespace) {
+			bound = true
+		}
+		if !bound {
+			continue
+		}
+		for _, h := range []struct {
+			field string
+			v     *HostPathVolume
+		}{{"hostPath", pv.spec.HostPath}, {"local", pv.spec.Local}} {
+			if h.v != nil && h.v.Path != "" && !isUnknown(h.v.Path) {
+				out = append(out, boundHostPath{PV: pv.name, Field: h.field, Path: h.v.Path})
+			}
+		}
+	}
+	return out
+}
+
+// boundHostPathRoutes lists the routes of the host directories bound to the claims a
+// workload mounts (PVC volumes, generic ephemeral volumes, volumeClaimTemplates).
+func (s *Stack) boundHostPathRoutes(sw StackWorkload) []string {
+	a := s.authStorage()
+	ns := sw.W.Meta.Namespace
+	var out []string
+	add := func(who string, bs []boundHostPath) {
+		for _, b := range bs {
+			for _, why := range hostPathRoutes(b.Path) {
+				out = append(out, fmt.Sprintf("%s is bound to PersistentVolume %s, whose %s path %s %s", who, quote(b.PV), b.Field, quote(b.Path), why))
+			}
+		}
+	}
+	for _, v := range sw.W.Pod.Volumes {
+		who := fmt.Sprintf("volume %s (%s)", quote(v.Name), v.Source())
+		switch {
+		case v.PersistentVolumeClaim != nil:
+			add(who, a.boundHostPaths(ns, v.PersistentVolumeClaim.ClaimName, ""))
+		case v.Ephemeral != nil && v.Ephemeral.VolumeClaimTemplate != nil:
+			if vn := v.Ephemeral.VolumeClaimTemplate.Spec.VolumeName; vn != "" {
+				add(who, a.boundHostPaths(ns, "", vn))
+			}
+		}
+	}
+	for _, t := range sw.W.ClaimTemplates {
+		if t.Spec.VolumeName != "" {
+			add(fmt.Sprintf("volumeClaimTemplate %s", quote(t.Metadata.Name)), a.boundHostPaths(ns, "", t.Spec.VolumeName))
+		}
+	}
+	return out
 }
 
 func containsStore(ss []authStore, k objectKey) bool {

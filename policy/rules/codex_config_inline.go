@@ -3,6 +3,7 @@ package rules
 import (
 	"maps"
 	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -29,6 +30,7 @@ const (
 	inlineEnv       inlineKind = iota // an env value that parses as a codex config
 	inlineDoc                         // a here-document or multi-line argument written in place
 	inlineOverrides                   // codex's -c/--config overrides (and -p) on a command line
+	inlineOSS                         // codex --oss / --local-provider on a command line
 )
 
 // inlineConfig is one codex config a container carries outside files.
@@ -66,11 +68,14 @@ func (s *Stack) inlineCodexConfigs(sw StackWorkload, c Container, env map[string
 			}
 		}
 		for _, doc := range inlineTOMLDocs(run.Text, argv) {
-			cfg, err := s.codexConfig(doc)
-			if err != nil || !looksLikeCodexConfig(cfg) {
+			cfg, err := s.codexConfig(doc.Text)
+			if err != nil || !(looksLikeCodexConfig(cfg) || doc.CodexFile && setsModelOrProfile(cfg)) {
 				continue
 			}
 			out = append(out, inlineConfig{Kind: inlineDoc, Where: run.Where, Cfg: cfg})
+		}
+		if flag := codexOSSFlag(run.Text); flag != "" {
+			out = append(out, inlineConfig{Kind: inlineOSS, Where: run.Where, Name: flag})
 		}
 		facts := s.factsOf(run.Text)
 		if !facts.hasConfig {
@@ -98,6 +103,28 @@ func mcpServerRuns(cfg codexconfig.Config) []scriptRun {
 		out = append(out, scriptRun{Where: "[mcp_servers." + id + "]", Text: text.String()})
 	}
 	return out
+}
+
+// codexOSSFlag returns the flag of a codex invocation in text that selects codex's built-in
+// open-source provider (--oss, --local-provider), "" if none. codex 0.171.0 (`codex --help`,
+// `codex exec --help`: "--oss  Use open-source provider", "--local-provider <OSS_PROVIDER>
+// Specify which local provider to use (lmstudio or ollama)"; the base URL comes from
+// CODEX_OSS_BASE_URL / CODEX_OSS_PORT, both strings in the binary): run by hand with the
+// agents' LiteLLM config.toml, `codex exec --oss` ignores its model_provider and fails with
+// "OSS setup failed: No running Ollama server detected" (docs/upstream-facts-cited.md). So
+// --oss sends model calls past LiteLLM whatever the config says.
+func codexOSSFlag(text string) string {
+	if !strings.Contains(text, "--oss") && !strings.Contains(text, "--local-provider") {
+		return ""
+	}
+	for _, args := range codexInvocations(text) {
+		for _, a := range args {
+			if a = trimListPunct(a); a == "--oss" || a == "--local-provider" || strings.HasPrefix(a, "--local-provider=") {
+				return a
+			}
+		}
+	}
+	return ""
 }
 
 // codexOverrides returns the -c/--config overrides of every codex invocation in a text, as
@@ -270,7 +297,14 @@ func sortedProviderIDs(m map[string]codexconfig.ModelProvider) []string {
 
 // publicOpenAIHosts are the domains of OpenAI's and ChatGPT's public endpoints. A codex
 // provider pointed at them bypasses LiteLLM whatever else the stack holds.
-var publicOpenAIHosts = []string{"openai.com", "chatgpt.com", "oaiusercontent.com"}
+// Azure OpenAI (<resource>.openai.azure.com) serves OpenAI's models under an Azure key:
+// the same bypass of the pool. *.cognitiveservices.azure.com is every Azure AI service
+// (speech, vision, language...), so a host there counts only when the URL's path is Azure
+// OpenAI's (/openai/...), which is how such a resource serves OpenAI models.
+var publicOpenAIHosts = []string{"openai.com", "chatgpt.com", "oaiusercontent.com", "openai.azure.com"}
+
+// azureAIServicesHost is the shared domain of Azure AI services (see publicOpenAIHosts).
+const azureAIServicesHost = "cognitiveservices.azure.com"
 
 // publicOpenAIHost reports whether a base_url's host is (a subdomain of) a public
 // OpenAI/ChatGPT domain, and returns the host.
@@ -289,6 +323,9 @@ func publicOpenAIHost(baseURL string) (string, bool) {
 			return host, true
 		}
 	}
+	if strings.HasSuffix(host, "."+azureAIServicesHost) && (u.Path == "/openai" || strings.HasPrefix(u.Path, "/openai/")) {
+		return host, true
+	}
 	return host, false
 }
 
@@ -298,8 +335,11 @@ var heredocStart = regexp.MustCompile(`<<-?[ \t]*['"]?([A-Za-z_][A-Za-z0-9_]*)['
 // inlineTOMLDocs returns the texts in what a container runs that may be a config file
 // written in place (the original system wrote config.toml from a shell heredoc): every
 // here-document body, and every command-line word that spans several lines.
-func inlineTOMLDocs(text string, argv []string) []string {
-	var out []string
+//
+// CodexFile marks a here-document whose command line names a codex config file
+// (config.toml, NAME.config.toml): there a TOML that sets only model or profile is one.
+func inlineTOMLDocs(text string, argv []string) []tomlDoc {
+	var out []tomlDoc
 	lines := strings.Split(text, "\n")
 	for i := 0; i < len(lines); i++ {
 		m := heredocStart.FindStringSubmatch(lines[i])
@@ -314,12 +354,31 @@ func inlineTOMLDocs(text string, argv []string) []string {
 			}
 			body = append(body, lines[j])
 		}
-		out = append(out, strings.Join(body, "\n"))
+		out = append(out, tomlDoc{Text: strings.Join(body, "\n"), CodexFile: namesCodexConfigFile(m[0], lines[i])})
 	}
 	for _, a := range argv {
 		if strings.Contains(a, "\n") && strings.Contains(a, "=") && !heredocStart.MatchString(a) {
-			out = append(out, a)
+			out = append(out, tomlDoc{Text: a})
 		}
 	}
 	return out
+}
+
+// tomlDoc is one text inlineTOMLDocs found.
+type tomlDoc struct {
+	Text      string
+	CodexFile bool
+}
+
+// namesCodexConfigFile reports whether a here-document's command line (without its
+// marker) names a codex config file: a word whose base name is config.toml or
+// NAME.config.toml.
+func namesCodexConfigFile(marker, line string) bool {
+	for _, w := range strings.Fields(strings.Replace(line, marker, " ", 1)) {
+		w = strings.Trim(w, `"'>;&|()`)
+		if isCodexConfigFileName(path.Base(w)) {
+			return true
+		}
+	}
+	return false
 }

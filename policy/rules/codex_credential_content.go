@@ -1,10 +1,12 @@
 package rules
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 
 	"cloud-codex/codexauth"
+	"cloud-codex/contract"
 )
 
 // isCodexCredential reports whether a value is a ChatGPT/codex credential file, judged by
@@ -30,8 +32,46 @@ func isCodexCredential(s string) bool {
 	return codexauth.IsFlatTokenShape([]byte(s))
 }
 
-// looksLikeCredentialValue is isCodexCredential for a value the stack holds.
-func looksLikeCredentialValue(s string) bool { return isCodexCredential(s) }
+// credentialValue says which ChatGPT/OpenAI credential a value the stack holds is, "" if
+// none, whatever name it is stored under: a codex credential file (isCodexCredential), one
+// base64-encoded (a Secret's stringData holding the base64 of auth.json, or data encoded
+// twice), an OpenAI API key or a ChatGPT/OpenAI-issued JWT (contract.FindChatGPTCredential,
+// which the agent's validation agrees with). A LiteLLM virtual key (sk- and random
+// characters, what an agent's key Secret holds) is none of these.
+func credentialValue(s string) string {
+	if isUnknown(s) || s == "" {
+		return ""
+	}
+	if isCodexCredential(s) {
+		return "a codex credential file"
+	}
+	if isBase64CodexCredential(s) {
+		return "a base64-encoded codex credential file"
+	}
+	if what, _, ok := contract.FindChatGPTCredential(s); ok {
+		return what
+	}
+	return ""
+}
+
+// looksLikeCredentialValue reports whether credentialValue finds a credential.
+func looksLikeCredentialValue(s string) bool { return credentialValue(s) != "" }
+
+// isBase64CodexCredential reports whether a value is the base64 (standard or URL alphabet,
+// padded or not, wrapped in lines) of a codex credential file.
+func isBase64CodexCredential(s string) bool {
+	t := strings.Join(strings.Fields(s), "")
+	// A JSON object's base64 starts with "ey" ('{' then '"' or a blank gives "eyJ", "eyAi", "ewo"...).
+	if len(t) < 40 || !(strings.HasPrefix(t, "ey") || strings.HasPrefix(t, "ew") || strings.HasPrefix(t, "IC")) {
+		return false
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(t); err == nil {
+			return isCodexCredential(string(b))
+		}
+	}
+	return false
+}
 
 // registryAuthKeys are the Secret keys of container-registry credentials
 // (kubernetes.io/dockerconfigjson and kubernetes.io/dockercfg Secrets). Mounted as

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -51,6 +53,9 @@ type stackMemo struct {
 
 	sourcesOnce sync.Once
 	sources     credentialSources
+
+	landingsOnce sync.Once
+	landings     map[*Resource]map[string]string
 }
 
 type ownerOf struct {
@@ -116,8 +121,39 @@ type codexConfigFile struct {
 	Kind string
 	Role Role
 	Key  string
-	Cfg  codexconfig.Config
-	Err  error
+	// Landing is where a workload mounts the key as a codex config file in a codex home
+	// (config.toml or NAME.config.toml, by items[].path or subPath), "" if none does.
+	Landing string
+	Cfg     codexconfig.Config
+	Err     error
+}
+
+// Name is the file name codex reads the key under: where it lands, else the key.
+func (f codexConfigFile) Name() string {
+	if f.Landing != "" {
+		return path.Base(f.Landing)
+	}
+	return f.Key
+}
+
+// Where describes the key for messages.
+func (f codexConfigFile) Where() string {
+	if f.Landing != "" && path.Base(f.Landing) != f.Key {
+		return fmt.Sprintf("%s (mounted as %s)", quote(f.Key), quote(f.Landing))
+	}
+	return quote(f.Key)
+}
+
+// landsWhereCodexReads reports whether the key is a file codex reads as its config: named
+// config.toml or NAME.config.toml, or mounted as one in a codex home. There a TOML that
+// sets only model or profile is a codex config (codex runs with its built-in provider).
+func (f codexConfigFile) landsWhereCodexReads() bool {
+	return f.Landing != "" || f.Key == codexconfig.FileName || isProfileFile(f.Key)
+}
+
+// isCodexConfigFileName reports whether a file name is one codex reads in its home.
+func isCodexConfigFileName(name string) bool {
+	return name == codexconfig.FileName || isProfileFile(name)
 }
 
 // codexConfigFiles are the stack's codex config files outside the auth pool, in resource
@@ -134,13 +170,81 @@ func (s *Stack) codexConfigFiles() []codexConfigFile {
 			continue
 		}
 		data := s.dataOf(r)
+		landings := s.codexConfigLandings()[r]
 		for _, key := range slices.Sorted(maps.Keys(data)) {
 			text := data[key]
-			if isUnknown(text) || (key != codexconfig.FileName && !strings.HasSuffix(key, ".toml")) {
+			landing := landings[key]
+			if isUnknown(text) || (key != codexconfig.FileName && !strings.HasSuffix(key, ".toml") && landing == "") {
 				continue
 			}
 			cfg, err := s.codexConfig(text)
-			out = append(out, codexConfigFile{Res: r, Kind: kind, Role: role, Key: key, Cfg: cfg, Err: err})
+			out = append(out, codexConfigFile{Res: r, Kind: kind, Role: role, Key: key, Landing: landing, Cfg: cfg, Err: err})
+		}
+	}
+	return out
+}
+
+// codexConfigLandings finds, for the stack's Secrets and ConfigMaps, the keys a workload
+// (other than an auth holder) mounts as a codex config file in a codex home: a key under
+// any name that lands, by items[].path or a subPath mount, at config.toml or
+// NAME.config.toml in the container's codex home or a .codex directory. By object, then key
+// (the first landing found).
+func (s *Stack) codexConfigLandings() map[*Resource]map[string]string {
+	s.memo.landingsOnce.Do(func() { s.memo.landings = s.findCodexConfigLandings() })
+	return s.memo.landings
+}
+
+func (s *Stack) findCodexConfigLandings() map[*Resource]map[string]string {
+	out := map[*Resource]map[string]string{}
+	for _, sw := range s.workloads() {
+		if s.isAuthHolder(sw) {
+			continue
+		}
+		pod := s.podHomes(sw)
+		ns := sw.W.Meta.Namespace
+		for ci, c := range sw.W.Pod.AllContainers() {
+			for _, m := range c.C.VolumeMounts {
+				v, ok := sw.W.Pod.Volume(m.Name)
+				if !ok {
+					continue
+				}
+				for _, ref := range volumeObjectRefs(v) {
+					for _, r := range s.Resources {
+						if r.kindOf() != ref.Kind || !(objectKey{s.metaOf(r).Namespace, s.metaOf(r).Name}).matches(ns, ref.Name) {
+							continue
+						}
+						for key := range s.dataOf(r) {
+							rel := key
+							if len(ref.Items) > 0 {
+								if !itemsSelect(ref.Items, key) {
+									continue
+								}
+								for _, it := range ref.Items {
+									if it.Key == key {
+										rel = it.Path
+									}
+								}
+							}
+							file := path.Join(m.MountPath, rel)
+							if m.SubPath != "" {
+								if path.Clean(m.SubPath) != path.Clean(rel) {
+									continue
+								}
+								file = path.Clean(m.MountPath)
+							}
+							if !isCodexConfigFileName(path.Base(file)) || !pod.inHome(ci, file) {
+								continue
+							}
+							if out[r] == nil {
+								out[r] = map[string]string{}
+							}
+							if _, seen := out[r][key]; !seen {
+								out[r][key] = file
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 	return out
@@ -286,7 +390,7 @@ func (s *Stack) credentialSources() credentialSources {
 				src.objects[kind] = map[string][]dataObject{}
 			}
 			src.objects[kind][m.Name] = append(src.objects[kind][m.Name], dataObject{
-				Key: objectKey{Namespace: m.Namespace, Name: m.Name}, Data: s.dataOf(r),
+				Key: objectKey{Namespace: m.Namespace, Name: m.Name}, Data: s.dataOf(r), Unknown: dataWhollyUnknown(r),
 			})
 		}
 		s.memo.sources = src

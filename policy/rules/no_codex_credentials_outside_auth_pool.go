@@ -39,8 +39,12 @@ import (
 // ephemeral); the field-by-field table is in README.md:
 //   - a file mounted (mountPath, subPath, items) under a credential file's name (auth.json,
 //     auth-N.json): by content when the stack holds it (the codex auth.json / LiteLLM flat
-//     file shapes of codexauth), by name only where the content cannot be known, and never
-//     for container-registry credentials (.dockerconfigjson items, containers/ paths);
+//     file shapes of codexauth), by name where the content cannot be known (outside the
+//     stack, or not known yet at preview), and never for container-registry credentials
+//     (.dockerconfigjson items, containers/ paths);
+//   - values under any name whose content is a ChatGPT/OpenAI credential
+//     (contract.FindChatGPTCredential: OpenAI API keys, ChatGPT-issued JWTs) or the base64
+//     of a credential file, read through env, envFrom, secretKeyRef or a volume;
 //   - a volume whose content is outside the stack (a Secret, ConfigMap or claim the stack
 //     does not declare, hostPath, CSI, image, network disks: contentOutsideStack) mounted
 //     at or inside a .codex directory or the container's CODEX_HOME, CODEX_HOME resolved
@@ -48,9 +52,11 @@ import (
 //     own Secrets and ConfigMaps there are judged by the content of each key, as anywhere;
 //   - Secret/ConfigMap/projected items or whole objects whose keys hold a credential file,
 //     and hostPaths of a .codex directory or a credential file;
-//   - the node's other pods: hostPID, a privileged container, a hostPath of the node's
-//     root or of a directory where the node keeps pods' volumes and files (the kubelet's,
-//     the container runtime's, the local-path provisioners');
+//   - the node's other pods: hostPID, a privileged container, a hostPath (or the host
+//     directory of a hostPath/local PersistentVolume bound to a claim the pod mounts) of
+//     the node's root, of a directory where the node keeps pods' volumes and files (the
+//     kubelet's, the container runtime's, the local-path provisioners'), or above a node
+//     user's codex home (/root, /home, /home/<user>);
 //   - the auth pool's claim and storage one step away from it (auth_storage.go): clones,
 //     snapshots, bound PersistentVolumes, generic ephemeral volumes and claim templates
 //     made from them, and another stack's auth claim by its name;
@@ -62,15 +68,17 @@ import (
 //   - a command, args, lifecycle hook, exec probe or a script the container mounts from the
 //     stack's ConfigMaps/Secrets that runs `codex login`, assigns a credential variable,
 //     writes (cp, tee, a redirection, curl -o, wget -O...) a credential file into a codex
-//     home, its own or another container's through a shared volume, runs kubectl exec,
+//     home, its own or another container's through a shared volume (clearing a variable,
+//     VAR= or unset, assigns nothing), runs kubectl exec,
 //     attach or cp into the holder's pods, or runs kubectl cp/exec on a credential file
 //     path in any pod (the pod's name may come from $(kubectl get ...) and be unknowable); the same for the [mcp_servers.*] of a codex
 //     config the container carries inline (codex starts them in it).
 //
 // Outside workloads: a codex config in a Secret or ConfigMap (outside the pool) whose MCP
 // servers do the above, and a RoleBinding/ClusterRoleBinding of the stack that grants a
-// subject exec, attach, ephemeral containers or pod creation where the holder runs
-// (rbac.go).
+// subject exec, attach, ephemeral containers, pod creation or patching, or creation of a
+// workload that makes pods where the holder runs, or nodes/proxy or user impersonation
+// cluster-wide (rbac.go).
 const RuleNoCodexCredentials = "no-codex-credentials-outside-auth-pool"
 
 func noCodexCredentialsPolicy() policyx.Policy {
@@ -119,7 +127,7 @@ func CheckNoCodexCredentials(s *Stack) []Violation {
 		if routes := s.codexConfigObjectRoutes(f.Cfg); len(routes) > 0 {
 			out = append(out, Violation{URN: f.Res.URN, Message: fmt.Sprintf(
 				"%s %s key %s is a codex config whose MCP servers reach codex credentials wherever it is used:\n  - %s",
-				f.Kind, quote(s.metaOf(f.Res).Name), quote(f.Key), strings.Join(routes, "\n  - "))})
+				f.Kind, quote(s.metaOf(f.Res).Name), f.Where(), strings.Join(routes, "\n  - "))})
 		}
 	}
 	return append(out, s.rbacViolations(rbacIntoHolder)...)
@@ -136,14 +144,18 @@ type credentialSources struct {
 type dataObject struct {
 	Key  objectKey
 	Data map[string]string
+	// Unknown: the object's data is not known yet as a whole (dataWhollyUnknown).
+	Unknown bool
 }
 
 // data returns the data of the stack's Secret or ConfigMap that a workload in namespace ns
-// references by name, merged if several may match; nil if the stack has none.
+// references by name, merged if several may match; nil if the stack has none, or only
+// ones whose data is wholly unknown at preview (content not known: judged like an object
+// outside the stack, by name and by where it lands; notInStack says which).
 func (c credentialSources) data(kind, ns, name string) map[string]string {
 	var out map[string]string
 	for _, o := range c.objects[kind][name] {
-		if !o.Key.matches(ns, name) {
+		if !o.Key.matches(ns, name) || o.Unknown {
 			continue
 		}
 		if out == nil {
@@ -154,6 +166,21 @@ func (c credentialSources) data(kind, ns, name string) map[string]string {
 		}
 	}
 	return out
+}
+
+// declared reports whether the stack declares a Secret or ConfigMap that a workload in
+// namespace ns may reference by name, known data or not.
+func (c credentialSources) declared(kind, ns, name string) bool {
+	return slices.ContainsFunc(c.objects[kind][name], func(o dataObject) bool { return o.Key.matches(ns, name) })
+}
+
+// notInStack says why the content of an object data returned nil for is not known: the
+// stack does not declare it, or its data is not known yet.
+func (c credentialSources) notInStack(kind, ns, name string) string {
+	if c.declared(kind, ns, name) {
+		return fmt.Sprintf("the data of %s %s is not known yet", kind, quote(name))
+	}
+	return fmt.Sprintf("%s %s is not in this stack", kind, quote(name))
 }
 
 // routeSet collects route descriptions, each once, in the order found.
@@ -188,37 +215,44 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 				if !codexauth.IsCredentialFileName(it.Key) && !codexauth.IsCredentialFileName(it.Path) {
 					continue
 				}
-				if data != nil {
-					continue // the content is known: judged below
+				val, ok := data[it.Key]
+				if data != nil && (!ok || !isUnknown(val)) {
+					continue // the content is known (judged below), or the key is not there
 				}
 				if registryAuthKeys[it.Key] || isRegistryAuthPath(it.Path) {
 					continue
 				}
-				routes.add("%s projects %s key %s to path %s: named like a codex credential file, and %s %s is not in this stack, so its content cannot be checked",
-					vol, ref.Kind, quote(it.Key), quote(it.Path), ref.Kind, quote(ref.Name))
+				why := src.notInStack(ref.Kind, ns, ref.Name)
+				if data != nil {
+					why = fmt.Sprintf("the value of %s %s key %s is not known yet", ref.Kind, quote(ref.Name), quote(it.Key))
+				}
+				routes.add("%s projects %s key %s to path %s: named like a codex credential file, and %s, so its content cannot be checked",
+					vol, ref.Kind, quote(it.Key), quote(it.Path), why)
 			}
 			for _, k := range slices.Sorted(maps.Keys(data)) {
 				if len(ref.Items) > 0 && !itemsSelect(ref.Items, k) {
 					continue
 				}
-				if !looksLikeCredentialValue(data[k]) {
+				if len(ref.Items) == 0 && isUnknown(data[k]) && codexauth.IsCredentialFileName(k) && !registryAuthKeys[k] {
+					// Content unknown at preview: judged by its name, as outside the stack.
+					routes.add("%s projects every key of %s %s, and its key %s is named like a codex credential file whose value is not known yet",
+						vol, ref.Kind, quote(ref.Name), quote(k))
+					continue
+				}
+				what := credentialValue(data[k])
+				if what == "" {
 					continue
 				}
 				if len(ref.Items) == 0 && codexauth.IsCredentialFileName(k) {
-					routes.add("%s projects every key of %s %s, and its key %s is a codex credential file", vol, ref.Kind, quote(ref.Name), quote(k))
+					routes.add("%s projects every key of %s %s, and its key %s is %s", vol, ref.Kind, quote(ref.Name), quote(k), what)
 				} else {
-					routes.add("%s projects %s %s key %s, whose value is a codex credential file", vol, ref.Kind, quote(ref.Name), quote(k))
+					routes.add("%s projects %s %s key %s, whose value is %s", vol, ref.Kind, quote(ref.Name), quote(k), what)
 				}
 			}
 		}
 		if v.HostPath != nil {
-			if dir, ok := nodeStorageHostPath(v.HostPath.Path); ok {
-				routes.add("%s reaches %s on its node, where the node keeps every pod's volumes (the auth pool's holder's included when both run on one node)", vol, quote(dir))
-			}
-			if hasPathElement(v.HostPath.Path, codexauth.CodexHomeDirName) {
-				routes.add("%s is a host directory at or inside a %s directory", vol, codexauth.CodexHomeDirName)
-			} else if codexauth.IsCredentialFileName(v.HostPath.Path) && !isRegistryAuthPath(v.HostPath.Path) {
-				routes.add("%s is a codex credential file on the host", vol)
+			for _, why := range hostPathRoutes(v.HostPath.Path) {
+				routes.add("%s %s", vol, why)
 			}
 		}
 		if r := s.volumeAuthRoute(sw, v); r != "" {
@@ -226,6 +260,9 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 		}
 	}
 	for _, r := range s.claimTemplateAuthRoutes(sw) {
+		routes.add("%s", r)
+	}
+	for _, r := range s.boundHostPathRoutes(sw) {
 		routes.add("%s", r)
 	}
 	downwardAPIRoutes(&routes, w)
@@ -278,13 +315,18 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 			}
 		}
 		for _, e := range c.C.Env {
-			if isCredentialEnvName(e.Name) {
+			if isCredentialEnvName(e.Name) && (e.ValueFrom != nil || e.Value != "") {
+				// An empty literal clears the variable: no credential is assigned.
 				routes.add("%s sets env %s (%s): a ChatGPT/OpenAI credential variable", c, e.Name, envSource(e))
 			}
 			if e.ValueFrom == nil {
 				// A literal is judged by content whatever its name ($(VAR) expanded).
-				if v := env[e.Name]; looksLikeCredentialValue(v.Value) || looksLikeCredentialValue(e.Value) {
-					routes.add("%s sets env %s to a literal value that is a codex credential file", c, e.Name)
+				what := credentialValue(e.Value)
+				if v := env[e.Name]; what == "" && v.Known {
+					what = credentialValue(v.Value)
+				}
+				if what != "" {
+					routes.add("%s sets env %s to a literal value that is %s", c, e.Name, what)
 				}
 				continue
 			}
@@ -296,13 +338,21 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 					continue
 				}
 				data := src.data(ref.kind, ns, ref.sel.Name)
-				if val, ok := data[ref.sel.Key]; ok {
-					if looksLikeCredentialValue(val) {
-						routes.add("%s takes env %s from %s %s key %s, whose value is a codex credential file", c, e.Name, ref.kind, quote(ref.sel.Name), quote(ref.sel.Key))
+				val, ok := data[ref.sel.Key]
+				switch {
+				case ok && !isUnknown(val):
+					if what := credentialValue(val); what != "" {
+						routes.add("%s takes env %s from %s %s key %s, whose value is %s", c, e.Name, ref.kind, quote(ref.sel.Name), quote(ref.sel.Key), what)
 					}
-				} else if codexauth.IsCredentialFileName(ref.sel.Key) && data == nil {
+				case !codexauth.IsCredentialFileName(ref.sel.Key):
+				case data == nil && !src.declared(ref.kind, ns, ref.sel.Name):
 					routes.add("%s takes env %s from %s %s key %s: named like a codex credential file, and the %s is not in this stack",
 						c, e.Name, ref.kind, quote(ref.sel.Name), quote(ref.sel.Key), ref.kind)
+				case data == nil || ok:
+					// The stack declares it, but the value (or all its data) is not known yet:
+					// judged by the name, as the README promises (by content where known).
+					routes.add("%s takes env %s from %s %s key %s: named like a codex credential file, and its value is not known yet",
+						c, e.Name, ref.kind, quote(ref.sel.Name), quote(ref.sel.Key))
 				}
 			}
 		}
@@ -321,14 +371,18 @@ func (s *Stack) credentialRoutes(sw StackWorkload) []string {
 			case strings.HasPrefix(ef.Prefix, contract.ChatGPTCredentialEnvPrefix):
 				routes.add("%s imports %s %s as env with prefix %s: ChatGPT/OpenAI credential variables", c, kind, quote(name), quote(ef.Prefix))
 			case data == nil && contract.PrefixMayNameChatGPTCredentialEnv(ef.Prefix):
-				routes.add("%s imports %s %s, which is not in this stack, as env with prefix %s: a key such as %s makes a ChatGPT/OpenAI credential variable",
-					c, kind, quote(name), quote(ef.Prefix), quote(credentialKeyFor(ef.Prefix)))
+				where := "which is not in this stack"
+				if src.declared(kind, ns, name) {
+					where = "whose data is not known yet"
+				}
+				routes.add("%s imports %s %s, %s, as env with prefix %s: a key such as %s makes a ChatGPT/OpenAI credential variable",
+					c, kind, quote(name), where, quote(ef.Prefix), quote(credentialKeyFor(ef.Prefix)))
 			}
 			for _, k := range slices.Sorted(maps.Keys(data)) {
 				if isCredentialEnvName(ef.Prefix + k) {
 					routes.add("%s imports %s %s as env, which sets %s: a ChatGPT/OpenAI credential variable", c, kind, quote(name), ef.Prefix+k)
-				} else if looksLikeCredentialValue(data[k]) {
-					routes.add("%s imports %s %s as env, and its key %s holds a codex credential file", c, kind, quote(name), quote(k))
+				} else if what := credentialValue(data[k]); what != "" {
+					routes.add("%s imports %s %s as env, and its key %s holds %s", c, kind, quote(name), quote(k), what)
 				}
 			}
 		}
@@ -425,7 +479,7 @@ func (s *Stack) contentOutsideStack(sw StackWorkload, v Volume) string {
 		for _, ref := range volumeObjectRefs(v) {
 			data := s.credentialSources().data(ref.Kind, ns, ref.Name)
 			if data == nil {
-				outside = append(outside, fmt.Sprintf("%s %s is not in this stack", ref.Kind, quote(ref.Name)))
+				outside = append(outside, s.credentialSources().notInStack(ref.Kind, ns, ref.Name))
 				continue
 			}
 			for k, val := range data {
@@ -497,14 +551,57 @@ func nodeStorageHostPath(p string) (string, bool) {
 	return "", false
 }
 
+// hostPathRoutes says why a host path a pod reaches (a hostPath volume, or the hostPath or
+// local path of a PersistentVolume bound to a claim it mounts) is a route, each reason a
+// phrase after the volume's description: the node's storage of other pods
+// (nodeStorageHostPath), a .codex directory or a codex credential file on the host, or a
+// directory above the codex home of one of the node's users (codexHomeAncestor).
+func hostPathRoutes(p string) []string {
+	var out []string
+	if dir, ok := nodeStorageHostPath(p); ok {
+		out = append(out, fmt.Sprintf("reaches %s on its node, where the node keeps every pod's volumes (the auth pool's holder's included when both run on one node)", quote(dir)))
+	}
+	switch {
+	case hasPathElement(p, codexauth.CodexHomeDirName):
+		out = append(out, fmt.Sprintf("is a host directory at or inside a %s directory", codexauth.CodexHomeDirName))
+	case codexauth.IsCredentialFileName(p) && !isRegistryAuthPath(p):
+		out = append(out, "is a codex credential file on the host")
+	default:
+		if home, ok := codexHomeAncestor(p); ok {
+			out = append(out, fmt.Sprintf("is host directory %s, which holds %s, the codex home of a user of the node", quote(path.Clean(p)), quote(home)))
+		}
+	}
+	return out
+}
+
+// codexHomeAncestor reports whether a host path is a directory above the codex home
+// (~/.codex) of one of the node's users: /root, /home, or /home/<user>. Mounting it hands
+// the pod that user's codex login (auth.json) whatever the pack knows of the node. Other
+// host directories (/var/log, /etc/ssl/certs, /dev/shm, /home/<user>/work) are not.
+func codexHomeAncestor(p string) (string, bool) {
+	if p == "" || isUnknown(p) || !strings.HasPrefix(p, "/") {
+		return "", false
+	}
+	p = path.Clean(p)
+	switch {
+	case p == "/root":
+		return "/root/" + codexauth.CodexHomeDirName, true
+	case p == "/home":
+		return "/home/*/" + codexauth.CodexHomeDirName, true
+	case path.Dir(p) == "/home":
+		return p + "/" + codexauth.CodexHomeDirName, true
+	}
+	return "", false
+}
+
 // mountedCredentialFile says why a file mounted under a credential file's name is a route,
 // or "" if it is not: by content when the stack holds the Secret/ConfigMap key mounted
 // there; otherwise (content the pack cannot see) by the name, unless it is where container
 // tools keep registry credentials under the same name, outside any codex home.
 func (s *Stack) mountedCredentialFile(ns string, v Volume, m VolumeMount, inHome bool) string {
 	if content, ok := s.mountedFileContent(ns, v, m); ok {
-		if looksLikeCredentialValue(content) {
-			return "its content is a codex credential file"
+		if what := credentialValue(content); what != "" {
+			return "its content is " + what
 		}
 		return ""
 	}

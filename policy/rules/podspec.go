@@ -54,6 +54,12 @@ type Workload struct {
 	Structural bool
 	// Selector is spec.selector.matchLabels (the pods and ReplicaSets a controller adopts).
 	Selector map[string]string
+	// Parallelism is the largest parallelism of the objects that wrap the pod template (a
+	// Job's spec.parallelism, a CronJob's spec.jobTemplate.spec.parallelism: every map on
+	// the path to the pod spec), nil when none sets one.
+	Parallelism *int
+	// ParallelismAt is where Parallelism is set (spec.jobTemplate.spec.parallelism).
+	ParallelismAt string
 }
 
 // ClaimTemplate is one volumeClaimTemplate.
@@ -208,6 +214,22 @@ func workloadAt(kind string, props map[string]any, p []string, structural bool) 
 	}
 	if kind == "Deployment" {
 		w.Strategy = spec.Strategy.Type
+	}
+	for i := len(p) - 1; i >= 0; i-- {
+		m, ok := lookupPath(props, p[:i])
+		if !ok {
+			continue
+		}
+		var wrap struct {
+			Parallelism *int `json:"parallelism"`
+		}
+		if mm, ok := m.(map[string]any); ok {
+			decode(map[string]any{"parallelism": mm["parallelism"]}, &wrap)
+		}
+		if wrap.Parallelism != nil && (w.Parallelism == nil || *wrap.Parallelism > *w.Parallelism) {
+			w.Parallelism = wrap.Parallelism
+			w.ParallelismAt = joinPath(append(append([]string(nil), p[:i]...), "parallelism"))
+		}
 	}
 	return w
 }

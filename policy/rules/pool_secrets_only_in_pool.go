@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -176,14 +177,33 @@ func secretReads(w Workload) []secretReadRef {
 			}
 		}
 	}
+	// A volume read carries its keys where it names them (items[].key, or a container's
+	// subPath of a volume without items), so that a Secret outside the stack is recognised
+	// by its key as through env secretKeyRef.
+	volumeReads := func(name, route, volume string, items []KeyToPath) {
+		if len(items) > 0 {
+			for _, it := range items {
+				out = append(out, secretReadRef{Name: name, Key: it.Key, Route: fmt.Sprintf("%s (items key %s)", route, quote(it.Key))})
+			}
+			return
+		}
+		out = append(out, secretReadRef{Name: name, Route: route})
+		for _, c := range w.Pod.AllContainers() {
+			for _, m := range c.C.VolumeMounts {
+				if m.Name == volume && m.SubPath != "" {
+					out = append(out, secretReadRef{Name: name, Key: path.Clean(m.SubPath), Route: fmt.Sprintf("%s (%s subPath %s)", route, c, quote(m.SubPath))})
+				}
+			}
+		}
+	}
 	for _, v := range w.Pod.Volumes {
 		if v.Secret != nil {
-			out = append(out, secretReadRef{Name: v.Secret.SecretName, Route: fmt.Sprintf("volume %s", quote(v.Name))})
+			volumeReads(v.Secret.SecretName, fmt.Sprintf("volume %s", quote(v.Name)), v.Name, v.Secret.Items)
 		}
 		if v.Projected != nil {
 			for _, src := range v.Projected.Sources {
 				if src.Secret != nil {
-					out = append(out, secretReadRef{Name: src.Secret.Name, Route: fmt.Sprintf("projected volume %s", quote(v.Name))})
+					volumeReads(src.Secret.Name, fmt.Sprintf("projected volume %s", quote(v.Name)), v.Name, src.Secret.Items)
 				}
 			}
 		}
@@ -262,5 +282,5 @@ func CheckPoolSecretsOnlyInPool(s *Stack) []Violation {
 
 // secretInStack reports whether the stack declares a Secret of that name (namespace-aware).
 func (s *Stack) secretInStack(ns, name string) bool {
-	return s.credentialSources().data("Secret", ns, name) != nil
+	return s.credentialSources().declared("Secret", ns, name)
 }

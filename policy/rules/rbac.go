@@ -12,7 +12,22 @@ import (
 // workload of the stack doing so:
 //   - pods/exec, pods/attach, pods/ephemeralcontainers, or creating pods, in the holder's
 //     namespace: a shell in the holder (or a pod of one's own mounting its claim) reads
-//     the ChatGPT credential files (no-codex-credentials-outside-auth-pool);
+//     the ChatGPT credential files (no-codex-credentials-outside-auth-pool); so does
+//     patching a pod (its containers' images can be replaced: the holder's pod then runs
+//     another image next to its auth volume), and creating, updating or patching any
+//     built-in workload that makes pods from a template (deployments, replicasets,
+//     statefulsets, daemonsets, jobs, cronjobs, replicationcontrollers: the controller
+//     starts a pod mounting the auth claim for the subject, who needs no pods permission);
+//     a create cannot be restricted by resourceNames (the API server grants no create
+//     through such a rule), an update or patch of any named workload can add the claim;
+//   - nodes/proxy (get or create) through a ClusterRoleBinding: the kubelet's API on the
+//     holder's node runs commands in any of its containers (/exec, /run) and reads its
+//     pods, past the pods/exec authorization;
+//   - impersonate on users or groups through a ClusterRoleBinding, unrestricted or naming
+//     system:masters: the subject can act as a cluster administrator, who can do all of the
+//     above. Impersonating service accounts, and serviceaccounts/token create, are not
+//     counted: they give the rights of a service account, and any grant of the above to a
+//     service account the stack makes is itself reported on its binding;
 //   - get, list or watch on secrets in a pool Secret's namespace: LiteLLM's master key,
 //     salt key, database URL (litellm-pool-secrets-only-in-pool);
 //   - deployments (or statefulsets, replicasets) scale, update or patch in a single writer's
@@ -48,19 +63,41 @@ type policyRule struct {
 type permission struct {
 	Group, Resource string
 	Verbs           []string
+	// ClusterScoped: the resource is not namespaced, so only a ClusterRoleBinding grants it.
+	ClusterScoped bool
+	// AnyName: a resourceNames entry restricts it to objects any of which reach the pool
+	// (a workload that can be changed to mount the auth claim); Create: a resourceNames
+	// rule never grants it (the API server cannot restrict create by name).
+	AnyName, Create bool
+	// Names, when set, are the only resourceNames that reach the pool (impersonation).
+	Names []string
 }
 
 var rbacPermissions = map[rbacAccess][]permission{
 	rbacIntoHolder: {
-		{"", "pods/exec", []string{"create", "get"}}, {"", "pods/attach", []string{"create", "get"}},
-		{"", "pods/ephemeralcontainers", []string{"update", "patch"}}, {"", "pods", []string{"create"}},
+		{Resource: "pods/exec", Verbs: []string{"create", "get"}}, {Resource: "pods/attach", Verbs: []string{"create", "get"}},
+		{Resource: "pods/ephemeralcontainers", Verbs: []string{"update", "patch"}}, {Resource: "pods", Verbs: []string{"create"}, Create: true},
+		{Resource: "pods", Verbs: []string{"update", "patch"}},
+		{Group: "apps", Resource: "deployments", Verbs: workloadVerbs, AnyName: true},
+		{Group: "apps", Resource: "replicasets", Verbs: workloadVerbs, AnyName: true},
+		{Group: "apps", Resource: "statefulsets", Verbs: workloadVerbs, AnyName: true},
+		{Group: "apps", Resource: "daemonsets", Verbs: workloadVerbs, AnyName: true},
+		{Group: "batch", Resource: "jobs", Verbs: workloadVerbs, AnyName: true},
+		{Group: "batch", Resource: "cronjobs", Verbs: workloadVerbs, AnyName: true},
+		{Resource: "replicationcontrollers", Verbs: workloadVerbs, AnyName: true},
+		{Resource: "nodes/proxy", Verbs: []string{"get", "create"}, ClusterScoped: true, AnyName: true},
+		{Resource: "users", Verbs: []string{"impersonate"}, ClusterScoped: true, Names: []string{"system:admin"}},
+		{Resource: "groups", Verbs: []string{"impersonate"}, ClusterScoped: true, Names: []string{"system:masters"}},
 	},
-	rbacPoolSecrets: {{"", "secrets", []string{"get", "list", "watch"}}},
+	rbacPoolSecrets: {{Resource: "secrets", Verbs: []string{"get", "list", "watch"}}},
 	rbacScaleWriter: {
-		{"apps", "deployments/scale", []string{"update", "patch"}}, {"apps", "deployments", []string{"update", "patch"}},
-		{"apps", "statefulsets/scale", []string{"update", "patch"}}, {"apps", "replicasets/scale", []string{"update", "patch"}},
+		{Group: "apps", Resource: "deployments/scale", Verbs: []string{"update", "patch"}}, {Group: "apps", Resource: "deployments", Verbs: []string{"update", "patch"}},
+		{Group: "apps", Resource: "statefulsets/scale", Verbs: []string{"update", "patch"}}, {Group: "apps", Resource: "replicasets/scale", Verbs: []string{"update", "patch"}},
 	},
 }
+
+// workloadVerbs make a built-in workload run a pod from a template of the subject's.
+var workloadVerbs = []string{"create", "update", "patch"}
 
 // defaultClusterRoles are the parts of Kubernetes' default user-facing ClusterRoles that
 // matter here (admin and edit hold all of them, view none).
@@ -75,7 +112,11 @@ var defaultEditRules = []policyRule{
 		Verbs: []string{"create", "delete", "deletecollection", "patch", "update", "get", "list", "watch"}},
 	{APIGroups: []string{""}, Resources: []string{"pods/ephemeralcontainers"}, Verbs: []string{"patch", "update"}},
 	{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create", "delete", "deletecollection", "patch", "update", "get", "list", "watch"}},
-	{APIGroups: []string{"apps"}, Resources: []string{"deployments", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"},
+	{APIGroups: []string{"apps"}, Resources: []string{"daemonsets", "deployments", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"},
+		Verbs: []string{"create", "delete", "deletecollection", "patch", "update", "get", "list", "watch"}},
+	{APIGroups: []string{"batch"}, Resources: []string{"cronjobs", "jobs"},
+		Verbs: []string{"create", "delete", "deletecollection", "patch", "update", "get", "list", "watch"}},
+	{APIGroups: []string{""}, Resources: []string{"replicationcontrollers", "replicationcontrollers/scale"},
 		Verbs: []string{"create", "delete", "deletecollection", "patch", "update", "get", "list", "watch"}},
 }
 
@@ -103,6 +144,17 @@ func (r policyRule) allows(p permission, names func(string) bool) bool {
 	}
 	if len(r.ResourceNames) == 0 {
 		return true
+	}
+	switch {
+	case len(p.Names) > 0:
+		return slices.ContainsFunc(r.ResourceNames, func(n string) bool { return slices.Contains(p.Names, n) })
+	case p.Create && !slices.ContainsFunc(p.Verbs, func(v string) bool { return v != "create" && slices.Contains(r.Verbs, v) }) && !slices.Contains(r.Verbs, "*"):
+		// Only create is granted, and a resourceNames rule grants no create; the
+		// historical check (a name of the holder's pods) is kept for pods.
+		return slices.ContainsFunc(r.ResourceNames, names)
+	case p.AnyName:
+		// Any named object reaches the pool, through a verb other than create.
+		return slices.Contains(r.Verbs, "*") || slices.ContainsFunc(p.Verbs, func(v string) bool { return v != "create" && slices.Contains(r.Verbs, v) })
 	}
 	return slices.ContainsFunc(r.ResourceNames, names)
 }
@@ -250,6 +302,9 @@ func (s *Stack) rbacViolations(a rbacAccess) []Violation {
 		rules, role := s.roleRules(ns, b.RoleRef.Kind, b.RoleRef.Name)
 		var granted []string
 		for _, p := range rbacPermissions[a] {
+			if p.ClusterScoped && kind != "ClusterRoleBinding" {
+				continue // a RoleBinding grants nothing on cluster-scoped resources
+			}
 			for _, rule := range rules {
 				if rule.allows(p, func(n string) bool { return t.names(p, n) }) {
 					granted = append(granted, p.Resource+" ("+strings.Join(p.Verbs, "/")+")")

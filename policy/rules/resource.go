@@ -334,6 +334,19 @@ func stringData(r *Resource) map[string]string {
 	return out
 }
 
+// dataWhollyUnknown reports whether a ConfigMap's or Secret's data is not known yet as a
+// whole (data, stringData or binaryData computed at preview, not only some of its values):
+// its keys, and so its content, cannot be judged; the rules treat it as content outside
+// the stack (judged by names and by where it lands).
+func dataWhollyUnknown(r *Resource) bool {
+	for _, f := range []string{"data", "stringData", "binaryData"} {
+		if v, ok := r.Props[f].(string); ok && isUnknown(v) {
+			return true
+		}
+	}
+	return false
+}
+
 // decodeBase64 decodes a Secret's data value.
 func decodeBase64(s string) (string, error) {
 	b, err := base64.StdEncoding.DecodeString(s)

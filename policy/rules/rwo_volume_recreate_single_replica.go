@@ -22,7 +22,8 @@ import (
 // writer broken from outside the Deployment): a claim mounted by two workloads has two
 // writers; a StatefulSet, ReplicaSet or ReplicationController with more than one replica,
 // a DaemonSet (a pod per node), a Job with parallelism > 1, a CronJob whose runs may
-// overlap (concurrencyPolicy other than Forbid), and a custom resource's pod template
+// overlap (concurrencyPolicy other than Forbid) or whose jobTemplate sets parallelism > 1
+// (parallelism is read on every object wrapping the pod template), and a custom resource's pod template
 // (whose controller's rollout the pack cannot know) each break it.
 const RuleRWOVolumeRecreateSingleReplica = "rwo-volume-recreate-single-replica"
 
@@ -107,33 +108,34 @@ func singleWriterProblems(sw StackWorkload) []string {
 			"run it as a Deployment with 1 replica and strategy Recreate", w.Kind)}
 	}
 	var spec struct {
-		Parallelism       *int   `json:"parallelism"`
 		ConcurrencyPolicy string `json:"concurrencyPolicy"`
 	}
 	if m, ok := sw.Res.Props["spec"].(map[string]any); ok {
-		decode(map[string]any{"parallelism": m["parallelism"], "concurrencyPolicy": m["concurrencyPolicy"]}, &spec)
+		decode(map[string]any{"concurrencyPolicy": m["concurrencyPolicy"]}, &spec)
+	}
+	var out []string
+	// Parallelism under any wrapper of the pod template: a Job's spec, a CronJob's
+	// jobTemplate.spec (each run then starts that many pods at once).
+	if w.Parallelism != nil && *w.Parallelism > 1 {
+		out = append(out, fmt.Sprintf("must run one pod at a time (%s is %d)", w.ParallelismAt, *w.Parallelism))
 	}
 	switch w.Kind {
 	case "Deployment":
-		return singleHolderProblems(w)
+		return append(out, singleHolderProblems(w)...)
 	case "StatefulSet", "ReplicaSet", "ReplicationController":
 		if w.Replicas != nil && *w.Replicas > 1 {
-			return []string{fmt.Sprintf("must run at most 1 replica (has %d)", *w.Replicas)}
+			out = append(out, fmt.Sprintf("must run at most 1 replica (has %d)", *w.Replicas))
 		}
 	case "DaemonSet":
-		return []string{"must not be a DaemonSet (it runs a pod on every node)"}
-	case "Job":
-		if spec.Parallelism != nil && *spec.Parallelism > 1 {
-			return []string{fmt.Sprintf("must run one pod at a time (spec.parallelism is %d)", *spec.Parallelism)}
-		}
+		out = append(out, "must not be a DaemonSet (it runs a pod on every node)")
 	case "CronJob":
 		if spec.ConcurrencyPolicy != "Forbid" {
 			got := spec.ConcurrencyPolicy
 			if got == "" {
 				got = "unset, i.e. Allow"
 			}
-			return []string{fmt.Sprintf("must set spec.concurrencyPolicy Forbid so that runs never overlap (is %s)", got)}
+			out = append(out, fmt.Sprintf("must set spec.concurrencyPolicy Forbid so that runs never overlap (is %s)", got))
 		}
 	}
-	return nil
+	return out
 }

@@ -229,16 +229,50 @@ func isCodexExecutable(word string) bool {
 func trimListPunct(word string) string { return strings.Trim(word, "[],") }
 
 // credentialAssignments returns the credential variables (isCredentialEnvName) a script
-// assigns: NAME=value as a word of a command (export NAME=..., NAME=... cmd, env NAME=...).
+// assigns a value: NAME=value as a word of a command (export NAME=..., NAME=... cmd, env
+// NAME=...). Clearing one is no assignment of a credential (`env OPENAI_API_KEY= codex
+// exec`, `export OPENAI_API_KEY=""`; `unset` assigns nothing): a name is reported when one
+// of its assignments in the text has a value.
 func credentialAssignments(text string) []string {
 	var out []string
 	for _, t := range shellTokens(text) {
 		name, _, ok := strings.Cut(t, "=")
-		if ok && isCredentialEnvName(name) && !contains(out, name) {
+		if ok && isCredentialEnvName(name) && !contains(out, name) && assignsValue(text, name) {
 			out = append(out, name)
 		}
 	}
 	return out
+}
+
+// assignsValue reports whether some NAME=word in text gives NAME a non-empty value. The
+// word scan drops quotes and splits at $, so the raw text is read: the word after = up to a
+// blank, with its quotes and a trailing separator dropped.
+func assignsValue(text, name string) bool {
+	for rest := text; ; {
+		i := strings.Index(rest, name+"=")
+		if i < 0 {
+			return false
+		}
+		before := byte(' ')
+		if i > 0 {
+			before = rest[i-1]
+		}
+		rest = rest[i+len(name)+1:]
+		if isNameByte(before) {
+			continue // part of a longer name (MY_OPENAI_API_KEY=)
+		}
+		word := rest
+		if j := strings.IndexAny(word, " \t\r\n"); j >= 0 {
+			word = word[:j]
+		}
+		if strings.Trim(word, `"';&|)`) != "" {
+			return true
+		}
+	}
+}
+
+func isNameByte(b byte) bool {
+	return b == '_' || b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9'
 }
 
 // fileWrite is a file a script writes: its destination and the sources it copies from.
