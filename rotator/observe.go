@@ -61,7 +61,16 @@ func (r *Rotator) observe(now time.Time) {
 		a.AccessTokenExpiresAt = timePtr(exp)
 		fp := fingerprint(auth.Tokens.RefreshToken)
 		if a.ParkedPermanently && a.TokenFingerprint != "" && a.TokenFingerprint != fp {
-			a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason = false, false, ""
+			a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason, a.DeadTokenCode = false, false, "", ""
+			r.clearError(n)
+			r.cfg.Logger.Printf("account %d: a new login was imported; back in rotation", n)
+		}
+		if a.CheckLogin && a.TokenFingerprint != "" && a.TokenFingerprint != fp {
+			// A new login replaces the one in doubt: nothing left to check.
+			a.CheckLogin = false
+			if strings.HasPrefix(a.ParkReason, checkLoginReason) {
+				a.ParkedUntil, a.ParkReason = nil, ""
+			}
 			r.clearError(n)
 			r.cfg.Logger.Printf("account %d: a new login was imported; back in rotation", n)
 		}

@@ -25,8 +25,13 @@ const (
 	// failUsageLimit: a 429 for the account's plan usage limit.
 	failUsageLimit
 	// failNeedsLogin: the refresh token is dead (reused, expired, invalidated, revoked).
-	// Only a new device-auth login brings the account back.
+	// Only a new device-auth login brings the account back. Only the token endpoint's
+	// dead-token codes (deadTokenCodes) mean this; an HTTP status alone never does.
 	failNeedsLogin
+	// failConfig: the endpoint refused the OAuth client itself (invalid_client,
+	// unauthorized_client): --client-id or --token-url is wrong. That says nothing about
+	// the refresh token, and no login would help; retried after a short park.
+	failConfig
 )
 
 // deadTokenCodes are the token endpoint's error codes for a refresh token that can never
@@ -36,6 +41,13 @@ var deadTokenCodes = map[string]bool{
 	"refresh_token_expired":     true,
 	"refresh_token_invalidated": true,
 	"invalid_grant":             true,
+}
+
+// clientErrorCodes are the OAuth error codes of a request whose client the endpoint does
+// not accept: a configuration problem (RFC 6749 section 5.2), not a verdict on the token.
+var clientErrorCodes = map[string]bool{
+	"invalid_client":      true,
+	"unauthorized_client": true,
 }
 
 // refreshError is a failed refresh.
@@ -184,12 +196,15 @@ func classifyRefreshFailure(status int, body []byte) *refreshError {
 			e.Detail = e.Detail[:200] + "..."
 		}
 	}
-	switch {
-	case deadTokenCodes[strings.ToLower(code)]:
+	// Only a dead-token code parks an account for a login. codex treats any 401 as "log in
+	// again", but for a pool that parks accounts for good that is too eager: invalid_client
+	// (a wrong --client-id or --token-url) would mark every account dead in turn, and so
+	// would a gateway or proxy answering 401 without an OAuth error.
+	switch lc := strings.ToLower(code); {
+	case deadTokenCodes[lc]:
 		e.Kind = failNeedsLogin
-	case status == http.StatusUnauthorized:
-		// codex, too, treats any 401 from the token endpoint as "log in again".
-		e.Kind = failNeedsLogin
+	case clientErrorCodes[lc]:
+		e.Kind = failConfig
 	case status == http.StatusTooManyRequests && isUsageLimit(code+" "+string(body)):
 		e.Kind = failUsageLimit
 	case status == http.StatusTooManyRequests:

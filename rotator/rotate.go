@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"strings"
 	"time"
 
@@ -20,11 +21,7 @@ func (r *Rotator) Tick(ctx context.Context) {
 	now := r.cfg.Clock.Now()
 	r.observe(now)
 	r.syncFlat(now)
-	if reason := r.due(now); reason != "" {
-		r.rotate(ctx, now, reason)
-	}
-	r.guard(ctx, now)
-	r.saveStatus()
+	r.settle(ctx, now)
 }
 
 // due returns why the active account has to be replaced now, or "".
@@ -123,6 +120,9 @@ func (r *Rotator) prepare(ctx context.Context, n int, now time.Time, o prepareOp
 	if parked, why := r.parkedNow(n, now); parked && (a.ParkedPermanently || !o.allowParked) {
 		return codexauth.CodexAuth{}, why
 	}
+	if a.CheckLogin {
+		return codexauth.CodexAuth{}, "LiteLLM reported an authentication failure for it: not used until a refresh has checked its login"
+	}
 	auth, err := r.store.readAccount(n)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -167,11 +167,19 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 			r.keepNewRefreshToken(n, auth, re.NewRefreshToken)
 		}
 		msg := re.Error()
+		switch {
+		case re.Kind == failConfig:
+			msg += "; the token endpoint refused the OAuth client, not the refresh token: check --client-id and --token-url (a configuration problem; no login would help)"
+		case re.Kind == failTransient && re.Status == http.StatusUnauthorized:
+			msg += "; an HTTP 401 without a dead-token code is no verdict on the refresh token (a gateway or proxy in the way?): retried"
+		}
 		r.setError(n, msg)
 		switch re.Kind {
 		case failNeedsLogin:
 			r.acct(n).TokenFingerprint = fingerprint(auth.Tokens.RefreshToken)
-			r.parkForLogin(n, "refresh token rejected: "+msg)
+			r.parkForLogin(n, "refresh token rejected: "+msg, strings.ToLower(re.Code))
+		case failConfig:
+			r.park(n, now.Add(r.cfg.TransientPark), "the token endpoint refused the OAuth client ("+re.Code+"): check --client-id and --token-url")
 		case failUsageLimit:
 			until, _ := r.cfg.limitPark(re.Code+" "+re.Detail, now)
 			r.park(n, until, "usage limit reached (HTTP 429 from the token endpoint)")

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +53,8 @@ type Rotator struct {
 	// duplicates maps accounts whose file holds the login of an earlier account in
 	// rotation to why (observe fills it): they are never refreshed or handed to LiteLLM.
 	duplicates map[int]string
+	// seeding is set while Seed runs: LiteLLM is not running yet, so no account is "held" by it.
+	seeding bool
 	// volumeErr is the last *VolumeError that kept an account from being refreshed: when
 	// seed finds no usable account, that is the problem to report, not a missing login.
 	volumeErr error
@@ -123,6 +128,7 @@ func (r *Rotator) loadStatus() {
 	}
 	r.status = st
 	r.believableTimes(old.UpdatedAt)
+	r.reviewLoginParks()
 	if r.status.Active != 0 {
 		since := r.cfg.Clock.Now()
 		if r.status.ActiveSince != nil {
@@ -157,6 +163,42 @@ func (r *Rotator) believableTimes(updatedAt time.Time) {
 			r.status.Accounts[i].ParkedUntil = timePtr(minTime(t.Add(-skew), now.Add(longest)))
 		}
 	}
+}
+
+// reviewLoginParks turns a permanent park that rests on no dead-token answer into a check
+// of the login. Older rotators parked an account for good on any 401 from the token
+// endpoint (invalid_client, a gateway's page) and on any authentication failure LiteLLM
+// reported (a clock skew, a region's 403): evidence that says nothing certain about the
+// refresh token, and a park that would otherwise last until someone logs the account in
+// again. A park whose reason names a dead-token code from the rotator's own refresh stands.
+func (r *Rotator) reviewLoginParks() {
+	now := r.cfg.Clock.Now()
+	for i := range r.status.Accounts {
+		a := &r.status.Accounts[i]
+		if a.Role != RoleRotation || !a.ParkedPermanently || a.DeadTokenCode != "" {
+			continue
+		}
+		if code := deadTokenCodeIn(a.ParkReason); code != "" && strings.HasPrefix(a.ParkReason, "refresh token rejected: ") {
+			a.DeadTokenCode = code
+			continue
+		}
+		old := a.ParkReason
+		a.ParkedPermanently, a.NeedsDeviceAuth, a.CheckLogin = false, false, true
+		a.ParkedUntil = timePtr(now.Add(r.cfg.TransientPark))
+		a.ParkReason = checkLoginReason + " (an earlier rotator parked it for a new login on evidence that does not prove its refresh token dead: " + old + ")"
+		r.cfg.Logger.Printf("account %d: was parked for a new login on evidence that does not prove its refresh token dead (%s): its login is checked by a refresh instead", a.Account, old)
+	}
+}
+
+// deadTokenCodeIn returns the dead-token code (deadTokenCodes) text mentions, or "".
+func deadTokenCodeIn(text string) string {
+	lower := strings.ToLower(text)
+	for _, code := range slices.Sorted(maps.Keys(deadTokenCodes)) {
+		if strings.Contains(lower, code) {
+			return code
+		}
+	}
+	return ""
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -295,10 +337,13 @@ func (r *Rotator) park(n int, until time.Time, reason string) {
 	r.cfg.Logger.Printf("account %d: parked until %s: %s", n, until.UTC().Format(time.RFC3339), reason)
 }
 
-// parkForLogin leaves account n out until someone imports a new login for it.
-func (r *Rotator) parkForLogin(n int, reason string) {
+// parkForLogin leaves account n out until someone imports a new login for it. code is
+// the token endpoint's dead-token code that proved the refresh token dead (deadTokenCodes):
+// nothing else parks an account for good.
+func (r *Rotator) parkForLogin(n int, reason, code string) {
 	a := r.acct(n)
-	a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason = true, true, reason
+	a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason, a.DeadTokenCode = true, true, reason, code
+	a.CheckLogin = false
 	r.cfg.Logger.Printf("account %d: %s; parked until a new device-auth login: %s", n, reason, r.cfg.LoginCommand(n))
 }
 

@@ -60,6 +60,8 @@ func (e *NoUsableAccountError) Remedy() string {
 func (r *Rotator) Seed(ctx context.Context) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.seeding = true
+	defer func() { r.seeding = false }()
 	now := r.cfg.Clock.Now()
 	if err := r.probeWritable(); err != nil {
 		r.writePending() // nothing is refreshed while the volume fails, but a held pair is retried
@@ -81,6 +83,13 @@ func (r *Rotator) Seed(ctx context.Context) (int, error) {
 	if _, err := r.keepFlatTokens(now); err != nil {
 		r.decide("seed: cannot save the tokens in the existing flat token file: %v", err)
 		return 0, fmt.Errorf("seed: saving the flat token file's tokens: %w", err)
+	}
+	// Logins in doubt (LiteLLM reported an authentication failure) are checked first:
+	// LiteLLM is not running, so each is simply refreshed.
+	r.checkLogins(ctx, now)
+	if u := r.unsaved(); u != nil {
+		r.decide("seed: %v", u)
+		return 0, u
 	}
 	order := slices.Clone(r.cfg.Accounts)
 	if f, err := r.store.readFlat(); err == nil {
