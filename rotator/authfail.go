@@ -75,6 +75,7 @@ func (r *Rotator) HandleAuthFailure(ctx context.Context, start time.Time, status
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.cfg.Clock.Now()
+	r.newRound()
 	r.observe(now)
 	r.syncFlat(now)
 	acct := r.chargedAccount(start, now)

@@ -71,6 +71,9 @@ type Config struct {
 	// tornReadDelay is how long to wait before re-reading a flat file that did not parse
 	// (LiteLLM rewrites it in place, so a read can catch it half-written).
 	tornReadDelay time.Duration
+	// watchEvery is how often the watch over LiteLLM's token file looks at the clock during
+	// a token exchange (watch.go); one second when zero.
+	watchEvery time.Duration
 }
 
 // withDefaults fills in what the caller left zero.

@@ -241,6 +241,7 @@ func (r *Rotator) HandleRateLimit(ctx context.Context, start time.Time, text str
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.cfg.Clock.Now()
+	r.newRound()
 	r.observe(now)
 	r.syncFlat(now)
 	acct := r.chargedAccount(start, now)

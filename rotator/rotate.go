@@ -19,6 +19,7 @@ func (r *Rotator) Tick(ctx context.Context) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.cfg.Clock.Now()
+	r.newRound()
 	r.observe(now)
 	r.syncFlat(now)
 	r.settle(ctx, now)
@@ -53,6 +54,7 @@ func (r *Rotator) rotate(ctx context.Context, now time.Time, reason string) (boo
 	var skipped []string
 	reasons := map[int]string{}
 	for _, n := range r.nextAfter(active) {
+		now = r.cfg.Clock.Now() // an exchange for the previous candidate may have taken a while
 		auth, why := r.prepare(ctx, n, now, prepareOpts{refresh: true})
 		if why != "" {
 			reasons[n] = why
@@ -151,13 +153,24 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	if why := r.spendingBlocked(); why != "" {
 		return codexauth.CodexAuth{}, why
 	}
+	if why := r.exchangeBudget(); why != "" {
+		return codexauth.CodexAuth{}, why
+	}
 	if err := r.probeRefresh(n); err != nil {
 		// Not the account's fault: it is neither parked nor charged an error. Seed reports
 		// it as the volume problem it is if no account ends up usable.
 		r.volumeErr = err
 		return codexauth.CodexAuth{}, "not refreshed: " + err.Error()
 	}
+	watch := r.watchFlat(now)
 	toks, err := r.ref.refresh(ctx, *auth.Tokens)
+	// The exchange may have taken a while: what follows is measured from its end.
+	now = r.cfg.Clock.Now()
+	if watch.stop() {
+		r.deactivate(now)
+		r.forceSwitch = ""
+		r.record("NOT READY: " + watch.why + ": LiteLLM's token file was replaced by the fail-fast file")
+	}
 	if err != nil {
 		var re *refreshError
 		if !errors.As(err, &re) {

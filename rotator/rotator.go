@@ -53,6 +53,8 @@ type Rotator struct {
 	// duplicates maps accounts whose file holds the login of an earlier account in
 	// rotation to why (observe fills it): they are never refreshed or handed to LiteLLM.
 	duplicates map[int]string
+	// exchanges counts the token exchanges of the current tick or event (exchangeBudget).
+	exchanges int
 	// seeding is set while Seed runs: LiteLLM is not running yet, so no account is "held" by it.
 	seeding bool
 	// volumeErr is the last *VolumeError that kept an account from being refreshed: when
