@@ -216,10 +216,12 @@ func TestFaultMatrix(t *testing.T) {
 			refreshes: []string{"rt-2"},
 		},
 		{
+			// The answer does not come within AnswerTimeout (shortened here): the request
+			// was sent, so the token may be spent, and the status says so.
 			name: "refresh times out",
 			setup: func(e *env, r *Rotator) {
 				e.writeAccount(2, "u2", "rt-2", expired)
-				r.ref.client = &http.Client{Timeout: 50 * time.Millisecond}
+				r.ref.timing.answer = 50 * time.Millisecond
 				e.server.setHandler(func(w http.ResponseWriter, rt string) {
 					time.Sleep(500 * time.Millisecond)
 					grant(e.t, "u2", "rt-2-late", t0)(w, rt)
@@ -228,7 +230,8 @@ func TestFaultMatrix(t *testing.T) {
 			flatRT:     "rt-1",
 			accountRTs: map[int]string{1: "rt-1", 2: "rt-2"},
 			check: func(t *testing.T, e *env) {
-				wantParked(t, e, 2, DefaultTransientPark, "Timeout")
+				wantParked(t, e, 2, DefaultTransientPark, "no answer within 50ms")
+				wantError(t, e, 2, "possibly spent")
 			},
 			refreshes: []string{"rt-2"},
 		},

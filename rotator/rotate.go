@@ -176,6 +176,9 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 		if !errors.As(err, &re) {
 			re = &refreshError{Kind: failTransient, Detail: err.Error()}
 		}
+		if re.Stopped {
+			return codexauth.CodexAuth{}, "not refreshed: the rotator is stopping"
+		}
 		if re.NewRefreshToken != "" {
 			r.keepNewRefreshToken(n, auth, re.NewRefreshToken)
 		}

@@ -86,7 +86,7 @@ func New(cfg Config) (*Rotator, error) {
 	r := &Rotator{
 		cfg:       cfg,
 		store:     store{cfg: cfg},
-		ref:       refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient},
+		ref:       refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient, timing: cfg.timing},
 		pending:   map[int]codexauth.CodexAuth{},
 		rescued:   map[string]string{},
 		exchanged: map[string]bool{},
