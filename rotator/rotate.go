@@ -157,10 +157,20 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 		return codexauth.CodexAuth{}, why
 	}
 	if err := r.probeRefresh(n); err != nil {
-		// Not the account's fault: it is neither parked nor charged an error. Seed reports
-		// it as the volume problem it is if no account ends up usable.
+		// Not the account's fault: it is not parked. Its last_error and action, and the
+		// pool's remedy, name the volume (seed reports it as the volume problem it is if no
+		// account ends up usable).
 		r.volumeErr = err
-		return codexauth.CodexAuth{}, "not refreshed: " + err.Error()
+		r.volumeBlocked[n] = err
+		msg := "not refreshed: " + err.Error()
+		r.setError(n, msg)
+		return codexauth.CodexAuth{}, msg
+	}
+	if r.volumeBlocked[n] != nil {
+		delete(r.volumeBlocked, n)
+		if strings.HasPrefix(r.acct(n).LastError, "not refreshed: the auth volume") {
+			r.clearError(n)
+		}
 	}
 	watch := r.watchFlat(now)
 	toks, err := r.ref.refresh(ctx, *auth.Tokens)

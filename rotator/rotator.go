@@ -60,6 +60,11 @@ type Rotator struct {
 	// volumeErr is the last *VolumeError that kept an account from being refreshed: when
 	// seed finds no usable account, that is the problem to report, not a missing login.
 	volumeErr error
+	// volumeBlocked maps the accounts whose last refresh the volume prevented (the write
+	// probe failed, or a file the new pair goes to cannot be replaced) to why. The account
+	// is neither parked nor at fault; its last_error and action, and the pool's remedy,
+	// name the volume until a probe for it succeeds.
+	volumeBlocked map[int]error
 }
 
 type activation struct {
@@ -84,13 +89,14 @@ func New(cfg Config) (*Rotator, error) {
 		cfg.writer.logf = cfg.Logger.Printf
 	}
 	r := &Rotator{
-		cfg:       cfg,
-		store:     store{cfg: cfg},
-		ref:       refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient, timing: cfg.timing},
-		pending:   map[int]codexauth.CodexAuth{},
-		rescued:   map[string]string{},
-		exchanged: map[string]bool{},
-		life:      context.Background(),
+		cfg:           cfg,
+		store:         store{cfg: cfg},
+		ref:           refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient, timing: cfg.timing},
+		pending:       map[int]codexauth.CodexAuth{},
+		rescued:       map[string]string{},
+		exchanged:     map[string]bool{},
+		volumeBlocked: map[int]error{},
+		life:          context.Background(),
 	}
 	r.loadStatus()
 	return r, nil
@@ -251,7 +257,12 @@ func (r *Rotator) saveStatus() {
 // deriveStates fills State, Active, Action and NextRotation from what is known.
 func (r *Rotator) deriveStates(now time.Time) {
 	r.status.Ready, r.status.NotReadyReason = r.status.Active != 0 && !r.acct(r.status.Active).ParkedPermanently, ""
-	if !r.status.Ready {
+	switch dir := r.store.flatDirProblem(); {
+	case r.status.Ready:
+	case dir != "":
+		// The accounts may be fine: LiteLLM's file cannot be written at all.
+		r.status.NotReadyReason = "no login is needed: fix the volume: " + dir
+	default:
 		r.status.NotReadyReason = "no usable ChatGPT account in rotation; " + r.remedy(now, "log one in: ")
 	}
 	r.status.NextRotation = nil
@@ -283,6 +294,14 @@ func (r *Rotator) deriveStates(now time.Time) {
 		case a.ParkedPermanently:
 			a.State = StateNeedsDeviceAuth
 			a.Action = "run a new device-auth login: " + r.cfg.LoginCommand(a.Account)
+		case r.volumeBlocked[a.Account] != nil:
+			a.State = StateReady
+			if a.Active {
+				a.State = StateActive
+			} else if a.ParkedUntil != nil {
+				a.State = StateParked
+			}
+			a.Action = volumeFix(r.cfg.Dir, r.volumeBlocked[a.Account]) + " (the account is not refreshed until its new pair can be stored)"
 		case a.Active:
 			a.State, a.Action = StateActive, ""
 		case a.ParkedUntil != nil:
