@@ -201,12 +201,15 @@ func SeedWait(ctx context.Context, cfg Config, waitInterval time.Duration, wait 
 		var unsaved *UnsavedTokensError
 		switch {
 		case errors.As(err, &unsaved):
+			if ctx.Err() != nil {
+				// Stopped (the exchange that produced the pair ran on after the signal):
+				// one last attempt inside the termination grace period, then the pair is
+				// lost with the process, and the error says which login brings it back.
+				return 0, r.stopped(ctx)
+			}
 			// Exiting now would lose the only copy of a refreshed pair, with or without
 			// --no-wait: keep retrying the write until it succeeds or the pod is stopped.
 			r.cfg.Logger.Printf("UNSAVED: %v (retrying in %s)", unsaved, waitInterval)
-			if ctx.Err() != nil {
-				return 0, err
-			}
 		case err == nil || !errors.As(err, &none) || !wait:
 			return n, err
 		default:
@@ -216,16 +219,20 @@ func SeedWait(ctx context.Context, cfg Config, waitInterval time.Duration, wait 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			if unsaved != nil {
-				// One last attempt inside the termination grace period.
-				if err := r.retryPending(); err != nil {
-					return 0, err
-				}
-			}
-			return 0, ctx.Err()
+			return 0, r.stopped(ctx)
 		case <-t.C:
 		}
 	}
+}
+
+// stopped is SeedWait's answer once ctx has ended: a held pair gets one last write
+// attempt; if it still fails, the *UnsavedTokensError (Lost) names the login that brings
+// its account back.
+func (r *Rotator) stopped(ctx context.Context) error {
+	if err := r.retryPending(); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // retryPending tries once more, as the process stops, to write refreshed pairs that are
