@@ -127,12 +127,12 @@ func (r *Rotator) takeOver(ctx context.Context, n int, f codexauth.FlatToken, no
 		// Refreshed, but auth-N.json could not be written: the old refresh token is spent,
 		// and LiteLLM must not present it. The flat file is the other place on the volume,
 		// but only for a pair LiteLLM may be given: one valid for MinValidity.
-		exp, _ := codexauth.JWTExpiry(pending.Tokens.AccessToken)
+		exp, _ := codexauth.JWTExpiry(pending.auth.Tokens.AccessToken)
 		if left := exp.Sub(now); left < r.cfg.MinValidity {
 			return fmt.Sprintf("%s; the held pair's access token is valid only until %s (%s from now, under the %s needed to hand it to LiteLLM)",
 				why, exp.UTC().Format(time.RFC3339), left.Round(time.Second), r.cfg.MinValidity)
 		}
-		if _, err := r.store.writeFlat(pending); err == nil {
+		if _, err := r.store.writeFlat(pending.auth); err == nil {
 			r.reactivate(n, now)
 			r.decide("account %d: refreshed ahead of LiteLLM; %s could not be written, so LiteLLM's token file holds the only stored copy of the new pair (copied back once the volume takes writes)",
 				n, codexauth.AccountFileName(n))

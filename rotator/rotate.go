@@ -225,11 +225,11 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	a := r.acct(n)
 	a.LastRefresh = timePtr(now)
 	exp, _ := codexauth.JWTExpiry(toks.AccessToken)
-	if why := r.importedMeanwhile(n, auth, next); why != "" {
+	if why, imported := r.importedMeanwhile(n, auth.Tokens.RefreshToken, next); imported {
 		return codexauth.CodexAuth{}, why
 	}
 	if err := r.store.writeAccount(n, next); err != nil {
-		r.pending[n], r.pendingErr = next, err
+		r.pending[n], r.pendingErr = heldPair{auth: next, spent: auth.Tokens.RefreshToken}, err
 		msg := "refreshed, but writing the new pair back failed (retried every tick; not used until written): " + err.Error()
 		r.setError(n, msg)
 		return codexauth.CodexAuth{}, msg
@@ -253,29 +253,33 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	return next, ""
 }
 
-// importedMeanwhile handles a login imported into account n's slot while the exchange of
-// its previous login was in flight (an operator ran auth-login n, which does not wait for
-// the rotator): writing the refreshed pair over it would silently lose the login the import
-// has just reported as stored. The import is what the operator wants in the slot, so it
-// stays, and the refreshed pair, whose predecessor is spent, is saved to a rescue file.
-// It returns why the account is not used now ("" when nothing was imported, or the rescue
-// file could not be written: then the pair goes to auth-N.json as usual, since a refreshed
-// pair is never left unstored).
-func (r *Rotator) importedMeanwhile(n int, sent, next codexauth.CodexAuth) string {
+// importedMeanwhile handles a login imported into account n's slot since its refresh token
+// spent was sent for the pair next (an operator ran auth-login n while the exchange was in
+// flight, or while next was held because the volume refused it; auth-login does not wait
+// for the rotator): writing next over it would silently lose the login the import has
+// just reported as stored. The import is what the operator wants in the slot, so it stays,
+// and next, whose predecessor is spent, is saved to a rescue file. It reports whether a
+// login was imported, and then why the account is not used now. If the rescue file cannot
+// be written, next is held in memory (r.pending, retried every tick) rather than written
+// over the import: nothing is lost while the process lives.
+func (r *Rotator) importedMeanwhile(n int, spent string, next codexauth.CodexAuth) (string, bool) {
 	cur, err := r.store.readAccount(n)
-	if err != nil || cur.Tokens.RefreshToken == sent.Tokens.RefreshToken || cur.Tokens.RefreshToken == next.Tokens.RefreshToken {
-		return ""
+	if err != nil || cur.Tokens.RefreshToken == spent || cur.Tokens.RefreshToken == next.Tokens.RefreshToken {
+		return "", false
 	}
 	name, err := r.store.writeRescueAuth(next)
 	if err != nil {
-		r.cfg.Logger.Printf("account %d: a new login was imported while its previous login was being refreshed, and saving the refreshed pair to a rescue file failed (%v): storing it in %s instead, over the import; import the login again",
-			n, err, codexauth.AccountFileName(n))
-		return ""
+		r.pending[n], r.pendingErr = heldPair{auth: next, spent: spent}, err
+		msg := fmt.Sprintf("a new login was imported into %s while its previous login's refreshed pair was on its way there; saving that pair to a rescue file failed (retried every tick; the import is kept): %v",
+			codexauth.AccountFileName(n), err)
+		r.setError(n, msg)
+		return msg, true
 	}
+	delete(r.pending, n)
 	msg := fmt.Sprintf("a new login was imported into %s while its previous login was being refreshed: the import is kept, and the previous login's refreshed pair was saved to %s",
 		codexauth.AccountFileName(n), name)
 	r.cfg.Logger.Printf("account %d: %s", n, msg)
-	return msg
+	return msg, true
 }
 
 // keepNewRefreshToken stores a refresh token from an otherwise unusable refresh answer:
@@ -285,8 +289,11 @@ func (r *Rotator) keepNewRefreshToken(n int, auth codexauth.CodexAuth, rt string
 	toks := *auth.Tokens
 	toks.RefreshToken = rt
 	keep.Tokens = &toks
+	if _, imported := r.importedMeanwhile(n, auth.Tokens.RefreshToken, keep); imported {
+		return
+	}
 	if err := r.store.writeAccount(n, keep); err != nil {
-		r.pending[n], r.pendingErr = keep, err
+		r.pending[n], r.pendingErr = heldPair{auth: keep, spent: auth.Tokens.RefreshToken}, err
 		return
 	}
 	r.acct(n).TokenFingerprint = fingerprint(rt)

@@ -26,7 +26,7 @@ type Rotator struct {
 	// pending holds refreshed token sets whose write-back to auth-N.json failed. The old
 	// refresh token on disk may already be spent, so these are retried every tick and the
 	// account is not handed to LiteLLM until its file is written.
-	pending map[int]codexauth.CodexAuth
+	pending map[int]heldPair
 	// pendingErr is why the last write-back of a pending pair failed.
 	pendingErr error
 	// recovered is set once interrupted writes have been dealt with: that happens once per
@@ -67,6 +67,14 @@ type Rotator struct {
 	volumeBlocked map[int]error
 }
 
+// heldPair is a refreshed pair held in memory because writing it to auth-N.json failed,
+// with the refresh token that was spent for it: auth-N.json still holding that token is
+// what makes writing the pair there right (another one means a login was imported since).
+type heldPair struct {
+	auth  codexauth.CodexAuth
+	spent string
+}
+
 type activation struct {
 	at      time.Time
 	account int
@@ -92,7 +100,7 @@ func New(cfg Config) (*Rotator, error) {
 		cfg:           cfg,
 		store:         store{cfg: cfg},
 		ref:           refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient, timing: cfg.timing},
-		pending:       map[int]codexauth.CodexAuth{},
+		pending:       map[int]heldPair{},
 		rescued:       map[string]string{},
 		exchanged:     map[string]bool{},
 		volumeBlocked: map[int]error{},
