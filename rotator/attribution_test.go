@@ -3,6 +3,7 @@ package rotator
 import (
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,13 +45,18 @@ func TestAuthFailureOfARequestThatStraddledASwitchIsNotCharged(t *testing.T) {
 	}
 }
 
-// A 401 of a request that started well before any switch is still charged to its account.
+// A 401 of a request that started well before any switch is still charged to its account:
+// the rotator switches away and checks its login, which the token endpoint finds dead.
 func TestAuthFailureLongBeforeASwitchIsCharged(t *testing.T) {
 	e, _, srv := eventsEnv(t)
+	e.server.setHandler(answer(401, `{"error":{"code":"refresh_token_invalidated","message":"session revoked"}}`))
 	e.clock.Advance(5 * time.Minute)
 	body := mustJSON(t, []any{failurePayload(e.clock.Now().Add(-time.Minute), "chatgpt", "401", "AuthenticationError", "token invalidated")})
 	post(t, srv, string(body))
-	wantNeedsLogin(t, e, 1, "authentication failure (HTTP 401)")
+	wantNeedsLogin(t, e, 1, "refresh_token_invalidated")
+	if got := e.server.refreshes(); strings.Join(got, ",") != "rt-1" {
+		t.Errorf("token endpoint saw %v, want account 1's login checked once (rt-1)", got)
+	}
 	if st := e.status(); st.Active != 2 {
 		t.Errorf("status = %+v, want account 2", st)
 	}

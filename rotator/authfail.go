@@ -7,12 +7,15 @@ import (
 	"time"
 )
 
-// A request LiteLLM saw fail authentication tells the rotator that the account which
-// served it is dead: ChatGPT refused its access token (HTTP 401/403, the session was
-// revoked), or LiteLLM's own refresh of it failed (refresh_token_expired / _reused /
-// _invalidated; LiteLLM then goes on to its device login, whose failure text also ends up
-// in the payload). The rotator parks that account until a new login is imported and, if
-// it is the active one, switches away at once, or fails fast when nothing is usable.
+// A request LiteLLM saw fail authentication says that something is wrong with the account
+// that served it, but not what: ChatGPT refused its access token (HTTP 401/403: the session
+// was revoked, or this machine's clock is off, or the request came from a region ChatGPT
+// refuses), or LiteLLM's own refresh of it failed (its text then carries the token
+// endpoint's code, or LiteLLM's device-login errors). Parking an account for good on that
+// would, on a clock skew or a region 403, mark every account dead in turn. So the rotator
+// switches away from the account at once (or fails fast when nothing is usable) and then
+// checks its login by a refresh: only a dead-token answer from the token endpoint parks it
+// until a new login (checkLogins).
 
 // authFailure is an authentication failure LiteLLM reported.
 type authFailure struct {
@@ -61,15 +64,18 @@ func authFailureOf(p loggingPayload) (authFailure, bool) {
 	return authFailure{start: startOf(p), status: status, text: text}, true
 }
 
-// HandleAuthFailure parks the account that served a request LiteLLM saw fail
-// authentication until a new device-auth login is imported (the log and the status file
-// name the auth-login command) and, if it is the active account, switches to the next
-// usable one at once; with none usable, LiteLLM's token file becomes the fail-fast file.
-// start is when the request started (zero if unknown).
+// HandleAuthFailure takes the account that served a request LiteLLM saw fail
+// authentication out of use and has its login checked by a refresh (checkLogins): if it
+// is the active account, the rotator switches to the next usable one at once, with none
+// usable LiteLLM's token file becomes the fail-fast file. Only a refresh that the token
+// endpoint answers with a dead-token code parks it until a new device-auth login; a login
+// that refreshes fine stays out for --transient-park. start is when the request started
+// (zero if unknown).
 func (r *Rotator) HandleAuthFailure(ctx context.Context, start time.Time, status int, text string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.cfg.Clock.Now()
+	r.newRound()
 	r.observe(now)
 	r.syncFlat(now)
 	acct := r.chargedAccount(start, now)
@@ -90,14 +96,76 @@ func (r *Rotator) HandleAuthFailure(ctx context.Context, start time.Time, status
 			what = fmt.Sprintf("an authentication failure (HTTP %d)", status)
 		}
 		r.setError(acct, "LiteLLM reported "+what+": "+shorten(text, 300))
-		if !r.acct(acct).ParkedPermanently {
-			r.parkForLogin(acct, "LiteLLM reported "+what)
+		a := r.acct(acct)
+		switch parked, _ := r.parkedNow(acct, now); {
+		case a.ParkedPermanently:
+			// Known dead already.
+		case parked && !a.CheckLogin:
+			// Parked already: its login was checked since the last such report, or it is
+			// out for another reason. The park stands; checking again on every report
+			// would spend a token every few seconds while, say, a region refuses them all.
+		default:
+			a.CheckLogin = true
+			r.park(acct, now.Add(r.cfg.TransientPark), checkLoginReason+" (LiteLLM reported "+what+")")
 		}
 		if acct == r.status.Active {
 			r.forceSwitch = fmt.Sprintf("account %d failed authentication at ChatGPT", acct)
 		}
 	}
 	r.settle(ctx, now)
+}
+
+// checkLoginReason opens the park reason of an account whose login is to be checked.
+const checkLoginReason = "its login is checked by a refresh"
+
+// checkLogins refreshes the accounts whose login is in doubt (CheckLogin): the token
+// endpoint's answer decides. A dead-token code parks the account until a new login
+// (refreshAccount); a successful refresh shows the login is fine, and the account stays
+// out for --transient-park, since whatever failed LiteLLM's requests (a clock, a region,
+// ChatGPT) may still be there. A check that could not be made (the endpoint failed, the
+// volume, the tick's exchange budget) is made again later: right away if it was not
+// attempted, after the park of a failed attempt otherwise. The active account (kept
+// because no other one is usable) is refreshed ahead of LiteLLM the way the guard does it,
+// so LiteLLM gets the new pair.
+func (r *Rotator) checkLogins(ctx context.Context, now time.Time) {
+	for _, n := range r.cfg.Accounts {
+		a := r.acct(n)
+		if !a.CheckLogin {
+			continue
+		}
+		if a.ParkedPermanently {
+			a.CheckLogin = false
+			continue
+		}
+		if parked, _ := r.parkedNow(n, now); parked && !strings.HasPrefix(a.ParkReason, checkLoginReason) {
+			continue // an earlier check failed (the endpoint, say): retried when that park ends
+		}
+		if _, held := r.pending[n]; held || ctx.Err() != nil {
+			continue
+		}
+		auth, err := r.store.readAccount(n)
+		if err != nil {
+			continue // observe reports it
+		}
+		before := a.LastRefresh
+		if n == r.status.Active && !r.seeding {
+			f, err := r.store.readFlat()
+			if err != nil || r.ownerOf(f) != n {
+				continue
+			}
+			r.takeOver(ctx, n, f, now)
+		} else {
+			r.refreshAccount(ctx, n, auth, now)
+		}
+		now = r.cfg.Clock.Now()
+		switch {
+		case a.ParkedPermanently:
+			// The endpoint said the refresh token is dead; parkForLogin named the command.
+		case a.LastRefresh != before:
+			a.CheckLogin = false
+			r.park(n, now.Add(r.cfg.TransientPark), "its login refreshed fine, so it is not dead: the authentication failure came from elsewhere (this machine's clock, a region, ChatGPT)")
+		}
+	}
 }
 
 // authAttributionWindow: a request reads LiteLLM's token file after it starts (at once,

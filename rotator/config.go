@@ -71,6 +71,11 @@ type Config struct {
 	// tornReadDelay is how long to wait before re-reading a flat file that did not parse
 	// (LiteLLM rewrites it in place, so a read can catch it half-written).
 	tornReadDelay time.Duration
+	// timing bounds token exchanges (refresh.go); zero fields take the defaults.
+	timing exchangeTiming
+	// watchEvery is how often the watch over LiteLLM's token file looks at the clock during
+	// a token exchange (watch.go); one second when zero.
+	watchEvery time.Duration
 }
 
 // withDefaults fills in what the caller left zero.
@@ -85,7 +90,9 @@ func (c Config) withDefaults() Config {
 		c.ClientID = DefaultClientID
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		// No Timeout: a token exchange is bounded by its own phases (refresh.go), and
+		// an overall deadline would abandon a request the endpoint may have acted on.
+		c.HTTPClient = &http.Client{}
 	}
 	if c.Namespace == "" {
 		c.Namespace = DefaultNamespace

@@ -11,8 +11,9 @@
 // refresh failing is what starts its in-request device login, so LiteLLM is never left to
 // find out that an account is dead (guard.go, litellm.go). LiteLLM refreshes only when the
 // rotator is not running; whatever either of them obtains is written back to that
-// account's auth-N.json before anything else happens. A token exchange, once sent, always
-// completes and is stored, whatever asked for it (refresh.go).
+// account's auth-N.json before anything else happens. A token exchange, once sent, is not
+// abandoned on a short deadline, whatever asked for it, and its result is stored
+// (refresh.go).
 //
 // When no account is usable, LiteLLM's flat file becomes a fail-fast file: LiteLLM serves
 // it as it is, every model call fails at once, and the pool reports not ready.

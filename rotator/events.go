@@ -241,6 +241,7 @@ func (r *Rotator) HandleRateLimit(ctx context.Context, start time.Time, text str
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.cfg.Clock.Now()
+	r.newRound()
 	r.observe(now)
 	r.syncFlat(now)
 	acct := r.chargedAccount(start, now)
@@ -266,15 +267,17 @@ func (r *Rotator) HandleRateLimit(ctx context.Context, start time.Time, text str
 	r.settle(ctx, now)
 }
 
-// settle ends the handling of an event the way a tick ends: if the active account has to be
-// replaced (it was just parked, or LiteLLM's file holds no account at all because it is
-// missing or unparsable) the next usable account gets it, then the guard runs. An event
+// settle ends a tick, and the handling of an event the same way: if the active account has
+// to be replaced (it was just parked, or LiteLLM's file holds no account at all because it
+// is missing or unparsable) the next usable account gets it, logins in doubt are checked,
+// then the guard runs. An event
 // that arrives while the active account is unknown is thereby never a reason to fail fast
 // while a healthy account exists.
 func (r *Rotator) settle(ctx context.Context, now time.Time) {
 	if reason := r.due(now); reason != "" {
 		r.rotate(ctx, now, reason)
 	}
+	r.checkLogins(ctx, now)
 	r.guard(ctx, now)
 	r.saveStatus()
 }

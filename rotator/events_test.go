@@ -224,6 +224,7 @@ func TestEventWhileTheFlatFileIsMissingPicksAUsableAccount(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			e, _, srv := eventsEnv(t)
+			e.server.setHandler(grant(t, "u1", "rt-1b", e.clock.Now())) // the 401's login check
 			e.clock.Advance(5 * time.Minute)
 			if err := os.Remove(e.path(codexauth.AuthFileName)); err != nil {
 				t.Fatal(err)

@@ -128,7 +128,9 @@ func TestFaultMatrix(t *testing.T) {
 			refreshes: []string{"rt-2"},
 		},
 		{
-			name: "refresh answers 401",
+			// A 401 without a dead-token code (a gateway, the endpoint's own trouble) is no
+			// verdict on the refresh token: retried, no login asked for.
+			name: "refresh answers 401 without an error code",
 			setup: func(e *env, r *Rotator) {
 				e.writeAccount(2, "u2", "rt-2", expired)
 				e.server.setHandler(answer(401, `{"error":{"message":"Could not validate your token"}}`))
@@ -136,7 +138,41 @@ func TestFaultMatrix(t *testing.T) {
 			flatRT:     "rt-1",
 			accountRTs: map[int]string{1: "rt-1", 2: "rt-2"},
 			check: func(t *testing.T, e *env) {
-				wantNeedsLogin(t, e, 2, "HTTP 401")
+				wantParked(t, e, 2, DefaultTransientPark, "no verdict on the refresh token")
+				wantNoLoginAdvice(t, e, 2)
+			},
+			refreshes: []string{"rt-2"},
+		},
+		{
+			// invalid_client: --client-id or --token-url is wrong. A configuration problem,
+			// named as such; the refresh token is not in question.
+			name: "refresh answers 401 invalid_client",
+			setup: func(e *env, r *Rotator) {
+				e.writeAccount(2, "u2", "rt-2", expired)
+				e.server.setHandler(answer(401, `{"error":"invalid_client","error_description":"Unknown client"}`))
+			},
+			flatRT:     "rt-1",
+			accountRTs: map[int]string{1: "rt-1", 2: "rt-2"},
+			check: func(t *testing.T, e *env) {
+				wantParked(t, e, 2, DefaultTransientPark, "--client-id")
+				wantError(t, e, 2, "configuration problem")
+				wantNoLoginAdvice(t, e, 2)
+			},
+			refreshes: []string{"rt-2"},
+		},
+		{
+			name: "refresh answers 401 refresh_token_expired",
+			setup: func(e *env, r *Rotator) {
+				e.writeAccount(2, "u2", "rt-2", expired)
+				e.server.setHandler(answer(401, `{"error":{"code":"refresh_token_expired","message":"expired"}}`))
+			},
+			flatRT:     "rt-1",
+			accountRTs: map[int]string{1: "rt-1", 2: "rt-2"},
+			check: func(t *testing.T, e *env) {
+				wantNeedsLogin(t, e, 2, "refresh_token_expired")
+				if a := e.account(2); a.DeadTokenCode != "refresh_token_expired" {
+					t.Errorf("account 2 dead_token_code = %q, want the code that proved it dead", a.DeadTokenCode)
+				}
 			},
 			refreshes: []string{"rt-2"},
 		},
@@ -180,10 +216,12 @@ func TestFaultMatrix(t *testing.T) {
 			refreshes: []string{"rt-2"},
 		},
 		{
+			// The answer does not come within AnswerTimeout (shortened here): the request
+			// was sent, so the token may be spent, and the status says so.
 			name: "refresh times out",
 			setup: func(e *env, r *Rotator) {
 				e.writeAccount(2, "u2", "rt-2", expired)
-				r.ref.client = &http.Client{Timeout: 50 * time.Millisecond}
+				r.ref.timing.answer = 50 * time.Millisecond
 				e.server.setHandler(func(w http.ResponseWriter, rt string) {
 					time.Sleep(500 * time.Millisecond)
 					grant(e.t, "u2", "rt-2-late", t0)(w, rt)
@@ -192,7 +230,8 @@ func TestFaultMatrix(t *testing.T) {
 			flatRT:     "rt-1",
 			accountRTs: map[int]string{1: "rt-1", 2: "rt-2"},
 			check: func(t *testing.T, e *env) {
-				wantParked(t, e, 2, DefaultTransientPark, "Timeout")
+				wantParked(t, e, 2, DefaultTransientPark, "no answer within 50ms")
+				wantError(t, e, 2, "possibly spent")
 			},
 			refreshes: []string{"rt-2"},
 		},
@@ -386,6 +425,20 @@ func wantNeedsLogin(t *testing.T, e *env, n int, substr string) {
 	want := "kubectl exec -n agents -it deploy/litellm-pool -c codex-cli -- auth-login " + strconv.Itoa(n)
 	if !strings.Contains(a.Action, want) {
 		t.Errorf("account %d action = %q, want %q", n, a.Action, want)
+	}
+}
+
+// wantNoLoginAdvice fails the test if account n is parked for a login or its status or the
+// pool's not-ready reason sends an operator to log it in.
+func wantNoLoginAdvice(t *testing.T, e *env, n int) {
+	t.Helper()
+	a := e.account(n)
+	login := "auth-login " + strconv.Itoa(n)
+	if a.ParkedPermanently || a.NeedsDeviceAuth || a.State == StateNeedsDeviceAuth || strings.Contains(a.Action, login) {
+		t.Errorf("account %d = %+v; nothing says its login is dead, yet it is parked for one", n, a)
+	}
+	if st := e.status(); strings.Contains(st.NotReadyReason, login) {
+		t.Errorf("not_ready_reason %q sends the operator to log account %d in", st.NotReadyReason, n)
 	}
 }
 

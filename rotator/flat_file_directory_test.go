@@ -3,6 +3,7 @@ package rotator
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,5 +51,11 @@ func TestEmptyDirectoryInPlaceOfTheFlatFile(t *testing.T) {
 	r.Tick(t.Context())
 	if _, err := os.Stat(e.path("auth.json/keep")); err != nil {
 		t.Errorf("a non-empty directory was removed: %v", err)
+	}
+	// ready (the pool's probe) names it.
+	st := e.status()
+	why := st.NotReady(e.clock.Now(), ReadyMaxAge)
+	if st.Ready || !strings.Contains(why, "auth.json in "+e.dir+" is a directory") || strings.Contains(why, "auth-login") {
+		t.Errorf("ready says %q; want not ready, naming the directory in place of auth.json, and no login", why)
 	}
 }

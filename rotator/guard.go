@@ -19,13 +19,16 @@ import (
 //   - When the active account's access token expires within activeLead, the rotator
 //     refreshes that account itself, while LiteLLM's refresh window (the last 60 s) is
 //     still minutes away, and hands LiteLLM the new pair. The two refreshers are thus
-//     separated in time: the rotator's exchange ends (ExchangeTimeout) and is stored before
-//     takeoverCutoff, LiteLLM starts only at liteLLMRefreshSkew.
+//     separated in time: the rotator starts only while more than takeoverCutoff is left,
+//     and should its exchange still be waiting for an answer when failFastLeft is left,
+//     the watch over LiteLLM's file (watch.go) puts the fail-fast file there: LiteLLM never
+//     refreshes, or presents a token the rotator may have spent.
 //   - If that refresh fails, or it is too late for it, the rotator switches to another
 //     usable account at once.
 //   - If no account is usable, or the active account is dead, it writes the fail-fast file:
 //     calls fail at once, the pool reports not ready (Status.Ready), and LiteLLM never
-//     starts a device login.
+//     starts a device login. Time is measured again after every exchange, and the fail-fast
+//     file goes in as soon as too little is left for the next tick to act in time.
 //
 // LiteLLM refreshing by itself remains only as the fallback for a rotator that is not
 // running; its refreshed tokens are still copied back (flatsync.go).
@@ -37,10 +40,10 @@ const (
 	// gets at least two ticks to refresh before it has to switch.
 	activeLead = 5 * time.Minute
 	// takeoverCutoff: the rotator refreshes the active account itself only while more than
-	// this is left. Its exchange (at most ExchangeTimeout) and the writes after it then end
-	// well before LiteLLM's refresh window opens (liteLLMRefreshSkew before expiry), so the
-	// two never present the same refresh token.
-	takeoverCutoff = liteLLMRefreshSkew + ExchangeTimeout + 40*time.Second
+	// this is left: an ordinary exchange and the writes after it then end before
+	// failFastLeft, and LiteLLM's refresh window (liteLLMRefreshSkew before expiry) is
+	// further off still. A slow one is covered by the watch (watch.go).
+	takeoverCutoff = failFastLeft + 30*time.Second
 )
 
 // guard runs at the end of every tick and after every event that may have made the active
@@ -73,15 +76,28 @@ func (r *Rotator) guardExpiry(ctx context.Context, now time.Time) {
 			return
 		}
 		when += "; refreshing it ahead of LiteLLM failed: " + why
-		if switched, _ := r.rotate(ctx, now, when); switched || !r.acct(active).ParkedPermanently {
-			// Not switched, but the failure may pass: the next tick tries again, still
-			// ahead of LiteLLM's refresh window.
+		r.rotate(ctx, r.cfg.Clock.Now(), when)
+		// The exchanges took time: how much is left is measured again.
+		now = r.cfg.Clock.Now()
+		left = exp.Sub(now)
+		switch {
+		case r.status.Active != active:
+			// Switched, or the watch put the fail-fast file in place meanwhile.
+			if r.status.Active == 0 {
+				r.failFast(now, when+" and no account can replace it")
+			}
+			return
+		case !r.acct(active).ParkedPermanently && left-checkEvery > failFastLeft:
+			// Not switched, but the failure may pass: the next tick tries again, and is
+			// still in time to fail fast should that fail too.
 			return
 		}
 	} else if switched, _ := r.rotate(ctx, now, when+": too close to LiteLLM's own refresh to refresh it here"); switched {
 		r.quarantine(active, left, now)
 		return
 	}
+	now = r.cfg.Clock.Now()
+	left = exp.Sub(now)
 	// Parked first, so the fail-fast file and the status say that the account comes back
 	// by itself when the park ends.
 	r.quarantine(active, left, now)
@@ -106,10 +122,18 @@ func (r *Rotator) takeOver(ctx context.Context, n int, f codexauth.FlatToken, no
 		return "the flat token file's tokens are not saved in " + codexauth.AccountFileName(n)
 	}
 	next, why := r.refreshAccount(ctx, n, auth, now)
+	now = r.cfg.Clock.Now()
 	if pending, ok := r.pending[n]; ok {
 		// Refreshed, but auth-N.json could not be written: the old refresh token is spent,
-		// and LiteLLM must not present it. The flat file is the other place on the volume.
-		if _, err := r.store.writeFlat(pending); err == nil {
+		// and LiteLLM must not present it. The flat file is the other place on the volume,
+		// but only for a pair LiteLLM may be given: one valid for MinValidity.
+		exp, _ := codexauth.JWTExpiry(pending.auth.Tokens.AccessToken)
+		if left := exp.Sub(now); left < r.cfg.MinValidity {
+			return fmt.Sprintf("%s; the held pair's access token is valid only until %s (%s from now, under the %s needed to hand it to LiteLLM)",
+				why, exp.UTC().Format(time.RFC3339), left.Round(time.Second), r.cfg.MinValidity)
+		}
+		if _, err := r.store.writeFlat(pending.auth); err == nil {
+			r.reactivate(n, now)
 			r.decide("account %d: refreshed ahead of LiteLLM; %s could not be written, so LiteLLM's token file holds the only stored copy of the new pair (copied back once the volume takes writes)",
 				n, codexauth.AccountFileName(n))
 			return ""
@@ -122,10 +146,20 @@ func (r *Rotator) takeOver(ctx context.Context, n int, f codexauth.FlatToken, no
 	if _, err := r.store.writeFlat(next); err != nil {
 		return "refreshed and saved in " + codexauth.AccountFileName(n) + ", but writing LiteLLM's token file failed: " + err.Error()
 	}
+	r.reactivate(n, now)
 	exp, _ := codexauth.JWTExpiry(next.Tokens.AccessToken)
 	r.decide("account %d: refreshed ahead of LiteLLM's own refresh (access token now valid until %s); LiteLLM keeps account %d",
 		n, exp.UTC().Format(time.RFC3339), n)
 	return ""
+}
+
+// reactivate records that LiteLLM holds account n again after its own refreshed pair was
+// written to LiteLLM's file: a no-op unless the watch put the fail-fast file there while
+// the exchange was waiting (then n is active again from now).
+func (r *Rotator) reactivate(n int, now time.Time) {
+	if r.status.Active != n {
+		r.activate(n, now)
+	}
 }
 
 // quarantine keeps the rotator from refreshing an account it took from LiteLLM inside

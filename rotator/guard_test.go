@@ -112,9 +112,11 @@ func TestFaultActiveAccountRefreshTokenRevoked(t *testing.T) {
 }
 
 // Fault: LiteLLM's requests with the active account fail authentication (ChatGPT revoked
-// the session): the event switches at once, without waiting for a tick.
+// the session): the event switches at once, without waiting for a tick, and the check of
+// the login that follows finds it dead.
 func TestFaultActiveAccountFailsAuthentication(t *testing.T) {
-	e, _, r := guardEnv(t, t0.Add(5*24*time.Hour))
+	e, ep, r := guardEnv(t, t0.Add(5*24*time.Hour))
+	ep.kill("rt-1", "refresh_token_invalidated")
 	srv := newEventServer(t, r)
 	e.clock.Advance(3 * time.Minute)
 	at := e.clock.Now()
@@ -127,7 +129,7 @@ func TestFaultActiveAccountFailsAuthentication(t *testing.T) {
 	if st.Active != 2 || !st.ActiveSince.Equal(at) || e.flat().RefreshToken != "rt-2" {
 		t.Errorf("status = %+v, flat %q; want account 2 active since the event at %s", st, e.flat().RefreshToken, at)
 	}
-	wantNeedsLogin(t, e, 1, "authentication failure (HTTP 401)")
+	wantNeedsLogin(t, e, 1, "refresh_token_invalidated")
 	e.liteLLMSafe(at.Add(checkEvery))
 }
 

@@ -3,6 +3,7 @@ package rotator
 import (
 	"net/http"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -35,16 +36,8 @@ func TestImportDuringRefreshIsNotOverwritten(t *testing.T) {
 		t.Errorf("auth-2.json holds %q, want the login imported during the refresh (rt-2-new)", got)
 	}
 	// The refreshed pair of the old login is not lost either.
-	var saved bool
-	matches, _ := filepathGlob(e.dir, "rescued-auth-*.json")
-	for _, m := range matches {
-		data, _ := os.ReadFile(m)
-		if a, err := codexauth.ParseCodexAuth(data); err == nil && a.Tokens.RefreshToken == "rt-2.r1" {
-			saved = true
-		}
-	}
-	if !saved {
-		t.Errorf("the refreshed pair (rt-2.r1) was stored nowhere; rescue files: %v", matches)
+	if rescued := e.rescuedRefreshTokens(); !slices.Contains(rescued, "rt-2.r1") {
+		t.Errorf("the refreshed pair (rt-2.r1) was stored nowhere; rescue files hold %v", rescued)
 	}
 	e.clock.Advance(time.Minute)
 	r.Tick(t.Context())
@@ -53,6 +46,73 @@ func TestImportDuringRefreshIsNotOverwritten(t *testing.T) {
 	}
 	if reused := ep.reusedTokens(); len(reused) != 0 {
 		t.Errorf("reused: %v", reused)
+	}
+}
+
+// rescuedRefreshTokens lists the refresh tokens in the rescue files (rescued-auth-*.json).
+func (e *env) rescuedRefreshTokens() []string {
+	e.t.Helper()
+	var out []string
+	matches, _ := filepathGlob(e.dir, "rescued-auth-*.json")
+	for _, m := range matches {
+		data, _ := os.ReadFile(m)
+		if a, err := codexauth.ParseCodexAuth(data); err == nil {
+			out = append(out, a.Tokens.RefreshToken)
+		}
+	}
+	return out
+}
+
+// A refreshed pair is held in memory because auth-2.json cannot be written, and the
+// operator imports a new login into slot 2 meanwhile (from the codex-cli station, another
+// process). Once the volume takes writes again, the held pair must not be written over the
+// import: the import stays, the held pair goes to a rescue file.
+func TestHeldPairDoesNotOverwriteALaterImport(t *testing.T) {
+	e := newEnv(t)
+	ep := withEndpoint(e)
+	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
+	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
+	ep.live("rt-2", "u2")
+	r := e.seed()
+	fix := failRenameOnto(e, "auth-2.json")
+	e.clock.Advance(31 * time.Minute)
+	r.Tick(t.Context())
+	if a := e.account(2); a.State != StateUnsaved {
+		t.Fatalf("account 2 = %+v, want its refreshed pair held (unsaved)", a)
+	}
+	e.writeAccount(2, "u2", "rt-2-new", t0.Add(5*24*time.Hour)) // auth-login 2
+	fix()
+	e.clock.Advance(time.Minute)
+	r.Tick(t.Context())
+	if got := e.accountRT(2); got != "rt-2-new" {
+		t.Errorf("auth-2.json holds %q, want the login imported meanwhile (rt-2-new)", got)
+	}
+	if rescued := e.rescuedRefreshTokens(); !slices.Contains(rescued, "rt-2.r1") {
+		t.Errorf("the held pair (rt-2.r1) was stored nowhere; rescue files hold %v", rescued)
+	}
+	if a := e.account(2); a.State == StateUnsaved {
+		t.Errorf("account 2 = %+v, still unsaved", a)
+	}
+}
+
+// The same for the refresh token of an answer whose access token is unusable (kept because
+// the old one may be spent): a login imported during that exchange is not overwritten.
+func TestKeptRefreshTokenDoesNotOverwriteAnImport(t *testing.T) {
+	e := newEnv(t)
+	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
+	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
+	r := e.seed()
+	e.server.setHandler(func(w http.ResponseWriter, _ string) {
+		e.writeAccount(2, "u2", "rt-2-new", t0.Add(5*24*time.Hour)) // auth-login 2, during the exchange
+		answer(200, `{"access_token":"garbage","refresh_token":"rt-2b"}`)(w, "")
+	})
+	e.clock.Advance(31 * time.Minute)
+	r.Tick(t.Context())
+	if got := e.accountRT(2); got != "rt-2-new" {
+		t.Errorf("auth-2.json holds %q, want the login imported meanwhile (rt-2-new)", got)
+	}
+	if rescued := e.rescuedRefreshTokens(); !slices.Contains(rescued, "rt-2b") {
+		t.Errorf("the kept refresh token (rt-2b) was stored nowhere; rescue files hold %v", rescued)
 	}
 }
 

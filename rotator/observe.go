@@ -61,7 +61,16 @@ func (r *Rotator) observe(now time.Time) {
 		a.AccessTokenExpiresAt = timePtr(exp)
 		fp := fingerprint(auth.Tokens.RefreshToken)
 		if a.ParkedPermanently && a.TokenFingerprint != "" && a.TokenFingerprint != fp {
-			a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason = false, false, ""
+			a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason, a.DeadTokenCode = false, false, "", ""
+			r.clearError(n)
+			r.cfg.Logger.Printf("account %d: a new login was imported; back in rotation", n)
+		}
+		if a.CheckLogin && a.TokenFingerprint != "" && a.TokenFingerprint != fp {
+			// A new login replaces the one in doubt: nothing left to check.
+			a.CheckLogin = false
+			if strings.HasPrefix(a.ParkReason, checkLoginReason) {
+				a.ParkedUntil, a.ParkReason = nil, ""
+			}
 			r.clearError(n)
 			r.cfg.Logger.Printf("account %d: a new login was imported; back in rotation", n)
 		}
@@ -73,10 +82,17 @@ func (r *Rotator) observe(now time.Time) {
 	}
 }
 
-// writePending retries writing refreshed token sets whose write-back failed.
+// writePending retries writing refreshed token sets whose write-back failed. A pair whose
+// slot received a new login meanwhile goes to a rescue file instead (importedMeanwhile).
 func (r *Rotator) writePending() {
-	for n, auth := range r.pending {
-		if err := r.store.writeAccount(n, auth); err != nil {
+	for n, held := range r.pending {
+		if _, imported := r.importedMeanwhile(n, held.spent, held.auth); imported {
+			if _, still := r.pending[n]; !still {
+				r.clearError(n)
+			}
+			continue
+		}
+		if err := r.store.writeAccount(n, held.auth); err != nil {
 			r.pendingErr = err
 			r.setError(n, "refreshed tokens still not written back (account not used until they are): "+err.Error())
 			continue

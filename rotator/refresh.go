@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync"
 	"time"
 
 	"cloud-codex/codexauth"
@@ -25,8 +28,13 @@ const (
 	// failUsageLimit: a 429 for the account's plan usage limit.
 	failUsageLimit
 	// failNeedsLogin: the refresh token is dead (reused, expired, invalidated, revoked).
-	// Only a new device-auth login brings the account back.
+	// Only a new device-auth login brings the account back. Only the token endpoint's
+	// dead-token codes (deadTokenCodes) mean this; an HTTP status alone never does.
 	failNeedsLogin
+	// failConfig: the endpoint refused the OAuth client itself (invalid_client,
+	// unauthorized_client): --client-id or --token-url is wrong. That says nothing about
+	// the refresh token, and no login would help; retried after a short park.
+	failConfig
 )
 
 // deadTokenCodes are the token endpoint's error codes for a refresh token that can never
@@ -36,6 +44,13 @@ var deadTokenCodes = map[string]bool{
 	"refresh_token_expired":     true,
 	"refresh_token_invalidated": true,
 	"invalid_grant":             true,
+}
+
+// clientErrorCodes are the OAuth error codes of a request whose client the endpoint does
+// not accept: a configuration problem (RFC 6749 section 5.2), not a verdict on the token.
+var clientErrorCodes = map[string]bool{
+	"invalid_client":      true,
+	"unauthorized_client": true,
 }
 
 // refreshError is a failed refresh.
@@ -48,6 +63,13 @@ type refreshError struct {
 	// unusable other tokens: the old refresh token may be spent already, so the new one
 	// has to be kept even though the refresh failed.
 	NewRefreshToken string
+	// PossiblySpent: the request may have reached the endpoint, which spends the refresh
+	// token on receipt, but no answer arrived (a timeout, a connection lost, the process
+	// stopping): the token in the account's file may be dead now.
+	PossiblySpent bool
+	// Stopped: the process was stopping before anything was sent; nothing is spent and
+	// nothing is wrong with the account.
+	Stopped bool
 }
 
 func (e *refreshError) Error() string {
@@ -70,6 +92,7 @@ type refresher struct {
 	url      string
 	clientID string
 	client   *http.Client
+	timing   exchangeTiming
 }
 
 type tokenRequest struct {
@@ -88,22 +111,147 @@ type tokenResponse struct {
 // maxResponse bounds what is read from the token endpoint.
 const maxResponse = 1 << 20
 
-// ExchangeTimeout bounds one token exchange. The endpoint rotates the refresh token the
-// moment it receives the request, so an exchange that has been sent is never cancelled by
-// whatever asked for it (a shutdown signal, a LiteLLM event POST whose caller went away):
-// it ends with the answer or with this timeout, well inside the pod's 30 s termination
-// grace period, and its result is stored before the process stops.
-const ExchangeTimeout = 20 * time.Second
+// The timing of one token exchange. The endpoint spends the refresh token the moment it
+// receives the request, whether or not its answer ever arrives. So giving up is cheap
+// before anything is sent and dear after: a request abandoned on a short deadline may have
+// spent the token, and the retry then meets refresh_token_reused, a dead account. An
+// exchange is therefore bounded in two phases: SendTimeout until a connection to the
+// endpoint is in hand (name lookup, connect, TLS: nothing has been sent), then the
+// generous AnswerTimeout. Whatever asked for the exchange (a tick, a LiteLLM event POST
+// whose caller went away) cannot cancel it; the process stopping can, and only as far as
+// its grace period requires: before the request is sent at once, after it within StopWait.
+const (
+	SendTimeout   = 20 * time.Second
+	AnswerTimeout = 3 * time.Minute
+	// StopWait is how long a sent exchange may still wait for its answer once the process
+	// has been asked to stop. Kubernetes kills the pod 30 s (its termination grace period)
+	// after SIGTERM; this leaves time to store the result and exit.
+	StopWait = 20 * time.Second
+)
+
+// exchangeTiming holds an exchange's bounds; zero fields take the constants above (tests
+// shorten them).
+type exchangeTiming struct {
+	send, answer, stop time.Duration
+}
+
+func (t exchangeTiming) withDefaults() exchangeTiming {
+	if t.send <= 0 {
+		t.send = SendTimeout
+	}
+	if t.answer <= 0 {
+		t.answer = AnswerTimeout
+	}
+	if t.stop <= 0 {
+		t.stop = StopWait
+	}
+	return t
+}
+
+// Why an exchange was cut short (the cause of its context's cancellation).
+var (
+	errSendTimeout = errors.New("no connection to the token endpoint in time")
+	errStopping    = errors.New("the rotator is stopping")
+	errNoAnswer    = errors.New("no answer in time")
+	errStopWait    = errors.New("no answer before the rotator had to stop")
+)
+
+// exchange is the deadline of one token exchange: SendTimeout until a connection is in hand
+// (marked by the request's GotConn trace), AnswerTimeout from then on, and StopWait once
+// the caller's context ends (at once if nothing has been sent yet).
+type exchange struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	timing exchangeTiming
+
+	mu         sync.Mutex
+	sent       bool
+	sendTimer  *time.Timer
+	timers     []*time.Timer
+	stopNotify func() bool
+}
+
+func startExchange(parent context.Context, t exchangeTiming) *exchange {
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
+	x := &exchange{cancel: cancel, timing: t}
+	x.ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { x.markSent() }})
+	x.mu.Lock()
+	x.sendTimer = time.AfterFunc(t.send, func() { cancel(errSendTimeout) })
+	x.mu.Unlock()
+	x.stopNotify = context.AfterFunc(parent, x.stopping)
+	return x
+}
+
+// markSent: a connection is in hand, and from now on the request may reach the endpoint.
+func (x *exchange) markSent() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.sent {
+		return
+	}
+	x.sent = true
+	x.sendTimer.Stop()
+	x.timers = append(x.timers, time.AfterFunc(x.timing.answer, func() { x.cancel(errNoAnswer) }))
+}
+
+// stopping: the process is asked to stop.
+func (x *exchange) stopping() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.sent {
+		x.cancel(errStopping) // nothing sent, nothing spent
+		return
+	}
+	x.timers = append(x.timers, time.AfterFunc(x.timing.stop, func() { x.cancel(errStopWait) }))
+}
+
+func (x *exchange) end() {
+	x.stopNotify()
+	x.mu.Lock()
+	x.sendTimer.Stop()
+	for _, t := range x.timers {
+		t.Stop()
+	}
+	x.mu.Unlock()
+	x.cancel(nil)
+}
+
+// failed describes an exchange that ended without an answer (status 0) or whose answer
+// could not be read.
+func (x *exchange) failed(err error, status int, what string) *refreshError {
+	x.mu.Lock()
+	sent := x.sent
+	x.mu.Unlock()
+	e := &refreshError{Kind: failTransient, Status: status}
+	switch cause := context.Cause(x.ctx); {
+	case !sent && errors.Is(cause, errStopping):
+		e.Stopped, e.Detail = true, "not sent: the rotator is stopping (the refresh token is not spent)"
+		return e
+	case !sent && errors.Is(cause, errSendTimeout):
+		e.Detail = fmt.Sprintf("no connection to the token endpoint within %s (nothing was sent: the refresh token is not spent)", x.timing.send)
+	case errors.Is(cause, errNoAnswer):
+		e.Detail = fmt.Sprintf("%sno answer within %s of sending the request", what, x.timing.answer)
+	case errors.Is(cause, errStopWait):
+		e.Detail = fmt.Sprintf("%sno answer within %s of the stop signal", what, x.timing.stop)
+	default:
+		e.Detail = what + err.Error()
+	}
+	if sent {
+		e.PossiblySpent = true
+		e.Detail += ": the refresh token was possibly spent (the endpoint spends it on receipt) and no new one arrived; " +
+			"if the next refresh of this account answers refresh_token_reused, it needs a new login"
+	}
+	return e
+}
 
 // refresh exchanges the refresh token of old for a new token set. On success the result
 // keeps what the endpoint did not send again (the refresh token if it was not rotated, the
 // id token, the account id), exactly as codex does. A failure is a *refreshError.
 //
-// ctx only carries values: its cancellation is ignored (see ExchangeTimeout). Callers
-// decide before calling whether an exchange may start at all.
+// ctx's values are kept, and its end means that the process is stopping: see the timing
+// above. Callers decide before calling whether an exchange may start at all. The HTTP
+// client's own Timeout is not used: the exchange's phases bound it.
 func (r refresher) refresh(ctx context.Context, old codexauth.Tokens) (codexauth.Tokens, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ExchangeTimeout)
-	defer cancel()
 	body, err := json.Marshal(tokenRequest{
 		ClientID:     r.clientID,
 		GrantType:    "refresh_token",
@@ -113,20 +261,24 @@ func (r refresher) refresh(ctx context.Context, old codexauth.Tokens) (codexauth
 	if err != nil {
 		return codexauth.Tokens{}, &refreshError{Kind: failTransient, Detail: err.Error()}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(body))
+	x := startExchange(ctx, r.timing.withDefaults())
+	defer x.end()
+	req, err := http.NewRequestWithContext(x.ctx, http.MethodPost, r.url, bytes.NewReader(body))
 	if err != nil {
 		return codexauth.Tokens{}, &refreshError{Kind: failTransient, Detail: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := noRedirects(r.client).Do(req)
+	client := noRedirects(r.client)
+	client.Timeout = 0
+	resp, err := client.Do(req)
 	if err != nil {
-		return codexauth.Tokens{}, &refreshError{Kind: failTransient, Detail: err.Error()}
+		return codexauth.Tokens{}, x.failed(err, 0, "")
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return codexauth.Tokens{}, &refreshError{Kind: failTransient, Status: resp.StatusCode, Detail: "reading response: " + err.Error()}
+		return codexauth.Tokens{}, x.failed(err, resp.StatusCode, "reading the response: ")
 	}
 	if resp.StatusCode != http.StatusOK {
 		e := classifyRefreshFailure(resp.StatusCode, data)
@@ -184,12 +336,15 @@ func classifyRefreshFailure(status int, body []byte) *refreshError {
 			e.Detail = e.Detail[:200] + "..."
 		}
 	}
-	switch {
-	case deadTokenCodes[strings.ToLower(code)]:
+	// Only a dead-token code parks an account for a login. codex treats any 401 as "log in
+	// again", but for a pool that parks accounts for good that is too eager: invalid_client
+	// (a wrong --client-id or --token-url) would mark every account dead in turn, and so
+	// would a gateway or proxy answering 401 without an OAuth error.
+	switch lc := strings.ToLower(code); {
+	case deadTokenCodes[lc]:
 		e.Kind = failNeedsLogin
-	case status == http.StatusUnauthorized:
-		// codex, too, treats any 401 from the token endpoint as "log in again".
-		e.Kind = failNeedsLogin
+	case clientErrorCodes[lc]:
+		e.Kind = failConfig
 	case status == http.StatusTooManyRequests && isUsageLimit(code+" "+string(body)):
 		e.Kind = failUsageLimit
 	case status == http.StatusTooManyRequests:

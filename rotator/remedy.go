@@ -56,8 +56,13 @@ func (r *Rotator) needsLogin(n int) bool {
 	return a.State == StateMissing || a.State == StateInvalid || a.ParkedPermanently
 }
 
-// volumeProblem says which account's file the volume keeps the rotator from using, or "".
+// volumeProblem says what on the volume keeps the rotator from giving LiteLLM an account,
+// or "": a directory where LiteLLM's file belongs, a held pair that cannot be written, an
+// account file it cannot read, or files a refresh could not store.
 func (r *Rotator) volumeProblem() string {
+	if dir := r.store.flatDirProblem(); dir != "" {
+		return "fix the volume: " + dir
+	}
 	for _, n := range r.cfg.Accounts {
 		if _, unsaved := r.pending[n]; unsaved {
 			return fmt.Sprintf("fix the volume %s so that %s can be written (account %d's refreshed pair is held in memory only)",
@@ -68,6 +73,11 @@ func (r *Rotator) volumeProblem() string {
 		if r.acct(n).State == StateUnreadable {
 			return fmt.Sprintf("fix the volume %s: the rotator cannot read %s (owner or mode; a login would not help)",
 				r.cfg.Dir, codexauth.AccountFileName(n))
+		}
+	}
+	for _, n := range r.cfg.Accounts {
+		if err := r.volumeBlocked[n]; err != nil {
+			return volumeFix(r.cfg.Dir, err) + fmt.Sprintf(" (account %d cannot be refreshed until its new pair can be stored)", n)
 		}
 	}
 	return ""

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"strings"
 	"time"
 
@@ -18,13 +19,10 @@ func (r *Rotator) Tick(ctx context.Context) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.cfg.Clock.Now()
+	r.newRound()
 	r.observe(now)
 	r.syncFlat(now)
-	if reason := r.due(now); reason != "" {
-		r.rotate(ctx, now, reason)
-	}
-	r.guard(ctx, now)
-	r.saveStatus()
+	r.settle(ctx, now)
 }
 
 // due returns why the active account has to be replaced now, or "".
@@ -56,6 +54,7 @@ func (r *Rotator) rotate(ctx context.Context, now time.Time, reason string) (boo
 	var skipped []string
 	reasons := map[int]string{}
 	for _, n := range r.nextAfter(active) {
+		now = r.cfg.Clock.Now() // an exchange for the previous candidate may have taken a while
 		auth, why := r.prepare(ctx, n, now, prepareOpts{refresh: true})
 		if why != "" {
 			reasons[n] = why
@@ -123,6 +122,9 @@ func (r *Rotator) prepare(ctx context.Context, n int, now time.Time, o prepareOp
 	if parked, why := r.parkedNow(n, now); parked && (a.ParkedPermanently || !o.allowParked) {
 		return codexauth.CodexAuth{}, why
 	}
+	if a.CheckLogin {
+		return codexauth.CodexAuth{}, "LiteLLM reported an authentication failure for it: not used until a refresh has checked its login"
+	}
 	auth, err := r.store.readAccount(n)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -151,27 +153,59 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	if why := r.spendingBlocked(); why != "" {
 		return codexauth.CodexAuth{}, why
 	}
-	if err := r.probeRefresh(n); err != nil {
-		// Not the account's fault: it is neither parked nor charged an error. Seed reports
-		// it as the volume problem it is if no account ends up usable.
-		r.volumeErr = err
-		return codexauth.CodexAuth{}, "not refreshed: " + err.Error()
+	if why := r.exchangeBudget(); why != "" {
+		return codexauth.CodexAuth{}, why
 	}
+	if err := r.probeRefresh(n); err != nil {
+		// Not the account's fault: it is not parked. Its last_error and action, and the
+		// pool's remedy, name the volume (seed reports it as the volume problem it is if no
+		// account ends up usable).
+		r.volumeErr = err
+		r.volumeBlocked[n] = err
+		msg := "not refreshed: " + err.Error()
+		r.setError(n, msg)
+		return codexauth.CodexAuth{}, msg
+	}
+	if r.volumeBlocked[n] != nil {
+		delete(r.volumeBlocked, n)
+		if strings.HasPrefix(r.acct(n).LastError, "not refreshed: the auth volume") {
+			r.clearError(n)
+		}
+	}
+	watch := r.watchFlat(now)
 	toks, err := r.ref.refresh(ctx, *auth.Tokens)
+	// The exchange may have taken a while: what follows is measured from its end.
+	now = r.cfg.Clock.Now()
+	if watch.stop() {
+		r.deactivate(now)
+		r.forceSwitch = ""
+		r.record("NOT READY: " + watch.why + ": LiteLLM's token file was replaced by the fail-fast file")
+	}
 	if err != nil {
 		var re *refreshError
 		if !errors.As(err, &re) {
 			re = &refreshError{Kind: failTransient, Detail: err.Error()}
 		}
+		if re.Stopped {
+			return codexauth.CodexAuth{}, "not refreshed: the rotator is stopping"
+		}
 		if re.NewRefreshToken != "" {
 			r.keepNewRefreshToken(n, auth, re.NewRefreshToken)
 		}
 		msg := re.Error()
+		switch {
+		case re.Kind == failConfig:
+			msg += "; the token endpoint refused the OAuth client, not the refresh token: check --client-id and --token-url (a configuration problem; no login would help)"
+		case re.Kind == failTransient && re.Status == http.StatusUnauthorized:
+			msg += "; an HTTP 401 without a dead-token code is no verdict on the refresh token (a gateway or proxy in the way?): retried"
+		}
 		r.setError(n, msg)
 		switch re.Kind {
 		case failNeedsLogin:
 			r.acct(n).TokenFingerprint = fingerprint(auth.Tokens.RefreshToken)
-			r.parkForLogin(n, "refresh token rejected: "+msg)
+			r.parkForLogin(n, "refresh token rejected: "+msg, strings.ToLower(re.Code))
+		case failConfig:
+			r.park(n, now.Add(r.cfg.TransientPark), "the token endpoint refused the OAuth client ("+re.Code+"): check --client-id and --token-url")
 		case failUsageLimit:
 			until, _ := r.cfg.limitPark(re.Code+" "+re.Detail, now)
 			r.park(n, until, "usage limit reached (HTTP 429 from the token endpoint)")
@@ -191,11 +225,11 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	a := r.acct(n)
 	a.LastRefresh = timePtr(now)
 	exp, _ := codexauth.JWTExpiry(toks.AccessToken)
-	if why := r.importedMeanwhile(n, auth, next); why != "" {
+	if why, imported := r.importedMeanwhile(n, auth.Tokens.RefreshToken, next); imported {
 		return codexauth.CodexAuth{}, why
 	}
 	if err := r.store.writeAccount(n, next); err != nil {
-		r.pending[n], r.pendingErr = next, err
+		r.pending[n], r.pendingErr = heldPair{auth: next, spent: auth.Tokens.RefreshToken}, err
 		msg := "refreshed, but writing the new pair back failed (retried every tick; not used until written): " + err.Error()
 		r.setError(n, msg)
 		return codexauth.CodexAuth{}, msg
@@ -219,29 +253,33 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	return next, ""
 }
 
-// importedMeanwhile handles a login imported into account n's slot while the exchange of
-// its previous login was in flight (an operator ran auth-login n, which does not wait for
-// the rotator): writing the refreshed pair over it would silently lose the login the import
-// has just reported as stored. The import is what the operator wants in the slot, so it
-// stays, and the refreshed pair, whose predecessor is spent, is saved to a rescue file.
-// It returns why the account is not used now ("" when nothing was imported, or the rescue
-// file could not be written: then the pair goes to auth-N.json as usual, since a refreshed
-// pair is never left unstored).
-func (r *Rotator) importedMeanwhile(n int, sent, next codexauth.CodexAuth) string {
+// importedMeanwhile handles a login imported into account n's slot since its refresh token
+// spent was sent for the pair next (an operator ran auth-login n while the exchange was in
+// flight, or while next was held because the volume refused it; auth-login does not wait
+// for the rotator): writing next over it would silently lose the login the import has
+// just reported as stored. The import is what the operator wants in the slot, so it stays,
+// and next, whose predecessor is spent, is saved to a rescue file. It reports whether a
+// login was imported, and then why the account is not used now. If the rescue file cannot
+// be written, next is held in memory (r.pending, retried every tick) rather than written
+// over the import: nothing is lost while the process lives.
+func (r *Rotator) importedMeanwhile(n int, spent string, next codexauth.CodexAuth) (string, bool) {
 	cur, err := r.store.readAccount(n)
-	if err != nil || cur.Tokens.RefreshToken == sent.Tokens.RefreshToken || cur.Tokens.RefreshToken == next.Tokens.RefreshToken {
-		return ""
+	if err != nil || cur.Tokens.RefreshToken == spent || cur.Tokens.RefreshToken == next.Tokens.RefreshToken {
+		return "", false
 	}
 	name, err := r.store.writeRescueAuth(next)
 	if err != nil {
-		r.cfg.Logger.Printf("account %d: a new login was imported while its previous login was being refreshed, and saving the refreshed pair to a rescue file failed (%v): storing it in %s instead, over the import; import the login again",
-			n, err, codexauth.AccountFileName(n))
-		return ""
+		r.pending[n], r.pendingErr = heldPair{auth: next, spent: spent}, err
+		msg := fmt.Sprintf("a new login was imported into %s while its previous login's refreshed pair was on its way there; saving that pair to a rescue file failed (retried every tick; the import is kept): %v",
+			codexauth.AccountFileName(n), err)
+		r.setError(n, msg)
+		return msg, true
 	}
+	delete(r.pending, n)
 	msg := fmt.Sprintf("a new login was imported into %s while its previous login was being refreshed: the import is kept, and the previous login's refreshed pair was saved to %s",
 		codexauth.AccountFileName(n), name)
 	r.cfg.Logger.Printf("account %d: %s", n, msg)
-	return msg
+	return msg, true
 }
 
 // keepNewRefreshToken stores a refresh token from an otherwise unusable refresh answer:
@@ -251,8 +289,11 @@ func (r *Rotator) keepNewRefreshToken(n int, auth codexauth.CodexAuth, rt string
 	toks := *auth.Tokens
 	toks.RefreshToken = rt
 	keep.Tokens = &toks
+	if _, imported := r.importedMeanwhile(n, auth.Tokens.RefreshToken, keep); imported {
+		return
+	}
 	if err := r.store.writeAccount(n, keep); err != nil {
-		r.pending[n], r.pendingErr = keep, err
+		r.pending[n], r.pendingErr = heldPair{auth: keep, spent: auth.Tokens.RefreshToken}, err
 		return
 	}
 	r.acct(n).TokenFingerprint = fingerprint(rt)

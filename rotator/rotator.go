@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +26,7 @@ type Rotator struct {
 	// pending holds refreshed token sets whose write-back to auth-N.json failed. The old
 	// refresh token on disk may already be spent, so these are retried every tick and the
 	// account is not handed to LiteLLM until its file is written.
-	pending map[int]codexauth.CodexAuth
+	pending map[int]heldPair
 	// pendingErr is why the last write-back of a pending pair failed.
 	pendingErr error
 	// recovered is set once interrupted writes have been dealt with: that happens once per
@@ -50,9 +53,26 @@ type Rotator struct {
 	// duplicates maps accounts whose file holds the login of an earlier account in
 	// rotation to why (observe fills it): they are never refreshed or handed to LiteLLM.
 	duplicates map[int]string
+	// exchanges counts the token exchanges of the current tick or event (exchangeBudget).
+	exchanges int
+	// seeding is set while Seed runs: LiteLLM is not running yet, so no account is "held" by it.
+	seeding bool
 	// volumeErr is the last *VolumeError that kept an account from being refreshed: when
 	// seed finds no usable account, that is the problem to report, not a missing login.
 	volumeErr error
+	// volumeBlocked maps the accounts whose last refresh the volume prevented (the write
+	// probe failed, or a file the new pair goes to cannot be replaced) to why. The account
+	// is neither parked nor at fault; its last_error and action, and the pool's remedy,
+	// name the volume until a probe for it succeeds.
+	volumeBlocked map[int]error
+}
+
+// heldPair is a refreshed pair held in memory because writing it to auth-N.json failed,
+// with the refresh token that was spent for it: auth-N.json still holding that token is
+// what makes writing the pair there right (another one means a login was imported since).
+type heldPair struct {
+	auth  codexauth.CodexAuth
+	spent string
 }
 
 type activation struct {
@@ -77,13 +97,14 @@ func New(cfg Config) (*Rotator, error) {
 		cfg.writer.logf = cfg.Logger.Printf
 	}
 	r := &Rotator{
-		cfg:       cfg,
-		store:     store{cfg: cfg},
-		ref:       refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient},
-		pending:   map[int]codexauth.CodexAuth{},
-		rescued:   map[string]string{},
-		exchanged: map[string]bool{},
-		life:      context.Background(),
+		cfg:           cfg,
+		store:         store{cfg: cfg},
+		ref:           refresher{url: cfg.TokenURL, clientID: cfg.ClientID, client: cfg.HTTPClient, timing: cfg.timing},
+		pending:       map[int]heldPair{},
+		rescued:       map[string]string{},
+		exchanged:     map[string]bool{},
+		volumeBlocked: map[int]error{},
+		life:          context.Background(),
 	}
 	r.loadStatus()
 	return r, nil
@@ -123,6 +144,7 @@ func (r *Rotator) loadStatus() {
 	}
 	r.status = st
 	r.believableTimes(old.UpdatedAt)
+	r.reviewLoginParks()
 	if r.status.Active != 0 {
 		since := r.cfg.Clock.Now()
 		if r.status.ActiveSince != nil {
@@ -157,6 +179,42 @@ func (r *Rotator) believableTimes(updatedAt time.Time) {
 			r.status.Accounts[i].ParkedUntil = timePtr(minTime(t.Add(-skew), now.Add(longest)))
 		}
 	}
+}
+
+// reviewLoginParks turns a permanent park that rests on no dead-token answer into a check
+// of the login. Older rotators parked an account for good on any 401 from the token
+// endpoint (invalid_client, a gateway's page) and on any authentication failure LiteLLM
+// reported (a clock skew, a region's 403): evidence that says nothing certain about the
+// refresh token, and a park that would otherwise last until someone logs the account in
+// again. A park whose reason names a dead-token code from the rotator's own refresh stands.
+func (r *Rotator) reviewLoginParks() {
+	now := r.cfg.Clock.Now()
+	for i := range r.status.Accounts {
+		a := &r.status.Accounts[i]
+		if a.Role != RoleRotation || !a.ParkedPermanently || a.DeadTokenCode != "" {
+			continue
+		}
+		if code := deadTokenCodeIn(a.ParkReason); code != "" && strings.HasPrefix(a.ParkReason, "refresh token rejected: ") {
+			a.DeadTokenCode = code
+			continue
+		}
+		old := a.ParkReason
+		a.ParkedPermanently, a.NeedsDeviceAuth, a.CheckLogin = false, false, true
+		a.ParkedUntil = timePtr(now.Add(r.cfg.TransientPark))
+		a.ParkReason = checkLoginReason + " (an earlier rotator parked it for a new login on evidence that does not prove its refresh token dead: " + old + ")"
+		r.cfg.Logger.Printf("account %d: was parked for a new login on evidence that does not prove its refresh token dead (%s): its login is checked by a refresh instead", a.Account, old)
+	}
+}
+
+// deadTokenCodeIn returns the dead-token code (deadTokenCodes) text mentions, or "".
+func deadTokenCodeIn(text string) string {
+	lower := strings.ToLower(text)
+	for _, code := range slices.Sorted(maps.Keys(deadTokenCodes)) {
+		if strings.Contains(lower, code) {
+			return code
+		}
+	}
+	return ""
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -207,7 +265,12 @@ func (r *Rotator) saveStatus() {
 // deriveStates fills State, Active, Action and NextRotation from what is known.
 func (r *Rotator) deriveStates(now time.Time) {
 	r.status.Ready, r.status.NotReadyReason = r.status.Active != 0 && !r.acct(r.status.Active).ParkedPermanently, ""
-	if !r.status.Ready {
+	switch dir := r.store.flatDirProblem(); {
+	case r.status.Ready:
+	case dir != "":
+		// The accounts may be fine: LiteLLM's file cannot be written at all.
+		r.status.NotReadyReason = "no login is needed: fix the volume: " + dir
+	default:
 		r.status.NotReadyReason = "no usable ChatGPT account in rotation; " + r.remedy(now, "log one in: ")
 	}
 	r.status.NextRotation = nil
@@ -239,6 +302,14 @@ func (r *Rotator) deriveStates(now time.Time) {
 		case a.ParkedPermanently:
 			a.State = StateNeedsDeviceAuth
 			a.Action = "run a new device-auth login: " + r.cfg.LoginCommand(a.Account)
+		case r.volumeBlocked[a.Account] != nil:
+			a.State = StateReady
+			if a.Active {
+				a.State = StateActive
+			} else if a.ParkedUntil != nil {
+				a.State = StateParked
+			}
+			a.Action = volumeFix(r.cfg.Dir, r.volumeBlocked[a.Account]) + " (the account is not refreshed until its new pair can be stored)"
 		case a.Active:
 			a.State, a.Action = StateActive, ""
 		case a.ParkedUntil != nil:
@@ -295,10 +366,13 @@ func (r *Rotator) park(n int, until time.Time, reason string) {
 	r.cfg.Logger.Printf("account %d: parked until %s: %s", n, until.UTC().Format(time.RFC3339), reason)
 }
 
-// parkForLogin leaves account n out until someone imports a new login for it.
-func (r *Rotator) parkForLogin(n int, reason string) {
+// parkForLogin leaves account n out until someone imports a new login for it. code is
+// the token endpoint's dead-token code that proved the refresh token dead (deadTokenCodes):
+// nothing else parks an account for good.
+func (r *Rotator) parkForLogin(n int, reason, code string) {
 	a := r.acct(n)
-	a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason = true, true, reason
+	a.ParkedPermanently, a.NeedsDeviceAuth, a.ParkReason, a.DeadTokenCode = true, true, reason, code
+	a.CheckLogin = false
 	r.cfg.Logger.Printf("account %d: %s; parked until a new device-auth login: %s", n, reason, r.cfg.LoginCommand(n))
 }
 

@@ -64,9 +64,10 @@ func Run(ctx context.Context, cfg Config, listen string) error {
 }
 
 // shutdownWait bounds how long a stopping rotator waits for LiteLLM event POSTs in
-// progress. It covers one token exchange (ExchangeTimeout) and the writes after it, and
-// stays inside the pod's 30 s termination grace period.
-const shutdownWait = ExchangeTimeout + 5*time.Second
+// progress. It covers the end of a token exchange in flight (at most StopWait once the
+// stop is asked for: refresh.go) and the writes after it, and stays inside the pod's 30 s
+// termination grace period.
+const shutdownWait = StopWait + 5*time.Second
 
 // stop ends the run without losing a token: the listener stops taking requests, requests
 // in progress finish, and any token exchange still in flight (every exchange holds r.mu)

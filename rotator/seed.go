@@ -60,6 +60,8 @@ func (e *NoUsableAccountError) Remedy() string {
 func (r *Rotator) Seed(ctx context.Context) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.seeding = true
+	defer func() { r.seeding = false }()
 	now := r.cfg.Clock.Now()
 	if err := r.probeWritable(); err != nil {
 		r.writePending() // nothing is refreshed while the volume fails, but a held pair is retried
@@ -81,6 +83,13 @@ func (r *Rotator) Seed(ctx context.Context) (int, error) {
 	if _, err := r.keepFlatTokens(now); err != nil {
 		r.decide("seed: cannot save the tokens in the existing flat token file: %v", err)
 		return 0, fmt.Errorf("seed: saving the flat token file's tokens: %w", err)
+	}
+	// Logins in doubt (LiteLLM reported an authentication failure) are checked first:
+	// LiteLLM is not running, so each is simply refreshed.
+	r.checkLogins(ctx, now)
+	if u := r.unsaved(); u != nil {
+		r.decide("seed: %v", u)
+		return 0, u
 	}
 	order := slices.Clone(r.cfg.Accounts)
 	if f, err := r.store.readFlat(); err == nil {
@@ -192,12 +201,15 @@ func SeedWait(ctx context.Context, cfg Config, waitInterval time.Duration, wait 
 		var unsaved *UnsavedTokensError
 		switch {
 		case errors.As(err, &unsaved):
+			if ctx.Err() != nil {
+				// Stopped (the exchange that produced the pair ran on after the signal):
+				// one last attempt inside the termination grace period, then the pair is
+				// lost with the process, and the error says which login brings it back.
+				return 0, r.stopped(ctx)
+			}
 			// Exiting now would lose the only copy of a refreshed pair, with or without
 			// --no-wait: keep retrying the write until it succeeds or the pod is stopped.
 			r.cfg.Logger.Printf("UNSAVED: %v (retrying in %s)", unsaved, waitInterval)
-			if ctx.Err() != nil {
-				return 0, err
-			}
 		case err == nil || !errors.As(err, &none) || !wait:
 			return n, err
 		default:
@@ -207,16 +219,20 @@ func SeedWait(ctx context.Context, cfg Config, waitInterval time.Duration, wait 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			if unsaved != nil {
-				// One last attempt inside the termination grace period.
-				if err := r.retryPending(); err != nil {
-					return 0, err
-				}
-			}
-			return 0, ctx.Err()
+			return 0, r.stopped(ctx)
 		case <-t.C:
 		}
 	}
+}
+
+// stopped is SeedWait's answer once ctx has ended: a held pair gets one last write
+// attempt; if it still fails, the *UnsavedTokensError (Lost) names the login that brings
+// its account back.
+func (r *Rotator) stopped(ctx context.Context) error {
+	if err := r.retryPending(); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // retryPending tries once more, as the process stops, to write refreshed pairs that are

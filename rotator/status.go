@@ -61,11 +61,20 @@ type AccountStatus struct {
 	ParkedPermanently    bool       `json:"parked_permanently,omitempty"`
 	ParkReason           string     `json:"park_reason,omitempty"`
 	NeedsDeviceAuth      bool       `json:"needs_device_auth,omitempty"`
-	Action               string     `json:"action,omitempty"` // what an operator should run
-	LastError            string     `json:"last_error,omitempty"`
-	LastErrorAt          *time.Time `json:"last_error_at,omitempty"`
-	LastRefresh          *time.Time `json:"last_refresh,omitempty"`   // last refresh by the rotator
-	LastCopyBack         *time.Time `json:"last_copy_back,omitempty"` // last time tokens LiteLLM refreshed were saved to File
+	// DeadTokenCode is the token endpoint's answer that proved the refresh token dead
+	// (refresh_token_reused, invalid_grant, ...): the only evidence a permanent park rests
+	// on. A permanent park without it was made by an older rotator on weaker evidence (any
+	// 401), and is turned into a check when the file is loaded.
+	DeadTokenCode string `json:"dead_token_code,omitempty"`
+	// CheckLogin: LiteLLM reported an authentication failure for this account. That alone
+	// does not prove its login dead (a clock, a region, an upstream fault fail requests
+	// too), so the account is left out until a refresh of its login says whether it is.
+	CheckLogin   bool       `json:"check_login,omitempty"`
+	Action       string     `json:"action,omitempty"` // what an operator should run
+	LastError    string     `json:"last_error,omitempty"`
+	LastErrorAt  *time.Time `json:"last_error_at,omitempty"`
+	LastRefresh  *time.Time `json:"last_refresh,omitempty"`   // last refresh by the rotator
+	LastCopyBack *time.Time `json:"last_copy_back,omitempty"` // last time tokens LiteLLM refreshed were saved to File
 	// TokenFingerprint identifies the refresh token last seen in File (a prefix of its
 	// SHA-256), so a restarted rotator can tell a newly imported login from the dead token
 	// an account was parked for.

@@ -200,6 +200,21 @@ func (s store) clearFlatDir() error {
 	return nil
 }
 
+// flatDirProblem says why LiteLLM's token file cannot be written because a directory with
+// something in it stands in its place ("" if none does: no directory, or an empty one,
+// which clearFlatDir removes).
+func (s store) flatDirProblem() string {
+	info, err := os.Lstat(s.flatPath())
+	if err != nil || !info.IsDir() {
+		return ""
+	}
+	if entries, err := os.ReadDir(s.flatPath()); err == nil && len(entries) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s in %s is a directory that is not empty: LiteLLM cannot read its token file there, and the rotator does not delete what it holds; move the directory away",
+		codexauth.AuthFileName, s.cfg.Dir)
+}
+
 // writeFailFast replaces the flat file with the fail-fast file (see litellm.go): while no
 // account is usable, LiteLLM fails every call at once instead of starting a device login.
 func (s store) writeFailFast(why, action string, now time.Time) error {

@@ -44,7 +44,13 @@ func TestTokenEndpointAnswers(t *testing.T) {
 			return answer(400, `{"error":"invalid_grant","error_description":"Refresh token expired"}`)
 		}, "rt-1", "rt-2", StateNeedsDeviceAuth},
 		{"401 HTML page", func(*testing.T) func(http.ResponseWriter, string) {
-			return answer(401, "<html>Unauthorized</html>")
+			return answer(401, "<html>Unauthorized</html>") // a gateway's page: no verdict on the token
+		}, "rt-1", "rt-2", StateParked},
+		{"401 invalid_client", func(*testing.T) func(http.ResponseWriter, string) {
+			return answer(401, `{"error":"invalid_client"}`) // a wrong --client-id
+		}, "rt-1", "rt-2", StateParked},
+		{"401 refresh_token_expired", func(*testing.T) func(http.ResponseWriter, string) {
+			return answer(401, `{"error":{"code":"refresh_token_expired"}}`)
 		}, "rt-1", "rt-2", StateNeedsDeviceAuth},
 		{"503 HTML page", func(*testing.T) func(http.ResponseWriter, string) {
 			return answer(503, "<html>Service Unavailable</html>")

@@ -3,6 +3,7 @@ package rotator
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -105,5 +106,44 @@ func TestRunStoppedWithAnUnsavedPairFails(t *testing.T) {
 	}
 	if e.accountRT(2) != "rt-2" || e.flat().RefreshToken != "rt-1" {
 		t.Errorf("auth-2.json %q, flat %q", e.accountRT(2), e.flat().RefreshToken)
+	}
+}
+
+// seed is stopped (SIGTERM) while the exchange whose pair cannot be written is in flight:
+// it makes one last attempt to save the pair and, if that fails too, exits saying the pair
+// is lost and which auth-login brings the account back; not that it keeps retrying.
+func TestSeedStoppedWithAnUnsavedPairSaysItIsLost(t *testing.T) {
+	for _, recovers := range []bool{false, true} {
+		t.Run(map[bool]string{false: "volume still full", true: "volume recovers at the stop"}[recovers], func(t *testing.T) {
+			e := newEnv(t)
+			ep := withEndpoint(e)
+			e.cfg.Accounts, e.cfg.Reserved = []int{1}, nil
+			e.writeAccount(1, "u1", "rt-1", t0.Add(-time.Hour))
+			ep.live("rt-1", "u1")
+			ctx, cancel := context.WithCancel(context.Background())
+			failed := 0
+			e.cfg.writer.refuse = func(target string) error {
+				if strings.HasSuffix(target, "/auth-1.json") && (failed == 0 || !recovers) {
+					failed++
+					return syscall.ENOSPC
+				}
+				return nil
+			}
+			ep.setHold(func(*http.Request) { cancel() }) // the pod is stopped; rt-1 is spent
+			_, err := SeedWait(ctx, e.cfg, time.Hour, true)
+			if recovers {
+				if !errors.Is(err, context.Canceled) || e.accountRT(1) != ep.liveToken("u1") {
+					t.Errorf("SeedWait = %v, auth-1.json %q; want the pair saved by the last attempt (%q)", err, e.accountRT(1), ep.liveToken("u1"))
+				}
+				return
+			}
+			var u *UnsavedTokensError
+			if !errors.As(err, &u) || !u.Lost || !strings.Contains(err.Error(), "auth-login 1") {
+				t.Errorf("SeedWait = %v; want the pair reported lost, naming auth-login 1", err)
+			}
+			if strings.Contains(e.logs.String(), "retrying in") || strings.Contains(err.Error(), "keeps retrying") {
+				t.Errorf("a stopped seed promised to keep retrying:\n%v\n%s", err, e.logs.String())
+			}
+		})
 	}
 }

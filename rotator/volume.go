@@ -1,6 +1,7 @@
 package rotator
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -36,6 +37,19 @@ func (e *VolumeError) Error() string {
 }
 
 func (e *VolumeError) Unwrap() error { return e.Err }
+
+// volumeFix is the short form of a volume problem for a remedy: what to fix, and why.
+func volumeFix(dir string, err error) string {
+	var ve *VolumeError
+	if errors.As(err, &ve) {
+		what := ve.What
+		if what == "" {
+			what = "is not writable"
+		}
+		return fmt.Sprintf("fix the volume %s: it %s (%v); a login would not help", dir, what, ve.Err)
+	}
+	return fmt.Sprintf("fix the volume %s: %v; a login would not help", dir, err)
+}
 
 // probeWritable writes, fsyncs, renames and removes a small file in the auth directory with
 // the same writer that stores tokens: what the probe proves is what a write-back needs.
