@@ -52,6 +52,12 @@ func TestCheckPinnedImage(t *testing.T) {
 		"ghcr.io/berriai/litellm:v1.88.0-rc.1":                 "",
 		"ghcr.io/berriai/litellm-non_root:main-v1.88.2-stable": "",
 		"registry.example/litellm:nightly-20260101":            "",
+		// A branch plus a short commit names one build, whatever the commit's first digit.
+		"ghcr.io/acme/runner:main-a1b2c3d":        "",
+		"ghcr.io/acme/runner:main-0a1b2c3":        "",
+		"ghcr.io/acme/runner:sha-deadbeefcafe":    "",
+		"ghcr.io/acme/runner:main-abc123":         `the channel "main"`, // 6 digits: no commit
+		"ghcr.io/acme/runner:main-latest-a1b2c3d": "moving tag",
 		// Says nothing either way (the rule is a deny list).
 		"registry.example/litellm:our-build": "",
 		// Local builds (no registry) are exempt from the channel rule, not from "latest".
@@ -64,8 +70,18 @@ func TestCheckPinnedImage(t *testing.T) {
 		"Node:22":         "InvalidImageName",
 		"node:22 ":        "InvalidImageName",
 		"node@sha256:abc": "InvalidImageName",
-		"https://ghcr.io/berriai/litellm:v1.88.2":                      "InvalidImageName",
-		"ghcr.io/berriai/litellm-non_root:" + strings.Repeat("x", 129): "InvalidImageName",
+		// Digests the runtime verifies (go-digest): sha256 with 64, sha512 with 128 lowercase
+		// hex digits; anything else fails the pull.
+		"node@sha512:" + strings.Repeat("ab", 64):                            "",
+		"node@" + strings.ToUpper(testImageDigest[:7]) + testImageDigest[7:]: "InvalidImageName",
+		"node@sha256:" + strings.Repeat("ab", 16):                            "InvalidImageName",
+		"node@sha256:" + strings.Repeat("AB", 32):                            "InvalidImageName",
+		"node@sha512:" + strings.Repeat("ab", 32):                            "InvalidImageName",
+		"node@sha384:" + strings.Repeat("ab", 48):                            "InvalidImageName",
+		"node@md5:" + strings.Repeat("ab", 16):                               "InvalidImageName",
+		"node@sha256+b64u:" + strings.Repeat("ab", 32):                       "InvalidImageName",
+		"https://ghcr.io/berriai/litellm:v1.88.2":                            "InvalidImageName",
+		"ghcr.io/berriai/litellm-non_root:" + strings.Repeat("x", 129):       "InvalidImageName",
 	} {
 		err := CheckPinnedImage("image", image, DefaultAgentImage)
 		if want == "" {
