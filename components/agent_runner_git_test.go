@@ -87,4 +87,14 @@ func TestAgentRunnerGitIsChecked(t *testing.T) {
 	args.Runner.Git = &good
 	require.NoError(t, args.Validate())
 	require.Contains(t, (&AgentRunnerGitArgs{URL: good.URL, Ref: "main"}).withDefaults().validate()[0].Error(), "git ls-remote")
+
+	// A token in the URL's user position is never echoed, in the url's error nor in the
+	// ref's (which repeats the URL in its `git ls-remote` hint).
+	tokenURL := "https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/org/cli.git"
+	errs := (&AgentRunnerGitArgs{URL: tokenURL, Ref: "main"}).withDefaults().validate()
+	require.Len(t, errs, 2)
+	for _, err := range errs {
+		require.NotContains(t, err.Error(), "ghp_")
+		require.Contains(t, err.Error(), "https://xxxxx@github.com/org/cli.git")
+	}
 }

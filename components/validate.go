@@ -61,23 +61,46 @@ func CheckStorageSize(field, v string) error {
 
 // CheckHTTPURL checks an absolute http(s) URL without credentials in it: a URL is written
 // in plaintext into env, files and the stack's state, so "https://user:token@host" would
-// be a credential through a side door.
+// be a credential through a side door, and so would "https://token@host" (GitHub, GitLab
+// and most registries take a token in the user position). The error shows the URL with its
+// userinfo masked (redactedURL).
 func CheckHTTPURL(field, v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &FieldError{field, fmt.Sprintf("%q", v), "must be an absolute http:// or https:// URL"}
+		return &FieldError{field, fmt.Sprintf("%q", redactedURL(v)), "must be an absolute http:// or https:// URL"}
 	}
 	if u.User != nil {
-		return &FieldError{field, u.Redacted(), "must not carry credentials (user:password@): a URL is stored in plaintext; keep credentials in a Secret"}
+		return &FieldError{field, fmt.Sprintf("%q", redactedURL(v)), "must not carry credentials (user@ or user:password@; a token in the user position is a credential too): a URL is stored in plaintext; keep credentials in a Secret"}
 	}
 	return nil
 }
 
-// redactedURL is a URL fit for an error message: its password, if any, replaced by "xxxxx"
-// (an error is printed, logged and pasted into issues).
+// redactedMark replaces a URL's userinfo in error messages.
+const redactedMark = "xxxxx"
+
+// redactedURL is a URL fit for an error message (an error is printed, logged and pasted
+// into issues): its whole userinfo, user and password alike, replaced by "xxxxx".
+// url.URL.Redacted masks only a password, and "https://ghp_…@github.com" has none. A value
+// url.Parse refuses is masked the same way by its text: everything between "://" and the
+// last "@" of the authority.
 func redactedURL(v string) string {
 	if u, err := url.Parse(v); err == nil {
-		return u.Redacted()
+		if u.User == nil {
+			return v
+		}
+		c := *u
+		c.User = url.User(redactedMark)
+		return c.String()
+	}
+	if i := strings.Index(v, "://"); i >= 0 {
+		rest := v[i+3:]
+		authority := rest
+		if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+			authority = rest[:j]
+		}
+		if at := strings.LastIndex(authority, "@"); at >= 0 {
+			return v[:i+3] + redactedMark + rest[at:]
+		}
 	}
 	if contract.LooksLikeCredential(v) {
 		return "(a URL with credentials)"

@@ -319,4 +319,26 @@ func TestCheckHTTPURLRefusesCredentialsWithoutPrintingThem(t *testing.T) {
 	require.ErrorContains(t, err, "must not carry credentials")
 	require.NotContains(t, err.Error(), "s3cret")
 	require.ErrorContains(t, CheckHTTPURL("u", "api.example.com"), "absolute")
+
+	// A token in the user position is a credential too, and every URL echoed in an error has
+	// its whole userinfo masked, whether it parses or not.
+	for _, tc := range []struct{ url, shown string }{
+		{"https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/org/cli.git", "https://xxxxx@github.com/org/cli.git"},
+		{"https://tok3n@api.example.com", "https://xxxxx@api.example.com"},
+		{"https://bot:s3cret@api.example.com/v1", "https://xxxxx@api.example.com/v1"},
+		{"https://tok3n@api.example.com:bad/v1", "https://xxxxx@api.example.com:bad/v1"}, // url.Parse refuses it
+		{"ftp://tok3n@files.example.com", "ftp://xxxxx@files.example.com"},
+	} {
+		err := CheckHTTPURL("u", tc.url)
+		require.Error(t, err, tc.url)
+		require.Contains(t, err.Error(), `"`+tc.shown+`"`, tc.url)
+		for _, secret := range []string{"ghp_", "tok3n", "s3cret"} {
+			require.NotContains(t, err.Error(), secret, tc.url)
+		}
+		require.NotContains(t, redactedURL(tc.url), "tok3n")
+	}
+	require.Equal(t, "https://api.example.com/x@y", redactedURL("https://api.example.com/x@y"), "an @ in the path is no userinfo")
+	err = CheckCredentialURL("u", "http://tok3n@api.example.com")
+	require.ErrorContains(t, err, "xxxxx@api.example.com")
+	require.NotContains(t, err.Error(), "tok3n")
 }

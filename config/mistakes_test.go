@@ -186,6 +186,11 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 		{"token in the runner command", "cloud-codex:agents",
 			agentJSON(`"runner": {"command": ["commonly", "agent", "run", "--token", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"]}`),
 			map[string]string{"cloud-codex:agents[0].runner.command[4]": "looks like a key"}},
+		{"a token in the platform URL's user position", "cloud-codex:agents", `[{"name": "cody", "registry": {"apiUrl": "https://tok3n@api.example.com", "podId": "p"}}]`,
+			map[string]string{"cloud-codex:agents[0].registry.apiUrl": `"https://xxxxx@api.example.com"`}},
+		{"a token in a provider's apiBase", "cloud-codex:litellm", poolJSON(`"models": [{"alias": "codex-cli/gpt-5.4", "upstream": "chatgpt/gpt-5.4"},
+			{"alias": "gpt-4.1", "upstream": "openai/gpt-4.1", "apiBase": "https://sk-abcdefghijklmnopqrstuvwx@llm.example.com/v1"}]`),
+			map[string]string{"cloud-codex:litellm.models[1].apiBase": `"https://xxxxx@llm.example.com/v1"`}},
 		{"credentials in the platform URL", "cloud-codex:agents", `[{"name": "cody", "registry": {"apiUrl": "https://bot:s3cret@api.example.com", "podId": "p"}}]`,
 			map[string]string{"cloud-codex:agents[0].registry.apiUrl": "must not carry credentials"}},
 		{"OpenAI key literal in MCP env", "cloud-codex:agents",
@@ -620,7 +625,13 @@ func TestRefusedCredentialsAreNotRepeated(t *testing.T) {
 	lines := errorLines(t, values)
 	require.NotEmpty(t, lines)
 	all := strings.Join(lines, "\n")
-	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "a1B2a1B2"} {
+	// A token in the user position, with no password, is masked as well.
+	values["cloud-codex:agents"] = agentJSON(`"runner": {"git": {"url": "https://ghp_hunter5hunter5hunter5hunter5hunter5ab@github.com/org/cli.git", "ref": "main"}}`)
+	values["cloud-codex:litellm"] = poolJSON(`"upstream": {"chatgptApiBase": "https://hunter6@gateway.example"}`)
+	more := errorLines(t, values)
+	require.Len(t, more, 3, strings.Join(more, "\n"))
+	all += "\n" + strings.Join(more, "\n")
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "a1B2a1B2", "hunter5", "hunter6"} {
 		require.NotContains(t, all, secret)
 	}
 	require.Contains(t, all, "cloud-codex:agents[0].runner.git.url")
