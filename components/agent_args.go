@@ -257,6 +257,10 @@ func (a CloudCodexAgentArgs) validate() error {
 	checks = append(checks, a.Runner.validatePackages()...)
 	if len(a.Runner.Command) > 0 && strings.TrimSpace(a.Runner.Command[0]) == "" {
 		checks = append(checks, &FieldError{"runner.command[0]", `""`, "must name the program the runner starts, e.g. \"commonly\" (leave runner.command out for the idle default)"})
+	} else if len(a.Runner.Command) > 0 {
+		c := a.Runner.Command
+		checks = append(checks, checkProgramName("runner.command[0]", c[0],
+			"write the program and each argument as its own item: runner.command: "+argvList(append(strings.Fields(c[0]), c[1:]...))))
 	}
 	if a.Runner.Git != nil {
 		checks = append(checks, a.Runner.Git.validate()...)

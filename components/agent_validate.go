@@ -100,8 +100,11 @@ func (a CloudCodexAgentArgs) validateEnv() []error {
 		s := a.Codex.MCPServers[id]
 		base := KeyField("codex.mcpServers", id)
 		add(CheckMCPServerID(base, id))
-		if s.Command == "" {
-			add(&FieldError{base + ".command", `""`, "set the command that starts the MCP server"})
+		if strings.TrimSpace(s.Command) == "" {
+			add(&FieldError{base + ".command", fmt.Sprintf("%q", s.Command), "set the command that starts the MCP server"})
+		} else if words := strings.Fields(s.Command); len(words) > 0 {
+			add(checkProgramName(base+".command", s.Command, fmt.Sprintf(
+				"put the program in command and its arguments in args: command: %q, args: %s", words[0], argvList(append(words[1:], s.Args...)))))
 		}
 		errs = append(errs, checkLiteralArgs(base+".args", s.Args, "the agent's config.toml ConfigMap")...)
 		for _, name := range slices.Sorted(maps.Keys(s.Env)) {

@@ -1,11 +1,13 @@
 package components
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -106,6 +108,30 @@ func redactedURL(v string) string {
 		return "(a URL with credentials)"
 	}
 	return v
+}
+
+// checkProgramName refuses a program name with whitespace in it. Every command the
+// components run is an argv run without a shell (the agent container's runner.command by
+// agent-boot.sh's exec "$@", runner.git.install by the install step's "$@", an MCP server's
+// command by codex), so "npm ci --omit=dev" as one string is looked up as a program of
+// that name and fails with "not found", in the pod, after up. fix says how to write it as
+// a list (its suggestion is the string split at whitespace).
+func checkProgramName(field, program, fix string) error {
+	if !strings.ContainsFunc(program, unicode.IsSpace) || strings.TrimSpace(program) == "" {
+		return nil
+	}
+	return &FieldError{field, fmt.Sprintf("%q", program), fmt.Sprintf(
+		"is a program and its arguments in one string, but the command runs without a shell: it would look for a program named %q and fail with \"not found\" in the pod; %s",
+		program, fix)}
+}
+
+// argvList renders an argv as the JSON/YAML list a user writes.
+func argvList(argv []string) string {
+	if len(argv) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(argv)
+	return strings.ReplaceAll(string(b), `","`, `", "`)
 }
 
 // CheckRequired checks that a required string is set.

@@ -225,6 +225,11 @@ func TestAgentRefusesSideDoorsAndUnpinnedRefsBeforeRegisteringAnything(t *testin
 		{"dotted MCP id", func(a *CloudCodexAgentArgs) {
 			a.Codex.MCPServers = map[string]MCPServerArgs{"git.hub": {}}
 		}, `codex.mcpServers["git.hub"].command`},
+		{"MCP command with its arguments in one string", func(a *CloudCodexAgentArgs) {
+			a.Codex.MCPServers = map[string]MCPServerArgs{"github": {Command: "npx -y @modelcontextprotocol/server-github"}}
+		}, "codex.mcpServers.github.command"},
+		{"runner command in one string", func(a *CloudCodexAgentArgs) { a.Runner.Command = []string{"commonly agent run cody"} }, "runner.command[0]"},
+		{"runner program with a tab", func(a *CloudCodexAgentArgs) { a.Runner.Command = []string{"commonly\tagent"} }, "runner.command[0]"},
 		{"MCP id codex skips", func(a *CloudCodexAgentArgs) {
 			a.Codex.MCPServers = map[string]MCPServerArgs{"my server": {Command: "x"}}
 		}, `codex.mcpServers["my server"]`},
@@ -238,6 +243,24 @@ func TestAgentRefusesSideDoorsAndUnpinnedRefsBeforeRegisteringAnything(t *testin
 			require.Empty(t, r.mocks.resources(), "nothing may be registered before validation passes")
 		})
 	}
+}
+
+// A program and its arguments in one string is refused with the list to write instead.
+func TestCommandsInOneStringSuggestTheList(t *testing.T) {
+	args := testAgentArgs()
+	args.Codex.MCPServers = map[string]MCPServerArgs{"github": {Command: "npx -y @modelcontextprotocol/server-github", Args: []string{"--stdio"}}}
+	args.Runner.Command = []string{"commonly agent run", "cody"}
+	err := args.Validate()
+	require.ErrorContains(t, err, `codex.mcpServers.github.command: invalid value "npx -y @modelcontextprotocol/server-github"`)
+	require.ErrorContains(t, err, `command: "npx", args: ["-y", "@modelcontextprotocol/server-github", "--stdio"]`)
+	require.ErrorContains(t, err, `runner.command: ["commonly", "agent", "run", "cody"]`)
+	require.ErrorContains(t, err, "without a shell")
+
+	// A program alone, or arguments with spaces, are fine.
+	args = testAgentArgs()
+	args.Codex.MCPServers = map[string]MCPServerArgs{"github": {Command: "/usr/local/bin/gh-mcp", Args: []string{"--title", "two words"}}}
+	args.Runner.Command = []string{"sh", "-c", "commonly agent run cody"}
+	require.NoError(t, args.Validate())
 }
 
 func TestAgentReportsEveryProblemAtOnce(t *testing.T) {
