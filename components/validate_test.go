@@ -365,3 +365,51 @@ func TestCheckHTTPURLRefusesCredentialsWithoutPrintingThem(t *testing.T) {
 	require.ErrorContains(t, err, "xxxxx@api.example.com")
 	require.NotContains(t, err.Error(), "tok3n")
 }
+
+// runner.packages entries: an npm package name and one exact version. The install step
+// word-splits the list, so whitespace inside an entry would install something else.
+func TestRunnerPackageSpecs(t *testing.T) {
+	for spec, want := range map[string]string{
+		"left-pad@1.3.0":    "",
+		"@scope/name@1.2.3": "",
+		"@modelcontextprotocol/server-github@2025.4.8": "",
+		"JSONStream@1.3.5":                  "", // an old package's upper case
+		"tsx@4.19.2-beta.1":                 "",
+		"lodash.merge@4.6.2":                "",
+		"typescript tsx@4.19.2":             "it has whitespace",
+		"tsx@4.19.2 ":                       "it has whitespace",
+		"tsx\t@4.19.2":                      "it has whitespace",
+		"left-pad":                          "pinned to an exact version",
+		"@scope/name":                       "pinned to an exact version",
+		"left-pad@latest":                   "one exact version",
+		"left-pad@^1.3.0":                   "one exact version",
+		"left-pad@1.3":                      "one exact version",
+		"left-pad@v1.3.0":                   "one exact version",
+		"left-pad@1.3.0-":                   "one exact version",
+		"left-pad@1.3.0.1":                  "one exact version",
+		"left-pad@1.3.0||2.0.0":             "one exact version",
+		".hidden@1.0.0":                     "not an npm package name",
+		"_private@1.0.0":                    "not an npm package name",
+		"a*b@1.0.0":                         "not an npm package name",
+		"@Scope/name@1.0.0":                 "not an npm package name",
+		"@scope/@1.0.0":                     "not an npm package name",
+		"@/name@1.0.0":                      "not an npm package name",
+		"a/b@1.0.0":                         "not an npm package name",
+		"git+https://x.example/r.git@1.0.0": "not an npm package name",
+		"github:user/repo@1.0.0":            "not an npm package name",
+		strings.Repeat("a", 215) + "@1.0.0": "not an npm package name",
+	} {
+		name, why := parseNpmSpec(spec)
+		if want == "" {
+			require.Empty(t, why, spec)
+			require.Equal(t, spec[:strings.LastIndex(spec, "@")], name)
+			continue
+		}
+		require.Contains(t, why, want, spec)
+	}
+	r := AgentRunnerArgs{Packages: []string{"typescript tsx@4.19.2"}}
+	errs := r.validatePackages()
+	require.Len(t, errs, 1)
+	require.ErrorContains(t, errs[0], `runner.packages[0]: invalid value "typescript tsx@4.19.2"`)
+	require.ErrorContains(t, errs[0], "(typescript, tsx@4.19.2)")
+}

@@ -179,6 +179,14 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 				"cloud-codex:agents[0].runner.packages[0]": "set codex.version instead",
 				"cloud-codex:agents[0].runner.packages[2]": "listed twice (also runner.packages[1])",
 			}},
+		// runner.packages: a package name and an exact version, one package per entry.
+		{"two packages in one entry, a range, a bad name", "cloud-codex:agents",
+			agentJSON(`"runner": {"packages": ["typescript tsx@4.19.2", "left-pad@~1.3.0", "_x@1.0.0"]}`),
+			map[string]string{
+				"cloud-codex:agents[0].runner.packages[0]": "list each package as its own item",
+				"cloud-codex:agents[0].runner.packages[1]": "one exact version",
+				"cloud-codex:agents[0].runner.packages[2]": "not an npm package name",
+			}},
 		// A program and its arguments in one string: every command runs without a shell.
 		{"commands in one string", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"github": {"command": "npx -y @modelcontextprotocol/server-github"}}},
