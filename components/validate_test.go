@@ -413,3 +413,39 @@ func TestRunnerPackageSpecs(t *testing.T) {
 	require.ErrorContains(t, errs[0], `runner.packages[0]: invalid value "typescript tsx@4.19.2"`)
 	require.ErrorContains(t, errs[0], "(typescript, tsx@4.19.2)")
 }
+
+// Memory is counted in bytes: a value with a fraction of a byte ("512m", 512 thousandths) is
+// refused at its field for agents and the pool alike, with the binary suffix it meant.
+func TestMemoryMustBeWholeBytes(t *testing.T) {
+	for _, tc := range []struct {
+		r      ResourcesArgs
+		fields map[string]string
+	}{
+		{requestsAndLimits("50m", "512m", "500m", "2Gi"), map[string]string{"resources.requests.memory": `e.g. "512Mi"`}},
+		{requestsAndLimits("50m", "256Mi", "500m", "2048m"), map[string]string{"resources.limits.memory": `e.g. "2048Mi"`}},
+		{requestsAndLimits("50m", "0.5", "500m", "1.5Gi"), map[string]string{"resources.requests.memory": "0.5 of a byte"}},
+	} {
+		err := tc.r.validate("resources", "")
+		require.Error(t, err)
+		errs := authPoolUnjoin(err)
+		require.Len(t, errs, len(tc.fields), err.Error())
+		for field, want := range tc.fields {
+			require.ErrorContains(t, err, field+": invalid value")
+			require.ErrorContains(t, err, want)
+		}
+	}
+	for _, ok := range []ResourcesArgs{
+		requestsAndLimits("50m", "256Mi", "500m", "2Gi"),
+		requestsAndLimits("0.5", "1.5Gi", "1", "2e9"),
+		requestsAndLimits("50m", "1000m", "500m", "2G"), // 1000m is one byte: odd, but whole
+	} {
+		require.NoError(t, ok.validate("resources", ""), ok)
+	}
+
+	agent := testAgentArgs()
+	agent.Resources.Requests.Memory = "512m"
+	require.ErrorContains(t, agent.Validate(), "resources.requests.memory: invalid value \"512m\"")
+	pool := authPoolDevArgs()
+	pool.Resources = &ResourcesArgs{Limits: ResourceList{Memory: "4096m"}}
+	require.ErrorContains(t, pool.Validate(), "resources.limits.memory: invalid value \"4096m\"")
+}
