@@ -155,13 +155,27 @@ type AgentRunnerArgs struct {
 	Git *AgentRunnerGitArgs `json:"git" pulumi:"git"`
 }
 
-// reservedAgentEnv are names the component sets itself, or credentials ADR-014 forbids.
+// agentScriptEnv are the names the agent pod's scripts (components/scripts/agent-*.sh and
+// agent-*.js) read that the agent container's env (agentEnv) does not always set: PATH, which
+// agent-boot.sh extends; CLOUD_CODEX_CONFIG_DIR and CLOUD_CODEX_SCRIPTS_DIR, which say where
+// config.toml, the platform CLI's files and the scripts come from (a test override, never
+// config: set by a user they would swap the agent's config.toml for another one); RUNNER_DIR,
+// whose bin directory goes on PATH; and the install step's RUNNER_GIT_*.
+// TestEveryNameTheScriptsReadIsReserved keeps this list in step with the scripts.
+var agentScriptEnv = []string{"PATH", "CLOUD_CODEX_CONFIG_DIR", "CLOUD_CODEX_SCRIPTS_DIR", "RUNNER_DIR",
+	"RUNNER_GIT_URL", "RUNNER_GIT_REF", "RUNNER_GIT_PATH"}
+
+// reservedAgentEnv are names the component sets itself, names its scripts read
+// (agentScriptEnv), or credentials ADR-014 forbids.
 var reservedAgentEnv = func() map[string]bool {
 	names := map[string]bool{
 		"HOME": true, contract.CodexHomeEnv: true, contract.LiteLLMAPIKeyEnv: true, "TOOLS_DIR": true, "CODEX_VERSION": true,
 		"RUNNER_PACKAGES": true, "LITELLM_KEY_SECRET": true,
 		contract.AgentNameEnv: true, contract.InstanceIDEnv: true, "COMMONLY_POD_ID": true,
 		"COMMONLY_API_URL": true, "COMMONLY_RUNTIME_TOKEN": true,
+	}
+	for _, n := range agentScriptEnv {
+		names[n] = true
 	}
 	for _, n := range contract.ChatGPTCredentialEnv {
 		names[n] = true

@@ -3,6 +3,7 @@ package components
 import (
 	"errors"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -448,4 +449,36 @@ func TestMemoryMustBeWholeBytes(t *testing.T) {
 	pool := authPoolDevArgs()
 	pool.Resources = &ResourcesArgs{Limits: ResourceList{Memory: "4096m"}}
 	require.ErrorContains(t, pool.Validate(), "resources.limits.memory: invalid value \"4096m\"")
+}
+
+// Every environment name the agent pod's scripts read is one a user may not set in any env
+// source: a name read by a script and set by the user redirects or breaks the boot step.
+func TestEveryNameTheScriptsReadIsReserved(t *testing.T) {
+	names := testAgentArgs().withDefaults().componentEnvNames()
+	refRE := map[string]*regexp.Regexp{
+		".sh": regexp.MustCompile(`\$\{?([A-Z][A-Z0-9_]*)`),          // $NAME, ${NAME...}
+		".js": regexp.MustCompile(`process\.env\.([A-Z][A-Z0-9_]*)`), // process.env.NAME
+	}
+	var read []string
+	for file, text := range agentScriptsFiles() {
+		re := refRE[file[strings.LastIndex(file, "."):]]
+		require.NotNil(t, re, "a script of a kind this scan does not read: %s", file)
+		for _, m := range re.FindAllStringSubmatch(text, -1) {
+			name := m[1]
+			read = append(read, name)
+			require.True(t, names[name], "%s reads $%s, which a user may still set in agents[].env", file, name)
+		}
+	}
+	for _, name := range []string{"PATH", "CLOUD_CODEX_CONFIG_DIR", "CLOUD_CODEX_SCRIPTS_DIR", "RUNNER_DIR", "TOOLS_DIR"} {
+		require.Contains(t, read, name, "the scan finds what the scripts read")
+	}
+
+	args := testAgentArgs()
+	args.Env = map[string]string{"PATH": "/opt/bin:$PATH", "CLOUD_CODEX_CONFIG_DIR": "/tmp/x"}
+	args.Codex.MCPServers = map[string]MCPServerArgs{"x": {Command: "x", SecretEnv: map[string]SecretRef{"CLOUD_CODEX_SCRIPTS_DIR": {Name: "s", Key: "k"}}}}
+	err := args.Validate()
+	require.ErrorContains(t, err, "env.PATH: invalid value (set): is set by the agent's boot step")
+	require.ErrorContains(t, err, "runner.packages")
+	require.ErrorContains(t, err, "env.CLOUD_CODEX_CONFIG_DIR: invalid value (set): is read by the agent pod's boot and install scripts")
+	require.ErrorContains(t, err, "codex.mcpServers.x.secretEnv.CLOUD_CODEX_SCRIPTS_DIR: invalid value (set): is read by")
 }
