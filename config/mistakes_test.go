@@ -176,6 +176,12 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 				"cloud-codex:egress.allow[0].except": `add "169.254.169.254/32" to except`,
 				"cloud-codex:egress.allow[1].cidr":   "remove this rule",
 			}},
+		{"egress that opens the IPv6 metadata endpoints", "cloud-codex:egress",
+			`{"allow": [{"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}, {"cidr": "::/0"}, {"cidr": "fd00:ec2::254/128", "ports": [80]}]}`,
+			map[string]string{
+				"cloud-codex:egress.allow[1].except": `add "fd00:ec2::254/128", "fd20:ce::254/128" and "fe80::a9fe:a9fe/128" to except`,
+				"cloud-codex:egress.allow[2].cidr":   "remove this rule",
+			}},
 		{"codex pinned twice, a package listed twice, an empty runner command", "cloud-codex:agents",
 			agentJSON(`"runner": {"command": [""], "packages": ["@openai/codex@0.100.0", "left-pad@1.3.0", "left-pad@1.3.1"]}`),
 			map[string]string{
@@ -395,6 +401,8 @@ func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
 				"runner": {"command": ["sh", "-c", "git clone https://git.example/r.git"]}`)},
 		{"the internet but the metadata endpoint, and a node-local DNS cache", "cloud-codex:egress",
 			`{"allow": [{"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}, {"cidr": "169.254.20.10/32", "ports": [53], "protocol": "UDP"}]}`},
+		{"the IPv6 internet but the metadata endpoints", "cloud-codex:egress",
+			`{"allow": [{"cidr": "::/0", "except": ["fd00::/8", "fe80::/10"]}, {"cidr": "2000::/3", "ports": [443]}]}`},
 		{"one Secret shared by two MCP servers", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"a": {"command": "a", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}},
 				"b": {"command": "b", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}}}}`)},
