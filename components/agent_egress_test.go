@@ -99,7 +99,7 @@ func TestAgentEgressKeepsEveryMetadataEndpointClosed(t *testing.T) {
 		{EgressRule{CIDR: "fd00::/8", Except: []string{"fd00:ec2::/32"}}, "allow[0].except", `contains the cloud metadata endpoint fd20:ce::254/128`},
 		{EgressRule{CIDR: "fd00::/8"}, "allow[0].except", `contains the cloud metadata endpoints fd00:ec2::254/128 and fd20:ce::254/128`},
 		{EgressRule{CIDR: "fd00:ec2::/32", Except: []string{"fd00:ec2::254/128"}}, "", ""},
-		{EgressRule{CIDR: "::/0", Except: []string{"fd00::/8", "fe80::/10"}}, "allow[0].except", `add "fd20:ce::254/128" to except`},
+		{EgressRule{CIDR: "::/0", Except: []string{"fd00:ec2::/32", "fe80::/10"}}, "allow[0].except", `add "fd20:ce::254/128" to except`},
 		{EgressRule{CIDR: "fe80::/10", Ports: []int{80}}, "allow[0].except", `"fe80::a9fe:a9fe/128"`},
 		{EgressRule{CIDR: "fd00:ec2::254/128", Ports: []int{80}}, "allow[0].cidr", "remove this rule"},
 		{EgressRule{CIDR: "::/0", Except: []string{"fd00:ec2::254/128", "fd20:ce::254/128", "fe80::a9fe:a9fe/128"}}, "", ""},
