@@ -332,7 +332,9 @@ func (a LiteLLMAuthPoolArgs) validate() error {
 	}
 
 	add(CheckDNSLabel("namespace", a.Namespace, 63))
-	add(CheckDNSLabel("name", a.Name, authPoolMaxNameLen))
+	// The pool's Service (and, with database.inCluster, the dev Postgres' Service
+	// "<name>-postgres") is named after it.
+	add(CheckServiceName("name", a.Name, authPoolMaxNameLen))
 	errs = append(errs, a.validateImage()...)
 	add(a.Resources.validate("resources", authPoolMinLiteLLMMemory))
 

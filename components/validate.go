@@ -41,6 +41,21 @@ func CheckDNSLabel(field, v string, max int) error {
 	return nil
 }
 
+// CheckServiceName checks a name that becomes a Service's name (with suffix, the longest
+// such name: "<name>-postgres"): Kubernetes names Services by DNS-1035 labels (a letter first,
+// validation.IsDNS1035Label), stricter than the DNS-1123 labels CheckDNSLabel accepts, so
+// "1pool" passes CheckDNSLabel and the API server refuses its Service halfway through up.
+func CheckServiceName(field, v string, max int) error {
+	if err := CheckDNSLabel(field, v, max); err != nil {
+		return err
+	}
+	if msgs := validation.IsDNS1035Label(v); len(msgs) > 0 {
+		return &FieldError{field, fmt.Sprintf("%q", v), fmt.Sprintf(
+			"must start with a letter: it names a Service, and a Service name is a DNS-1035 label (lowercase letters, digits, '-', starting with a letter); e.g. %q", "pool-"+v)}
+	}
+	return nil
+}
+
 // CheckQuantity checks a Kubernetes resource quantity such as "1Gi" or "500m".
 func CheckQuantity(field, v string) error {
 	if _, err := resource.ParseQuantity(v); err != nil {
