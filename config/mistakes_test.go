@@ -687,3 +687,31 @@ func TestRefusedCredentialsAreNotRepeated(t *testing.T) {
 	require.Contains(t, all, "cloud-codex:agents[0].runner.git.url")
 	require.Contains(t, all, "cloud-codex:agents[0].runner.git.ref")
 }
+
+// A bad litellm.responsesAlias is the agents' default model too: it is reported once, at the
+// pool's key, not again at every agent that did not set its own codex.model; an agent's own
+// model is still checked. A pool with no responses-path model names litellm's key, never an
+// agent's empty model.
+func TestABadPoolAliasIsReportedOnce(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:litellm"] = poolJSON(`"responsesAlias": "codex-cli/gpt-5.5"`)
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "litellm": {"modelAllowlist": ["codex-cli/gpt-5.4"]}, "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "bob", "codex": {"model": "gpt-4o"}, "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:litellm.responsesAlias": `invalid value "codex-cli/gpt-5.5": must be the alias of a responses-path entry of models`,
+		"cloud-codex:agents[2].codex.model":  `model "gpt-4o" is not a responses-path alias`,
+	})
+
+	values["cloud-codex:litellm"] = poolJSON(`"models": [{"alias": "gpt-4.1", "upstream": "openai/gpt-4.1"}]`)
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "codex": {"model": "gpt-4.1"}, "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	lines := errorLines(t, values)
+	requireRefused(t, lines, map[string]string{
+		"cloud-codex:litellm.responsesAlias": "models has no responses-path entry",
+		"cloud-codex:agents[1].codex.model":  `model "gpt-4.1" is not a responses-path alias of litellm.models (served: none yet, see litellm.responsesAlias)`,
+	})
+	require.NotContains(t, strings.Join(lines, "\n"), "litellm default model", "no advice naming a field that is no config key")
+}
