@@ -20,7 +20,11 @@ import (
 // unknown key and wrong type, and every invalid value of each top-level key and each agent
 // whose own value decoded (decodeFailures). Any error returns the zero Stack: main.go
 // registers nothing then.
-func Load(values map[string]string) (Stack, error) {
+//
+// secretKeys are the full keys set as secrets (FromContext). Every one of this namespace is
+// refused (secretKeyError) and its value is neither decoded nor validated: its errors would
+// print the decrypted value.
+func Load(values map[string]string, secretKeys ...string) (Stack, error) {
 	var s Stack
 	var errs []error
 	failed := decodeFailures{keys: map[string]bool{}, agents: map[int]bool{}}
@@ -28,6 +32,11 @@ func Load(values map[string]string) (Stack, error) {
 	for _, full := range slices.Sorted(maps.Keys(values)) {
 		key, ok := strings.CutPrefix(full, Namespace+":")
 		if !ok {
+			continue
+		}
+		if slices.Contains(secretKeys, full) {
+			errs = append(errs, secretKeyError(full))
+			failed.keys[key] = true
 			continue
 		}
 		t, known := known[key]
@@ -65,6 +74,20 @@ func Load(values map[string]string) (Stack, error) {
 		return Stack{}, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// secretKeyError refuses a key set as a secret. Nothing in this program's config takes a
+// credential (credentials come by Secret reference), and Pulumi hands the program the
+// decrypted value: it would be written in plaintext into a Deployment, a ConfigMap and the
+// stack's state. Pulumi marks the whole top-level key secret when any value inside it is
+// one (sdk/go/common/resource/config: an object value is secure if any element is, Map.
+// SecureKeys), so `pulumi config set --secret --path 'agents[0].env.X'` marks
+// cloud-codex:agents, and only the top-level key can be named.
+func secretKeyError(full string) error {
+	return &KeyError{Path: full, Msg: "is set as a secret (pulumi config set --secret; with --path, a secret value anywhere inside it marks the whole key), " +
+		"but nothing in this program's config takes a credential: the program reads the value decrypted and would write it in plaintext into the objects it declares and the stack's state. " +
+		"Put the credential in a Kubernetes Secret and reference it: codex.mcpServers.<id>.secretEnv ({name, key}) for an MCP server, registry.tokenSecret, litellm.keySecret, " +
+		"litellm.models[].apiKeySecret, litellm.database.existingSecret; then set this key again without --secret (its value is not checked until then)"}
 }
 
 // decodeFailures are the values that did not decode (an unknown key or a wrong type inside
