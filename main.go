@@ -20,7 +20,8 @@ import (
 func main() { pulumi.Run(program) }
 
 func program(ctx *pulumi.Context) error {
-	stack, err := config.Load(config.FromContext(ctx))
+	values, secret := config.FromContext(ctx)
+	stack, err := config.Load(values, secret...)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
 )
 
@@ -58,5 +59,19 @@ func TestUnrelatedMistakesAreReportedTogether(t *testing.T) {
 	for _, path := range []string{"cloud-codex:agents[0].imagee", "cloud-codex:litellm.image", "cloud-codex:agents[1].codex.version"} {
 		require.True(t, strings.Contains(err.Error(), "config "+path+": "), "want %s in:\n%s", path, err)
 	}
+	require.Empty(t, rec.all, "nothing may be registered")
+}
+
+// A key set with `pulumi config set --secret` (here cloud-codex:agents, which Pulumi marks as
+// a whole when one value inside it is secret) stops the program before anything is
+// registered, at that key, and the decrypted value is not printed.
+func TestSecretConfigRegistersNothing(t *testing.T) {
+	cfg := devStackConfig(t)
+	cfg["cloud-codex:agents"] = `[{"name": "cody", "registry": {"apiUrl": "https://api.example.com", "podId": "p"}, "env": {"NOTE": "hunter2"}}]`
+	t.Setenv(pulumi.EnvConfigSecretKeys, `["cloud-codex:agents"]`)
+	rec, err := runWithConfig(t, cfg)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "config cloud-codex:agents: is set as a secret")
+	require.NotContains(t, err.Error(), "hunter2")
 	require.Empty(t, rec.all, "nothing may be registered")
 }

@@ -3,8 +3,12 @@ package components
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+
+	"github.com/blang/semver"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -151,13 +155,27 @@ type AgentRunnerArgs struct {
 	Git *AgentRunnerGitArgs `json:"git" pulumi:"git"`
 }
 
-// reservedAgentEnv are names the component sets itself, or credentials ADR-014 forbids.
+// agentScriptEnv are the names the agent pod's scripts (components/scripts/agent-*.sh and
+// agent-*.js) read that the agent container's env (agentEnv) does not always set: PATH, which
+// agent-boot.sh extends; CLOUD_CODEX_CONFIG_DIR and CLOUD_CODEX_SCRIPTS_DIR, which say where
+// config.toml, the platform CLI's files and the scripts come from (a test override, never
+// config: set by a user they would swap the agent's config.toml for another one); RUNNER_DIR,
+// whose bin directory goes on PATH; and the install step's RUNNER_GIT_*.
+// TestEveryNameTheScriptsReadIsReserved keeps this list in step with the scripts.
+var agentScriptEnv = []string{"PATH", "CLOUD_CODEX_CONFIG_DIR", "CLOUD_CODEX_SCRIPTS_DIR", "RUNNER_DIR",
+	"RUNNER_GIT_URL", "RUNNER_GIT_REF", "RUNNER_GIT_PATH"}
+
+// reservedAgentEnv are names the component sets itself, names its scripts read
+// (agentScriptEnv), or credentials ADR-014 forbids.
 var reservedAgentEnv = func() map[string]bool {
 	names := map[string]bool{
 		"HOME": true, contract.CodexHomeEnv: true, contract.LiteLLMAPIKeyEnv: true, "TOOLS_DIR": true, "CODEX_VERSION": true,
 		"RUNNER_PACKAGES": true, "LITELLM_KEY_SECRET": true,
 		contract.AgentNameEnv: true, contract.InstanceIDEnv: true, "COMMONLY_POD_ID": true,
 		"COMMONLY_API_URL": true, "COMMONLY_RUNTIME_TOKEN": true,
+	}
+	for _, n := range agentScriptEnv {
+		names[n] = true
 	}
 	for _, n := range contract.ChatGPTCredentialEnv {
 		names[n] = true
@@ -257,6 +275,10 @@ func (a CloudCodexAgentArgs) validate() error {
 	checks = append(checks, a.Runner.validatePackages()...)
 	if len(a.Runner.Command) > 0 && strings.TrimSpace(a.Runner.Command[0]) == "" {
 		checks = append(checks, &FieldError{"runner.command[0]", `""`, "must name the program the runner starts, e.g. \"commonly\" (leave runner.command out for the idle default)"})
+	} else if len(a.Runner.Command) > 0 {
+		c := a.Runner.Command
+		checks = append(checks, checkProgramName("runner.command[0]", c[0],
+			"write the program and each argument as its own item: runner.command: "+argvList(append(strings.Fields(c[0]), c[1:]...))))
 	}
 	if a.Runner.Git != nil {
 		checks = append(checks, a.Runner.Git.validate()...)
@@ -293,21 +315,19 @@ func checkModelAllowlist(a CloudCodexAgentArgs) error {
 		"must contain the agent's model %q (LiteLLM refuses every request for a model its key does not allow)", a.Codex.Model)}
 }
 
-// isPinnedNpmSpec accepts name@x.y.z and @scope/name@x.y.z (exact versions only).
-// validatePackages checks runner.packages, each at its index: pinned, listed once by name,
-// and never codex itself, whose version is codex.version (two pins of one package in one
-// npm install would leave either on PATH).
+// validatePackages checks runner.packages, each at its index: a package name and one exact
+// version, listed once by name, and never codex itself, whose version is codex.version (two
+// pins of one package in one npm install would leave either on PATH).
 func (r AgentRunnerArgs) validatePackages() []error {
 	var errs []error
 	seen := map[string]int{}
 	for i, p := range r.Packages {
 		f := fmt.Sprintf("runner.packages[%d]", i)
-		if !isPinnedNpmSpec(p) {
-			errs = append(errs, &FieldError{f, fmt.Sprintf("%q", p),
-				`pin every package to an exact version, e.g. "left-pad@1.3.0" (unpinned installs broke agents before)`})
+		name, why := parseNpmSpec(p)
+		if why != "" {
+			errs = append(errs, &FieldError{f, fmt.Sprintf("%q", p), why})
 			continue
 		}
-		name := p[:strings.LastIndex(p, "@")]
 		switch j, dup := seen[name]; {
 		case name == codexNpmPackage:
 			errs = append(errs, &FieldError{f, fmt.Sprintf("%q", p), "codex is installed by the install step at codex.version; set codex.version instead"})
@@ -320,22 +340,38 @@ func (r AgentRunnerArgs) validatePackages() []error {
 	return errs
 }
 
-func isPinnedNpmSpec(spec string) bool {
+// npmNameRE is an npm package name: npm's validate-npm-package-name (what the registry
+// accepts; lib/index.js): an optional @scope/ and a name, each made of URL-safe characters
+// and not starting with '.' or '_', at most 214 characters in all. Of the characters it
+// allows, this takes letters, digits, '-', '.', '_' and '~' (upper case only for the old
+// packages that have it, such as JSONStream; new names are lower case): the others, ' ( ) !
+// and *, are in no package anyone installs, and the install step word-splits
+// RUNNER_PACKAGES unquoted (agent-install-tools.sh), where a '*' would be a glob and a space
+// would split one entry into two installs.
+var npmNameRE = regexp.MustCompile(`^(?:@[a-z0-9~-][a-z0-9._~-]*/)?[a-zA-Z0-9~-][a-zA-Z0-9._~-]*$`)
+
+// parseNpmSpec splits an entry of runner.packages, name@version, into its name; why says
+// what is wrong ("" when nothing is): the name must be an npm package name (npmNameRE) and
+// the version one exact semantic version (CheckExactVersion's rule: no "latest", no range,
+// no partial version, no tag).
+func parseNpmSpec(spec string) (name, why string) {
+	const example = `e.g. "left-pad@1.3.0" or "@scope/name@1.2.3"`
 	at := strings.LastIndex(spec, "@")
 	if at <= 0 {
-		return false
+		return "", `must be a package pinned to an exact version, name@1.2.3, ` + example + ` (unpinned installs broke agents before)`
 	}
-	v := spec[at+1:]
-	parts := strings.Split(strings.SplitN(v, "-", 2)[0], ".")
-	if len(parts) != 3 {
-		return false
+	name, version := spec[:at], spec[at+1:]
+	if strings.ContainsFunc(spec, unicode.IsSpace) {
+		return "", fmt.Sprintf("must be one package: it has whitespace, and the install step would split it into separate installs (%s); list each package as its own item, %s",
+			strings.Join(strings.Fields(spec), ", "), example)
 	}
-	for _, p := range parts {
-		if p == "" || strings.Trim(p, "0123456789") != "" {
-			return false
-		}
+	if len(name) > 214 || !npmNameRE.MatchString(name) {
+		return "", fmt.Sprintf("%q is not an npm package name (letters, digits, '-', '.', '_', '~', optionally under an @scope/; not starting with '.' or '_'; at most 214 characters), %s", name, example)
 	}
-	return true
+	if _, err := semver.Parse(version); err != nil {
+		return "", fmt.Sprintf(`the version %q must be one exact version such as "1.3.0" (no "latest", no ranges like "^1.3.0", no partial versions like "1.3", no leading "v"): the install must be the same on every start; %s`, version, example)
+	}
+	return name, ""
 }
 
 // Names derived from the agent name, exported for outputs and docs.

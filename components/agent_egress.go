@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
@@ -71,9 +72,20 @@ func (a AgentEgressArgs) Validate() error {
 	return errors.Join(errs...)
 }
 
-// cloudMetadataAddr is the instance metadata endpoint of AWS, GCP, Azure and most other
-// clouds: a rule that opens it must say so by leaving it out (except).
-var cloudMetadataAddr = netip.MustParseAddr("169.254.169.254")
+// cloudMetadataAddrs are the instance metadata endpoints, which hand out the node's cloud
+// credentials to any pod that asks: a rule that opens one must say so by leaving it out
+// (except). IPv4: 169.254.169.254, AWS, GCP, Azure, OpenStack and most other clouds. IPv6,
+// for a dual-stack or IPv6 cluster (a rule such as "::/0" opens them): fd00:ec2::254, AWS's
+// IMDS on Nitro instances (AWS EC2 User Guide, "Instance metadata service endpoints");
+// fd20:ce::254, GCE's metadata server on IPv6 (Compute Engine docs, "About VM metadata");
+// fe80::a9fe:a9fe, OpenStack's since Victoria (nova admin guide, "Metadata service": "Guests
+// access the service at 169.254.169.254 or at fe80::a9fe:a9fe").
+var cloudMetadataAddrs = []netip.Addr{
+	netip.MustParseAddr("169.254.169.254"),
+	netip.MustParseAddr("fd00:ec2::254"),
+	netip.MustParseAddr("fd20:ce::254"),
+	netip.MustParseAddr("fe80::a9fe:a9fe"),
+}
 
 func (r EgressRule) validate(field string) []error {
 	var errs []error
@@ -90,18 +102,8 @@ func (r EgressRule) validate(field string) []error {
 			errs = append(errs, &FieldError{fmt.Sprintf("%s.except[%d]", field, i), fmt.Sprintf("%q", e), fmt.Sprintf("must be a strict subset of %s", r.CIDR)})
 		}
 	}
-	if block.IsValid() && block.Contains(cloudMetadataAddr) && !slices.ContainsFunc(r.Except, func(e string) bool {
-		ex, err := netip.ParsePrefix(e)
-		return err == nil && ex.Contains(cloudMetadataAddr)
-	}) {
-		const why = "which hands out the node's cloud credentials to any pod that asks"
-		if block.Bits() == cloudMetadataAddr.BitLen() {
-			errs = append(errs, &FieldError{field + ".cidr", fmt.Sprintf("%q", r.CIDR), fmt.Sprintf(
-				"is the cloud metadata endpoint, %s: remove this rule", why)})
-		} else {
-			errs = append(errs, &FieldError{field + ".except", fmt.Sprintf("%q", r.Except), fmt.Sprintf(
-				"%s contains the cloud metadata endpoint %s, %s: add %q to except", r.CIDR, cloudMetadataAddr, why, cloudMetadataAddr.String()+"/32")})
-		}
+	if block.IsValid() {
+		errs = append(errs, r.checkMetadata(field, block)...)
 	}
 	for i, p := range r.Ports {
 		if p < 1 || p > 65535 {
@@ -112,6 +114,36 @@ func (r EgressRule) validate(field string) []error {
 		errs = append(errs, &FieldError{field + ".protocol", fmt.Sprintf("%q", r.Protocol), `must be "TCP" (the default), "UDP" or "SCTP"`})
 	}
 	return errs
+}
+
+// checkMetadata refuses a rule whose block contains a cloud metadata endpoint it does not
+// leave out: one error naming every such endpoint as the except entry to add, or, when the
+// block is one endpoint, asking to remove the rule.
+func (r EgressRule) checkMetadata(field string, block netip.Prefix) []error {
+	const why = "which hands out the node's cloud credentials to any pod that asks"
+	var open []string
+	for _, addr := range cloudMetadataAddrs {
+		if !block.Contains(addr) || slices.ContainsFunc(r.Except, func(e string) bool {
+			ex, err := netip.ParsePrefix(e)
+			return err == nil && ex.Contains(addr)
+		}) {
+			continue
+		}
+		if block.Bits() == addr.BitLen() {
+			return []error{&FieldError{field + ".cidr", fmt.Sprintf("%q", r.CIDR), fmt.Sprintf(
+				"is the cloud metadata endpoint, %s: remove this rule", why)}}
+		}
+		open = append(open, fmt.Sprintf("%q", netip.PrefixFrom(addr, addr.BitLen()).String()))
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	what, list := "the cloud metadata endpoint", open[0]
+	if len(open) > 1 {
+		what, list = "the cloud metadata endpoints", strings.Join(open[:len(open)-1], ", ")+" and "+open[len(open)-1]
+	}
+	return []error{&FieldError{field + ".except", fmt.Sprintf("%q", r.Except), fmt.Sprintf(
+		"%s contains %s %s, %s: add %s to except", r.CIDR, what, strings.ReplaceAll(list, `"`, ""), why, list)}}
 }
 
 // NewAgentEgressPolicy declares the agents' default-deny egress NetworkPolicy: agent pods

@@ -87,3 +87,31 @@ func TestAgentEgressRulesAreChecked(t *testing.T) {
 	_, err := runEgress(t, AgentEgressArgs{Namespace: "agents"})
 	require.ErrorContains(t, err, "LiteLLMSelector", "an empty selector would select every pod")
 }
+
+// Every cloud metadata endpoint a rule's block contains, IPv4 and IPv6, must be left out.
+func TestAgentEgressKeepsEveryMetadataEndpointClosed(t *testing.T) {
+	for _, tc := range []struct {
+		rule       EgressRule
+		field, msg string
+	}{
+		{EgressRule{CIDR: "0.0.0.0/0"}, "allow[0].except", `add "169.254.169.254/32" to except`},
+		{EgressRule{CIDR: "::/0"}, "allow[0].except", `add "fd00:ec2::254/128", "fd20:ce::254/128" and "fe80::a9fe:a9fe/128" to except`},
+		{EgressRule{CIDR: "fd00::/8", Except: []string{"fd00:ec2::/32"}}, "allow[0].except", `contains the cloud metadata endpoint fd20:ce::254/128`},
+		{EgressRule{CIDR: "fd00::/8"}, "allow[0].except", `contains the cloud metadata endpoints fd00:ec2::254/128 and fd20:ce::254/128`},
+		{EgressRule{CIDR: "fd00:ec2::/32", Except: []string{"fd00:ec2::254/128"}}, "", ""},
+		{EgressRule{CIDR: "::/0", Except: []string{"fd00:ec2::/32", "fe80::/10"}}, "allow[0].except", `add "fd20:ce::254/128" to except`},
+		{EgressRule{CIDR: "fe80::/10", Ports: []int{80}}, "allow[0].except", `"fe80::a9fe:a9fe/128"`},
+		{EgressRule{CIDR: "fd00:ec2::254/128", Ports: []int{80}}, "allow[0].cidr", "remove this rule"},
+		{EgressRule{CIDR: "::/0", Except: []string{"fd00:ec2::254/128", "fd20:ce::254/128", "fe80::a9fe:a9fe/128"}}, "", ""},
+		{EgressRule{CIDR: "2000::/3"}, "", ""}, // the IPv6 internet holds none of them
+	} {
+		err := AgentEgressArgs{Allow: []EgressRule{tc.rule}}.Validate()
+		if tc.field == "" {
+			require.NoError(t, err, tc.rule.CIDR)
+			continue
+		}
+		require.ErrorContains(t, err, tc.field+": invalid value", tc.rule.CIDR)
+		require.ErrorContains(t, err, tc.msg, tc.rule.CIDR)
+		require.Len(t, authPoolUnjoin(err), 1, "one error per rule: %s", err)
+	}
+}

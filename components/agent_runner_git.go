@@ -22,7 +22,9 @@ type AgentRunnerGitArgs struct {
 	// and tags are refused: the original cloned `main` on every start and got a different
 	// CLI after any push.
 	Ref string `json:"ref" pulumi:"ref"`
-	// Path is the package's directory inside the repository, e.g. "cli". Default ".".
+	// Path is the package's directory inside the repository, e.g. "cli". Default ".". It is
+	// used cleaned ("cli/" and "./cli" are "cli"); a path out of the repository ("../x", an
+	// absolute path) is refused.
 	Path string `json:"path" pulumi:"path"`
 	// Install is the install command (argv, no shell) run in Path. Default
 	// DefaultRunnerInstall: `npm ci`, which installs exactly the repository's lockfile and
@@ -46,9 +48,9 @@ const (
 var commitSHARE = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
 
 func (g AgentRunnerGitArgs) withDefaults() AgentRunnerGitArgs {
-	if g.Path == "" {
-		g.Path = "."
-	}
+	// Cleaned, so that "cli/", "./cli" and "cli" install the same runner in the same place
+	// (runnerDirName hashes the path). path.Clean("") is ".".
+	g.Path = path.Clean(g.Path)
 	if len(g.Install) == 0 {
 		g.Install = DefaultRunnerInstall()
 	}
@@ -70,11 +72,15 @@ func (g AgentRunnerGitArgs) validate() []error {
 		errs = append(errs, &FieldError{"runner.git.ref", fmt.Sprintf("%q", g.Ref), fmt.Sprintf(
 			"must be a full commit SHA (40 lowercase hex digits), not a branch or tag: a moving ref installs a different runner after every push; find it with `git ls-remote %s <branch>`", redactedURL(g.URL))})
 	}
-	if clean := path.Clean(g.Path); g.Path != clean || path.IsAbs(g.Path) || clean == ".." || strings.HasPrefix(clean, "../") || strings.ContainsAny(g.Path, "\\\n") {
-		errs = append(errs, &FieldError{"runner.git.path", fmt.Sprintf("%q", g.Path), `must be a clean relative directory inside the repository, e.g. "cli" (or "." for its root)`})
+	// g.Path is cleaned (withDefaults): what is left to refuse is a path out of the repository.
+	if path.IsAbs(g.Path) || g.Path == ".." || strings.HasPrefix(g.Path, "../") || strings.ContainsAny(g.Path, "\\\n") {
+		errs = append(errs, &FieldError{"runner.git.path", fmt.Sprintf("%q", g.Path), `must be a relative directory inside the repository, e.g. "cli" (or "." for its root); it may not climb out of it ("../") or be absolute`})
 	}
 	if len(g.Install) == 0 || strings.TrimSpace(g.Install[0]) == "" {
 		errs = append(errs, &FieldError{"runner.git.install", fmt.Sprintf("%q", g.Install), `set the install command as a list, e.g. ["npm", "ci", "--omit=dev"]`})
+	} else if err := checkProgramName("runner.git.install[0]", g.Install[0],
+		"write the program and each argument as its own item: runner.git.install: "+argvList(append(strings.Fields(g.Install[0]), g.Install[1:]...))); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, checkLiteralArgs("runner.git.install", g.Install, "the agent's Deployment (the install step's command)")...)
 	if err := CheckPinnedImage("runner.git.image", g.Image, RunnerGitImage); err != nil {

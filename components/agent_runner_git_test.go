@@ -68,6 +68,8 @@ func TestAgentRunnerGitIsChecked(t *testing.T) {
 		{"path escapes", func(g *AgentRunnerGitArgs) { g.Path = "../etc" }, "runner.git.path"},
 		{"absolute path", func(g *AgentRunnerGitArgs) { g.Path = "/cli" }, "runner.git.path"},
 		{"empty install", func(g *AgentRunnerGitArgs) { g.Install = []string{""} }, "runner.git.install"},
+		{"install as one string", func(g *AgentRunnerGitArgs) { g.Install = []string{"npm ci --omit=dev"} }, "runner.git.install[0]"},
+		{"path climbs out after cleaning", func(g *AgentRunnerGitArgs) { g.Path = "cli/../../etc" }, "runner.git.path"},
 		{"unpinned image", func(g *AgentRunnerGitArgs) { g.Image = "node" }, "runner.git.image"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,4 +89,34 @@ func TestAgentRunnerGitIsChecked(t *testing.T) {
 	args.Runner.Git = &good
 	require.NoError(t, args.Validate())
 	require.Contains(t, (&AgentRunnerGitArgs{URL: good.URL, Ref: "main"}).withDefaults().validate()[0].Error(), "git ls-remote")
+
+	// A harmless spelling of a directory is accepted and used cleaned: the install runs in
+	// the same directory, keyed the same as "cli".
+	for _, p := range []string{"cli/", "./cli", "cli//", "./cli/."} {
+		g := good
+		g.Path = p
+		args := testAgentArgs()
+		args.Runner.Git = &g
+		require.NoError(t, args.Validate(), p)
+		d := g.withDefaults()
+		require.Equal(t, "cli", d.Path, p)
+		want := good
+		want.Path = "cli"
+		require.Equal(t, runnerDirName(want.withDefaults()), runnerDirName(d), p)
+	}
+	g := good
+	g.Install = []string{"npm ci --omit=dev", "--no-audit"}
+	err := (&g).withDefaults().validate()
+	require.Len(t, err, 1)
+	require.ErrorContains(t, err[0], `runner.git.install: ["npm", "ci", "--omit=dev", "--no-audit"]`)
+
+	// A token in the URL's user position is never echoed, in the url's error nor in the
+	// ref's (which repeats the URL in its `git ls-remote` hint).
+	tokenURL := "https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/org/cli.git"
+	errs := (&AgentRunnerGitArgs{URL: tokenURL, Ref: "main"}).withDefaults().validate()
+	require.Len(t, errs, 2)
+	for _, err := range errs {
+		require.NotContains(t, err.Error(), "ghp_")
+		require.Contains(t, err.Error(), "https://xxxxx@github.com/org/cli.git")
+	}
 }

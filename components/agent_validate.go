@@ -57,6 +57,11 @@ func checkOwnedEnv(field, name string, owned map[string]bool) error {
 	case chatGPTCredentialEnv(name):
 		return &FieldError{field, "(set)", "is a ChatGPT/OpenAI credential: agents hold none (ADR-014); every model call goes through LiteLLM with the agent's own key; remove it " +
 			"(a tool that needs OpenAI models gets them through LiteLLM: a provider-path entry in litellm.models with apiKeySecret)"}
+	case name == "PATH":
+		return &FieldError{field, "(set)", "is set by the agent's boot step (codex's and the runner's bin directories before the image's PATH), and a value here replaces it: Kubernetes does not expand \"$PATH\" in a literal, so the boot step then finds neither node nor codex; " +
+			"remove it: put a program on PATH with runner.packages (an npm package's bin) or runner.git (the repository's bin entries), or call it by its absolute path"}
+	case slices.Contains(agentScriptEnv, name):
+		return &FieldError{field, "(set)", "is read by the agent pod's boot and install scripts (it says where config.toml, the scripts or the runner come from), and a value here would redirect them; remove it or use another name"}
 	case owned[name]:
 		return &FieldError{field, "(set)", "is set by the component (the later env entry would silently replace the agent's own value); remove it or use another name"}
 	}
@@ -100,8 +105,11 @@ func (a CloudCodexAgentArgs) validateEnv() []error {
 		s := a.Codex.MCPServers[id]
 		base := KeyField("codex.mcpServers", id)
 		add(CheckMCPServerID(base, id))
-		if s.Command == "" {
-			add(&FieldError{base + ".command", `""`, "set the command that starts the MCP server"})
+		if strings.TrimSpace(s.Command) == "" {
+			add(&FieldError{base + ".command", fmt.Sprintf("%q", s.Command), "set the command that starts the MCP server"})
+		} else if words := strings.Fields(s.Command); len(words) > 0 {
+			add(checkProgramName(base+".command", s.Command, fmt.Sprintf(
+				"put the program in command and its arguments in args: command: %q, args: %s", words[0], argvList(append(words[1:], s.Args...)))))
 		}
 		errs = append(errs, checkLiteralArgs(base+".args", s.Args, "the agent's config.toml ConfigMap")...)
 		for _, name := range slices.Sorted(maps.Keys(s.Env)) {

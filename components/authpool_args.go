@@ -332,7 +332,9 @@ func (a LiteLLMAuthPoolArgs) validate() error {
 	}
 
 	add(CheckDNSLabel("namespace", a.Namespace, 63))
-	add(CheckDNSLabel("name", a.Name, authPoolMaxNameLen))
+	// The pool's Service (and, with database.inCluster, the dev Postgres' Service
+	// "<name>-postgres") is named after it.
+	add(CheckServiceName("name", a.Name, authPoolMaxNameLen))
 	errs = append(errs, a.validateImage()...)
 	add(a.Resources.validate("resources", authPoolMinLiteLLMMemory))
 
@@ -426,7 +428,12 @@ func (a LiteLLMAuthPoolArgs) validateModels() []error {
 			seen[fb] = true
 		}
 	}
-	if m, ok := byAlias[a.ResponsesAlias]; !ok || m.Path != AuthPoolResponsesPath {
+	if a.ResponsesAlias == "" {
+		// withDefaults found no responses-path entry to default to.
+		errs = append(errs, &FieldError{"responsesAlias", `""`, fmt.Sprintf(
+			"models has no responses-path entry, and codex agents need one (their default codex.model is this alias): add one mapped to %s<model>, e.g. {alias: %q, upstream: %q}, and keep the other providers' models as fallbacks or for other clients",
+			litellmconfig.ChatGPTPrefix, DefaultResponsesAlias, DefaultResponsesUpstream)})
+	} else if m, ok := byAlias[a.ResponsesAlias]; !ok || m.Path != AuthPoolResponsesPath {
 		errs = append(errs, &FieldError{"responsesAlias", fmt.Sprintf("%q", a.ResponsesAlias), fmt.Sprintf(
 			"must be the alias of a responses-path entry of models (mapped to %s<model>): codex agents use it, and another provider's model (path %q) is never an agent's model; keep a chatgpt/ model for the agents and use the others as fallbacks or for other clients",
 			litellmconfig.ChatGPTPrefix, AuthPoolProviderPath)})

@@ -22,7 +22,7 @@ func CheckCredentialURL(field, v string) error {
 	if u.Scheme == "https" || clusterLocalHost(u.Hostname()) {
 		return nil
 	}
-	return &FieldError{field, fmt.Sprintf("%q", u.Redacted()), fmt.Sprintf(
+	return &FieldError{field, fmt.Sprintf("%q", redactedURL(v)), fmt.Sprintf(
 		"sends credentials in clear text to %s: use https:// (plain http:// only to a loopback or private address, or a Service's cluster DNS name such as gateway.egress.svc.cluster.local)", u.Hostname())}
 }
 

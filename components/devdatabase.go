@@ -84,14 +84,22 @@ func devDatabaseLabels(instance string) Labels {
 	return Labels{Name: "postgres", Instance: instance, Component: "database"}
 }
 
+// devDatabaseMaxInstanceLen keeps every name derived from a DevDatabase's instance valid
+// (validate says which is the tightest).
+const devDatabaseMaxInstanceLen = 52 - len("-postgres")
+
 // validate checks the args (storage defaulted), every problem at its field's name.
 func (a DevDatabaseArgs) validate() error {
 	var errs []error
 	if err := CheckDNSLabel("namespace", a.Namespace, 63); err != nil {
 		errs = append(errs, err)
 	}
-	// The StatefulSet's claim, data-<instance>-postgres-0, is the longest name.
-	if err := CheckDNSLabel("instance", a.Instance, 63-len("data--postgres-0")); err != nil {
+	// <instance>-postgres names a Service (a DNS-1035 label: a letter first) and the
+	// StatefulSet, whose pods carry the label controller-revision-hash=<statefulset>-<hash of
+	// up to 10 digits>, a label value of at most 63 characters: the StatefulSet's name may
+	// have 52, so the instance 52-len("-postgres"). (Its claim, data-<instance>-postgres-0,
+	// needs less.)
+	if err := CheckServiceName("instance", a.Instance, devDatabaseMaxInstanceLen); err != nil {
 		errs = append(errs, err)
 	}
 	if len(a.Clients) == 0 {

@@ -3,6 +3,7 @@ package components
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -39,6 +40,20 @@ func resourceRequirements(r ResourcesArgs) *corev1.ResourceRequirementsArgs {
 	}
 }
 
+// wholeBytes reports a quantity with no fraction of a unit: "512Mi", "1.5Gi", "1e3"; not
+// "512m" (512 thousandths) or "0.5". Value rounds up, so it equals q only when q is whole.
+func wholeBytes(q resource.Quantity) bool {
+	return resource.NewQuantity(q.Value(), q.Format).Cmp(q) == 0
+}
+
+// memorySuggestion is what a fractional memory value most likely meant: "512m" → "512Mi".
+func memorySuggestion(v string) string {
+	if n, ok := strings.CutSuffix(v, "m"); ok {
+		return n + "Mi"
+	}
+	return "512Mi"
+}
+
 // validate checks requests and limits as the API server will, at field's key paths: each a
 // quantity, none negative, no request above its limit. minMemoryLimit, when set, is the
 // smallest memory limit the container boots with ("" for none).
@@ -57,6 +72,12 @@ func (r ResourcesArgs) validate(field, minMemoryLimit string) error {
 		v := resource.MustParse(f.v)
 		if v.Sign() < 0 {
 			errs = append(errs, &FieldError{name, fmt.Sprintf("%q", f.v), "must not be negative"})
+			continue
+		}
+		if strings.HasSuffix(f.name, ".memory") && !wholeBytes(v) {
+			errs = append(errs, &FieldError{name, fmt.Sprintf("%q", f.v), fmt.Sprintf(
+				"is not a whole number of bytes (the suffix m is milli: %q is %s of a byte): memory is counted in bytes; use a binary suffix, e.g. %q",
+				f.v, v.AsDec().String(), memorySuggestion(f.v))})
 			continue
 		}
 		q[f.name] = v

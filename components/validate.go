@@ -1,11 +1,13 @@
 package components
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -39,6 +41,21 @@ func CheckDNSLabel(field, v string, max int) error {
 	return nil
 }
 
+// CheckServiceName checks a name that becomes a Service's name (with suffix, the longest
+// such name: "<name>-postgres"): Kubernetes names Services by DNS-1035 labels (a letter first,
+// validation.IsDNS1035Label), stricter than the DNS-1123 labels CheckDNSLabel accepts, so
+// "1pool" passes CheckDNSLabel and the API server refuses its Service halfway through up.
+func CheckServiceName(field, v string, max int) error {
+	if err := CheckDNSLabel(field, v, max); err != nil {
+		return err
+	}
+	if msgs := validation.IsDNS1035Label(v); len(msgs) > 0 {
+		return &FieldError{field, fmt.Sprintf("%q", v), fmt.Sprintf(
+			"must start with a letter: it names a Service, and a Service name is a DNS-1035 label (lowercase letters, digits, '-', starting with a letter); e.g. %q", "pool-"+v)}
+	}
+	return nil
+}
+
 // CheckQuantity checks a Kubernetes resource quantity such as "1Gi" or "500m".
 func CheckQuantity(field, v string) error {
 	if _, err := resource.ParseQuantity(v); err != nil {
@@ -61,28 +78,75 @@ func CheckStorageSize(field, v string) error {
 
 // CheckHTTPURL checks an absolute http(s) URL without credentials in it: a URL is written
 // in plaintext into env, files and the stack's state, so "https://user:token@host" would
-// be a credential through a side door.
+// be a credential through a side door, and so would "https://token@host" (GitHub, GitLab
+// and most registries take a token in the user position). The error shows the URL with its
+// userinfo masked (redactedURL).
 func CheckHTTPURL(field, v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &FieldError{field, fmt.Sprintf("%q", v), "must be an absolute http:// or https:// URL"}
+		return &FieldError{field, fmt.Sprintf("%q", redactedURL(v)), "must be an absolute http:// or https:// URL"}
 	}
 	if u.User != nil {
-		return &FieldError{field, u.Redacted(), "must not carry credentials (user:password@): a URL is stored in plaintext; keep credentials in a Secret"}
+		return &FieldError{field, fmt.Sprintf("%q", redactedURL(v)), "must not carry credentials (user@ or user:password@; a token in the user position is a credential too): a URL is stored in plaintext; keep credentials in a Secret"}
 	}
 	return nil
 }
 
-// redactedURL is a URL fit for an error message: its password, if any, replaced by "xxxxx"
-// (an error is printed, logged and pasted into issues).
+// redactedMark replaces a URL's userinfo in error messages.
+const redactedMark = "xxxxx"
+
+// redactedURL is a URL fit for an error message (an error is printed, logged and pasted
+// into issues): its whole userinfo, user and password alike, replaced by "xxxxx".
+// url.URL.Redacted masks only a password, and "https://ghp_…@github.com" has none. A value
+// url.Parse refuses is masked the same way by its text: everything between "://" and the
+// last "@" of the authority.
 func redactedURL(v string) string {
 	if u, err := url.Parse(v); err == nil {
-		return u.Redacted()
+		if u.User == nil {
+			return v
+		}
+		c := *u
+		c.User = url.User(redactedMark)
+		return c.String()
+	}
+	if i := strings.Index(v, "://"); i >= 0 {
+		rest := v[i+3:]
+		authority := rest
+		if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+			authority = rest[:j]
+		}
+		if at := strings.LastIndex(authority, "@"); at >= 0 {
+			return v[:i+3] + redactedMark + rest[at:]
+		}
 	}
 	if contract.LooksLikeCredential(v) {
 		return "(a URL with credentials)"
 	}
 	return v
+}
+
+// checkProgramName refuses a program name with whitespace in it. Every command the
+// components run is an argv run without a shell (the agent container's runner.command by
+// agent-boot.sh's exec "$@", runner.git.install by the install step's "$@", an MCP server's
+// command by codex), so "npm ci --omit=dev" as one string is looked up as a program of
+// that name and fails with "not found", in the pod, after up. fix says how to write it as
+// a list (its suggestion is the string split at whitespace).
+func checkProgramName(field, program, fix string) error {
+	if !strings.ContainsFunc(program, unicode.IsSpace) || strings.TrimSpace(program) == "" {
+		return nil
+	}
+	return &FieldError{field, fmt.Sprintf("%q", program), fmt.Sprintf(
+		"is a program and its arguments in one string, but the command runs without a shell: it would look for a program named %q and fail with \"not found\" in the pod; %s",
+		program, fix)}
+}
+
+// argvList renders an argv as the JSON/YAML list a user writes.
+func argvList(argv []string) string {
+	if len(argv) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(argv)
+	return strings.ReplaceAll(string(b), `","`, `", "`)
 }
 
 // CheckRequired checks that a required string is set.

@@ -16,12 +16,17 @@ import (
 
 // imageRefRE is the container image reference grammar (github.com/distribution/reference,
 // reference.go: domain, lowercase path components, tag, digest), which the container
-// runtime applies: anything else fails at the kubelet with InvalidImageName.
+// runtime applies: anything else fails at the kubelet with InvalidImageName. The digest is
+// held to what the runtime can verify, not to the reference grammar's looser
+// algorithm:hex: github.com/opencontainers/go-digest (digest.Parse, Algorithm.Validate)
+// accepts only registered algorithms with their exact encoded length in lowercase hex,
+// sha256 (64) and sha512 (128); "sha384:…", "md5:…", a short or upper-case hex fails the
+// pull with "invalid checksum digest format" / "unsupported digest algorithm".
 var imageRefRE = regexp.MustCompile(`^` +
 	`(?:(?P<domain>(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?)/)?` +
 	`(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)` +
 	`(?::(?P<tag>[\w][\w.-]{0,127}))?` +
-	`(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$`)
+	`(?:@(?P<digest>sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}))?$`)
 
 // ImageRef is a parsed image reference.
 type ImageRef struct{ Name, Tag, Digest string }
@@ -62,15 +67,18 @@ var channelWords = map[string]bool{
 // ("node:alpine" is the newest Node.js on Alpine).
 var variantWordRE = regexp.MustCompile(`^(?:alpine|slim|bookworm|bullseye|buster|stretch|trixie|debian|ubuntu|jammy|noble|focal|bionic|windowsservercore|nanoserver)[0-9.]*$`)
 
-// versionWordRE is a word of a tag that is a version: "22", "1.26.8", "v1.88.2", "20260101".
-var versionWordRE = regexp.MustCompile(`^v?[0-9]`)
+// versionWordRE is a word of a tag that is a version: "22", "1.26.8", "v1.88.2", "20260101",
+// or a commit (7 or more hex digits, as in a branch-plus-commit tag "main-a1b2c3d" or
+// "sha-0f3e9c1"): a commit names one build exactly, whether its first digit is a letter or
+// not.
+var versionWordRE = regexp.MustCompile(`^(?:v?[0-9]|[0-9a-f]{7,}$)`)
 
 // movingTag says why a tag names whatever is pushed next rather than a release ("" when it
 // names a release): "latest" anywhere ("latest", LiteLLM's "main-latest"); or no version at
 // all and either a channel ("lts", "current-alpine", "main-stable",
 // "litellm_stable_release_branch") or only base-image variants ("alpine", "slim-bookworm").
 // A tag with a version is a release even when it also names a channel or a variant
-// ("22-bookworm-slim", "main-v1.88.2-stable", "v1.88.0-rc.1"). The channel rule is a deny
+// ("22-bookworm-slim", "main-v1.88.2-stable", "v1.88.0-rc.1", "main-a1b2c3d"). The channel rule is a deny
 // list: a tag such as "our-build" says nothing either way and is accepted. local (an image
 // under LocalImagePrefix) is exempt from everything but "latest".
 func movingTag(tag string, local bool) string {
@@ -99,7 +107,7 @@ func CheckPinnedImage(field, image, example string) error {
 	switch {
 	case !ok:
 		return &FieldError{field, fmt.Sprintf("%q", image), fmt.Sprintf(
-			"must be an image reference (lowercase repository, optional registry, :tag and/or @sha256:digest), e.g. %q; the kubelet refuses anything else with InvalidImageName", example)}
+			"must be an image reference (lowercase repository, optional registry, :tag and/or @sha256:<64 lowercase hex digits> or @sha512:<128>), e.g. %q; the kubelet refuses anything else with InvalidImageName", example)}
 	case ref.Digest != "":
 		return nil
 	case ref.Tag == "":

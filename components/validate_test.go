@@ -3,6 +3,7 @@ package components
 import (
 	"errors"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -52,6 +53,12 @@ func TestCheckPinnedImage(t *testing.T) {
 		"ghcr.io/berriai/litellm:v1.88.0-rc.1":                 "",
 		"ghcr.io/berriai/litellm-non_root:main-v1.88.2-stable": "",
 		"registry.example/litellm:nightly-20260101":            "",
+		// A branch plus a short commit names one build, whatever the commit's first digit.
+		"ghcr.io/acme/runner:main-a1b2c3d":        "",
+		"ghcr.io/acme/runner:main-0a1b2c3":        "",
+		"ghcr.io/acme/runner:sha-deadbeefcafe":    "",
+		"ghcr.io/acme/runner:main-abc123":         `the channel "main"`, // 6 digits: no commit
+		"ghcr.io/acme/runner:main-latest-a1b2c3d": "moving tag",
 		// Says nothing either way (the rule is a deny list).
 		"registry.example/litellm:our-build": "",
 		// Local builds (no registry) are exempt from the channel rule, not from "latest".
@@ -64,8 +71,18 @@ func TestCheckPinnedImage(t *testing.T) {
 		"Node:22":         "InvalidImageName",
 		"node:22 ":        "InvalidImageName",
 		"node@sha256:abc": "InvalidImageName",
-		"https://ghcr.io/berriai/litellm:v1.88.2":                      "InvalidImageName",
-		"ghcr.io/berriai/litellm-non_root:" + strings.Repeat("x", 129): "InvalidImageName",
+		// Digests the runtime verifies (go-digest): sha256 with 64, sha512 with 128 lowercase
+		// hex digits; anything else fails the pull.
+		"node@sha512:" + strings.Repeat("ab", 64):                            "",
+		"node@" + strings.ToUpper(testImageDigest[:7]) + testImageDigest[7:]: "InvalidImageName",
+		"node@sha256:" + strings.Repeat("ab", 16):                            "InvalidImageName",
+		"node@sha256:" + strings.Repeat("AB", 32):                            "InvalidImageName",
+		"node@sha512:" + strings.Repeat("ab", 32):                            "InvalidImageName",
+		"node@sha384:" + strings.Repeat("ab", 48):                            "InvalidImageName",
+		"node@md5:" + strings.Repeat("ab", 16):                               "InvalidImageName",
+		"node@sha256+b64u:" + strings.Repeat("ab", 32):                       "InvalidImageName",
+		"https://ghcr.io/berriai/litellm:v1.88.2":                            "InvalidImageName",
+		"ghcr.io/berriai/litellm-non_root:" + strings.Repeat("x", 129):       "InvalidImageName",
 	} {
 		err := CheckPinnedImage("image", image, DefaultAgentImage)
 		if want == "" {
@@ -209,6 +226,11 @@ func TestAgentRefusesSideDoorsAndUnpinnedRefsBeforeRegisteringAnything(t *testin
 		{"dotted MCP id", func(a *CloudCodexAgentArgs) {
 			a.Codex.MCPServers = map[string]MCPServerArgs{"git.hub": {}}
 		}, `codex.mcpServers["git.hub"].command`},
+		{"MCP command with its arguments in one string", func(a *CloudCodexAgentArgs) {
+			a.Codex.MCPServers = map[string]MCPServerArgs{"github": {Command: "npx -y @modelcontextprotocol/server-github"}}
+		}, "codex.mcpServers.github.command"},
+		{"runner command in one string", func(a *CloudCodexAgentArgs) { a.Runner.Command = []string{"commonly agent run cody"} }, "runner.command[0]"},
+		{"runner program with a tab", func(a *CloudCodexAgentArgs) { a.Runner.Command = []string{"commonly\tagent"} }, "runner.command[0]"},
 		{"MCP id codex skips", func(a *CloudCodexAgentArgs) {
 			a.Codex.MCPServers = map[string]MCPServerArgs{"my server": {Command: "x"}}
 		}, `codex.mcpServers["my server"]`},
@@ -222,6 +244,24 @@ func TestAgentRefusesSideDoorsAndUnpinnedRefsBeforeRegisteringAnything(t *testin
 			require.Empty(t, r.mocks.resources(), "nothing may be registered before validation passes")
 		})
 	}
+}
+
+// A program and its arguments in one string is refused with the list to write instead.
+func TestCommandsInOneStringSuggestTheList(t *testing.T) {
+	args := testAgentArgs()
+	args.Codex.MCPServers = map[string]MCPServerArgs{"github": {Command: "npx -y @modelcontextprotocol/server-github", Args: []string{"--stdio"}}}
+	args.Runner.Command = []string{"commonly agent run", "cody"}
+	err := args.Validate()
+	require.ErrorContains(t, err, `codex.mcpServers.github.command: invalid value "npx -y @modelcontextprotocol/server-github"`)
+	require.ErrorContains(t, err, `command: "npx", args: ["-y", "@modelcontextprotocol/server-github", "--stdio"]`)
+	require.ErrorContains(t, err, `runner.command: ["commonly", "agent", "run", "cody"]`)
+	require.ErrorContains(t, err, "without a shell")
+
+	// A program alone, or arguments with spaces, are fine.
+	args = testAgentArgs()
+	args.Codex.MCPServers = map[string]MCPServerArgs{"github": {Command: "/usr/local/bin/gh-mcp", Args: []string{"--title", "two words"}}}
+	args.Runner.Command = []string{"sh", "-c", "commonly agent run cody"}
+	require.NoError(t, args.Validate())
 }
 
 func TestAgentReportsEveryProblemAtOnce(t *testing.T) {
@@ -303,4 +343,142 @@ func TestCheckHTTPURLRefusesCredentialsWithoutPrintingThem(t *testing.T) {
 	require.ErrorContains(t, err, "must not carry credentials")
 	require.NotContains(t, err.Error(), "s3cret")
 	require.ErrorContains(t, CheckHTTPURL("u", "api.example.com"), "absolute")
+
+	// A token in the user position is a credential too, and every URL echoed in an error has
+	// its whole userinfo masked, whether it parses or not.
+	for _, tc := range []struct{ url, shown string }{
+		{"https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/org/cli.git", "https://xxxxx@github.com/org/cli.git"},
+		{"https://tok3n@api.example.com", "https://xxxxx@api.example.com"},
+		{"https://bot:s3cret@api.example.com/v1", "https://xxxxx@api.example.com/v1"},
+		{"https://tok3n@api.example.com:bad/v1", "https://xxxxx@api.example.com:bad/v1"}, // url.Parse refuses it
+		{"ftp://tok3n@files.example.com", "ftp://xxxxx@files.example.com"},
+	} {
+		err := CheckHTTPURL("u", tc.url)
+		require.Error(t, err, tc.url)
+		require.Contains(t, err.Error(), `"`+tc.shown+`"`, tc.url)
+		for _, secret := range []string{"ghp_", "tok3n", "s3cret"} {
+			require.NotContains(t, err.Error(), secret, tc.url)
+		}
+		require.NotContains(t, redactedURL(tc.url), "tok3n")
+	}
+	require.Equal(t, "https://api.example.com/x@y", redactedURL("https://api.example.com/x@y"), "an @ in the path is no userinfo")
+	err = CheckCredentialURL("u", "http://tok3n@api.example.com")
+	require.ErrorContains(t, err, "xxxxx@api.example.com")
+	require.NotContains(t, err.Error(), "tok3n")
+}
+
+// runner.packages entries: an npm package name and one exact version. The install step
+// word-splits the list, so whitespace inside an entry would install something else.
+func TestRunnerPackageSpecs(t *testing.T) {
+	for spec, want := range map[string]string{
+		"left-pad@1.3.0":    "",
+		"@scope/name@1.2.3": "",
+		"@modelcontextprotocol/server-github@2025.4.8": "",
+		"JSONStream@1.3.5":                  "", // an old package's upper case
+		"tsx@4.19.2-beta.1":                 "",
+		"lodash.merge@4.6.2":                "",
+		"typescript tsx@4.19.2":             "it has whitespace",
+		"tsx@4.19.2 ":                       "it has whitespace",
+		"tsx\t@4.19.2":                      "it has whitespace",
+		"left-pad":                          "pinned to an exact version",
+		"@scope/name":                       "pinned to an exact version",
+		"left-pad@latest":                   "one exact version",
+		"left-pad@^1.3.0":                   "one exact version",
+		"left-pad@1.3":                      "one exact version",
+		"left-pad@v1.3.0":                   "one exact version",
+		"left-pad@1.3.0-":                   "one exact version",
+		"left-pad@1.3.0.1":                  "one exact version",
+		"left-pad@1.3.0||2.0.0":             "one exact version",
+		".hidden@1.0.0":                     "not an npm package name",
+		"_private@1.0.0":                    "not an npm package name",
+		"a*b@1.0.0":                         "not an npm package name",
+		"@Scope/name@1.0.0":                 "not an npm package name",
+		"@scope/@1.0.0":                     "not an npm package name",
+		"@/name@1.0.0":                      "not an npm package name",
+		"a/b@1.0.0":                         "not an npm package name",
+		"git+https://x.example/r.git@1.0.0": "not an npm package name",
+		"github:user/repo@1.0.0":            "not an npm package name",
+		strings.Repeat("a", 215) + "@1.0.0": "not an npm package name",
+	} {
+		name, why := parseNpmSpec(spec)
+		if want == "" {
+			require.Empty(t, why, spec)
+			require.Equal(t, spec[:strings.LastIndex(spec, "@")], name)
+			continue
+		}
+		require.Contains(t, why, want, spec)
+	}
+	r := AgentRunnerArgs{Packages: []string{"typescript tsx@4.19.2"}}
+	errs := r.validatePackages()
+	require.Len(t, errs, 1)
+	require.ErrorContains(t, errs[0], `runner.packages[0]: invalid value "typescript tsx@4.19.2"`)
+	require.ErrorContains(t, errs[0], "(typescript, tsx@4.19.2)")
+}
+
+// Memory is counted in bytes: a value with a fraction of a byte ("512m", 512 thousandths) is
+// refused at its field for agents and the pool alike, with the binary suffix it meant.
+func TestMemoryMustBeWholeBytes(t *testing.T) {
+	for _, tc := range []struct {
+		r      ResourcesArgs
+		fields map[string]string
+	}{
+		{requestsAndLimits("50m", "512m", "500m", "2Gi"), map[string]string{"resources.requests.memory": `e.g. "512Mi"`}},
+		{requestsAndLimits("50m", "256Mi", "500m", "2048m"), map[string]string{"resources.limits.memory": `e.g. "2048Mi"`}},
+		{requestsAndLimits("50m", "0.5", "500m", "1.5Gi"), map[string]string{"resources.requests.memory": "0.5 of a byte"}},
+	} {
+		err := tc.r.validate("resources", "")
+		require.Error(t, err)
+		errs := authPoolUnjoin(err)
+		require.Len(t, errs, len(tc.fields), err.Error())
+		for field, want := range tc.fields {
+			require.ErrorContains(t, err, field+": invalid value")
+			require.ErrorContains(t, err, want)
+		}
+	}
+	for _, ok := range []ResourcesArgs{
+		requestsAndLimits("50m", "256Mi", "500m", "2Gi"),
+		requestsAndLimits("0.5", "1.5Gi", "1", "2e9"),
+		requestsAndLimits("50m", "1000m", "500m", "2G"), // 1000m is one byte: odd, but whole
+	} {
+		require.NoError(t, ok.validate("resources", ""), ok)
+	}
+
+	agent := testAgentArgs()
+	agent.Resources.Requests.Memory = "512m"
+	require.ErrorContains(t, agent.Validate(), "resources.requests.memory: invalid value \"512m\"")
+	pool := authPoolDevArgs()
+	pool.Resources = &ResourcesArgs{Limits: ResourceList{Memory: "4096m"}}
+	require.ErrorContains(t, pool.Validate(), "resources.limits.memory: invalid value \"4096m\"")
+}
+
+// Every environment name the agent pod's scripts read is one a user may not set in any env
+// source: a name read by a script and set by the user redirects or breaks the boot step.
+func TestEveryNameTheScriptsReadIsReserved(t *testing.T) {
+	names := testAgentArgs().withDefaults().componentEnvNames()
+	refRE := map[string]*regexp.Regexp{
+		".sh": regexp.MustCompile(`\$\{?([A-Z][A-Z0-9_]*)`),          // $NAME, ${NAME...}
+		".js": regexp.MustCompile(`process\.env\.([A-Z][A-Z0-9_]*)`), // process.env.NAME
+	}
+	var read []string
+	for file, text := range agentScriptsFiles() {
+		re := refRE[file[strings.LastIndex(file, "."):]]
+		require.NotNil(t, re, "a script of a kind this scan does not read: %s", file)
+		for _, m := range re.FindAllStringSubmatch(text, -1) {
+			name := m[1]
+			read = append(read, name)
+			require.True(t, names[name], "%s reads $%s, which a user may still set in agents[].env", file, name)
+		}
+	}
+	for _, name := range []string{"PATH", "CLOUD_CODEX_CONFIG_DIR", "CLOUD_CODEX_SCRIPTS_DIR", "RUNNER_DIR", "TOOLS_DIR"} {
+		require.Contains(t, read, name, "the scan finds what the scripts read")
+	}
+
+	args := testAgentArgs()
+	args.Env = map[string]string{"PATH": "/opt/bin:$PATH", "CLOUD_CODEX_CONFIG_DIR": "/tmp/x"}
+	args.Codex.MCPServers = map[string]MCPServerArgs{"x": {Command: "x", SecretEnv: map[string]SecretRef{"CLOUD_CODEX_SCRIPTS_DIR": {Name: "s", Key: "k"}}}}
+	err := args.Validate()
+	require.ErrorContains(t, err, "env.PATH: invalid value (set): is set by the agent's boot step")
+	require.ErrorContains(t, err, "runner.packages")
+	require.ErrorContains(t, err, "env.CLOUD_CODEX_CONFIG_DIR: invalid value (set): is read by the agent pod's boot and install scripts")
+	require.ErrorContains(t, err, "codex.mcpServers.x.secretEnv.CLOUD_CODEX_SCRIPTS_DIR: invalid value (set): is read by")
 }

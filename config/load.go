@@ -20,7 +20,11 @@ import (
 // unknown key and wrong type, and every invalid value of each top-level key and each agent
 // whose own value decoded (decodeFailures). Any error returns the zero Stack: main.go
 // registers nothing then.
-func Load(values map[string]string) (Stack, error) {
+//
+// secretKeys are the full keys set as secrets (FromContext). Every one of this namespace is
+// refused (secretKeyError) and its value is neither decoded nor validated: its errors would
+// print the decrypted value.
+func Load(values map[string]string, secretKeys ...string) (Stack, error) {
 	var s Stack
 	var errs []error
 	failed := decodeFailures{keys: map[string]bool{}, agents: map[int]bool{}}
@@ -28,6 +32,11 @@ func Load(values map[string]string) (Stack, error) {
 	for _, full := range slices.Sorted(maps.Keys(values)) {
 		key, ok := strings.CutPrefix(full, Namespace+":")
 		if !ok {
+			continue
+		}
+		if slices.Contains(secretKeys, full) {
+			errs = append(errs, secretKeyError(full))
+			failed.keys[key] = true
 			continue
 		}
 		t, known := known[key]
@@ -52,7 +61,10 @@ func Load(values map[string]string) (Stack, error) {
 		}
 	}
 	s = s.withDefaults().withStackValues()
-	if failed.keys["litellm"] {
+	if failed.keys["litellm"] || !s.poolAliasServed() {
+		// The agents' default model is unknown (litellm did not decode) or wrong (reported
+		// once, at litellm.responsesAlias): a stand-in keeps it from being reported again at
+		// every agent that did not set its own codex.model.
 		s = s.withPoolUnknown()
 	}
 	if err := s.validate(failed); err != nil {
@@ -62,6 +74,20 @@ func Load(values map[string]string) (Stack, error) {
 		return Stack{}, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// secretKeyError refuses a key set as a secret. Nothing in this program's config takes a
+// credential (credentials come by Secret reference), and Pulumi hands the program the
+// decrypted value: it would be written in plaintext into a Deployment, a ConfigMap and the
+// stack's state. Pulumi marks the whole top-level key secret when any value inside it is
+// one (sdk/go/common/resource/config: an object value is secure if any element is, Map.
+// SecureKeys), so `pulumi config set --secret --path 'agents[0].env.X'` marks
+// cloud-codex:agents, and only the top-level key can be named.
+func secretKeyError(full string) error {
+	return &KeyError{Path: full, Msg: "is set as a secret (pulumi config set --secret; with --path, a secret value anywhere inside it marks the whole key), " +
+		"but nothing in this program's config takes a credential: the program reads the value decrypted and would write it in plaintext into the objects it declares and the stack's state. " +
+		"Put the credential in a Kubernetes Secret and reference it: codex.mcpServers.<id>.secretEnv ({name, key}) for an MCP server, registry.tokenSecret, litellm.keySecret, " +
+		"litellm.models[].apiKeySecret, litellm.database.existingSecret; then set this key again without --secret (its value is not checked until then)"}
 }
 
 // decodeFailures are the values that did not decode (an unknown key or a wrong type inside
@@ -108,19 +134,30 @@ func trailing(dec *json.Decoder) bool {
 	return err != io.EOF
 }
 
-// withPoolUnknown stands in for the agents' default model when litellm did not decode: the
-// pool's responses alias is unknown, so an agent without its own codex.model takes the first
-// model its allowlist names (else the default pool's alias) rather than be reported against
-// a pool value the user has not got to. The model's cross-check against litellm.models is
-// skipped in that case (validate).
+// withPoolUnknown stands in for the agents' default model when litellm did not decode, or
+// its responses alias is no responses-path alias of its models (litellm.responsesAlias is
+// reported, once): an agent without its own codex.model takes the first model its allowlist
+// names (else the pool's alias, or the default pool's when the pool has none) rather than be
+// reported against a pool value the user has not got right yet. The cross-check of an
+// inherited model against litellm.models is skipped (validate checks an agent's own
+// codex.model only).
 func (s Stack) withPoolUnknown() Stack {
 	for i := range s.Agents {
 		a := &s.Agents[i]
 		if j := slices.IndexFunc(a.LiteLLM.ModelAllowlist, func(m string) bool { return strings.TrimSpace(m) != "" }); j >= 0 {
 			a.LiteLLM.DefaultModel = a.LiteLLM.ModelAllowlist[j]
+		} else if a.LiteLLM.DefaultModel == "" {
+			a.LiteLLM.DefaultModel = components.DefaultResponsesAlias
 		}
 	}
 	return s
+}
+
+// poolAliasServed reports whether the pool's (defaulted) responses alias is one of its
+// responses-path aliases: the agents' default model is then one the pool serves.
+func (s Stack) poolAliasServed() bool {
+	alias := s.LiteLLM.EffectiveResponsesAlias()
+	return alias != "" && slices.Contains(s.LiteLLM.ResponsesAliases(), alias)
 }
 
 func fieldIndex(t reflect.Type, jsonName string) []int {
@@ -202,12 +239,17 @@ func (s Stack) validate(failed decodeFailures) error {
 		if err := a.Validate(); err != nil {
 			add(atPath(prefix, reflect.TypeOf(a), err))
 		}
-		// The agent's model must be a responses-path alias the pool serves; otherwise every
-		// call fails (or, with a fallback, silently goes elsewhere).
-		if model := a.EffectiveModel(); poolKnown && model != "" && !slices.Contains(served, model) {
+		// The agent's own model must be a responses-path alias the pool serves; otherwise every
+		// call fails (or, with a fallback, silently goes elsewhere). An inherited one is the
+		// pool's alias, checked once at litellm.responsesAlias.
+		if model := a.Codex.Model; poolKnown && model != "" && !slices.Contains(served, model) {
+			servedList := strings.Join(served, ", ")
+			if len(served) == 0 {
+				servedList = "none yet, see litellm.responsesAlias"
+			}
 			add(&KeyError{Path: prefix + ".codex.model", Msg: fmt.Sprintf(
 				"model %q is not a responses-path alias of litellm.models (served: %s); use one of those or add it there",
-				model, strings.Join(served, ", "))})
+				model, servedList)})
 		}
 		errs = append(errs, agentPoolSecretRefs(prefix, a, s.forbiddenSecrets(i, poolSecrets, failed.agents))...)
 	}

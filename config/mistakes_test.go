@@ -101,6 +101,10 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 		{"runner install image lts", "cloud-codex:agents",
 			agentJSON(`"runner": {"git": {"url": "https://example.com/r.git", "ref": "` + testSHA + `", "image": "node:lts-bookworm"}}`),
 			map[string]string{"cloud-codex:agents[0].runner.git.image": `the channel "lts"`}},
+		{"digest the runtime cannot verify", "cloud-codex:agents", agentJSON(`"image": "node@sha384:` + strings.Repeat("ab", 48) + `"`),
+			map[string]string{"cloud-codex:agents[0].image": "@sha512:<128>"}},
+		{"short digest", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm@sha256:0123456789abcdef0123456789abcdef"`),
+			map[string]string{"cloud-codex:litellm.image": "InvalidImageName"}},
 		{"local build tagged latest", "cloud-codex:litellm", poolJSON(`"image": "cloud-codex.local/litellm-standin:latest"`),
 			map[string]string{"cloud-codex:litellm.image": "moving tag"}},
 		{"codex version latest", "cloud-codex:agents", agentJSON(`"codex": {"version": "latest"}`),
@@ -158,6 +162,26 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 				"cloud-codex:agents[0].resources.requests.memory": "must not exceed the memory limit 2Gi",
 				"cloud-codex:agents[0].resources.requests.cpu":    "must not be negative",
 			}},
+		{"memory in milli-bytes", "cloud-codex:agents", agentJSON(`"resources": {"requests": {"memory": "512m"}}`),
+			map[string]string{"cloud-codex:agents[0].resources.requests.memory": `use a binary suffix, e.g. "512Mi"`}},
+		{"pool memory in milli-bytes", "cloud-codex:litellm", poolJSON(`"resources": {"limits": {"memory": "2048m"}}`),
+			map[string]string{"cloud-codex:litellm.resources.limits.memory": `e.g. "2048Mi"`}},
+		{"pool name starting with a digit", "cloud-codex:litellm", poolJSON(`"name": "1litellm"`),
+			map[string]string{"cloud-codex:litellm.name": "it names a Service, and a Service name is a DNS-1035 label"}},
+		{"placement the API server refuses", "cloud-codex:agents",
+			agentJSON(`"placement": {"tolerations": [{"key": "pool", "operator": "Exists", "effect": "NoSchedule", "tolerationSeconds": 60}, {"key": "pool", "value": "dev pool"}],
+				"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{"labelSelector": {"matchLabels": {"app": "x"}}}]},
+					"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 0, "preference": {"matchExpressions": [{"key": "pool", "operator": "Equals", "values": ["dev"]}]}}]}}}`),
+			map[string]string{
+				"cloud-codex:agents[0].placement.tolerations[0].effect":                                                                                            `must be "NoExecute" when tolerationSeconds is set`,
+				"cloud-codex:agents[0].placement.tolerations[1].value":                                                                                             "must be a label value",
+				"cloud-codex:agents[0].placement.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey":                           "can not be empty",
+				"cloud-codex:agents[0].placement.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight":                                  "1-100",
+				"cloud-codex:agents[0].placement.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference.matchExpressions[0].operator": `supported values: "In"`,
+			}},
+		{"pool placement the API server refuses", "cloud-codex:litellm",
+			poolJSON(`"placement": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": "cpus", "operator": "Gt", "values": ["four"]}]}]}}}}`),
+			map[string]string{"cloud-codex:litellm.placement.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values[0]": "must be an integer"}},
 		{"Kubernetes' own namespace", "cloud-codex:namespace", "kube-system",
 			map[string]string{"cloud-codex:namespace": "Kubernetes' own namespaces"}},
 		{"the default namespace", "cloud-codex:namespace", "default",
@@ -168,6 +192,12 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 				"cloud-codex:egress.allow[0].except": `add "169.254.169.254/32" to except`,
 				"cloud-codex:egress.allow[1].cidr":   "remove this rule",
 			}},
+		{"egress that opens the IPv6 metadata endpoints", "cloud-codex:egress",
+			`{"allow": [{"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}, {"cidr": "::/0"}, {"cidr": "fd00:ec2::254/128", "ports": [80]}]}`,
+			map[string]string{
+				"cloud-codex:egress.allow[1].except": `add "fd00:ec2::254/128", "fd20:ce::254/128" and "fe80::a9fe:a9fe/128" to except`,
+				"cloud-codex:egress.allow[2].cidr":   "remove this rule",
+			}},
 		{"codex pinned twice, a package listed twice, an empty runner command", "cloud-codex:agents",
 			agentJSON(`"runner": {"command": [""], "packages": ["@openai/codex@0.100.0", "left-pad@1.3.0", "left-pad@1.3.1"]}`),
 			map[string]string{
@@ -175,6 +205,27 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 				"cloud-codex:agents[0].runner.packages[0]": "set codex.version instead",
 				"cloud-codex:agents[0].runner.packages[2]": "listed twice (also runner.packages[1])",
 			}},
+		// runner.packages: a package name and an exact version, one package per entry.
+		{"two packages in one entry, a range, a bad name", "cloud-codex:agents",
+			agentJSON(`"runner": {"packages": ["typescript tsx@4.19.2", "left-pad@~1.3.0", "_x@1.0.0"]}`),
+			map[string]string{
+				"cloud-codex:agents[0].runner.packages[0]": "list each package as its own item",
+				"cloud-codex:agents[0].runner.packages[1]": "one exact version",
+				"cloud-codex:agents[0].runner.packages[2]": "not an npm package name",
+			}},
+		// A program and its arguments in one string: every command runs without a shell.
+		{"commands in one string", "cloud-codex:agents",
+			agentJSON(`"codex": {"mcpServers": {"github": {"command": "npx -y @modelcontextprotocol/server-github"}}},
+				"runner": {"command": ["commonly agent run cody"],
+					"git": {"url": "https://github.com/team/runner.git", "ref": "0123456789abcdef0123456789abcdef01234567", "install": ["npm ci --omit=dev"]}}`),
+			map[string]string{
+				"cloud-codex:agents[0].codex.mcpServers.github.command": `command: "npx", args: ["-y", "@modelcontextprotocol/server-github"]`,
+				"cloud-codex:agents[0].runner.command[0]":               `runner.command: ["commonly", "agent", "run", "cody"]`,
+				"cloud-codex:agents[0].runner.git.install[0]":           `runner.git.install: ["npm", "ci", "--omit=dev"]`,
+			}},
+		{"runner.git.path out of the repository", "cloud-codex:agents",
+			agentJSON(`"runner": {"git": {"url": "https://github.com/team/runner.git", "ref": "0123456789abcdef0123456789abcdef01234567", "path": "cli/../../x"}}`),
+			map[string]string{"cloud-codex:agents[0].runner.git.path": "climb out"}},
 		// Credentials through side doors.
 		{"key in MCP args", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"docs": {"command": "docs-mcp", "args": ["--stdio", "--api-key=sk-abcdefghijklmnopqrstuvwx"]}}}`),
@@ -182,6 +233,11 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 		{"token in the runner command", "cloud-codex:agents",
 			agentJSON(`"runner": {"command": ["commonly", "agent", "run", "--token", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"]}`),
 			map[string]string{"cloud-codex:agents[0].runner.command[4]": "looks like a key"}},
+		{"a token in the platform URL's user position", "cloud-codex:agents", `[{"name": "cody", "registry": {"apiUrl": "https://tok3n@api.example.com", "podId": "p"}}]`,
+			map[string]string{"cloud-codex:agents[0].registry.apiUrl": `"https://xxxxx@api.example.com"`}},
+		{"a token in a provider's apiBase", "cloud-codex:litellm", poolJSON(`"models": [{"alias": "codex-cli/gpt-5.4", "upstream": "chatgpt/gpt-5.4"},
+			{"alias": "gpt-4.1", "upstream": "openai/gpt-4.1", "apiBase": "https://sk-abcdefghijklmnopqrstuvwx@llm.example.com/v1"}]`),
+			map[string]string{"cloud-codex:litellm.models[1].apiBase": `"https://xxxxx@llm.example.com/v1"`}},
 		{"credentials in the platform URL", "cloud-codex:agents", `[{"name": "cody", "registry": {"apiUrl": "https://bot:s3cret@api.example.com", "podId": "p"}}]`,
 			map[string]string{"cloud-codex:agents[0].registry.apiUrl": "must not carry credentials"}},
 		{"OpenAI key literal in MCP env", "cloud-codex:agents",
@@ -262,6 +318,14 @@ func TestConfigMistakesAreRefusedAtTheUsersKeyPath(t *testing.T) {
 		{"MCP env sets CODEX_HOME", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"x": {"command": "x", "env": {"CODEX_HOME": "/tmp"}}}}`),
 			map[string]string{"cloud-codex:agents[0].codex.mcpServers.x.env.CODEX_HOME": "set by the component"}},
+		{"env names the boot step reads", "cloud-codex:agents",
+			agentJSON(`"env": {"PATH": "/opt/tools/bin:$PATH", "CLOUD_CODEX_CONFIG_DIR": "/state/my-config", "CLOUD_CODEX_SCRIPTS_DIR": "/tmp", "RUNNER_DIR": "/state/r"}`),
+			map[string]string{
+				"cloud-codex:agents[0].env.PATH":                    "runner.packages",
+				"cloud-codex:agents[0].env.CLOUD_CODEX_CONFIG_DIR":  "read by the agent pod's boot and install scripts",
+				"cloud-codex:agents[0].env.CLOUD_CODEX_SCRIPTS_DIR": "read by the agent pod's boot and install scripts",
+				"cloud-codex:agents[0].env.RUNNER_DIR":              "read by the agent pod's boot and install scripts",
+			}},
 		{"agent env overrides the identity", "cloud-codex:agents", agentJSON(`"env": {"COMMONLY_INSTANCE_ID": "someone-else"}`),
 			map[string]string{"cloud-codex:agents[0].env.COMMONLY_INSTANCE_ID": "set by the component"}},
 		{"MCP secretEnv reads the master key", "cloud-codex:agents",
@@ -331,6 +395,8 @@ func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
 		{"LiteLLM versioned stable tag", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:main-v1.88.2-stable"`)},
 		{"LiteLLM stand-in (a local build)", "cloud-codex:litellm", poolJSON(`"image": "cloud-codex.local/litellm-standin:dev"`)},
 		{"agent image major and distro", "cloud-codex:agents", agentJSON(`"image": "node:22-bookworm"`)},
+		{"branch plus short commit", "cloud-codex:agents", agentJSON(`"image": "ghcr.io/acme/runner:main-a1b2c3d"`)},
+		{"sha512 digest", "cloud-codex:agents", agentJSON(`"image": "node@sha512:` + strings.Repeat("ab", 64) + `"`)},
 		{"agent image version and variant", "cloud-codex:agents", agentJSON(`"image": "node:22.12.0-alpine3.20"`)},
 		{"LiteLLM at the responses path's first good release", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0"`)},
 		{"LiteLLM release candidate", "cloud-codex:litellm", poolJSON(`"image": "ghcr.io/berriai/litellm-non_root:v1.88.0-rc.1"`)},
@@ -351,11 +417,20 @@ func TestConfigThatLooksLikeAMistakeButIsNotLoads(t *testing.T) {
 				"runner": {"command": ["sh", "-c", "git clone https://git.example/r.git"]}`)},
 		{"the internet but the metadata endpoint, and a node-local DNS cache", "cloud-codex:egress",
 			`{"allow": [{"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}, {"cidr": "169.254.20.10/32", "ports": [53], "protocol": "UDP"}]}`},
+		{"the IPv6 internet but the metadata endpoints", "cloud-codex:egress",
+			`{"allow": [{"cidr": "::/0", "except": ["fd00::/8", "fe80::/10"]}, {"cidr": "2000::/3", "ports": [443]}]}`},
 		{"one Secret shared by two MCP servers", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"a": {"command": "a", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}},
 				"b": {"command": "b", "secretEnv": {"GH_TOKEN": {"name": "gh", "key": "t"}}}}}`)},
 		{"MCP server ids codex starts", "cloud-codex:agents",
 			agentJSON(`"codex": {"mcpServers": {"GitHub": {"command": "a"}, "git_hub-2": {"command": "b"}, "0": {"command": "c"}}}`)},
+		{"runner.git.path with a trailing slash or ./", "cloud-codex:agents",
+			`[{"name": "cody", "registry": {"apiUrl": "https://x", "podId": "p"},
+			   "runner": {"git": {"url": "https://github.com/team/runner.git", "ref": "0123456789abcdef0123456789abcdef01234567", "path": "cli/"}}},
+			  {"name": "ada", "registry": {"apiUrl": "https://x", "podId": "p"},
+			   "runner": {"git": {"url": "https://github.com/team/runner.git", "ref": "0123456789abcdef0123456789abcdef01234567", "path": "./cli"}}}]`},
+		{"agent name starting with a digit (its objects are cloud-codex-<name>)", "cloud-codex:agents",
+			`[{"name": "1cody", "registry": {"apiUrl": "https://x", "podId": "p"}}]`},
 		{"dotted env name Kubernetes accepts", "cloud-codex:agents", agentJSON(`"env": {"my.setting": "1", "LOG_LEVEL": "debug"}`)},
 		{"kubeconfig contents", "cloud-codex:cluster", `{"kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\n"}`},
 		{"render mode without the local cluster", "cloud-codex:cluster", `{"renderTo": "rendered", "kubeconfig": "/not/on/this/machine"}`},
@@ -614,9 +689,43 @@ func TestRefusedCredentialsAreNotRepeated(t *testing.T) {
 	lines := errorLines(t, values)
 	require.NotEmpty(t, lines)
 	all := strings.Join(lines, "\n")
-	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "a1B2a1B2"} {
+	// A token in the user position, with no password, is masked as well.
+	values["cloud-codex:agents"] = agentJSON(`"runner": {"git": {"url": "https://ghp_hunter5hunter5hunter5hunter5hunter5ab@github.com/org/cli.git", "ref": "main"}}`)
+	values["cloud-codex:litellm"] = poolJSON(`"upstream": {"chatgptApiBase": "https://hunter6@gateway.example"}`)
+	more := errorLines(t, values)
+	require.Len(t, more, 3, strings.Join(more, "\n"))
+	all += "\n" + strings.Join(more, "\n")
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "a1B2a1B2", "hunter5", "hunter6"} {
 		require.NotContains(t, all, secret)
 	}
 	require.Contains(t, all, "cloud-codex:agents[0].runner.git.url")
 	require.Contains(t, all, "cloud-codex:agents[0].runner.git.ref")
+}
+
+// A bad litellm.responsesAlias is the agents' default model too: it is reported once, at the
+// pool's key, not again at every agent that did not set its own codex.model; an agent's own
+// model is still checked. A pool with no responses-path model names litellm's key, never an
+// agent's empty model.
+func TestABadPoolAliasIsReportedOnce(t *testing.T) {
+	values := devConfig()
+	values["cloud-codex:litellm"] = poolJSON(`"responsesAlias": "codex-cli/gpt-5.5"`)
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "litellm": {"modelAllowlist": ["codex-cli/gpt-5.4"]}, "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "bob", "codex": {"model": "gpt-4o"}, "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	requireRefused(t, errorLines(t, values), map[string]string{
+		"cloud-codex:litellm.responsesAlias": `invalid value "codex-cli/gpt-5.5": must be the alias of a responses-path entry of models`,
+		"cloud-codex:agents[2].codex.model":  `model "gpt-4o" is not a responses-path alias`,
+	})
+
+	values["cloud-codex:litellm"] = poolJSON(`"models": [{"alias": "gpt-4.1", "upstream": "openai/gpt-4.1"}]`)
+	values["cloud-codex:agents"] = `[
+		{"name": "cody", "registry": {"apiUrl": "https://x", "podId": "p"}},
+		{"name": "ada", "codex": {"model": "gpt-4.1"}, "registry": {"apiUrl": "https://x", "podId": "p"}}]`
+	lines := errorLines(t, values)
+	requireRefused(t, lines, map[string]string{
+		"cloud-codex:litellm.responsesAlias": "models has no responses-path entry",
+		"cloud-codex:agents[1].codex.model":  `model "gpt-4.1" is not a responses-path alias of litellm.models (served: none yet, see litellm.responsesAlias)`,
+	})
+	require.NotContains(t, strings.Join(lines, "\n"), "litellm default model", "no advice naming a field that is no config key")
 }

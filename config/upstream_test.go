@@ -13,7 +13,7 @@ func TestUpstreamOverridesAreCheckedAtTheirKeys(t *testing.T) {
 	_, err := Load(values)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "cloud-codex:litellm.upstream.chatgptApiBase: invalid value")
-	require.Contains(t, err.Error(), "cloud-codex:litellm.upstream.oauthTokenUrl: invalid value https://user:xxxxx@gateway/oauth/token")
+	require.Contains(t, err.Error(), "cloud-codex:litellm.upstream.oauthTokenUrl: invalid value \"https://xxxxx@gateway/oauth/token\"")
 
 	values["cloud-codex:litellm"] = `{"accounts": {"inRotation": [1]}, "database": {"inCluster": {}},
 	  "upstream": {"chatgptApiBase": "http://10.200.0.1:8080", "oauthTokenUrl": "http://10.200.0.1:8080/oauth/token"}}`
