@@ -275,7 +275,7 @@ func (r *Rotator) HandleRateLimit(ctx context.Context, start time.Time, text str
 // while a healthy account exists.
 func (r *Rotator) settle(ctx context.Context, now time.Time) {
 	if reason := r.due(now); reason != "" {
-		r.rotate(ctx, now, reason)
+		r.rotate(ctx, reason)
 	}
 	r.checkLogins(ctx, now)
 	r.guard(ctx, now)

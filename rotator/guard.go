@@ -76,7 +76,7 @@ func (r *Rotator) guardExpiry(ctx context.Context, now time.Time) {
 			return
 		}
 		when += "; refreshing it ahead of LiteLLM failed: " + why
-		r.rotate(ctx, r.cfg.Clock.Now(), when)
+		r.rotate(ctx, when)
 		// The exchanges took time: how much is left is measured again.
 		now = r.cfg.Clock.Now()
 		left = exp.Sub(now)
@@ -92,7 +92,7 @@ func (r *Rotator) guardExpiry(ctx context.Context, now time.Time) {
 			// still in time to fail fast should that fail too.
 			return
 		}
-	} else if switched, _ := r.rotate(ctx, now, when+": too close to LiteLLM's own refresh to refresh it here"); switched {
+	} else if switched, _ := r.rotate(ctx, when+": too close to LiteLLM's own refresh to refresh it here"); switched {
 		r.quarantine(active, left, now)
 		return
 	}

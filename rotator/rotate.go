@@ -49,12 +49,12 @@ func (r *Rotator) due(now time.Time) string {
 // rotate hands LiteLLM the next usable account after the active one, in round-robin
 // order. The active account itself is never a candidate (guard.go looks after it). It
 // reports whether it switched, and why each candidate was not usable.
-func (r *Rotator) rotate(ctx context.Context, now time.Time, reason string) (bool, map[int]string) {
+func (r *Rotator) rotate(ctx context.Context, reason string) (bool, map[int]string) {
 	active := r.status.Active
 	var skipped []string
 	reasons := map[int]string{}
 	for _, n := range r.nextAfter(active) {
-		now = r.cfg.Clock.Now() // an exchange for the previous candidate may have taken a while
+		now := r.cfg.Clock.Now() // read per candidate: an exchange for the previous one may have taken a while
 		auth, why := r.prepare(ctx, n, now, prepareOpts{refresh: true})
 		if why != "" {
 			reasons[n] = why
