@@ -45,14 +45,16 @@ var passPrefixes = []string{"DB", "PG", "SMTP", "MYSQL", "REDIS", "LDAP", "FTP",
 
 // nonSecretSuffixes are last segments that make a credential-looking name describe one
 // instead of holding it (CHATGPT_TOKEN_DIR, TOKEN_URL, SECRET_NAME, codex's
-// cli_auth_credentials_store, API_KEY_ENV, CODEX_TOKEN_BUDGET, TOKEN_REFRESH_INTERVAL).
+// cli_auth_credentials_store, API_KEY_ENV, CODEX_TOKEN_BUDGET, TOKEN_REFRESH_INTERVAL), or
+// name a property of one, not its value (TOKEN_ISSUER, TOKEN_AUDIENCE, TOKEN_SCOPES,
+// JWT_TOKEN_ALGORITHM, Postgres' password_encryption = 'scram-sha-256').
 // AWS_ACCESS_KEY_ID is the exception: by convention it is handled as a credential, and the
 // key id names the account. A name says nothing about its value: a URL named *_URL that carries user:password@ is a credential
 // by its shape (CredentialPatterns), whatever its name.
 var nonSecretSuffixes = []string{"DIR", "PATH", "FILE", "URL", "URI", "ENDPOINT", "NAME", "ID", "TYPE", "TTL", "EXPIRY",
 	"EXPIRES", "LIMIT", "SIZE", "COUNT", "HEADER", "REF", "KIND", "MODE", "LENGTH", "LEN", "FORMAT", "ENABLED",
 	"REQUIRED", "VERSION", "PREFIX", "SOURCE", "TOKENIZER", "TOKENS", "STORE", "STORAGE", "PROVIDER", "HELPER", "ENV", "VAR",
-	"BUDGET", "TIMEOUT", "INTERVAL"}
+	"BUDGET", "TIMEOUT", "INTERVAL", "ISSUER", "AUDIENCE", "SCOPE", "SCOPES", "ALGORITHM", "ENCRYPTION"}
 
 // NameSegments splits a name into upper-case words at separators and camelCase bounds.
 func NameSegments(name string) []string {
@@ -95,6 +97,11 @@ func IsCredentialName(name string) bool {
 	}
 	last := len(segs) - 1
 	if slices.Contains(nonSecretSuffixes, segs[last]) {
+		return false
+	}
+	if segs[0] == "EXISTING" && slices.Contains(segs, "SECRET") {
+		// Helm charts' references to a Secret the user made and to its keys
+		// (existingSecret: grafana-admin, existingSecretPasswordKey: password).
 		return false
 	}
 	for i, s := range segs {
@@ -211,7 +218,10 @@ func LooksLikeCredential(v string) bool {
 }
 
 // referenceValue matches values that point at a secret instead of holding one.
-var referenceValue = regexp.MustCompile(`^(\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|os\.environ/\S+|\{\{.*\}\}|<[^<>]*>|env:\S+|secret:\S+|file:\S+|vault:\S+|\*+|x+|X+|\.\.\.|…)$`)
+// Besides shell and template forms: Argo CD/Rollouts notifications' $secret-key (a key of
+// their notifications Secret, dashes and dots allowed) and Grafana's $__file{path},
+// $__env{VAR}, $__vault{ref} expansions.
+var referenceValue = regexp.MustCompile(`^(\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_.-]*|\$__(?:file|env|vault)\{[^}]+\}|os\.environ/\S+|\{\{.*\}\}|<[^<>]*>|env:\S+|secret:\S+|file:\S+|vault:\S+|\*+|x+|X+|\.\.\.|…)$`)
 
 // authSchemes are the words an Authorization value starts with before its credential.
 var authSchemes = regexp.MustCompile(`^(?i:bearer|basic|token)\s+`)

@@ -31,6 +31,7 @@ func TestIsCredentialName_KeysPasswordsAuthorization(t *testing.T) {
 		"OPENAI_KEY", "GEMINI_KEY", "SSH_KEY", "STRIPE_KEY", "openaiKey", "geminiKey", "SECRET_KEY", "PRIVATE_KEY",
 		"SSH_HOST_KEY", "license_key", "API_KEY_V2", "sshkey", "sessionKey", "openai.api.key", "openai-key",
 		"DB_PASS", "SMTP_PASS", "dbPass", "PGPASS", "MYSQLPASS", "pass",
+		"TOKEN_ISSUER_SECRET", "ENCRYPTION_SECRET", "client_secret", "secretExisting", "EXISTING_PASSWORD", "existingToken",
 		"AUTHORIZATION", "Authorization", "PROXY_AUTHORIZATION", "DB_CREDENTIAL", "GCP_CREDENTIALS", "refresh_token",
 	} {
 		if !IsCredentialName(name) {
@@ -46,6 +47,9 @@ func TestIsCredentialName_KeysPasswordsAuthorization(t *testing.T) {
 		"key", "KEY", "OPENAI_KEY_FILE", "SSH_KEY_PATH", "DATABASE_URL", "MONGO_URI", "AUTHORIZATION_ENDPOINT",
 		"AUTH_MODE", "API_KEY_ENV", "api_key_env_var", "SECRET_KEY_REF", "PASSWORD_MIN_LENGTH", "KEYS_DIR", "HOTKEYS",
 		"CODEX_TOKEN_BUDGET", "OPENAI_TOKEN_TIMEOUT", "TOKEN_REFRESH_INTERVAL",
+		// A property of a credential, not its value; Helm charts' references to an existing Secret.
+		"TOKEN_ISSUER", "tokenIssuer", "TOKEN_AUDIENCE", "token_scopes", "JWT_TOKEN_ALGORITHM", "password_encryption",
+		"existingSecret", "EXISTING_SECRET", "existingSecretPasswordKey", "existingSecretKey",
 	} {
 		if IsCredentialName(name) {
 			t.Errorf("IsCredentialName(%q) = true, want false", name)
@@ -118,6 +122,8 @@ func TestIsPlaceholderValue(t *testing.T) {
 	for v, want := range map[string]bool{
 		"": true, "${X}": true, "$(X)": true, "$X": true, "os.environ/X": true, "<set me>": true, "***": true, "xxx": true,
 		"true": true, "4096": true, `"${X}"`: true, "{{ .Values.key }}": true, "Bearer ${TOKEN}": true, "Bearer <token>": true,
+		"$slack-token": true, "$email.password": true, "$__file{/etc/secrets/client-secret}": true, "$__env{GF_PW}": true,
+		"$__vault{kv:secret/grafana}": true, "$__file{}": false, "$2y$10$abc": false, "pre$fix": false,
 		"Bearer abc": false, "Bearer": false,
 		"hunter2": false, "abc123": false, "sk-x": false,
 	} {

@@ -112,11 +112,11 @@ func CheckNoCodexCredentials(s *Stack) []Violation {
 		if sw.isPatchView() && s.isAuthHolder(*sw.Target) {
 			what = "patches the pod template of the auth pool's holder from outside it (a container it adds there shares the holder's volumes)"
 		}
-		out = append(out, Violation{
-			URN: sw.Res.URN,
-			Message: fmt.Sprintf("%s %s, but codex credentials can reach it:\n  - %s",
-				sw, what, strings.Join(routes, "\n  - ")),
-		})
+		msg := fmt.Sprintf("%s %s, but codex credentials can reach it:\n  - %s", sw, what, strings.Join(routes, "\n  - "))
+		if nodeWideAccess(sw.W.Pod) {
+			msg += "\n" + nodeAgentAdvice
+		}
+		out = append(out, Violation{URN: sw.Res.URN, Message: msg})
 	}
 	// Codex configs in Secrets and ConfigMaps outside the pool: the MCP servers they make
 	// codex start run in every pod that uses them.
@@ -529,9 +529,47 @@ var nodeStorageDirs = []string{
 	"/var/lib/local-path-provisioner", "/var/snap/microk8s/common", "/proc",
 }
 
+// nodeAgentAdvice follows the routes of a workload that reaches its whole node (a node
+// agent such as node-exporter, which reads the node's root and /proc with hostPID).
+const nodeAgentAdvice = "Reading the node's root, its process table (hostPID, /proc) or its disks (privileged) reads " +
+	"every pod's files on that node, the holder's ChatGPT credential files included whenever both run there, " +
+	"so the invariant refuses it even read-only. The pack has no per-workload exemption (a stack rule takes " +
+	"no config properties): mount only the host directories the agent reads (/sys, /var/log, /var/log/pods), " +
+	"or deploy a node agent that needs more from a stack without the auth pool, with this rule lowered to " +
+	"advisory there (--policy-pack-config), and keep the holder off its nodes (a tainted node pool the agent does not tolerate)."
+
+// nodeWideAccess reports whether a pod reaches every pod's files on its node: hostPID, a
+// privileged container, a hostPath of the node's storage (nodeStorageHostPath).
+func nodeWideAccess(p PodSpec) bool {
+	if p.HostPID {
+		return true
+	}
+	for _, c := range p.AllContainers() {
+		if sc := c.C.SecurityContext; sc != nil && sc.Privileged != nil && *sc.Privileged {
+			return true
+		}
+	}
+	for _, v := range p.Volumes {
+		if v.HostPath != nil {
+			if _, ok := nodeStorageHostPath(v.HostPath.Path); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nodeLogDirs are directories inside nodeStorageDirs that hold no pod's files: docker's
+// per-container directories keep the container's log (*-json.log, also reached through
+// /var/log/containers), its config, its hosts/resolv.conf and the pod's /dev/shm
+// (mounts/shm; the holder keeps its credentials on the auth claim); its filesystem is in the
+// storage driver's directory (/var/lib/docker/overlay2) and its volumes under
+// /var/lib/kubelet. Log shippers (fluent-bit's and promtail's charts) mount it.
+var nodeLogDirs = []string{"/var/lib/docker/containers"}
+
 // nodeStorageHostPath reports whether a hostPath is the node's root, one of
-// nodeStorageDirs, a directory inside one or above one (/var, /run, /opt); it returns the
-// node directory reached.
+// nodeStorageDirs, a directory inside one (but not inside nodeLogDirs) or above one
+// (/var, /run, /opt); it returns the node directory reached.
 func nodeStorageHostPath(p string) (string, bool) {
 	if p == "" || isUnknown(p) || !strings.HasPrefix(p, "/") {
 		return "", false
@@ -539,6 +577,11 @@ func nodeStorageHostPath(p string) (string, bool) {
 	p = path.Clean(p)
 	if p == "/" {
 		return "/", true
+	}
+	for _, d := range nodeLogDirs {
+		if pathWithin(p, d) {
+			return "", false
+		}
 	}
 	for _, d := range nodeStorageDirs {
 		if pathWithin(p, d) {

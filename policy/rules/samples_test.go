@@ -127,3 +127,34 @@ func TestRuleSamples(t *testing.T) {
 		}
 	}
 }
+
+// A platform team's stack holds many ordinary workloads beside cloud-codex: what widely
+// used charts render (ingress-nginx, cert-manager, Prometheus, Grafana, Bitnami Postgres
+// and Redis, Argo Rollouts, a GitHub Actions runner, Vault-injected apps, fluent-bit…) and
+// apps with other vendors' keys, non-OpenAI JWTs and innocent configs. Each
+// testdata/platform/<class>/allowed.yaml, added to the dev stack, must pass every rule of
+// the pack (the false-positive sweep; the look-alikes that must still fail are the rules'
+// suite cases).
+func TestPlatformSamplesPassThePack(t *testing.T) {
+	paths, err := filepath.Glob("testdata/platform/*/allowed.yaml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no platform samples (%v)", err)
+	}
+	base, err := ReadManifest("testdata/stacks/dev.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
+			rs, err := ReadManifest(path, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range Policies() {
+				if vs := evaluateRule(t, p.Name(), rs); len(vs) > 0 {
+					t.Errorf("%s: %s", p.Name(), describe(vs))
+				}
+			}
+		})
+	}
+}
