@@ -214,25 +214,8 @@ func (s *Stack) findCodexConfigLandings() map[*Resource]map[string]string {
 							continue
 						}
 						for key := range s.dataOf(r) {
-							rel := key
-							if len(ref.Items) > 0 {
-								if !itemsSelect(ref.Items, key) {
-									continue
-								}
-								for _, it := range ref.Items {
-									if it.Key == key {
-										rel = it.Path
-									}
-								}
-							}
-							file := path.Join(m.MountPath, rel)
-							if m.SubPath != "" {
-								if path.Clean(m.SubPath) != path.Clean(rel) {
-									continue
-								}
-								file = path.Clean(m.MountPath)
-							}
-							if !isCodexConfigFileName(path.Base(file)) || !pod.inHome(ci, file) {
+							file, ok := ref.fileOf(m, key)
+							if !ok || !isCodexConfigFileName(path.Base(file)) || !pod.inHome(ci, file) {
 								continue
 							}
 							if out[r] == nil {

@@ -726,6 +726,30 @@ func volumeObjectRefs(v Volume) []volumeObjectRef {
 	return out
 }
 
+// fileOf says where the object's key lands in a container that mounts the volume with m
+// (items rename a key and leave the others out; a subPath mounts one entry at the mount
+// path), and false when the key is not there.
+func (ref volumeObjectRef) fileOf(m VolumeMount, key string) (string, bool) {
+	rel := key
+	if len(ref.Items) > 0 {
+		if !itemsSelect(ref.Items, key) {
+			return "", false
+		}
+		for _, it := range ref.Items {
+			if it.Key == key {
+				rel = it.Path
+			}
+		}
+	}
+	if m.SubPath != "" {
+		if path.Clean(m.SubPath) != path.Clean(rel) {
+			return "", false
+		}
+		return path.Clean(m.MountPath), true
+	}
+	return path.Join(m.MountPath, rel), true
+}
+
 func itemsSelect(items []KeyToPath, key string) bool {
 	for _, it := range items {
 		if it.Key == key {

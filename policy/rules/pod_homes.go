@@ -145,23 +145,9 @@ func (s *Stack) containerScripts(sw StackWorkload, c Container, env map[string]E
 		for _, ref := range volumeObjectRefs(v) {
 			data := src.data(ref.Kind, sw.W.Meta.Namespace, ref.Name)
 			for _, k := range slices.Sorted(maps.Keys(data)) {
-				rel := k
-				if len(ref.Items) > 0 {
-					if !itemsSelect(ref.Items, k) {
-						continue
-					}
-					for _, it := range ref.Items {
-						if it.Key == k {
-							rel = it.Path
-						}
-					}
-				}
-				file := path.Join(m.MountPath, rel)
-				if m.SubPath != "" {
-					if path.Clean(m.SubPath) != path.Clean(rel) {
-						continue
-					}
-					file = path.Clean(m.MountPath)
+				file, ok := ref.fileOf(m, k)
+				if !ok {
+					continue
 				}
 				val := data[k]
 				if isUnknown(val) {
