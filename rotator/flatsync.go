@@ -73,6 +73,7 @@ func (r *Rotator) ownerOf(f codexauth.FlatToken) int {
 // copyBack writes the flat file's tokens into auth-N.json of their owner when they are
 // newer (LiteLLM refreshed them). It reports whether it wrote.
 func (r *Rotator) copyBack(owner int, f codexauth.FlatToken, now time.Time) (bool, error) {
+	defer r.store.lockAccounts()() // an import must not land between the comparison and the write
 	cur, err := r.store.readAccount(owner)
 	if err != nil {
 		return false, err

@@ -3,6 +3,7 @@ package rotator
 import (
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -43,6 +44,55 @@ func TestImportDuringRefreshIsNotOverwritten(t *testing.T) {
 	r.Tick(t.Context())
 	if got := e.flat().RefreshToken; got != "rt-2-new" && got != "rt-1" {
 		t.Errorf("LiteLLM holds %q", got)
+	}
+	if reused := ep.reusedTokens(); len(reused) != 0 {
+		t.Errorf("reused: %v", reused)
+	}
+}
+
+// The import lands after the rotator checked auth-2.json for one and before it renamed the
+// refreshed pair over it (auth-login runs in another process and does not wait for the
+// rotator). Found by a black-box probe: about one import in thirty was overwritten, and
+// the login it had reported as stored was lost. The rotator and Import now serialise on the
+// volume's writer lock, so the import waits for the rename and then replaces the stored
+// pair, as any import replaces the stored login.
+func TestImportBetweenCheckAndRenameIsNotOverwritten(t *testing.T) {
+	e := newEnv(t)
+	ep := newRotatingEndpoint(t, e.clock.Now)
+	e.cfg.TokenURL = ep.URL
+	ep.live("rt-2", "u2")
+	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
+	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
+	r := e.seed()
+
+	importCfg := e.cfg
+	importCfg.writer = &atomicWriter{} // the codex-cli station's own process
+	imported := codexAuthJSON(t, tokens(t, "u2", "rt-2-new", t0.Add(5*24*time.Hour)))
+	done := make(chan error, 1)
+	started := false
+	r.cfg.writer.rename = func(oldpath, newpath string) error {
+		if filepath.Base(newpath) == "auth-2.json" && !started {
+			started = true
+			go func() { done <- Import(importCfg, 2, imported) }()
+			select {
+			case err := <-done: // not serialised: the import is about to be overwritten
+				done <- err
+			case <-time.After(200 * time.Millisecond): // waiting for the lock, as it should
+			}
+		}
+		return os.Rename(oldpath, newpath)
+	}
+	e.clock.Advance(31 * time.Minute)
+	r.Tick(t.Context())
+	r.cfg.writer.rename = nil
+	if !started {
+		t.Fatal("account 2 was not refreshed")
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if got := e.accountRT(2); got != "rt-2-new" {
+		t.Errorf("auth-2.json holds %q after the import reported success, want the imported login rt-2-new", got)
 	}
 	if reused := ep.reusedTokens(); len(reused) != 0 {
 		t.Errorf("reused: %v", reused)

@@ -38,6 +38,9 @@ func Import(cfg Config, n int, data []byte) error {
 		return fmt.Errorf("account %d: not a usable codex login (expected the auth.json of `codex login --device-auth`): %w", n, err)
 	}
 	s := store{cfg: cfg}
+	// A rotator storing a refreshed pair checks for an import and then writes: the lock
+	// keeps this write out of that window (store.lockAccounts).
+	defer s.lockAccounts()()
 	id := auth.Tokens.Identity()
 	for _, m := range cfg.Accounts {
 		if m == n {

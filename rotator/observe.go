@@ -86,13 +86,14 @@ func (r *Rotator) observe(now time.Time) {
 // slot received a new login meanwhile goes to a rescue file instead (importedMeanwhile).
 func (r *Rotator) writePending() {
 	for n, held := range r.pending {
-		if _, imported := r.importedMeanwhile(n, held.spent, held.auth); imported {
+		_, imported, err := r.writeUnlessImported(n, held.spent, held.auth)
+		if imported {
 			if _, still := r.pending[n]; !still {
 				r.clearError(n)
 			}
 			continue
 		}
-		if err := r.store.writeAccount(n, held.auth); err != nil {
+		if err != nil {
 			r.pendingErr = err
 			r.setError(n, "refreshed tokens still not written back (account not used until they are): "+err.Error())
 			continue

@@ -23,6 +23,8 @@ func (r *Rotator) recoverTemps() {
 		return
 	}
 	r.recovered = true
+	// An import writing at this moment finishes its own temp file, or waits for this.
+	defer r.store.lockAccounts()()
 	entries, err := os.ReadDir(r.cfg.Dir)
 	if err != nil {
 		r.cfg.Logger.Printf("looking for interrupted writes: %v", err)

@@ -3,11 +3,35 @@
 package rotator
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
 )
+
+// lockDir takes an exclusive flock on the directory dir and returns its release. Import
+// and the rotator both take it around every read-check-write of an account file, so
+// neither writes between the other's check and its rename (see store.lockAccounts). It is
+// advisory and best effort: a volume without flock (some network file systems) is used
+// unlocked, as before.
+func lockDir(dir string) (unlock func()) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return func() {}
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() { f.Close() } // closing the only descriptor releases the lock
+}
 
 // openNoFollow opens path for reading without following a symbolic link, and without
 // blocking on a FIFO (O_NONBLOCK does not change reads of a regular file).

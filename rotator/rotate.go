@@ -225,10 +225,11 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 	a := r.acct(n)
 	a.LastRefresh = timePtr(now)
 	exp, _ := codexauth.JWTExpiry(toks.AccessToken)
-	if why, imported := r.importedMeanwhile(n, auth.Tokens.RefreshToken, next); imported {
+	why, imported, err := r.writeUnlessImported(n, auth.Tokens.RefreshToken, next)
+	if imported {
 		return codexauth.CodexAuth{}, why
 	}
-	if err := r.store.writeAccount(n, next); err != nil {
+	if err != nil {
 		r.pending[n], r.pendingErr = heldPair{auth: next, spent: auth.Tokens.RefreshToken}, err
 		msg := "refreshed, but writing the new pair back failed (retried every tick; not used until written): " + err.Error()
 		r.setError(n, msg)
@@ -282,6 +283,18 @@ func (r *Rotator) importedMeanwhile(n int, spent string, next codexauth.CodexAut
 	return msg, true
 }
 
+// writeUnlessImported writes next, the successor of spent, to account n's file unless a
+// login was imported there meanwhile (then next goes to a rescue file: importedMeanwhile).
+// The check and the write happen under the volume's writer lock, so an import cannot land
+// between them.
+func (r *Rotator) writeUnlessImported(n int, spent string, next codexauth.CodexAuth) (why string, imported bool, err error) {
+	defer r.store.lockAccounts()()
+	if why, imported := r.importedMeanwhile(n, spent, next); imported {
+		return why, true, nil
+	}
+	return "", false, r.store.writeAccount(n, next)
+}
+
 // keepNewRefreshToken stores a refresh token from an otherwise unusable refresh answer:
 // the old one may already be spent.
 func (r *Rotator) keepNewRefreshToken(n int, auth codexauth.CodexAuth, rt string) {
@@ -289,10 +302,11 @@ func (r *Rotator) keepNewRefreshToken(n int, auth codexauth.CodexAuth, rt string
 	toks := *auth.Tokens
 	toks.RefreshToken = rt
 	keep.Tokens = &toks
-	if _, imported := r.importedMeanwhile(n, auth.Tokens.RefreshToken, keep); imported {
+	_, imported, err := r.writeUnlessImported(n, auth.Tokens.RefreshToken, keep)
+	if imported {
 		return
 	}
-	if err := r.store.writeAccount(n, keep); err != nil {
+	if err != nil {
 		r.pending[n], r.pendingErr = heldPair{auth: keep, spent: auth.Tokens.RefreshToken}, err
 		return
 	}

@@ -102,6 +102,14 @@ func (s store) readAccount(n int) (codexauth.CodexAuth, error) {
 	return a, nil
 }
 
+// lockAccounts serialises the writers of account files across processes: Import and the
+// rotator hold it from reading auth-N.json to replacing it. Without it, an import landing
+// between the rotator's "was a login imported meanwhile?" check (or a copy-back's "are
+// LiteLLM's tokens newer?") and its rename would be overwritten, and the login that import
+// had just reported as stored would be lost. It is held only for file operations, never
+// across a token exchange, so an import waits at most for one write.
+func (s store) lockAccounts() (unlock func()) { return lockDir(s.cfg.Dir) }
+
 // writeAccount atomically replaces auth-N.json of an account in rotation, after checking
 // that what it writes parses back.
 func (s store) writeAccount(n int, a codexauth.CodexAuth) error {
