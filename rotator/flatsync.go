@@ -3,6 +3,7 @@ package rotator
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strconv"
 	"time"
@@ -72,15 +73,31 @@ func (r *Rotator) ownerOf(f codexauth.FlatToken) int {
 
 // copyBack writes the flat file's tokens into auth-N.json of their owner when they are
 // newer (LiteLLM refreshed them). It reports whether it wrote.
+//
+// A pair the rotator handed to LiteLLM itself (AccountStatus.HandedOver), and LiteLLM has
+// not refreshed since, is never copied over an account file that changed after the
+// hand-over. If the rotator has exchanged the pair's refresh token, the change is its own
+// successor; otherwise it is a login imported into the slot, which an access token's iat
+// cannot tell from an older generation (a device login started before the rotator's
+// refresh carries an earlier iat). The import is kept, and the handed-over pair, whose
+// refresh token nobody has spent, is saved to a rescue file.
 func (r *Rotator) copyBack(owner int, f codexauth.FlatToken, now time.Time) (bool, error) {
 	defer r.store.lockAccounts()() // an import must not land between the comparison and the write
 	cur, err := r.store.readAccount(owner)
 	if err != nil {
 		return false, err
 	}
-	if r.exchanged[fingerprint(f.RefreshToken)] || !newerTokens(f.Tokens(), *cur.Tokens) {
+	fp := fingerprint(f.RefreshToken)
+	h := r.acct(owner).HandedOver
+	handed := h != nil && h.Fingerprint == fp // LiteLLM has not refreshed since the hand-over
+	switch {
+	case r.exchanged[fp] || handed && h.Spent:
 		// A refresh token the rotator exchanged itself is spent, and its successor is in
 		// the account file already: writing it back would lose that successor.
+		return false, nil
+	case handed && importedSinceHandOver(h, f, cur):
+		return false, r.keepImport(owner, f)
+	case !newerTokens(f.Tokens(), *cur.Tokens):
 		return false, nil
 	}
 	next := cur
@@ -107,9 +124,81 @@ func (r *Rotator) copyBack(owner int, f codexauth.FlatToken, now time.Time) (boo
 	return true, nil
 }
 
+// importedSinceHandOver reports whether account file cur changed after the rotator handed
+// the pair f, which LiteLLM still holds, over as h: it holds neither that pair nor what it
+// held at the hand-over.
+func importedSinceHandOver(h *HandOver, f codexauth.FlatToken, cur codexauth.CodexAuth) bool {
+	return cur.Tokens.RefreshToken != f.RefreshToken && fingerprint(cur.Tokens.RefreshToken) != h.FileFingerprint
+}
+
+// keepImport handles a login imported into account n's slot after the rotator handed f,
+// the slot's previous login, to LiteLLM: the import stays in the account file (the
+// operator wants it there; syncFlat hands it to LiteLLM), and f, whose refresh token is
+// still live, is saved to a rescue file once.
+func (r *Rotator) keepImport(n int, f codexauth.FlatToken) error {
+	if _, done := r.rescued[fingerprint(f.RefreshToken)]; done {
+		return nil
+	}
+	name, err := r.rescueFlat(f)
+	if err != nil {
+		return fmt.Errorf("saving the pair LiteLLM holds before a login imported into %s replaces it: %w", codexauth.AccountFileName(n), err)
+	}
+	r.cfg.Logger.Printf("account %d: a new login was imported into %s after the rotator handed the previous one to LiteLLM: the import is kept, and the pair LiteLLM holds (the rotator's hand-over, not refreshed by LiteLLM) was saved to %s",
+		n, codexauth.AccountFileName(n), name)
+	return nil
+}
+
+// replacesHandOver reports whether account file cur holds a login that may replace the
+// pair f in LiteLLM's file whatever their access tokens' iat: f is the rotator's hand-over,
+// LiteLLM has not refreshed it, the account file changed since, and f's refresh token is
+// either spent by the rotator or saved to a rescue file (keepImport).
+func (r *Rotator) replacesHandOver(n int, f codexauth.FlatToken, cur codexauth.CodexAuth) bool {
+	h := r.acct(n).HandedOver
+	if h == nil || h.Fingerprint != fingerprint(f.RefreshToken) || !importedSinceHandOver(h, f, cur) {
+		return false
+	}
+	_, rescued := r.rescued[h.Fingerprint]
+	return h.Spent || rescued
+}
+
+// rescueFlat saves f to a rescue file, once per refresh token (r.rescued), and returns its name.
+func (r *Rotator) rescueFlat(f codexauth.FlatToken) (string, error) {
+	fp := fingerprint(f.RefreshToken)
+	if name, done := r.rescued[fp]; done {
+		return name, nil
+	}
+	name, err := r.store.writeRescue(f)
+	if err != nil {
+		return "", err
+	}
+	r.rescued[fp] = name
+	return name, nil
+}
+
+// handOver writes account n's pair auth into LiteLLM's token file and records it as handed
+// over (AccountStatus.HandedOver). fileRT is the refresh token the account file holds:
+// auth's own, unless auth could not be stored there.
+func (r *Rotator) handOver(n int, auth codexauth.CodexAuth, fileRT string) error {
+	if _, err := r.store.writeFlat(auth); err != nil {
+		return err
+	}
+	r.acct(n).HandedOver = &HandOver{Fingerprint: fingerprint(auth.Tokens.RefreshToken), FileFingerprint: fingerprint(fileRT)}
+	return nil
+}
+
+// spentByRotator records that the rotator exchanged refresh token rt of account n.
+func (r *Rotator) spentByRotator(n int, rt string) {
+	fp := fingerprint(rt)
+	r.exchanged[fp] = true
+	if h := r.acct(n).HandedOver; h != nil && h.Fingerprint == fp {
+		h.Spent = true
+	}
+}
+
 // keepFlatTokens makes sure the tokens in the flat file are stored somewhere before the
 // flat file is replaced: in their account's file if they are newer, or, when they belong
-// to no account in rotation, in a rescue file. A flat file that is missing or does not
+// to no account in rotation or are the rotator's hand-over of a login an import has since
+// replaced (copyBack), in a rescue file. A flat file that is missing or does not
 // parse holds nothing that could be kept.
 func (r *Rotator) keepFlatTokens(now time.Time) (note string, err error) {
 	f, err := r.store.readFlat()
@@ -121,15 +210,13 @@ func (r *Rotator) keepFlatTokens(now time.Time) (note string, err error) {
 	}
 	owner := r.ownerOf(f)
 	if owner == 0 {
-		fp := fingerprint(f.RefreshToken)
-		if name, done := r.rescued[fp]; done {
+		if name, done := r.rescued[fingerprint(f.RefreshToken)]; done {
 			return "; its previous tokens belonged to no account in rotation and were saved to " + name, nil
 		}
-		name, err := r.store.writeRescue(f)
+		name, err := r.rescueFlat(f)
 		if err != nil {
 			return "", err
 		}
-		r.rescued[fp] = name
 		r.cfg.Logger.Printf("the flat token file held tokens of no account in rotation; saved them to %s (import them with `import N --from %s` if they are wanted)", name, name)
 		return "; its previous tokens belonged to no account in rotation and were saved to " + name, nil
 	}
@@ -139,6 +226,9 @@ func (r *Rotator) keepFlatTokens(now time.Time) (note string, err error) {
 	}
 	if wrote {
 		return "; account " + strconv.Itoa(owner) + "'s tokens, refreshed by LiteLLM, were copied back first", nil
+	}
+	if name, done := r.rescued[fingerprint(f.RefreshToken)]; done {
+		return "; its previous tokens (account " + strconv.Itoa(owner) + "'s login before an import) were saved to " + name, nil
 	}
 	return "", nil
 }
@@ -189,7 +279,7 @@ func (r *Rotator) normaliseFlat(n int, f codexauth.FlatToken, why error) {
 	if err != nil || auth.Tokens.RefreshToken != f.RefreshToken || auth.Tokens.AccessToken != f.AccessToken {
 		return // not the same pair: the guard decides what LiteLLM gets
 	}
-	if _, err := r.store.writeFlat(auth); err != nil {
+	if err := r.handOver(n, auth, auth.Tokens.RefreshToken); err != nil {
 		r.setError(n, "rewriting LiteLLM's token file with a correct expires_at failed: "+err.Error())
 		return
 	}
@@ -242,21 +332,22 @@ func (r *Rotator) syncFlat(now time.Time) {
 }
 
 // handOverNewerPair gives LiteLLM account n's own newer pair when auth-N.json holds a later
-// generation than LiteLLM's file: a login imported into the active slot, or a refresh whose
-// hand-over to LiteLLM failed. The older pair in LiteLLM's file is superseded (its refresh
+// generation than LiteLLM's file, or a login imported after the rotator handed LiteLLM the
+// pair it still holds (whatever its iat; copyBack has rescued that pair): a login imported
+// into the active slot, or a refresh whose hand-over to LiteLLM failed. The older pair in LiteLLM's file is superseded (its refresh
 // token may even be spent), and waiting until the guard would refresh it, or fail fast
 // because it is too late to, leaves a valid login unused. A newer pair that is not valid
 // for MinValidity is left to the guard, which refreshes it in time.
 func (r *Rotator) handOverNewerPair(n int, f codexauth.FlatToken, now time.Time) {
 	auth, err := r.store.readAccount(n)
-	if err != nil || auth.Tokens.RefreshToken == f.RefreshToken || !newerTokens(*auth.Tokens, f.Tokens()) {
+	if err != nil || auth.Tokens.RefreshToken == f.RefreshToken || !newerTokens(*auth.Tokens, f.Tokens()) && !r.replacesHandOver(n, f, auth) {
 		return
 	}
 	exp, err := codexauth.JWTExpiry(auth.Tokens.AccessToken)
 	if err != nil || exp.Sub(now) < r.cfg.MinValidity {
 		return
 	}
-	if _, err := r.store.writeFlat(auth); err != nil {
+	if err := r.handOver(n, auth, auth.Tokens.RefreshToken); err != nil {
 		r.setError(n, "handing LiteLLM the newer pair in "+codexauth.AccountFileName(n)+" failed: "+err.Error())
 		return
 	}

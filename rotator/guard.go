@@ -113,12 +113,14 @@ func (r *Rotator) takeOver(ctx context.Context, n int, f codexauth.FlatToken, no
 	// syncFlat copied the flat file's tokens back to auth-N.json this tick if they were
 	// newer, so the account file holds the account's newest pair: the same as the flat
 	// file, or a later generation (a new login imported into the slot) that is refreshed
-	// here instead of the superseded one LiteLLM holds.
+	// here instead of the superseded one LiteLLM holds. A login imported after the
+	// rotator's hand-over may carry an older access token than that pair: it is refreshed
+	// here too once copyBack has rescued the pair (replacesHandOver).
 	auth, err := r.store.readAccount(n)
 	if err != nil {
 		return err.Error()
 	}
-	if auth.Tokens.RefreshToken != f.RefreshToken && newerTokens(f.Tokens(), *auth.Tokens) {
+	if auth.Tokens.RefreshToken != f.RefreshToken && newerTokens(f.Tokens(), *auth.Tokens) && !r.replacesHandOver(n, f, auth) {
 		return "the flat token file's tokens are not saved in " + codexauth.AccountFileName(n)
 	}
 	next, why := r.refreshAccount(ctx, n, auth, now)
@@ -132,7 +134,7 @@ func (r *Rotator) takeOver(ctx context.Context, n int, f codexauth.FlatToken, no
 			return fmt.Sprintf("%s; the held pair's access token is valid only until %s (%s from now, under the %s needed to hand it to LiteLLM)",
 				why, exp.UTC().Format(time.RFC3339), left.Round(time.Second), r.cfg.MinValidity)
 		}
-		if _, err := r.store.writeFlat(pending.auth); err == nil {
+		if err := r.handOver(n, pending.auth, pending.spent); err == nil {
 			r.reactivate(n, now)
 			r.decide("account %d: refreshed ahead of LiteLLM; %s could not be written, so LiteLLM's token file holds the only stored copy of the new pair (copied back once the volume takes writes)",
 				n, codexauth.AccountFileName(n))
@@ -143,7 +145,7 @@ func (r *Rotator) takeOver(ctx context.Context, n int, f codexauth.FlatToken, no
 	if why != "" {
 		return why
 	}
-	if _, err := r.store.writeFlat(next); err != nil {
+	if err := r.handOver(n, next, next.Tokens.RefreshToken); err != nil {
 		return "refreshed and saved in " + codexauth.AccountFileName(n) + ", but writing LiteLLM's token file failed: " + err.Error()
 	}
 	r.reactivate(n, now)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,5 +189,63 @@ func TestRescueFilesNeverReplaceEachOther(t *testing.T) {
 		if a, err := codexauth.ParseCodexAuth(data); err != nil || a.Tokens.RefreshToken != rt {
 			t.Errorf("%s does not hold %s", names[i], rt)
 		}
+	}
+}
+
+// The rotator refreshes account 2's old login and hands the new pair to LiteLLM (and to
+// auth-2.json); then the operator imports a new login of the same user into slot 2, whose
+// access token was issued before that refresh. LiteLLM has refreshed nothing: the pair in
+// its file is the rotator's own hand-over, so it must not be copied back over the import
+// as if LiteLLM had refreshed it (an executed probe lost one import in thirty that way).
+// The import stays and goes to LiteLLM; the handed-over pair goes to a rescue file. The
+// same holds when the rotator restarted between the hand-over and the import.
+func TestImportAfterHandOverIsNotCopiedOver(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		name := "same process"
+		if restart {
+			name = "restarted before the import"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			ep := newRotatingEndpoint(t, e.clock.Now)
+			e.cfg.TokenURL = ep.URL
+			ep.live("rt-1", "u1")
+			ep.live("rt-2", "u2")
+			e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
+			e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
+			r := e.seedThenRotate() // account 2 refreshed (rt-2.r1) and handed to LiteLLM
+			if got := e.flat().RefreshToken; got != "rt-2.r1" || e.accountRT(2) != "rt-2.r1" {
+				t.Fatalf("after the switch LiteLLM holds %q and auth-2.json %q, want rt-2.r1 in both", got, e.accountRT(2))
+			}
+			if restart {
+				r = e.rotator()
+			}
+
+			// auth-login 2: a device login of the same user, issued before the refresh.
+			ep.live("rt-2-new", "u2")
+			if err := Import(e.cfg, 2, codexAuthJSON(t, tokens(t, "u2", "rt-2-new", t0.Add(5*24*time.Hour)))); err != nil {
+				t.Fatalf("import: %v", err)
+			}
+			for range 2 {
+				e.clock.Advance(time.Minute)
+				r.Tick(t.Context())
+			}
+
+			if got := e.accountRT(2); got != "rt-2-new" && !strings.HasPrefix(got, "rt-2-new.") {
+				t.Errorf("auth-2.json holds %q, want the imported login rt-2-new", got)
+			}
+			if rescued := e.rescuedRefreshTokens(); !slices.Contains(rescued, "rt-2.r1") {
+				t.Errorf("the handed-over pair (rt-2.r1) was stored nowhere; rescue files hold %v", rescued)
+			}
+			if got := e.flat().RefreshToken; got != e.accountRT(2) {
+				t.Errorf("LiteLLM holds %q, want the import's tokens in auth-2.json (%q)", got, e.accountRT(2))
+			}
+			if strings.Contains(e.logs.String(), "LiteLLM had refreshed its tokens") {
+				t.Errorf("the rotator's own hand-over was taken for a refresh by LiteLLM")
+			}
+			if reused := ep.reusedTokens(); len(reused) != 0 {
+				t.Errorf("reused: %v", reused)
+			}
+		})
 	}
 }

@@ -217,7 +217,7 @@ func (r *Rotator) refreshAccount(ctx context.Context, n int, auth codexauth.Code
 		return codexauth.CodexAuth{}, msg
 	}
 	if toks.RefreshToken != auth.Tokens.RefreshToken {
-		r.exchanged[fingerprint(auth.Tokens.RefreshToken)] = true
+		r.spentByRotator(n, auth.Tokens.RefreshToken)
 	}
 	next := auth
 	next.Tokens = &toks
@@ -320,7 +320,7 @@ func (r *Rotator) switchTo(n int, auth codexauth.CodexAuth, now time.Time, reaso
 	if err != nil {
 		return fmt.Errorf("saving the tokens LiteLLM holds: %w", err)
 	}
-	if _, err := r.store.writeFlat(auth); err != nil {
+	if err := r.handOver(n, auth, auth.Tokens.RefreshToken); err != nil {
 		return err
 	}
 	prev := r.status.Active

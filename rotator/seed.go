@@ -152,7 +152,7 @@ func (r *Rotator) Seed(ctx context.Context) (int, error) {
 func (r *Rotator) seedWith(n int, auth codexauth.CodexAuth, now time.Time) error {
 	// Account n may already be in the flat file (then this rewrites the same or a freshly
 	// refreshed pair): keepFlatTokens above has stored whatever was there.
-	if _, err := r.store.writeFlat(auth); err != nil {
+	if err := r.handOver(n, auth, auth.Tokens.RefreshToken); err != nil {
 		r.decide("seed: writing the flat token file for account %d failed: %v", n, err)
 		return fmt.Errorf("seed: account %d: %w", n, err)
 	}

@@ -79,6 +79,21 @@ type AccountStatus struct {
 	// SHA-256), so a restarted rotator can tell a newly imported login from the dead token
 	// an account was parked for.
 	TokenFingerprint string `json:"token_fingerprint,omitempty"`
+	// HandedOver records the login the rotator last wrote into LiteLLM's token file for
+	// this account, so that the copy-back can tell a pair LiteLLM refreshed from the
+	// rotator's own hand-over, also after a restart (absent in older status files).
+	HandedOver *HandOver `json:"handed_over,omitempty"`
+}
+
+// HandOver identifies, by fingerprints, a login the rotator wrote into LiteLLM's token file.
+type HandOver struct {
+	// Fingerprint is the refresh token written into LiteLLM's file.
+	Fingerprint string `json:"fingerprint"`
+	// FileFingerprint is the refresh token the account file held then: the same, unless
+	// the pair handed over could not be stored there (the volume refused the write).
+	FileFingerprint string `json:"file_fingerprint"`
+	// Spent: the rotator has since exchanged that refresh token itself.
+	Spent bool `json:"spent,omitempty"`
 }
 
 // Roles.
