@@ -12,16 +12,22 @@ import (
 	"cloud-codex/codexauth"
 )
 
+// account2NeedsRefresh is where these tests start: account 1 healthy, account 2's access
+// token expired, both logins live at an endpoint that rotates refresh tokens on receipt.
+func account2NeedsRefresh(t *testing.T) (*env, *rotatingEndpoint) {
+	e := newEnv(t)
+	ep := withEndpoint(e)
+	ep.live("rt-2", "u2")
+	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
+	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
+	return e, ep
+}
+
 // An operator runs auth-login 2 while the rotator is refreshing account 2's old login:
 // the import lands during the exchange. Writing the refreshed pair over it would silently
 // lose the new login that import just reported as stored.
 func TestImportDuringRefreshIsNotOverwritten(t *testing.T) {
-	e := newEnv(t)
-	ep := newRotatingEndpoint(t, e.clock.Now)
-	e.cfg.TokenURL = ep.URL
-	ep.live("rt-2", "u2")
-	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
-	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
+	e, ep := account2NeedsRefresh(t)
 	r := e.seed()
 
 	imported := codexAuthJSON(t, tokens(t, "u2", "rt-2-new", t0.Add(5*24*time.Hour)))
@@ -58,12 +64,7 @@ func TestImportDuringRefreshIsNotOverwritten(t *testing.T) {
 // volume's writer lock, so the import waits for the rename and then replaces the stored
 // pair, as any import replaces the stored login.
 func TestImportBetweenCheckAndRenameIsNotOverwritten(t *testing.T) {
-	e := newEnv(t)
-	ep := newRotatingEndpoint(t, e.clock.Now)
-	e.cfg.TokenURL = ep.URL
-	ep.live("rt-2", "u2")
-	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
-	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
+	e, ep := account2NeedsRefresh(t)
 	r := e.seed()
 
 	importCfg := e.cfg
@@ -119,11 +120,7 @@ func (e *env) rescuedRefreshTokens() []string {
 // process). Once the volume takes writes again, the held pair must not be written over the
 // import: the import stays, the held pair goes to a rescue file.
 func TestHeldPairDoesNotOverwriteALaterImport(t *testing.T) {
-	e := newEnv(t)
-	ep := withEndpoint(e)
-	e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
-	e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
-	ep.live("rt-2", "u2")
+	e, _ := account2NeedsRefresh(t)
 	r := e.seed()
 	fix := failRenameOnto(e, "auth-2.json")
 	e.clock.Advance(31 * time.Minute)
@@ -206,13 +203,8 @@ func TestImportAfterHandOverIsNotCopiedOver(t *testing.T) {
 			name = "restarted before the import"
 		}
 		t.Run(name, func(t *testing.T) {
-			e := newEnv(t)
-			ep := newRotatingEndpoint(t, e.clock.Now)
-			e.cfg.TokenURL = ep.URL
+			e, ep := account2NeedsRefresh(t)
 			ep.live("rt-1", "u1")
-			ep.live("rt-2", "u2")
-			e.writeAccount(1, "u1", "rt-1", t0.Add(5*24*time.Hour))
-			e.writeAccount(2, "u2", "rt-2", t0.Add(-time.Hour))
 			r := e.seedThenRotate() // account 2 refreshed (rt-2.r1) and handed to LiteLLM
 			if got := e.flat().RefreshToken; got != "rt-2.r1" || e.accountRT(2) != "rt-2.r1" {
 				t.Fatalf("after the switch LiteLLM holds %q and auth-2.json %q, want rt-2.r1 in both", got, e.accountRT(2))
