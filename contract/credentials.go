@@ -2,13 +2,14 @@ package contract
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"cloud-codex/codexauth"
 )
 
 // What counts as a credential, by name and by shape. Contract because the agent's
@@ -329,16 +330,8 @@ func FindChatGPTCredential(v string) (what, found string, ok bool) {
 // IsOpenAIJWT reports whether a JWT's payload names OpenAI's auth server as its issuer or
 // carries OpenAI's auth claims. The signature is not checked: the shape is the evidence.
 func IsOpenAIJWT(tok string) bool {
-	parts := strings.Split(tok, ".")
-	if len(parts) < 2 {
-		return false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	claims, err := codexauth.JWTClaims(tok)
 	if err != nil {
-		return false
-	}
-	var claims map[string]any
-	if json.Unmarshal(raw, &claims) != nil {
 		return false
 	}
 	if iss, _ := claims["iss"].(string); strings.TrimRight(iss, "/") == OpenAIIssuer {
