@@ -283,11 +283,9 @@ build_go_tool() { # DIR NAME PKG
   link "$dir/$2"
 }
 
-steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(pulumi plugins policy)
-total=$SECONDS
-for s in "${steps[@]}"; do
-  case "$s" in
+# run_named STEP: one step, by the name callers use.
+run_named() {
+  case "$1" in
     pulumi) run_step "pulumi $PULUMI_VERSION + language host" build_pulumi ;;
     plugins) run_step "provider plugins" build_plugins ;;
     policy) run_step "policy pack" build_policy ;;
@@ -297,7 +295,59 @@ for s in "${steps[@]}"; do
     node-runtime) run_step "node: containerd $CONTAINERD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION, kube-network-policies $KUBE_NETWORK_POLICIES_VERSION, Debian packages" build_node_runtime ;;
     staticcheck) run_step staticcheck build_staticcheck ;;
     actionlint) run_step actionlint build_actionlint ;;
+  esac
+}
+
+# kill_tree PID: the process and everything it started (a lane's go build and its compilers).
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(pulumi plugins policy)
+for s in "${steps[@]}"; do
+  case "$s" in
+    pulumi|plugins|policy|kube|node|node-kube|node-runtime|staticcheck|actionlint) ;;
     *) say "tools: unknown step '$s' (steps: pulumi plugins policy kube node node-kube node-runtime staticcheck actionlint)" ; exit 2 ;;
   esac
 done
+
+# Two lanes that share nothing but the Go build and module caches: the Pulumi toolchain (the
+# plugins are installed with the CLI it builds) and the cluster's binaries. A cold build
+# spends much of its time where one lane leaves a core idle (a link, a package everything
+# else waits for, a download), so on a cold machine with both lanes asked for they run side
+# by side. TOOLS_JOBS=1 runs them one after the other (a link peaks at ~2.4 GB, two at once
+# at ~5 GB). Within a lane the order is the callers'.
+lane_toolchain=() lane_cluster=()
+for s in "${steps[@]}"; do
+  case "$s" in
+    kube|node|node-kube|node-runtime) lane_cluster+=("$s") ;;
+    *) lane_toolchain+=("$s") ;;
+  esac
+done
+total=$SECONDS
+if [ "${TOOLS_JOBS:-2}" -ge 2 ] && [ ${#lane_toolchain[@]} -gt 0 ] && [ ${#lane_cluster[@]} -gt 0 ]; then
+  # A lane's own EXIT trap names its failing step (subshells do not inherit the trap).
+  run_lane() {
+    trap 'rc=$?; [ $rc -ne 0 ] && [ -n "$step_name" ] && echo "tools: step \"$step_name\" failed (exit $rc); log above" >&2' EXIT
+    local s
+    for s in "$@"; do run_named "$s"; done
+  }
+  run_lane "${lane_toolchain[@]}" & pid_toolchain=$!
+  run_lane "${lane_cluster[@]}" & pid_cluster=$!
+  rc=0
+  # The first lane to fail stops the other: a failed step must not wait for a 30-minute build.
+  if ! wait -n "$pid_toolchain" "$pid_cluster"; then
+    rc=1
+    say "tools: stopping the other build lane"
+    kill_tree "$pid_toolchain"; kill_tree "$pid_cluster"
+  fi
+  wait "$pid_toolchain" || rc=1
+  wait "$pid_cluster" || rc=1
+  [ $rc -eq 0 ] || { say "tools: the toolchain build failed (steps: ${steps[*]}); log above"; exit 1; }
+else
+  for s in "${steps[@]}"; do run_named "$s"; done
+fi
 [ "$QUIET" = 1 ] || say "==> toolchain ready in $((SECONDS - total))s"
