@@ -79,8 +79,9 @@ func CheckStorageSize(field, v string) error {
 // CheckHTTPURL checks an absolute http(s) URL without credentials in it: a URL is written
 // in plaintext into env, files and the stack's state, so "https://user:token@host" would
 // be a credential through a side door, and so would "https://token@host" (GitHub, GitLab
-// and most registries take a token in the user position). The error shows the URL with its
-// userinfo masked (redactedURL).
+// and most registries take a token in the user position) and "https://host/v1?key=…" (Google,
+// Azure SAS and presigned URLs take one in the query). The error shows the URL with its
+// userinfo and credential parameters masked (redactedURL).
 func CheckHTTPURL(field, v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -89,6 +90,11 @@ func CheckHTTPURL(field, v string) error {
 	if u.User != nil {
 		return &FieldError{field, fmt.Sprintf("%q", redactedURL(v)), "must not carry credentials (user@ or user:password@; a token in the user position is a credential too): a URL is stored in plaintext; keep credentials in a Secret"}
 	}
+	_, inQuery := maskQueryCredentials(u.RawQuery)
+	_, inFragment := maskQueryCredentials(u.EscapedFragment())
+	if inQuery || inFragment {
+		return &FieldError{field, fmt.Sprintf("%q", redactedURL(v)), "must not carry credentials in its query or fragment (?key=, ?token=, ?sig=, #access_token=, or a credential-shaped value): a URL is stored in plaintext; keep credentials in a Secret"}
+	}
 	return nil
 }
 
@@ -96,18 +102,30 @@ func CheckHTTPURL(field, v string) error {
 const redactedMark = "xxxxx"
 
 // redactedURL is a URL fit for an error message (an error is printed, logged and pasted
-// into issues): its whole userinfo, user and password alike, replaced by "xxxxx".
+// into issues): its whole userinfo, user and password alike, replaced by "xxxxx", and so is
+// the value of every query or fragment parameter that carries a credential
+// (maskQueryCredentials).
 // url.URL.Redacted masks only a password, and "https://ghp_…@github.com" has none. A value
 // url.Parse refuses is masked the same way by its text: everything between "://" and the
 // last "@" of the authority.
 func redactedURL(v string) string {
 	if u, err := url.Parse(v); err == nil {
-		if u.User == nil {
+		query, maskedQuery := maskQueryCredentials(u.RawQuery)
+		fragment, maskedFragment := maskQueryCredentials(u.EscapedFragment())
+		if u.User == nil && !maskedQuery && !maskedFragment {
 			return v
 		}
 		c := *u
-		c.User = url.User(redactedMark)
-		return c.String()
+		if c.User != nil {
+			c.User = url.User(redactedMark)
+		}
+		c.RawQuery = query
+		c.Fragment, c.RawFragment = "", ""
+		s := c.String()
+		if u.Fragment != "" || u.RawFragment != "" || strings.HasSuffix(v, "#") {
+			s += "#" + fragment
+		}
+		return s
 	}
 	if i := strings.Index(v, "://"); i >= 0 {
 		rest := v[i+3:]
@@ -116,7 +134,19 @@ func redactedURL(v string) string {
 			authority = rest[:j]
 		}
 		if at := strings.LastIndex(authority, "@"); at >= 0 {
-			return v[:i+3] + redactedMark + rest[at:]
+			v = v[:i+3] + redactedMark + rest[at:]
+		}
+	}
+	if q := strings.IndexAny(v, "?#"); q >= 0 {
+		parts := strings.Split(v[q+1:], "#")
+		maskedAny := false
+		for i, part := range parts {
+			var masked bool
+			parts[i], masked = maskQueryCredentials(part)
+			maskedAny = maskedAny || masked
+		}
+		if maskedAny {
+			return v[:q+1] + strings.Join(parts, "#")
 		}
 	}
 	if contract.LooksLikeCredential(v) {

@@ -367,6 +367,49 @@ func TestCheckHTTPURLRefusesCredentialsWithoutPrintingThem(t *testing.T) {
 	require.NotContains(t, err.Error(), "tok3n")
 }
 
+// A credential in a URL's query or fragment is as plaintext as one in its userinfo: refused
+// by name (?key=, ?sig=, ?access_token=) or by shape, and masked wherever a URL is echoed.
+func TestCheckHTTPURLRefusesQueryCredentialsWithoutPrintingThem(t *testing.T) {
+	for _, tc := range []struct{ url, shown, secret string }{
+		{"https://generativelanguage.googleapis.com/v1beta?key=AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW",
+			"https://generativelanguage.googleapis.com/v1beta?key=xxxxx", "AIzaSy"},
+		{"https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=abcDEF123%2Bxyz%3D",
+			"https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=xxxxx", "abcDEF"},
+		{"https://gw.example.com/v1?api_key=s3cretvalue&region=eu",
+			"https://gw.example.com/v1?api_key=xxxxx&region=eu", "s3cret"},
+		{"https://gw.example.com/v1?X-Amz-Credential=AKIDEXAMPLE%2F20261130&X-Amz-Signature=fe5f80f77d5fa3beca038a248ff027",
+			"https://gw.example.com/v1?X-Amz-Credential=xxxxx&X-Amz-Signature=xxxxx", "fe5f80"},
+		// not named as one, but shaped as one (an OpenAI project key)
+		{"https://gw.example.com/v1?x=sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+			"https://gw.example.com/v1?x=xxxxx", "sk-proj-"},
+		{"https://app.example.com/cb#access_token=tok3nvalue1234&token_type=bearer",
+			"https://app.example.com/cb#access_token=xxxxx&token_type=bearer", "tok3n"},
+		{"https://bot:s3cret@gw.example.com/v1?token=tok3nvalue1234",
+			"https://xxxxx@gw.example.com/v1?token=xxxxx", "tok3n"},
+	} {
+		err := CheckHTTPURL("u", tc.url)
+		require.Error(t, err, tc.url)
+		require.ErrorContains(t, err, "must not carry credentials", tc.url)
+		require.Contains(t, err.Error(), `"`+tc.shown+`"`, tc.url)
+		require.NotContains(t, err.Error(), tc.secret, tc.url)
+	}
+	// url.Parse refuses this one: masked by its text.
+	shown := redactedURL("https://gw.example.com:bad/v1?api_key=s3cretvalue#access_token=tok3nvalue1234")
+	require.Equal(t, "https://gw.example.com:bad/v1?api_key=xxxxx#access_token=xxxxx", shown)
+
+	// Ordinary parameters, and references to a secret instead of one, are no credentials.
+	for _, ok := range []string{
+		"https://api.example.com/v1?page=2&model=gpt-5",
+		"https://api.example.com/v1?api-version=2025-04-01-preview",
+		"https://api.example.com/v1?token=${TOKEN}",
+		"https://api.example.com/docs#keys",
+		"https://api.example.com/v1?key=",
+	} {
+		require.NoError(t, CheckHTTPURL("u", ok), ok)
+		require.Equal(t, ok, redactedURL(ok), ok)
+	}
+}
+
 // runner.packages entries: an npm package name and one exact version. The install step
 // word-splits the list, so whitespace inside an entry would install something else.
 func TestRunnerPackageSpecs(t *testing.T) {
