@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -223,8 +224,11 @@ func authPoolPodSpec(b *authPoolBuild) *corev1.PodSpecArgs {
 		// friends into the LiteLLM container's environment.
 		EnableServiceLinks: pulumi.Bool(false),
 		SecurityContext:    podspec.RestrictedPodAs(authPoolUID),
-		InitContainers:     corev1.ContainerArray{buildRotator, installCodex, codexCLI, seed},
-		Containers:         corev1.ContainerArray{litellm, rotatorC},
+		// A stopping rotator finishes a token exchange it has sent (the refresh token is
+		// spent the moment it arrives): the kubelet must not kill it before the answer.
+		TerminationGracePeriodSeconds: pulumi.Int(int(rotator.TerminationGracePeriod / time.Second)),
+		InitContainers:                corev1.ContainerArray{buildRotator, installCodex, codexCLI, seed},
+		Containers:                    corev1.ContainerArray{litellm, rotatorC},
 		Volumes: corev1.VolumeArray{
 			&corev1.VolumeArgs{
 				Name:                  pulumi.String(authPoolVolAuth),

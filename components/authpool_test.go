@@ -2,11 +2,14 @@ package components
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
@@ -251,6 +254,12 @@ func TestAuthPoolDeployment(t *testing.T) {
 	require.Equal(t, true, at(t, pod, "securityContext", "runAsNonRoot"))
 	require.Equal(t, false, at(t, pod, "automountServiceAccountToken"))
 	require.Equal(t, false, at(t, pod, "enableServiceLinks"))
+	// The kubelet must let a stopping rotator finish a token exchange it has sent (up to
+	// rotator.StopWait, then storing the pair) before it kills the pod; Kubernetes' default
+	// 30 s would lose that account's login.
+	grace, err := strconv.Atoi(fmt.Sprint(at(t, pod, "terminationGracePeriodSeconds")))
+	require.NoError(t, err)
+	require.Greater(t, time.Duration(grace)*time.Second, rotator.StopWait+5*time.Second)
 
 	var inits, mains []string
 	for _, c := range authPoolContainers(t, dep, "initContainers") {

@@ -124,9 +124,10 @@ const (
 	SendTimeout   = 20 * time.Second
 	AnswerTimeout = 3 * time.Minute
 	// StopWait is how long a sent exchange may still wait for its answer once the process
-	// has been asked to stop. Kubernetes kills the pod 30 s (its termination grace period)
-	// after SIGTERM; this leaves time to store the result and exit.
-	StopWait = 20 * time.Second
+	// has been asked to stop: as long as any sent exchange, because one cut short may have
+	// spent the account's refresh token with its successor unread (a lost login). The pod
+	// must grant it: TerminationGracePeriod (run.go), which the pool's pod sets.
+	StopWait = AnswerTimeout
 )
 
 // exchangeTiming holds an exchange's bounds; zero fields take the constants above (tests

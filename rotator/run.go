@@ -65,9 +65,15 @@ func Run(ctx context.Context, cfg Config, listen string) error {
 
 // shutdownWait bounds how long a stopping rotator waits for LiteLLM event POSTs in
 // progress. It covers the end of a token exchange in flight (at most StopWait once the
-// stop is asked for: refresh.go) and the writes after it, and stays inside the pod's 30 s
-// termination grace period.
+// stop is asked for: refresh.go) and the writes after it.
 const shutdownWait = StopWait + 5*time.Second
+
+// TerminationGracePeriod is the termination grace period a pod running the rotator must
+// give it: shutdownWait, then storing the last pair and exiting. Kubernetes' default (30 s)
+// would kill a rotator waiting for a sent exchange's answer and lose that account's login;
+// the pool's pod sets this (components/authpool_deployment.go). A stop with no exchange in
+// flight takes well under a second, so only such a stop waits longer.
+const TerminationGracePeriod = shutdownWait + 15*time.Second
 
 // stop ends the run without losing a token: the listener stops taking requests, requests
 // in progress finish, and any token exchange still in flight (every exchange holds r.mu)
