@@ -317,8 +317,8 @@ done
 # Two lanes that share nothing but the Go build and module caches: the Pulumi toolchain (the
 # plugins are installed with the CLI it builds) and the cluster's binaries. A cold build
 # spends much of its time where one lane leaves a core idle (a link, a package everything
-# else waits for, a download), so on a cold machine with both lanes asked for they run side
-# by side. TOOLS_JOBS=1 runs them one after the other (a link peaks at ~2.4 GB, two at once
+# else waits for, a download), so whenever both lanes are asked for they run side by side (a
+# warm lane returns in a second). TOOLS_JOBS=1 runs them one after the other (a link peaks at ~2.4 GB, two at once
 # at ~5 GB). Within a lane the order is the callers'.
 lane_toolchain=() lane_cluster=()
 for s in "${steps[@]}"; do
@@ -327,6 +327,9 @@ for s in "${steps[@]}"; do
     *) lane_toolchain+=("$s") ;;
   esac
 done
+case "${TOOLS_JOBS:-2}" in
+  ''|*[!0-9]*|0) say "tools: TOOLS_JOBS='${TOOLS_JOBS}' is not a positive whole number: unset it (two build lanes side by side) or set TOOLS_JOBS=1 (one after the other)"; exit 2 ;;
+esac
 total=$SECONDS
 if [ "${TOOLS_JOBS:-2}" -ge 2 ] && [ ${#lane_toolchain[@]} -gt 0 ] && [ ${#lane_cluster[@]} -gt 0 ]; then
   # A lane's own EXIT trap names its failing step (subshells do not inherit the trap).
