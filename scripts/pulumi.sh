@@ -14,7 +14,19 @@ op="${1:?usage: scripts/pulumi.sh preview|up|destroy|refresh [args...]}"
 shift
 stack="${STACK:-dev}"
 
-TOOLS_QUIET=1 "$ROOT_DIR/scripts/tools.sh" pulumi plugins policy
+# Whether the stack needs the embedded cluster is the stack's config, which only the CLI
+# built here can read; on a cold machine, waiting for it would build the cluster's binaries
+# after the toolchain instead of beside it (scripts/tools.sh's two lanes).
+# So the dev stack, the repo's embedded one, asks for them up front unless KUBECONFIG names
+# another cluster. A hint only: the config below still decides whether the cluster starts,
+# and a dev stack pointed elsewhere has built them once for nothing (CLUSTER_NODE=0 skips
+# the node).
+tool_steps=(pulumi plugins policy)
+if [ "$stack" = dev ] && [ -z "${KUBECONFIG:-}" ]; then
+  tool_steps+=(kube)
+  [ "${CLUSTER_NODE:-1}" = 1 ] && [ "$(id -u)" = 0 ] && tool_steps+=(node)
+fi
+TOOLS_QUIET=1 "$ROOT_DIR/scripts/tools.sh" "${tool_steps[@]}"
 case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
 
 if ! pulumi stack select "$stack" 2>/dev/null; then
