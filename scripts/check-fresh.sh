@@ -71,7 +71,10 @@ machine_state() {
   local t
   echo "## links"; ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort || true
   echo "## addresses"; ip -o addr show 2>/dev/null | awk '{ print $2, $3, $4 }' | sort || true
-  echo "## iptables"; for t in filter nat mangle raw; do iptables -t "$t" -S 2>/dev/null | sed "s/^/$t /" || true; done | sort
+  # A built-in chain at its default policy (-P INPUT ACCEPT) is all an empty table lists, and
+  # a fresh machine has no iptables until the node step installs it: "no iptables" before
+  # and empty tables after is no change. A rule, a chain or a changed policy still shows.
+  echo "## iptables"; for t in filter nat mangle raw; do iptables -t "$t" -S 2>/dev/null | { grep -vE '^-P [A-Z]+ ACCEPT$' || true; } | sed "s/^/$t /" || true; done | sort
   echo "## sysctls"; sysctl net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables 2>/dev/null || true
   echo "## mounts"; awk -v w="$work" '$2 ~ /cloud-codex|\/run\/netns\/|\/run\/containerd/ || index($2, w) == 1 { print $2 }' /proc/self/mounts | sort || true
   echo "## cgroups"; find /sys/fs/cgroup -mindepth 1 -maxdepth 8 -type d -name 'cloud-codex*' 2>/dev/null | sort || true
