@@ -277,6 +277,82 @@ node_shims() {
   done
 }
 
+# node_cni_plugin_pids: CNI plugins this node's containerd started that still run: their
+# CNI_NETNS names one of its network namespaces, which live under its run directory
+# (netns_mounts_under_state_dir: tools/node/cmd/node-config/containerd.go).
+node_cni_plugin_pids() {
+  local p
+  for p in /proc/[0-9]*; do
+    { tr '\0' '\n' <"$p/environ" | awk -v v="CNI_NETNS=$NODE_RUN_DIR/" 'index($0, v) == 1 { f = 1 } END { exit !f }'; } 2>/dev/null &&
+      echo "${p#/proc/}"
+  done
+  return 0
+}
+
+# node_settle_cni_plugins: a containerd stopped in the middle of a pod's network setup leaves
+# its CNI plugin running; it would add its masquerade rules after the cleanup below removed
+# them. Give such plugins a moment to finish, then kill them: the cleanup removes what they did.
+node_settle_cni_plugins() {
+  local i pids
+  for ((i = 0; i < 50; i++)); do
+    pids=$(node_cni_plugin_pids)
+    [ -n "$pids" ] || return 0
+    sleep 0.2
+  done
+  say "killing CNI plugin(s) still running 10 s after containerd stopped: $(tr '\n' ' ' <<<"$pids")"
+  # shellcheck disable=SC2086 # one pid per word
+  kill -KILL $pids 2>/dev/null || true
+}
+
+# node_cgroup_pids: every process in the node's cgroups, in any hierarchy: what its pods
+# run, whoever their parent is by now.
+node_cgroup_pids() {
+  local root h
+  root=$(cat "$NODE_CGROUP_SAVE" 2>/dev/null) || return 0
+  [ -n "$root" ] && [ "$root" != / ] || return 0
+  for h in /sys/fs/cgroup/*/; do
+    [ -d "$h${root#/}" ] || continue
+    find "$h${root#/}" -name cgroup.procs -exec cat {} + 2>/dev/null
+  done | sort -un
+}
+
+# node_thaw_pods: thaw every frozen cgroup of the node's (v1 freezer.state, v2 cgroup.freeze).
+# runc freezes a container's cgroup while it changes the cgroup's settings; a runc killed in
+# that moment leaves it FROZEN for good, and a frozen process cannot die of SIGKILL until thawed.
+node_thaw_pods() {
+  local root f
+  root=$(cat "$NODE_CGROUP_SAVE" 2>/dev/null) || return 0
+  [ -n "$root" ] && [ "$root" != / ] || return 0
+  while read -r f; do
+    case "$f" in
+      */freezer.state) [ "$(cat "$f" 2>/dev/null)" = THAWED ] || echo THAWED >"$f" 2>/dev/null || true ;;
+      */cgroup.freeze) [ "$(cat "$f" 2>/dev/null)" = 0 ] || echo 0 >"$f" 2>/dev/null || true ;;
+    esac
+  done < <(for h in /sys/fs/cgroup/*/; do
+    [ -d "$h${root#/}" ] && find "$h${root#/}" \( -name freezer.state -o -name cgroup.freeze \) 2>/dev/null
+  done)
+}
+
+# node_kill_pods: SIGKILL whatever is left in the node's cgroups. A shim killed while it was
+# starting a container (containerd stopped in the middle of a pod's creation, which the drain
+# cannot list yet) leaves the container's process to init, out of reach of the shim's
+# children; its cgroup still names it, and it keeps the pod's network namespace, veth and
+# cgroups alive.
+node_kill_pods() {
+  local i pids
+  for ((i = 0; i < 50; i++)); do
+    pids=$(node_cgroup_pids)
+    [ -n "$pids" ] || return 0
+    [ $i -gt 0 ] || say "killing $(wc -w <<<"$pids") process(es) left in the node's cgroups"
+    # shellcheck disable=SC2086 # one pid per word
+    kill -KILL $pids 2>/dev/null || true
+    # After the signal, so a thawed process dies before it runs anything.
+    node_thaw_pods
+    sleep 0.2
+  done
+  say "processes still in the node's cgroups after 10 s: $(node_cgroup_pids | tr '\n' ' ')"
+}
+
 node_down() {
   # kubelet first, so nothing restarts what the drain stops.
   stop local-path-provisioner
@@ -284,8 +360,13 @@ node_down() {
   stop kubelet
   if running containerd >/dev/null; then
     "$TOOLS_BIN/cri-drain" -endpoint "$CONTAINERD_SOCK" -timeout 90s >&2 || say "cri-drain reported errors; cleaning up by hand"
+    # The CRI lists a sandbox once it is created; containerd's own store has it from the
+    # start of its creation (internal/cri/server/sandbox_run.go), so one the drain could not
+    # see is here, for node_cleanup_iptables.
+    NODE_SANDBOX_IDS=$("$TOOLS_BIN/ctr" --address "$CONTAINERD_SOCK" -n k8s.io sandboxes ls 2>/dev/null | awk 'NR > 1 { print $1 }') || true
   fi
   stop containerd
+  node_settle_cni_plugins
   stop kube-network-policies
   # A shim outlives containerd by design; after the drain none should be left.
   local pid
@@ -294,6 +375,7 @@ node_down() {
     pkill -KILL -P "$pid" 2>/dev/null || true
     kill -KILL "$pid" 2>/dev/null || true
   done
+  node_kill_pods
   stop kube-proxy
   if [ -x "$TOOLS_BIN/kube-proxy" ] && command -v iptables >/dev/null; then
     "$TOOLS_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || say "kube-proxy --cleanup reported errors"
@@ -344,14 +426,33 @@ node_cleanup_iptables() {
   iptables -t mangle -F "$NETPOL_CHAIN" 2>/dev/null && iptables -t mangle -X "$NETPOL_CHAIN" 2>/dev/null || true
   while iptables -D INPUT -s "$POD_CIDR" -d "$NODE_IP" -j "$NODE_GUARD_CHAIN" 2>/dev/null; do :; done
   iptables -F "$NODE_GUARD_CHAIN" 2>/dev/null && iptables -X "$NODE_GUARD_CHAIN" 2>/dev/null || true
-  local rule chain
-  while read -r rule; do
-    chain=$(sed -n 's/.* -j \(CNI-[0-9a-f]*\).*/\1/p' <<<"$rule")
-    [ -n "$chain" ] || continue
-    iptables -t nat -D POSTROUTING ${rule#-A POSTROUTING } 2>/dev/null || true
+  # The bridge plugin's masquerade rules carry the comment name: "cloud-codex" id: "<sandbox>".
+  # POSTROUTING's jumps go by rule number, last first (a rule's text cannot be given back to
+  # -D: -S prints the comment's quotes escaped); then the chains they jumped to, and any
+  # chain holding such a rule.
+  local n chain chains
+  chains=$(iptables -t nat -S 2>/dev/null | awk '/name: \\?"cloud-codex\\?"/ {
+    for (i = 1; i < NF; i++) if (($i == "-A" || $i == "-j") && $(i + 1) ~ /^CNI-/) print $(i + 1) }' | sort -u)
+  for n in $(iptables -t nat -L POSTROUTING -n --line-numbers 2>/dev/null | awk '/name: "cloud-codex"/ { print $1 }' | sort -rn); do
+    iptables -t nat -D POSTROUTING "$n" 2>/dev/null || true
+  done
+  # A plugin killed between creating its chain and filling it (containerd stopping cancels the
+  # plugins it runs) leaves an empty chain with no comment to find it by; its name is
+  # "CNI-" + the first 24 hex digits of sha512(network name + sandbox id)
+  # (containernetworking/plugins pkg/utils FormatChainName), for the sandboxes containerd
+  # knew (node_down) and those holding an address in the IPAM store.
+  local id f ids=${NODE_SANDBOX_IDS:-}
+  for f in "$NODE_DIR/cni-ipam/cloud-codex"/*; do
+    [ -f "$f" ] && case "${f##*/}" in [0-9]*.*) ids+=" $(head -n 1 "$f" | tr -d '\r')" ;; esac
+  done
+  for id in $ids; do
+    chains+=" CNI-$(printf '%s' "cloud-codex$id" | sha512sum | cut -c 1-24)"
+  done
+  for chain in $(tr ' ' '\n' <<<"$chains" | sort -u); do
+    iptables -t nat -S "$chain" >/dev/null 2>&1 || continue
     iptables -t nat -F "$chain" 2>/dev/null || true
-    iptables -t nat -X "$chain" 2>/dev/null || true
-  done < <(iptables -t nat -S POSTROUTING 2>/dev/null | grep -F 'name: "cloud-codex"' || true)
+    iptables -t nat -X "$chain" 2>/dev/null || say "could not remove the CNI chain $chain (nat)"
+  done
 }
 
 # Every mount under the node's directories (pod volumes, container rootfs, sandbox shm),

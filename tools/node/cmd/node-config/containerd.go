@@ -55,9 +55,14 @@ type criRuntime struct {
 	// RestrictOOMScoreAdj clamps the OOM score the kubelet asks for (-998 for a sandbox) to
 	// containerd's own: a session here runs without CAP_SYS_RESOURCE, so lowering a score is
 	// refused and runc fails every sandbox ("failed to update /proc/self/oom_score_adj").
-	RestrictOOMScoreAdj bool          `toml:"restrict_oom_score_adj"`
-	Containerd          criContainerd `toml:"containerd"`
-	CNI                 criCNI        `toml:"cni"`
+	RestrictOOMScoreAdj bool `toml:"restrict_oom_score_adj"`
+	// NetNSMountsUnderStateDir puts each pod's network namespace mount under the CRI state
+	// dir (<state>/io.containerd.grpc.v1.cri/netns, internal/cri/server/sandbox_run.go), inside
+	// the node's run directory, instead of the machine-wide /var/run/netns: a sandbox whose
+	// creation a stop cut short is then unmounted with everything else of the node's.
+	NetNSMountsUnderStateDir bool          `toml:"netns_mounts_under_state_dir"`
+	Containerd               criContainerd `toml:"containerd"`
+	CNI                      criCNI        `toml:"cni"`
 }
 
 type criContainerd struct {
@@ -110,7 +115,8 @@ func containerdConfig(s settings) ([]byte, error) {
 				PinnedImages: map[string]string{"sandbox": s.sandboxImage},
 			},
 			CRIRuntime: criRuntime{
-				RestrictOOMScoreAdj: restrictOOMScoreAdj(),
+				RestrictOOMScoreAdj:      restrictOOMScoreAdj(),
+				NetNSMountsUnderStateDir: true,
 				Containerd: criContainerd{
 					DefaultRuntimeName: "runc",
 					Runtimes: map[string]criRunc{"runc": {
