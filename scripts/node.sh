@@ -304,15 +304,23 @@ node_settle_cni_plugins() {
   kill -KILL $pids 2>/dev/null || true
 }
 
-# node_cgroup_pids: every process in the node's cgroups, in any hierarchy: what its pods
-# run, whoever their parent is by now.
-node_cgroup_pids() {
+# node_cgroup_dirs: the node's cgroup root in each hierarchy that has it, one per line.
+node_cgroup_dirs() {
   local root h
   root=$(cat "$NODE_CGROUP_SAVE" 2>/dev/null) || return 0
   [ -n "$root" ] && [ "$root" != / ] || return 0
   for h in /sys/fs/cgroup/*/; do
-    [ -d "$h${root#/}" ] || continue
-    find "$h${root#/}" -name cgroup.procs -exec cat {} + 2>/dev/null
+    [ -d "$h${root#/}" ] && echo "$h${root#/}"
+  done
+  return 0
+}
+
+# node_cgroup_pids: every process in the node's cgroups, in any hierarchy: what its pods
+# run, whoever their parent is by now.
+node_cgroup_pids() {
+  local d
+  node_cgroup_dirs | while read -r d; do
+    find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null
   done | sort -un
 }
 
@@ -320,16 +328,14 @@ node_cgroup_pids() {
 # runc freezes a container's cgroup while it changes the cgroup's settings; a runc killed in
 # that moment leaves it FROZEN for good, and a frozen process cannot die of SIGKILL until thawed.
 node_thaw_pods() {
-  local root f
-  root=$(cat "$NODE_CGROUP_SAVE" 2>/dev/null) || return 0
-  [ -n "$root" ] && [ "$root" != / ] || return 0
+  local d f
   while read -r f; do
     case "$f" in
       */freezer.state) [ "$(cat "$f" 2>/dev/null)" = THAWED ] || echo THAWED >"$f" 2>/dev/null || true ;;
       */cgroup.freeze) [ "$(cat "$f" 2>/dev/null)" = 0 ] || echo 0 >"$f" 2>/dev/null || true ;;
     esac
-  done < <(for h in /sys/fs/cgroup/*/; do
-    [ -d "$h${root#/}" ] && find "$h${root#/}" \( -name freezer.state -o -name cgroup.freeze \) 2>/dev/null
+  done < <(node_cgroup_dirs | while read -r d; do
+    find "$d" \( -name freezer.state -o -name cgroup.freeze \) 2>/dev/null
   done)
 }
 
@@ -465,14 +471,13 @@ node_cleanup_mounts() {
 }
 
 node_cleanup_cgroups() {
-  local root h
+  local root d h
   root=$(cat "$NODE_CGROUP_SAVE" 2>/dev/null) || return 0
   [ -n "$root" ] && [ "$root" != / ] || return 0
-  for h in /sys/fs/cgroup/*/; do
-    [ -d "$h${root#/}" ] || continue
-    find "$h${root#/}" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-    [ -d "$h${root#/}" ] && say "cgroup $h${root#/} still has processes"
-  done
+  while read -r d; do
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    [ -d "$d" ] && say "cgroup $d still has processes"
+  done < <(node_cgroup_dirs)
   # Parents the kubelet created for the path (in hierarchies where this process sits at /).
   local parent=${root%/*}
   while [ -n "$parent" ] && [ "$parent" != / ]; do
