@@ -33,6 +33,9 @@ CONTAINERD_SOCK="$NODE_RUN_DIR/containerd.sock"
 # both are local stand-ins built by scripts/images.sh when they cannot be pulled.
 SANDBOX_IMAGE=registry.k8s.io/pause:3.10.1
 HELPER_IMAGE=cloud-codex.local/busybox:1.35
+# The CNI network's name (tools/node/cmd/node-config/cni.go): the bridge plugin names its
+# masquerade chains and comments, and host-local its IPAM directory, after it.
+CNI_NETWORK=cloud-codex
 # Node components, in stop order (start order is the reverse).
 NODE_COMPONENTS=(local-path-provisioner coredns kube-proxy kubelet kube-network-policies containerd)
 
@@ -432,14 +435,14 @@ node_cleanup_iptables() {
   iptables -t mangle -F "$NETPOL_CHAIN" 2>/dev/null && iptables -t mangle -X "$NETPOL_CHAIN" 2>/dev/null || true
   while iptables -D INPUT -s "$POD_CIDR" -d "$NODE_IP" -j "$NODE_GUARD_CHAIN" 2>/dev/null; do :; done
   iptables -F "$NODE_GUARD_CHAIN" 2>/dev/null && iptables -X "$NODE_GUARD_CHAIN" 2>/dev/null || true
-  # The bridge plugin's masquerade rules carry the comment name: "cloud-codex" id: "<sandbox>".
+  # The bridge plugin's masquerade rules carry the comment name: "$CNI_NETWORK" id: "<sandbox>".
   # POSTROUTING's jumps go by rule number, last first (a rule's text cannot be given back to
   # -D: -S prints the comment's quotes escaped); then the chains they jumped to, and any
   # chain holding such a rule.
   local n chain chains
-  chains=$(iptables -t nat -S 2>/dev/null | awk '/name: \\?"cloud-codex\\?"/ {
+  chains=$(iptables -t nat -S 2>/dev/null | awk -v net="$CNI_NETWORK" 'index($0, "name: \\\"" net "\\\"") {
     for (i = 1; i < NF; i++) if (($i == "-A" || $i == "-j") && $(i + 1) ~ /^CNI-/) print $(i + 1) }' | sort -u)
-  for n in $(iptables -t nat -L POSTROUTING -n --line-numbers 2>/dev/null | awk '/name: "cloud-codex"/ { print $1 }' | sort -rn); do
+  for n in $(iptables -t nat -L POSTROUTING -n --line-numbers 2>/dev/null | awk -v net="$CNI_NETWORK" 'index($0, "name: \"" net "\"") { print $1 }' | sort -rn); do
     iptables -t nat -D POSTROUTING "$n" 2>/dev/null || true
   done
   # A plugin killed between creating its chain and filling it (containerd stopping cancels the
@@ -448,11 +451,11 @@ node_cleanup_iptables() {
   # (containernetworking/plugins pkg/utils FormatChainName), for the sandboxes containerd
   # knew (node_down) and those holding an address in the IPAM store.
   local id f ids=${NODE_SANDBOX_IDS:-}
-  for f in "$NODE_DIR/cni-ipam/cloud-codex"/*; do
+  for f in "$NODE_DIR/cni-ipam/$CNI_NETWORK"/*; do
     [ -f "$f" ] && case "${f##*/}" in [0-9]*.*) ids+=" $(head -n 1 "$f" | tr -d '\r')" ;; esac
   done
   for id in $ids; do
-    chains+=" CNI-$(printf '%s' "cloud-codex$id" | sha512sum | cut -c 1-24)"
+    chains+=" CNI-$(printf '%s' "$CNI_NETWORK$id" | sha512sum | cut -c 1-24)"
   done
   for chain in $(tr ' ' '\n' <<<"$chains" | sort -u); do
     iptables -t nat -S "$chain" >/dev/null 2>&1 || continue
